@@ -1,0 +1,520 @@
+/*
+ * attr.c: ONNX attributes -> the IR's typed attribute structs, once, at load time.
+ *
+ * Each attribute is looked up by name and its declared type checked; strings that name modes
+ * become enums here. Older opset forms are normalised to the newest one so that the rest of the
+ * compiler knows one meaning per op: attributes that later became inputs (Slice-1 starts/ends,
+ * Squeeze/Unsqueeze axes, Reduce axes, Split split, Pad pads, Clip min/max, Reshape-1 shape,
+ * Upsample scales) become constant inputs, and Upsample / Resize-10 become Resize-11+.
+ */
+#include "onnx_impl.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+typedef Onnx__AttributeProto AttrProto;
+enum {
+    AT_FLOAT = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT,
+    AT_INT = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT,
+    AT_STRING = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING,
+    AT_TENSOR = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR,
+    AT_FLOATS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS,
+    AT_INTS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS,
+};
+
+int
+onnx_node_error(Loader *L, const Onnx__NodeProto *np, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return diag_error(L->d, "node %d \"%s\" (%s): %s", L->node_index, pbstr(np->name),
+                      pbstr(np->op_type), msg);
+}
+
+typedef struct Ctx {
+    Loader *L;
+    const Onnx__NodeProto *np;
+    NodeId n;
+    int err;
+} Ctx;
+
+/* The attribute called name if present; a declared type other than want is an error. Attributes
+ * without a declared type (very old exporters) are accepted by what they hold. */
+static const AttrProto *
+find(Ctx *c, const char *name, int want)
+{
+    for (size_t i = 0; i < c->np->n_attribute; i++) {
+        const AttrProto *a = c->np->attribute[i];
+        if (strcmp(pbstr(a->name), name) != 0)
+            continue;
+        if (a->ref_attr_name && a->ref_attr_name[0]) {
+            onnx_node_error(c->L, c->np, "attribute %s refers to a function attribute", name);
+            c->err = 1;
+            return NULL;
+        }
+        int t = a->has_type ? (int)a->type : 0;
+        if (t == 0) {
+            t = a->n_ints ? AT_INTS : a->n_floats ? AT_FLOATS : a->has_s ? AT_STRING
+              : a->t ? AT_TENSOR : a->has_f ? AT_FLOAT : a->has_i ? AT_INT : want;
+        }
+        if (t != want) {
+            onnx_node_error(c->L, c->np, "attribute %s has type %d, expected %d", name, t, want);
+            c->err = 1;
+            return NULL;
+        }
+        return a;
+    }
+    return NULL;
+}
+
+static int64_t
+get_int(Ctx *c, const char *name, int64_t dflt)
+{
+    const AttrProto *a = find(c, name, AT_INT);
+    return a ? a->i : dflt;
+}
+
+static float
+get_float(Ctx *c, const char *name, float dflt)
+{
+    const AttrProto *a = find(c, name, AT_FLOAT);
+    return a ? a->f : dflt;
+}
+
+/* a 0/1 flag */
+static int
+get_flag(Ctx *c, const char *name, int dflt)
+{
+    int64_t v = get_int(c, name, dflt);
+    if (v != 0 && v != 1) {
+        onnx_node_error(c->L, c->np, "attribute %s is %lld, expected 0 or 1", name, (long long)v);
+        c->err = 1;
+    }
+    return (int)v;
+}
+
+static Ints
+get_ints(Ctx *c, const char *name, int *present)
+{
+    Ints r = {0, NULL};
+    const AttrProto *a = find(c, name, AT_INTS);
+    if (present)
+        *present = a != NULL;
+    if (!a || a->n_ints == 0)
+        return r;
+    if (a->n_ints > 4096) {
+        onnx_node_error(c->L, c->np, "attribute %s has %zu entries", name, a->n_ints);
+        c->err = 1;
+        return r;
+    }
+    int64_t *v = ir_galloc(c->L->g, a->n_ints * sizeof *v);
+    if (!v) {
+        diag_oom(c->L->d);
+        c->err = 1;
+        return r;
+    }
+    memcpy(v, a->ints, a->n_ints * sizeof *v);
+    r.n = (int)a->n_ints;
+    r.v = v;
+    return r;
+}
+
+/* The index of the attribute's string among names[], dflt if absent, an error if unknown. */
+static int
+get_enum(Ctx *c, const char *name, const char *const *names, int nnames, int dflt)
+{
+    const AttrProto *a = find(c, name, AT_STRING);
+    if (!a)
+        return dflt;
+    for (int i = 0; i < nnames; i++)
+        if (strlen(names[i]) == a->s.len && memcmp(names[i], a->s.data, a->s.len) == 0)
+            return i;
+    onnx_node_error(c->L, c->np, "attribute %s has an unsupported value \"%.*s\"", name,
+                    (int)(a->s.len > 64 ? 64 : a->s.len), (const char *)a->s.data);
+    c->err = 1;
+    return dflt;
+}
+
+#define ENUM(c, name, names, dflt) get_enum(c, name, names, (int)(sizeof names / sizeof *names), dflt)
+
+/* Sets input i of the node to v, growing its input list if needed. */
+static void
+set_input(Ctx *c, int i, ValId v)
+{
+    Graph *g = c->L->g;
+    Node *x = &g->node[c->n];
+    if (v == NONE) {
+        c->err = 1;
+        return;
+    }
+    if (i >= x->nin) {
+        ValId *in = ir_galloc(g, (size_t)(i + 1 + x->nout) * sizeof *in);
+        if (!in) {
+            diag_oom(c->L->d);
+            c->err = 1;
+            return;
+        }
+        for (int k = 0; k <= i; k++)
+            in[k] = k < x->nin ? x->in[k] : NONE;
+        memcpy(in + i + 1, x->out, (size_t)x->nout * sizeof *in);
+        x->in = in;
+        x->out = in + i + 1;
+        x->nin = i + 1;
+    }
+    x->in[i] = v;
+}
+
+/* An attribute that became input i in a later opset: move it there if present. */
+static void
+ints_to_input(Ctx *c, const char *name, int i, int rank)
+{
+    int present;
+    Ints v = get_ints(c, name, &present);
+    if (present)
+        set_input(c, i, onnx_const_ints(c->L, v.v, v.n, rank));
+}
+
+static void
+float_to_input(Ctx *c, const char *name, int i)
+{
+    const AttrProto *a = find(c, name, AT_FLOAT);
+    if (a)
+        set_input(c, i, onnx_const_floats(c->L, &a->f, 1, 0));
+}
+
+static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+
+static void
+conv_attrs(Ctx *c, ConvAttr *a)
+{
+    a->group = get_int(c, "group", 1);
+    a->kernel = get_ints(c, "kernel_shape", NULL);
+    a->pads = get_ints(c, "pads", NULL);
+    a->strides = get_ints(c, "strides", NULL);
+    a->dilations = get_ints(c, "dilations", NULL);
+    a->output_padding = get_ints(c, "output_padding", NULL);
+    a->output_shape = get_ints(c, "output_shape", NULL);
+    a->auto_pad = (AutoPad)ENUM(c, "auto_pad", autopads, PAD_NOTSET);
+}
+
+static void
+pool_attrs(Ctx *c, PoolAttr *a)
+{
+    a->kernel = get_ints(c, "kernel_shape", NULL);
+    a->pads = get_ints(c, "pads", NULL);
+    a->strides = get_ints(c, "strides", NULL);
+    a->dilations = get_ints(c, "dilations", NULL);
+    a->auto_pad = (AutoPad)ENUM(c, "auto_pad", autopads, PAD_NOTSET);
+    a->ceil_mode = get_flag(c, "ceil_mode", 0);
+    a->count_include_pad = get_flag(c, "count_include_pad", 0);
+    a->storage_order = get_flag(c, "storage_order", 0);
+    a->p = get_int(c, "p", 2);
+}
+
+static void
+resize_attrs(Ctx *c, ResizeAttr *a, int64_t opset, int upsample)
+{
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    static const char *const upmodes[] = {"nearest", "linear", "bilinear"};
+    static const char *const coords[] = {"half_pixel", "half_pixel_symmetric",
+                                         "pytorch_half_pixel", "align_corners", "asymmetric",
+                                         "tf_crop_and_resize"};
+    static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                           "ceil"};
+    static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
+    if (upsample) {
+        int m = ENUM(c, "mode", upmodes, 0);
+        a->mode = m == 0 ? RSZ_NEAREST : RSZ_LINEAR;
+        a->coord = CT_ASYMMETRIC;
+        a->nearest = NM_FLOOR;
+        return;
+    }
+    a->mode = (ResizeMode)ENUM(c, "mode", modes, RSZ_NEAREST);
+    /* Resize-10 has no coordinate mode: it behaves as asymmetric */
+    a->coord = opset < 11 ? CT_ASYMMETRIC : (CoordMode)ENUM(c, "coordinate_transformation_mode",
+                                                           coords, CT_HALF_PIXEL);
+    a->nearest = (NearestMode)ENUM(c, "nearest_mode", nearests, NM_ROUND_PREFER_FLOOR);
+    a->policy = (AspectPolicy)ENUM(c, "keep_aspect_ratio_policy", policies, AR_STRETCH);
+    a->cubic_a = get_float(c, "cubic_coeff_a", -0.75f);
+    a->extrapolation = get_float(c, "extrapolation_value", 0.0f);
+    a->exclude_outside = get_flag(c, "exclude_outside", 0);
+    a->antialias = get_flag(c, "antialias", 0);
+    a->axes = get_ints(c, "axes", NULL);
+}
+
+/* Cast's "to": an int (opset 6+) or a type name (opset 1) */
+static DType
+cast_to(Ctx *c)
+{
+    static const char *const names[] = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16",
+                                        "INT32", "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE",
+                                        "UINT32", "UINT64", "COMPLEX64", "COMPLEX128",
+                                        "BFLOAT16"};
+    int64_t to;
+    if (c->L->opset < 6)
+        to = ENUM(c, "to", names, 0);
+    else
+        to = get_int(c, "to", 0);
+    if (to <= 0 || to >= DT_COUNT || to == DT_STRING) {
+        onnx_node_error(c->L, c->np, "cast to unsupported type %lld", (long long)to);
+        c->err = 1;
+        return DT_F32;
+    }
+    return (DType)to;
+}
+
+static void
+const_of_shape(Ctx *c, ConstAttr *a)
+{
+    const AttrProto *p = find(c, "value", AT_TENSOR);
+    a->dt = DT_F32;
+    if (!p || !p->t)
+        return;
+    Graph *g = c->L->g;
+    ValId v = ir_val_add(g, NULL, DT_F32, NULL);
+    if (v == NONE || onnx_tensor_to_value(c->L, p->t, v, "ConstantOfShape value") < 0) {
+        if (v == NONE)
+            diag_oom(c->L->d);
+        c->err = 1;
+        return;
+    }
+    const Value *x = &g->val[v];
+    if (ir_numel(x) != 1) {
+        onnx_node_error(c->L, c->np, "value must hold one element");
+        c->err = 1;
+        return;
+    }
+    a->dt = x->dt;
+    a->f = ir_const_f(x, 0);
+    a->i = ir_const_i(x, 0);
+}
+
+int
+onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
+{
+    Ctx c = {L, np, n, 0};
+    Graph *g = L->g;
+    OpKind op = g->node[n].op;
+    Attr *a = g->node[n].attr;
+    int64_t opset = L->opset;
+    switch (ir_op[op].attr) {
+    case A_CONV: conv_attrs(&c, &a->conv); break;
+    case A_POOL: pool_attrs(&c, &a->pool); break;
+    case A_GEMM:
+        a->gemm.alpha = get_float(&c, "alpha", 1.0f);
+        a->gemm.beta = get_float(&c, "beta", 1.0f);
+        a->gemm.trans_a = get_flag(&c, "transA", 0);
+        a->gemm.trans_b = get_flag(&c, "transB", 0);
+        break;
+    case A_ACT: {
+        static const char *const approx[] = {"none", "tanh"};
+        a->act.alpha = get_float(&c, "alpha", a->act.alpha);
+        a->act.beta = get_float(&c, "beta", a->act.beta);
+        a->act.gamma = get_float(&c, "gamma", a->act.gamma);
+        if (op == OP_GELU)
+            a->act.approximate = ENUM(&c, "approximate", approx, 0);
+        break;
+    }
+    case A_AXIS:
+        if (opset < 13 && (op == OP_SOFTMAX || op == OP_LOGSOFTMAX || op == OP_HARDMAX)) {
+            a->axis.coerce2d = 1;
+            a->axis.axis = 1;
+        }
+        if (op == OP_CONCAT && opset < 4)
+            a->axis.axis = 1;
+        a->axis.axis = get_int(&c, "axis", a->axis.axis);
+        a->axis.keepdims = get_flag(&c, "keepdims", 1);
+        a->axis.select_last_index = get_flag(&c, "select_last_index", 0);
+        a->axis.exclusive = get_flag(&c, "exclusive", 0);
+        a->axis.reverse = get_flag(&c, "reverse", 0);
+        break;
+    case A_REDUCE:
+        a->reduce.keepdims = get_flag(&c, "keepdims", 1);
+        a->reduce.noop_with_empty_axes = get_flag(&c, "noop_with_empty_axes", 0);
+        ints_to_input(&c, "axes", 1, 1);
+        break;
+    case A_SPLIT:
+        a->split.axis = get_int(&c, "axis", 0);
+        a->split.num_outputs = get_int(&c, "num_outputs", 0);
+        ints_to_input(&c, "split", 1, 1);
+        break;
+    case A_PERM: a->perm.perm = get_ints(&c, "perm", NULL); break;
+    case A_PAD: {
+        static const char *const modes[] = {"constant", "reflect", "edge", "wrap"};
+        a->pad.mode = (PadMode)ENUM(&c, "mode", modes, PADM_CONSTANT);
+        if (opset < 11) {
+            ints_to_input(&c, "pads", 1, 1);
+            float_to_input(&c, "value", 2);
+        }
+        break;
+    }
+    case A_RESIZE: resize_attrs(&c, &a->resize, opset, 0); break;
+    case A_CAST:
+        if (op == OP_CAST)
+            a->cast.to = cast_to(&c);
+        a->cast.saturate = get_flag(&c, "saturate", 1);
+        break;
+    case A_CONST: const_of_shape(&c, &a->cst); break;
+    case A_SHAPE: {
+        const AttrProto *e = find(&c, "end", AT_INT);
+        a->shape.start = get_int(&c, "start", 0);
+        a->shape.has_end = e != NULL;
+        a->shape.end = e ? e->i : 0;
+        break;
+    }
+    case A_NORM:
+        a->norm.epsilon = get_float(&c, "epsilon", 1e-5f);
+        a->norm.momentum = get_float(&c, "momentum", 0.9f);
+        a->norm.axis = get_int(&c, "axis", -1);
+        a->norm.training_mode = get_flag(&c, "training_mode", 0);
+        if (op == OP_BATCHNORMALIZATION && get_int(&c, "spatial", 1) != 1) {
+            onnx_node_error(L, np, "spatial=0 is not supported");
+            c.err = 1;
+        }
+        if (a->norm.training_mode) {
+            onnx_node_error(L, np, "training_mode=1 is not supported (inference only)");
+            c.err = 1;
+        }
+        break;
+    case A_LRN:
+        a->lrn.alpha = get_float(&c, "alpha", 1e-4f);
+        a->lrn.beta = get_float(&c, "beta", 0.75f);
+        a->lrn.bias = get_float(&c, "bias", 1.0f);
+        a->lrn.size = get_int(&c, "size", 0);
+        if (a->lrn.size <= 0 && !c.err) {
+            onnx_node_error(L, np, "size must be positive");
+            c.err = 1;
+        }
+        break;
+    case A_BLOCK: {
+        static const char *const modes[] = {"DCR", "CRD"};
+        a->block.blocksize = get_int(&c, "blocksize", 0);
+        a->block.crd = ENUM(&c, "mode", modes, 0);
+        break;
+    }
+    case A_RESHAPE:
+        a->reshape.allowzero = get_flag(&c, "allowzero", 0);
+        if (opset < 5)
+            ints_to_input(&c, "shape", 1, 1);
+        break;
+    case A_MODE:
+        if (op == OP_BITSHIFT) {
+            static const char *const dirs[] = {"LEFT", "RIGHT"};
+            if (!find(&c, "direction", AT_STRING) && !c.err) {
+                onnx_node_error(L, np, "attribute direction is required");
+                c.err = 1;
+            }
+            a->mode.mode = ENUM(&c, "direction", dirs, 0);
+        } else if (op == OP_MOD) {
+            a->mode.mode = get_flag(&c, "fmod", 0);
+        } else if (op == OP_TRILU) {
+            a->mode.mode = get_flag(&c, "upper", 1);
+        } else if (op == OP_ISINF) {
+            a->mode.mode = get_flag(&c, "detect_positive", 1) |
+                           get_flag(&c, "detect_negative", 1) << 1;
+        }
+        break;
+    case A_NONE:
+        break;
+    }
+    /* attributes of older opsets that are inputs now, for ops without their own attr class */
+    switch (op) {
+    case OP_CLIP:
+        if (opset < 11) {
+            float_to_input(&c, "min", 1);
+            float_to_input(&c, "max", 2);
+        }
+        break;
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
+        if (opset < 13)
+            ints_to_input(&c, "axes", 1, 1);
+        break;
+    case OP_SLICE:
+        if (opset < 10) {
+            ints_to_input(&c, "starts", 1, 1);
+            ints_to_input(&c, "ends", 2, 1);
+            ints_to_input(&c, "axes", 3, 1);
+        }
+        break;
+    default:
+        break;
+    }
+    return c.err ? -1 : 0;
+}
+
+/* Upsample-7 (scales attribute), Upsample-9 (scales input) and Resize-10 (X, scales) become
+ * Resize(X, roi, scales). */
+int
+onnx_resize_normalise(Loader *L, const Onnx__NodeProto *np, NodeId n, int upsample)
+{
+    Ctx c = {L, np, n, 0};
+    Graph *g = L->g;
+    Node *x = &g->node[n];
+    if (upsample)
+        resize_attrs(&c, &x->attr->resize, L->opset, 1);
+    if (upsample && L->opset < 9) {
+        const AttrProto *s = find(&c, "scales", AT_FLOATS);
+        if (!s) {
+            if (!c.err)
+                onnx_node_error(L, np, "attribute scales is required");
+            return -1;
+        }
+        set_input(&c, 2, onnx_const_floats(L, s->floats, (int)s->n_floats, 1));
+    } else if (upsample || L->opset < 11) {
+        if (x->nin != 2)
+            return onnx_node_error(L, np, "expected 2 inputs (X, scales), got %d", x->nin);
+        ValId scales = x->in[1];
+        x->in[1] = NONE;
+        set_input(&c, 2, scales);
+    }
+    return c.err ? -1 : 0;
+}
+
+int
+onnx_constant_value(Loader *L, const Onnx__NodeProto *np, ValId v)
+{
+    Ctx c = {L, np, NONE, 0};
+    Graph *g = L->g;
+    if (np->n_attribute != 1)
+        return onnx_node_error(L, np, "expected exactly one attribute, got %zu", np->n_attribute);
+    const AttrProto *a = np->attribute[0];
+    const char *name = pbstr(a->name);
+    ValId k = NONE;
+    if (strcmp(name, "value") == 0) {
+        const AttrProto *t = find(&c, "value", AT_TENSOR);
+        if (!t || !t->t)
+            return c.err ? -1 : onnx_node_error(L, np, "attribute value holds no tensor");
+        char what[256];
+        snprintf(what, sizeof what, "node %d \"%s\" (Constant): tensor", L->node_index,
+                 pbstr(np->name));
+        return onnx_tensor_to_value(L, t->t, v, what);
+    } else if (strcmp(name, "value_float") == 0) {
+        float f = get_float(&c, name, 0);
+        k = onnx_const_floats(L, &f, 1, 0);
+    } else if (strcmp(name, "value_floats") == 0) {
+        const AttrProto *t = find(&c, name, AT_FLOATS);
+        k = t ? onnx_const_floats(L, t->floats, (int)t->n_floats, 1) : NONE;
+    } else if (strcmp(name, "value_int") == 0) {
+        int64_t i = get_int(&c, name, 0);
+        k = onnx_const_ints(L, &i, 1, 0);
+    } else if (strcmp(name, "value_ints") == 0) {
+        const AttrProto *t = find(&c, name, AT_INTS);
+        k = t ? onnx_const_ints(L, t->ints, (int)t->n_ints, 1) : NONE;
+    } else {
+        return onnx_node_error(L, np, "attribute %s is not supported", name);
+    }
+    if (k == NONE)
+        return c.err || L->d->nerr ? -1 : onnx_node_error(L, np, "bad constant");
+    /* move the temporary constant's type and data to v, keeping v's name */
+    Value *dst = &g->val[v], *src = &g->val[k];
+    dst->dt = src->dt;
+    dst->rank = src->rank;
+    memcpy(dst->dim, src->dim, sizeof dst->dim);
+    dst->data = src->data;
+    dst->flags |= V_CONST;
+    return 0;
+}

@@ -1,0 +1,537 @@
+/*
+ * load.c: ONNX model -> Graph.
+ *
+ * Method: read the file; unpack it with protobuf-c into a scratch arena (dropped at the end);
+ * create values for initializers, then for graph inputs (an input that is also an initializer is a
+ * constant), then for every node output (a name defined twice is an error); then create the nodes,
+ * resolving input names (an undefined name is an error), decoding attributes, and turning Constant
+ * nodes into constant values; mark the graph outputs; apply --shape overrides; sort the nodes
+ * topologically (a cycle is an error) and verify. Every size taken from the file is checked
+ * before it is used to allocate.
+ */
+#include "onnx_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* protobuf-c allocates the unpacked message from a scratch arena */
+static void *
+pb_alloc(void *data, size_t size)
+{
+    return ir_arena_alloc(data, size);
+}
+
+static void
+pb_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
+int
+onnx_parse_shape(const char *arg, ShapeOverride *o, Diag *d)
+{
+    const char *eq = strrchr(arg, '=');
+    memset(o, 0, sizeof *o);
+    if (!eq || eq == arg)
+        return diag_error(d, "--shape %s: expected NAME=DIMS, e.g. input=1x3x224x224", arg);
+    o->name = arg;
+    const char *p = eq + 1;
+    while (*p) {
+        if (o->rank == IR_MAXRANK)
+            return diag_error(d, "--shape %s: more than %d dims", arg, IR_MAXRANK);
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 0 || (*end && *end != 'x'))
+            return diag_error(d, "--shape %s: dims must be non-negative integers separated by 'x'",
+                              arg);
+        o->dim[o->rank++] = v;
+        p = *end ? end + 1 : end;
+        if (*end == 'x' && !*p)
+            return diag_error(d, "--shape %s: trailing 'x'", arg);
+    }
+    return 0;
+}
+
+static DType
+elem_type(Loader *L, const Onnx__ValueInfoProto *vi, const char *what, Value *v)
+{
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
+        diag_error(L->d, "%s \"%s\" is not a tensor (sequences, maps, optionals and sparse "
+                   "tensors are not supported)", what, pbstr(vi->name));
+        return DT_UNDEF;
+    }
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    int32_t et = tt->has_elem_type ? tt->elem_type : 0;
+    if (et <= 0 || et >= DT_COUNT || et == DT_STRING) {
+        diag_error(L->d, "%s \"%s\" has unsupported element type %d", what, pbstr(vi->name), et);
+        return DT_UNDEF;
+    }
+    if (tt->shape) {
+        if (tt->shape->n_dim > IR_MAXRANK) {
+            diag_error(L->d, "%s \"%s\" has rank %zu; at most %d is supported", what,
+                       pbstr(vi->name), tt->shape->n_dim, IR_MAXRANK);
+            return DT_UNDEF;
+        }
+        v->rank = (int)tt->shape->n_dim;
+        for (size_t i = 0; i < tt->shape->n_dim; i++) {
+            const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[i];
+            if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+                if (dm->dim_value < 0) {
+                    diag_error(L->d, "%s \"%s\" has negative dimension %lld", what,
+                               pbstr(vi->name), (long long)dm->dim_value);
+                    return DT_UNDEF;
+                }
+                v->dim[i] = dm->dim_value;
+            } else {
+                v->dim[i] = -1;     /* symbolic or unset */
+            }
+        }
+    }
+    return (DType)et;
+}
+
+static int
+apply_overrides(Loader *L, const ShapeOverride *ov, int nov)
+{
+    Graph *g = L->g;
+    for (int k = 0; k < nov; k++) {
+        size_t len = strcspn(ov[k].name, "=");
+        int found = 0;
+        for (int i = 0; i < g->ninput; i++) {
+            Value *v = &g->val[g->input[i]];
+            if (strlen(v->name) != len || memcmp(v->name, ov[k].name, len) != 0)
+                continue;
+            found = 1;
+            if (v->rank >= 0 && v->rank != ov[k].rank)
+                return diag_error(L->d, "--shape %s: input \"%s\" has rank %d", ov[k].name,
+                                  v->name, v->rank);
+            for (int j = 0; v->rank >= 0 && j < v->rank; j++)
+                if (v->dim[j] >= 0 && v->dim[j] != ov[k].dim[j])
+                    return diag_error(L->d, "--shape %s: dim %d of input \"%s\" is fixed at %lld",
+                                      ov[k].name, j, v->name, (long long)v->dim[j]);
+            v->rank = ov[k].rank;
+            memcpy(v->dim, ov[k].dim, sizeof v->dim);
+        }
+        if (!found)
+            return diag_error(L->d, "--shape %s: the model has no input named \"%.*s\"",
+                              ov[k].name, (int)len, ov[k].name);
+    }
+    return 0;
+}
+
+static int
+default_opset(Loader *L, const Onnx__ModelProto *m)
+{
+    L->opset = -1;
+    for (size_t i = 0; i < m->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+        const char *dom = pbstr(o->domain);
+        if (dom[0] == 0 || strcmp(dom, "ai.onnx") == 0)
+            L->opset = o->has_version ? o->version : 1;
+    }
+    if (m->n_opset_import == 0)
+        L->opset = 1;   /* IR version 1 models have no opset_import: opset 1 */
+    if (L->opset < 1)
+        return diag_error(L->d, "the model imports no opset of the default ONNX domain");
+    if (L->opset > ONNX_MAX_OPSET)
+        return diag_error(L->d, "opset %lld is newer than hetc knows (up to %d)",
+                          (long long)L->opset, ONNX_MAX_OPSET);
+    return 0;
+}
+
+/* Creates the value for a node output or graph input; an existing name is an error. */
+static ValId
+define(Loader *L, const char *name, const char *what)
+{
+    int dup;
+    ValId v = ir_val_add(L->g, name, DT_UNDEF, &dup);
+    if (v == NONE) {
+        if (dup)
+            diag_error(L->d, "%s \"%s\" is defined more than once", what, name);
+        else
+            diag_oom(L->d);
+    }
+    return v;
+}
+
+static int
+convert_node(Loader *L, const Onnx__NodeProto *np)
+{
+    Graph *g = L->g;
+    const char *optype = pbstr(np->op_type), *dom = pbstr(np->domain);
+    int known_domain = dom[0] == 0 || strcmp(dom, "ai.onnx") == 0;
+    if (np->n_input > 4096 || np->n_output > 4096)
+        return onnx_node_error(L, np, "%zu inputs and %zu outputs", np->n_input, np->n_output);
+    if (known_domain && strcmp(optype, "Constant") == 0) {
+        if (np->n_output != 1 || !np->output[0][0])
+            return onnx_node_error(L, np, "expected one output");
+        ValId v = define(L, np->output[0], "tensor");
+        if (v == NONE)
+            return -1;
+        g->val[v].flags |= V_PARAM;
+        g->nconstnode++;
+        return onnx_constant_value(L, np, v);
+    }
+    int upsample = known_domain && strcmp(optype, "Upsample") == 0;
+    OpKind op = upsample ? OP_RESIZE : known_domain ? ir_op_lookup(optype) : OP_UNKNOWN;
+    /* trailing optional outputs left empty are dropped */
+    int nout = (int)np->n_output;
+    while (nout > 0 && !np->output[nout - 1][0])
+        nout--;
+    NodeId n = ir_node_add(g, op, pbstr(np->name), (int)np->n_input, nout);
+    if (n == NONE)
+        return diag_oom(L->d);
+    Node *x = &g->node[n];
+    x->index = L->node_index;
+    x->optype = ir_strndup(g, optype, strlen(optype));
+    if (!x->optype)
+        return diag_oom(L->d);
+    if (!known_domain && dom[0]) {
+        /* name the domain so reports say where the op comes from */
+        size_t k = strlen(dom) + strlen(optype) + 2;
+        char *s = ir_galloc(g, k);
+        if (!s)
+            return diag_oom(L->d);
+        snprintf(s, k, "%s.%s", dom, optype);
+        x->optype = s;
+    }
+    for (int i = 0; i < nout; i++) {
+        if (!np->output[i][0])
+            continue;
+        ValId v = define(L, np->output[i], "tensor");
+        if (v == NONE)
+            return -1;
+        g->val[v].def = n;
+        g->node[n].out[i] = v;
+    }
+    x = &g->node[n];
+    for (size_t i = 0; i < np->n_input; i++) {
+        const char *nm = np->input[i];
+        if (!nm[0])
+            continue;
+        ValId v = ir_val_find(g, nm);
+        if (v == NONE)
+            return onnx_node_error(L, np, "input \"%s\" is not defined by any node, initializer "
+                                   "or graph input", nm);
+        x->in[i] = v;
+    }
+    if (op == OP_UNKNOWN)
+        return 0;
+    if (onnx_node_attrs(L, np, n) < 0)
+        return -1;
+    if (upsample || (op == OP_RESIZE && L->opset < 11))
+        if (onnx_resize_normalise(L, np, n, upsample) < 0)
+            return -1;
+    x = &g->node[n];
+    const OpInfo *oi = &ir_op[op];
+    if (x->nin < oi->inmin || x->nin > oi->inmax)
+        return onnx_node_error(L, np, "%d inputs, expected %d to %d", x->nin, oi->inmin, oi->inmax);
+    if (x->nout < oi->outmin || x->nout > oi->outmax)
+        return onnx_node_error(L, np, "%d outputs, expected %d to %d", x->nout, oi->outmin,
+                               oi->outmax);
+    return 0;
+}
+
+static int
+inputs_ready(const Graph *g, const Onnx__NodeProto *np)
+{
+    for (size_t k = 0; k < np->n_input; k++)
+        if (np->input[k][0] && ir_val_find(g, np->input[k]) == NONE)
+            return 0;
+    return 1;
+}
+
+/* No node left can be converted: the first of them either uses a name that no node defines, or
+ * sits on a cycle. */
+static int
+report_stuck(Loader *L, const Onnx__GraphProto *gp, const unsigned char *done)
+{
+    size_t i = 0;
+    while (done[i])
+        i++;
+    const Onnx__NodeProto *np = gp->node[i];
+    L->node_index = (int)i;
+    for (size_t k = 0; k < np->n_input; k++) {
+        const char *nm = np->input[k];
+        if (!nm[0] || ir_val_find(L->g, nm) != NONE)
+            continue;
+        for (size_t j = 0; j < gp->n_node; j++)
+            for (size_t o = 0; !done[j] && o < gp->node[j]->n_output; o++)
+                if (strcmp(gp->node[j]->output[o], nm) == 0)
+                    return onnx_node_error(L, np, "the graph has a cycle through input \"%s\"",
+                                           nm);
+        return onnx_node_error(L, np, "input \"%s\" is not defined by any node, initializer or "
+                               "graph input", nm);
+    }
+    return onnx_node_error(L, np, "cannot be ordered");
+}
+
+/*
+ * Nodes are converted in sweeps over the file order: a node is converted once all its inputs
+ * exist, so a valid (topologically ordered) model takes one sweep, and a node left over when a
+ * sweep makes no progress has an undefined input or sits on a cycle.
+ */
+static int
+convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, int nov)
+{
+    Graph *g = L->g;
+    g->name = ir_strndup(g, pbstr(gp->name), strlen(pbstr(gp->name)));
+    if (!g->name)
+        return diag_oom(L->d);
+    if (gp->n_sparse_initializer)
+        return diag_error(L->d, "sparse initializers are not supported");
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *t = gp->initializer[i];
+        ValId v = define(L, pbstr(t->name), "initializer");
+        if (v == NONE)
+            return -1;
+        char what[300];
+        snprintf(what, sizeof what, "initializer \"%.200s\"", pbstr(t->name));
+        g->val[v].flags |= V_PARAM;
+        if (onnx_tensor_to_value(L, t, v, what) < 0)
+            return -1;
+    }
+    g->input = ir_galloc(g, (gp->n_input + 1) * sizeof(ValId));
+    g->output = ir_galloc(g, (gp->n_output + 1) * sizeof(ValId));
+    if (!g->input || !g->output)
+        return diag_oom(L->d);
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        ValId v = ir_val_find(g, pbstr(vi->name));
+        if (v != NONE && (g->val[v].flags & V_CONST))
+            continue;   /* an initializer listed as an input (IR < 4): a constant */
+        if ((v = define(L, pbstr(vi->name), "graph input")) == NONE)
+            return -1;
+        Value tmp = g->val[v];
+        DType dt = elem_type(L, vi, "graph input", &tmp);
+        if (dt == DT_UNDEF)
+            return -1;
+        tmp.dt = dt;
+        tmp.flags |= V_INPUT;
+        g->val[v] = tmp;
+        g->input[g->ninput++] = v;
+    }
+    /* nodes in file order; a node whose inputs are not all defined yet waits for a later sweep */
+    unsigned char *done = ir_alloc(gp->n_node + 1);
+    if (!done)
+        return diag_oom(L->d);
+    memset(done, 0, gp->n_node + 1);
+    int rc = 0;
+    size_t left = gp->n_node;
+    for (int progress = 1; left > 0 && progress && rc == 0;) {
+        progress = 0;
+        for (size_t i = 0; i < gp->n_node && rc == 0; i++) {
+            const Onnx__NodeProto *np = gp->node[i];
+            if (done[i] || !inputs_ready(g, np))
+                continue;
+            L->node_index = (int)i;
+            rc = convert_node(L, np);
+            done[i] = 1;
+            left--;
+            progress = 1;
+        }
+    }
+    if (rc == 0 && left > 0)
+        rc = report_stuck(L, gp, done);
+    ir_free(done);
+    L->node_index = NONE;
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const char *nm = pbstr(gp->output[i]->name);
+        ValId v = ir_val_find(g, nm);
+        if (v == NONE)
+            return diag_error(L->d, "graph output \"%s\" is not defined", nm);
+        g->val[v].flags |= V_OUTPUT;
+        g->output[g->noutput++] = v;
+    }
+    if (g->noutput == 0)
+        return diag_error(L->d, "the graph has no outputs");
+    return apply_overrides(L, ov, nov);
+}
+
+Graph *
+onnx_load_buffer(const void *buf, size_t size, const char *path, const ShapeOverride *ov, int nov,
+                 Diag *d)
+{
+    Loader L = {0};
+    L.d = d;
+    L.node_index = NONE;
+    Arena *scratch = ir_arena_new();
+    Graph *g = ir_graph_new(path);
+    char *dir = NULL;
+    if (!scratch || !g) {
+        diag_oom(d);
+        goto fail;
+    }
+    L.g = g;
+    const char *slash = strrchr(path, '/');
+    dir = ir_alloc(slash ? (size_t)(slash - path) + 1 : 1);
+    if (!dir) {
+        diag_oom(d);
+        goto fail;
+    }
+    if (slash) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        if (slash == path)
+            strcpy(dir, "/");
+    } else {
+        dir[0] = 0;
+    }
+    L.dir = dir;
+    ProtobufCAllocator pa = {pb_alloc, pb_free, scratch};
+    Onnx__ModelProto *m = onnx__model_proto__unpack(&pa, size, buf);
+    if (!m) {
+        diag_error(d, "not a valid ONNX model (the protobuf does not parse; truncated or "
+                   "corrupt file?)");
+        goto fail;
+    }
+    if (!m->graph) {
+        diag_error(d, "the model has no graph");
+        goto fail;
+    }
+    if (default_opset(&L, m) < 0)
+        goto fail;
+    g->opset = L.opset;
+    g->ir_version = m->has_ir_version ? m->ir_version : 0;
+    g->producer = ir_strndup(g, pbstr(m->producer_name), strlen(pbstr(m->producer_name)));
+    if (!g->producer) {
+        diag_oom(d);
+        goto fail;
+    }
+    if (convert_graph(&L, m->graph, ov, nov) < 0 || ir_toposort(g, d) < 0 || ir_verify(g, d) < 0)
+        goto fail;
+    ir_free(dir);
+    ir_arena_free(scratch);
+    return g;
+fail:
+    ir_free(dir);
+    ir_arena_free(scratch);
+    ir_graph_free(g);
+    return NULL;
+}
+
+/* Reads a whole regular file of at most ONNX_MAX_FILE bytes; the buffer is owned by the caller
+ * (ir_free). NULL with the reason in d. */
+static void *
+read_file(const char *path, size_t *size, Diag *d)
+{
+    /* messages name the file unless the Diag already does */
+    const char *p = d->file && strcmp(d->file, path) == 0 ? "" : path, *sep = p[0] ? ": " : "";
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        diag_error(d, "%s%scannot open: %s", p, sep, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    void *buf = NULL;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        diag_error(d, "%s%snot a regular file", p, sep);
+        goto done;
+    }
+    if (st.st_size > ONNX_MAX_FILE) {
+        diag_error(d, "%s%sthe file is %lld bytes; protobuf files are limited to 2 GiB", p, sep,
+                   (long long)st.st_size);
+        goto done;
+    }
+    buf = ir_alloc((size_t)st.st_size + 1);
+    if (!buf) {
+        diag_oom(d);
+        goto done;
+    }
+    if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        diag_env(d, "%s%sread failed: %s", p, sep, strerror(errno));
+        ir_free(buf);
+        buf = NULL;
+        goto done;
+    }
+    *size = (size_t)st.st_size;
+done:
+    fclose(f);
+    return buf;
+}
+
+int
+onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
+{
+    int k = 0;
+    while (k < g->ninput && strcmp(g->val[g->input[k]].name, name) != 0)
+        k++;
+    if (k == g->ninput)
+        return diag_error(d, "--bind %s: the model has no input named \"%s\"", name, name);
+    size_t size = 0;
+    void *buf = read_file(pbfile, &size, d);
+    if (!buf)
+        return -1;
+    Arena *scratch = ir_arena_new();
+    int rc = -1;
+    if (!scratch) {
+        diag_oom(d);
+        goto done;
+    }
+    ProtobufCAllocator pa = {pb_alloc, pb_free, scratch};
+    Onnx__TensorProto *t = onnx__tensor_proto__unpack(&pa, size, buf);
+    if (!t) {
+        diag_error(d, "%s: not a TensorProto file", pbfile);
+        goto done;
+    }
+    /* decode into a scratch value, then check it against the declared input */
+    Loader L = {g, d, "", g->opset, NONE};
+    ValId tmp = ir_val_add(g, NULL, DT_UNDEF, NULL);
+    if (tmp == NONE) {
+        diag_oom(d);
+        goto done;
+    }
+    char what[300];
+    snprintf(what, sizeof what, "%.280s", pbfile);
+    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        diag_error(d, "%s: external data is not supported in bound tensors", pbfile);
+        goto done;
+    }
+    if (onnx_tensor_to_value(&L, t, tmp, what) < 0)
+        goto done;
+    Value *in = &g->val[g->input[k]], *x = &g->val[tmp];
+    if (x->dt != in->dt) {
+        diag_error(d, "%s: the tensor is %s; input \"%s\" is %s", pbfile, ir_dtype_name(x->dt),
+                   name, ir_dtype_name(in->dt));
+        goto done;
+    }
+    if (in->rank >= 0) {
+        int same = in->rank == x->rank;
+        for (int i = 0; same && i < x->rank; i++)
+            same = in->dim[i] < 0 || in->dim[i] == x->dim[i];
+        if (!same) {
+            diag_error(d, "%s: the tensor's shape does not fit input \"%s\"", pbfile, name);
+            goto done;
+        }
+    }
+    in->rank = x->rank;
+    memcpy(in->dim, x->dim, sizeof in->dim);
+    in->data = x->data;
+    in->flags = (in->flags & ~(unsigned)V_INPUT) | V_CONST;
+    memmove(&g->input[k], &g->input[k + 1], (size_t)(g->ninput - k - 1) * sizeof(ValId));
+    g->ninput--;
+    rc = 0;
+done:
+    ir_arena_free(scratch);
+    ir_free(buf);
+    return rc;
+}
+
+Graph *
+onnx_load(const char *path, const ShapeOverride *ov, int nov, Diag *d)
+{
+    size_t size = 0;
+    void *buf = read_file(path, &size, d);
+    if (!buf)
+        return NULL;
+    Graph *g = onnx_load_buffer(buf, size, path, ov, nov, d);
+    ir_free(buf);
+    return g;
+}

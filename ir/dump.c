@@ -1,0 +1,269 @@
+/*
+ * dump.c: the IR's text form (hetc inspect --dump). One line per graph input, constant, node and
+ * output, in order, so two dumps of the same graph are byte-identical:
+ *
+ *     graph "mnist" opset 7
+ *     input %Input3: f32[1,1,28,28]
+ *     const %W: f32[8,1,5,5] param
+ *     %y: f32[1,8,28,28] = Conv(%Input3, %W, _) {group=1 kernel=[5,5] pads=[2,2,2,2]}  # 0 "conv"
+ *     output %y
+ *
+ * Names that are not plain identifiers are quoted; `_` is an omitted optional input; `?` is an
+ * unknown rank or dimension. Only attributes that differ from the op's defaults are printed.
+ */
+#include "ir.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static void
+put_name(const char *s, FILE *f)
+{
+    int plain = *s != 0;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
+            plain = 0;
+    if (plain) {
+        fprintf(f, "%%%s", s);
+        return;
+    }
+    fputs("%\"", f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*p < 0x20)
+            fprintf(f, "\\x%02x", (unsigned char)*p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void
+ir_dump_value_type(const Value *v, FILE *f)
+{
+    fputs(ir_dtype_short(v->dt), f);
+    if (v->rank < 0) {
+        fputs("[?]", f);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < v->rank; i++) {
+        if (i)
+            fputc(',', f);
+        if (v->dim[i] < 0)
+            fputc('?', f);
+        else
+            fprintf(f, "%lld", (long long)v->dim[i]);
+    }
+    fputc(']', f);
+}
+
+static void
+put_ints(FILE *f, const char *key, Ints x, int *first)
+{
+    if (x.n == 0)
+        return;
+    fprintf(f, "%s%s=[", *first ? "" : " ", key);
+    for (int i = 0; i < x.n; i++)
+        fprintf(f, "%s%lld", i ? "," : "", (long long)x.v[i]);
+    fputc(']', f);
+    *first = 0;
+}
+
+static void
+put_int(FILE *f, const char *key, int64_t v, int64_t dflt, int *first)
+{
+    if (v == dflt)
+        return;
+    fprintf(f, "%s%s=%lld", *first ? "" : " ", key, (long long)v);
+    *first = 0;
+}
+
+static void
+put_float(FILE *f, const char *key, double v, double dflt, int *first)
+{
+    if (v == dflt)
+        return;
+    fprintf(f, "%s%s=%.9g", *first ? "" : " ", key, v);
+    *first = 0;
+}
+
+static void
+put_attrs(const Node *x, FILE *f)
+{
+    Attr dflt;
+    ir_attr_default(x->op, &dflt);
+    const Attr *a = x->attr;
+    if (memcmp(a, &dflt, sizeof dflt) == 0)
+        return;
+    int first = 1;
+    fputs(" {", f);
+    switch (ir_op[x->op].attr) {
+    case A_CONV:
+        put_int(f, "group", a->conv.group, 1, &first);
+        put_ints(f, "kernel", a->conv.kernel, &first);
+        put_ints(f, "pads", a->conv.pads, &first);
+        put_ints(f, "strides", a->conv.strides, &first);
+        put_ints(f, "dilations", a->conv.dilations, &first);
+        put_ints(f, "output_padding", a->conv.output_padding, &first);
+        put_ints(f, "output_shape", a->conv.output_shape, &first);
+        put_int(f, "auto_pad", a->conv.auto_pad, 0, &first);
+        break;
+    case A_POOL:
+        put_ints(f, "kernel", a->pool.kernel, &first);
+        put_ints(f, "pads", a->pool.pads, &first);
+        put_ints(f, "strides", a->pool.strides, &first);
+        put_ints(f, "dilations", a->pool.dilations, &first);
+        put_int(f, "auto_pad", a->pool.auto_pad, 0, &first);
+        put_int(f, "ceil_mode", a->pool.ceil_mode, 0, &first);
+        put_int(f, "count_include_pad", a->pool.count_include_pad, 0, &first);
+        put_int(f, "storage_order", a->pool.storage_order, 0, &first);
+        put_int(f, "p", a->pool.p, 2, &first);
+        break;
+    case A_GEMM:
+        put_float(f, "alpha", a->gemm.alpha, 1, &first);
+        put_float(f, "beta", a->gemm.beta, 1, &first);
+        put_int(f, "transA", a->gemm.trans_a, 0, &first);
+        put_int(f, "transB", a->gemm.trans_b, 0, &first);
+        break;
+    case A_ACT:
+        put_float(f, "alpha", a->act.alpha, dflt.act.alpha, &first);
+        put_float(f, "beta", a->act.beta, dflt.act.beta, &first);
+        put_float(f, "gamma", a->act.gamma, dflt.act.gamma, &first);
+        put_int(f, "approximate", a->act.approximate, 0, &first);
+        break;
+    case A_AXIS:
+        put_int(f, "axis", a->axis.axis, dflt.axis.axis, &first);
+        put_int(f, "keepdims", a->axis.keepdims, 1, &first);
+        put_int(f, "select_last_index", a->axis.select_last_index, 0, &first);
+        put_int(f, "exclusive", a->axis.exclusive, 0, &first);
+        put_int(f, "reverse", a->axis.reverse, 0, &first);
+        put_int(f, "coerce2d", a->axis.coerce2d, 0, &first);
+        break;
+    case A_REDUCE:
+        put_int(f, "keepdims", a->reduce.keepdims, 1, &first);
+        put_int(f, "noop_with_empty_axes", a->reduce.noop_with_empty_axes, 0, &first);
+        break;
+    case A_SPLIT:
+        put_int(f, "axis", a->split.axis, 0, &first);
+        put_int(f, "num_outputs", a->split.num_outputs, 0, &first);
+        break;
+    case A_PERM: put_ints(f, "perm", a->perm.perm, &first); break;
+    case A_PAD: put_int(f, "mode", a->pad.mode, 0, &first); break;
+    case A_RESIZE:
+        put_int(f, "mode", a->resize.mode, 0, &first);
+        put_int(f, "coord", a->resize.coord, dflt.resize.coord, &first);
+        put_int(f, "nearest", a->resize.nearest, 0, &first);
+        put_int(f, "policy", a->resize.policy, 0, &first);
+        put_float(f, "cubic_a", a->resize.cubic_a, dflt.resize.cubic_a, &first);
+        put_float(f, "extrapolation", a->resize.extrapolation, 0, &first);
+        put_int(f, "exclude_outside", a->resize.exclude_outside, 0, &first);
+        put_int(f, "antialias", a->resize.antialias, 0, &first);
+        put_ints(f, "axes", a->resize.axes, &first);
+        break;
+    case A_CAST:
+        fprintf(f, "to=%s", ir_dtype_short(a->cast.to));
+        first = 0;
+        put_int(f, "saturate", a->cast.saturate, 1, &first);
+        break;
+    case A_CONST:
+        fprintf(f, "dtype=%s value=", ir_dtype_short(a->cst.dt));
+        if (ir_dtype_is_float(a->cst.dt))
+            fprintf(f, "%.9g", a->cst.f);
+        else
+            fprintf(f, "%lld", (long long)a->cst.i);
+        first = 0;
+        break;
+    case A_SHAPE:
+        put_int(f, "start", a->shape.start, 0, &first);
+        if (a->shape.has_end)
+            put_int(f, "end", a->shape.end, INT64_MIN, &first);
+        break;
+    case A_NORM:
+        put_float(f, "epsilon", a->norm.epsilon, dflt.norm.epsilon, &first);
+        put_float(f, "momentum", a->norm.momentum, dflt.norm.momentum, &first);
+        put_int(f, "axis", a->norm.axis, -1, &first);
+        put_int(f, "training_mode", a->norm.training_mode, 0, &first);
+        break;
+    case A_LRN:
+        put_float(f, "alpha", a->lrn.alpha, dflt.lrn.alpha, &first);
+        put_float(f, "beta", a->lrn.beta, dflt.lrn.beta, &first);
+        put_float(f, "bias", a->lrn.bias, dflt.lrn.bias, &first);
+        put_int(f, "size", a->lrn.size, 0, &first);
+        break;
+    case A_BLOCK:
+        put_int(f, "blocksize", a->block.blocksize, 0, &first);
+        put_int(f, "crd", a->block.crd, 0, &first);
+        break;
+    case A_RESHAPE: put_int(f, "allowzero", a->reshape.allowzero, 0, &first); break;
+    case A_MODE: put_int(f, "mode", a->mode.mode, dflt.mode.mode, &first); break;
+    case A_NONE: break;
+    }
+    fputc('}', f);
+}
+
+void
+ir_dump(const Graph *g, FILE *f)
+{
+    fprintf(f, "graph \"%s\" opset %lld\n", g->name, (long long)g->opset);
+    for (int i = 0; i < g->ninput; i++) {
+        const Value *v = &g->val[g->input[i]];
+        fputs("input ", f);
+        put_name(v->name, f);
+        fputs(": ", f);
+        ir_dump_value_type(v, f);
+        fputc('\n', f);
+    }
+    for (ValId i = 0; i < g->nval; i++) {
+        const Value *v = &g->val[i];
+        if (v->def != NONE || !(v->flags & V_CONST))
+            continue;
+        fputs("const ", f);
+        put_name(v->name, f);
+        fputs(": ", f);
+        ir_dump_value_type(v, f);
+        fputs(v->flags & V_PARAM ? " param\n" : "\n", f);
+    }
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op == OP_NOP)
+            continue;
+        for (int j = 0; j < x->nout; j++) {
+            if (j)
+                fputs(", ", f);
+            if (x->out[j] == NONE) {
+                fputc('_', f);
+                continue;
+            }
+            const Value *v = &g->val[x->out[j]];
+            put_name(v->name, f);
+            fputs(": ", f);
+            ir_dump_value_type(v, f);
+            if (v->flags & V_CONST)
+                fputs(" const", f);
+        }
+        fprintf(f, " = %s(", x->op == OP_UNKNOWN ? x->optype : ir_op[x->op].onnx);
+        for (int j = 0; j < x->nin; j++) {
+            if (j)
+                fputs(", ", f);
+            if (x->in[j] == NONE)
+                fputc('_', f);
+            else
+                put_name(g->val[x->in[j]].name, f);
+        }
+        fputc(')', f);
+        put_attrs(x, f);
+        fprintf(f, "  # %d", x->index);
+        if (x->name[0]) {
+            fputs(" ", f);
+            put_name(x->name, f);
+        }
+        fputc('\n', f);
+    }
+    for (int i = 0; i < g->noutput; i++) {
+        fputs("output ", f);
+        put_name(g->val[g->output[i]].name, f);
+        fputc('\n', f);
+    }
+}

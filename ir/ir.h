@@ -1,0 +1,402 @@
+/*
+ * ir.h: hetc's intermediate representation, the one public header of ir/.
+ *
+ * A Graph owns an arena and two dense arrays, node[] and val[], that refer to each other by index
+ * (NodeId, ValId), never by pointer, so a graph can grow, be dumped deterministically and be copied
+ * cheaply. Every operator is a row of ops.def; attributes are decoded once by the frontend into the
+ * typed structs below, so no pass ever sees a protobuf or an attribute string.
+ *
+ * Shapes: rank -1 means unknown rank; a dim of -1 means a dynamic (symbolic) size. After --shape
+ * overrides and ir_infer() every shape of a supported model is static.
+ *
+ * Errors: bad input goes to a Diag (diag_error keeps the first message and counts the rest);
+ * broken invariants are bugs and stop the program through IR_ASSERT.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "opkind.h"
+
+enum {
+    IR_MAXRANK = 8,         /* highest tensor rank hetc accepts */
+    IR_MAXNAME = 4096,      /* longest tensor or node name accepted from a model */
+};
+
+typedef int32_t NodeId, ValId;
+#define NONE (-1)
+
+/* ---- bugs ------------------------------------------------------------------------------------ */
+
+void ir_assert_fail(const char *expr, const char *file, int line);
+#define IR_ASSERT(x) ((x) ? (void)0 : ir_assert_fail(#x, __FILE__, __LINE__))
+/* ALWAYS/NEVER mark defensive checks of conditions believed impossible: they abort in debug builds
+ * and evaluate to the condition in release builds, so the defensive path still runs there. */
+#ifdef NDEBUG
+#define ALWAYS(x) (x)
+#define NEVER(x) (x)
+#else
+#define ALWAYS(x) ((x) ? 1 : (ir_assert_fail(#x, __FILE__, __LINE__), 0))
+#define NEVER(x) ((x) ? (ir_assert_fail("!(" #x ")", __FILE__, __LINE__), 1) : 0)
+#endif
+
+/* ---- heap and arena (arena.c) ------------------------------------------------------------------ */
+
+/* All heap traffic of the compiler goes through these, so tests can inject failures. ir_alloc and
+ * ir_realloc return NULL on failure (or when a failure is injected); ir_free(NULL) is a no-op. */
+void *ir_alloc(size_t n);
+void *ir_realloc(void *p, size_t n);
+void ir_free(void *p);
+/* Fail the nth allocation from now (1 = the next one); 0 turns injection off. */
+void ir_alloc_fail_after(long n);
+
+typedef struct Arena Arena;
+Arena *ir_arena_new(void);                     /* owned; free with ir_arena_free; NULL on OOM */
+void *ir_arena_alloc(Arena *a, size_t n);      /* zeroed, 16-byte aligned; NULL on OOM */
+void ir_arena_reset(Arena *a);                 /* frees every block, keeps the arena */
+void ir_arena_free(Arena *a);
+size_t ir_arena_used(const Arena *a);          /* bytes handed out, for statistics */
+
+/* ---- diagnostics (diag.c) ---------------------------------------------------------------------- */
+
+typedef enum DiagKind {
+    DIAG_NONE,
+    DIAG_INPUT,     /* bad input: exit status 2 */
+    DIAG_ENV,       /* environment failure (out of memory, I/O): exit status 3 */
+} DiagKind;
+
+typedef struct Diag {
+    char msg[1024];     /* the first error, one line, no trailing newline */
+    int nerr;           /* errors reported, including the first */
+    DiagKind kind;      /* kind of the first error */
+    const char *file;   /* file named in messages (borrowed), may be NULL */
+    const char *where;  /* reporter's __FILE__:__LINE__ in debug builds */
+} Diag;
+
+void diag_init(Diag *d, const char *file);
+/* Records a bad-input error "FILE: MSG" (the first one is kept). Returns -1 for `return diag_..`. */
+int diag_error(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int diag_env(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int diag_oom(Diag *d);
+/* exit status for a failed Diag: 2 for bad input, 3 for environment */
+int diag_status(const Diag *d);
+
+/* ---- data types -------------------------------------------------------------------------------- */
+
+/* Numbered as ONNX TensorProto.DataType. */
+typedef enum DType {
+    DT_UNDEF = 0,
+    DT_F32 = 1,
+    DT_U8 = 2,
+    DT_I8 = 3,
+    DT_U16 = 4,
+    DT_I16 = 5,
+    DT_I32 = 6,
+    DT_I64 = 7,
+    DT_STRING = 8,
+    DT_BOOL = 9,
+    DT_F16 = 10,
+    DT_F64 = 11,
+    DT_U32 = 12,
+    DT_U64 = 13,
+    DT_C64 = 14,
+    DT_C128 = 15,
+    DT_BF16 = 16,
+    DT_COUNT
+} DType;
+
+size_t ir_dtype_size(DType t);            /* bytes per element; 0 for undefined and strings */
+const char *ir_dtype_name(DType t);       /* numpy-style: "float32", "int64", ... */
+const char *ir_dtype_short(DType t);      /* dump form: "f32", "i64", ... */
+int ir_dtype_is_float(DType t);
+int ir_dtype_is_int(DType t);             /* signed or unsigned integers, not bool */
+float ir_f16_to_f32(uint16_t h);          /* IEEE half and bfloat16 conversions, round to nearest */
+uint16_t ir_f32_to_f16(float f);
+float ir_bf16_to_f32(uint16_t h);
+uint16_t ir_f32_to_bf16(float f);
+
+/* ---- attributes ---------------------------------------------------------------------------------- */
+
+typedef struct Ints {
+    int n;
+    const int64_t *v;   /* arena-owned */
+} Ints;
+
+typedef struct Floats {
+    int n;
+    const float *v;     /* arena-owned */
+} Floats;
+
+typedef enum AutoPad { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } AutoPad;
+
+typedef struct ConvAttr {           /* Conv, ConvTranspose */
+    int64_t group;
+    Ints kernel, pads, strides, dilations;      /* n == 0: not given, use defaults */
+    Ints output_padding, output_shape;          /* ConvTranspose only */
+    AutoPad auto_pad;
+} ConvAttr;
+
+typedef struct PoolAttr {           /* AveragePool, MaxPool, LpPool */
+    Ints kernel, pads, strides, dilations;
+    AutoPad auto_pad;
+    int ceil_mode, count_include_pad, storage_order;
+    int64_t p;                      /* LpPool norm, default 2 */
+} PoolAttr;
+
+typedef struct GemmAttr {
+    float alpha, beta;
+    int trans_a, trans_b;
+} GemmAttr;
+
+typedef struct ActAttr {            /* activation parameters; meaning per op as in ONNX */
+    float alpha, beta, gamma;       /* LeakyRelu/Elu/Celu/ThresholdedRelu: alpha; HardSigmoid: */
+                                    /* alpha, beta; Selu: alpha, gamma */
+    int approximate;                /* Gelu: 1 for "tanh" */
+} ActAttr;
+
+typedef struct AxisAttr {           /* ops with one axis */
+    int64_t axis;
+    int keepdims, select_last_index;    /* ArgMax, ArgMin */
+    int exclusive, reverse;             /* CumSum */
+    int coerce2d;                       /* Softmax family before opset 13: flatten to 2-D at axis */
+} AxisAttr;
+
+typedef struct ReduceAttr {         /* axes come as the optional second input */
+    int keepdims, noop_with_empty_axes;
+} ReduceAttr;
+
+typedef struct SplitAttr {          /* split sizes come as the optional second input */
+    int64_t axis, num_outputs;
+} SplitAttr;
+
+typedef struct PermAttr {
+    Ints perm;                      /* n == 0: reverse the dims */
+} PermAttr;
+
+typedef enum PadMode { PADM_CONSTANT, PADM_REFLECT, PADM_EDGE, PADM_WRAP } PadMode;
+typedef struct PadAttr {
+    PadMode mode;
+} PadAttr;
+
+typedef enum ResizeMode { RSZ_NEAREST, RSZ_LINEAR, RSZ_CUBIC } ResizeMode;
+typedef enum CoordMode {
+    CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
+    CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE
+} CoordMode;
+typedef enum NearestMode { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL } NearestMode;
+typedef enum AspectPolicy { AR_STRETCH, AR_NOT_LARGER, AR_NOT_SMALLER } AspectPolicy;
+typedef struct ResizeAttr {         /* Resize, and Upsample normalised to Resize */
+    ResizeMode mode;
+    CoordMode coord;
+    NearestMode nearest;
+    AspectPolicy policy;
+    float cubic_a, extrapolation;
+    int exclude_outside, antialias;
+    Ints axes;                      /* n == 0: all axes */
+} ResizeAttr;
+
+typedef struct CastAttr {
+    DType to;                       /* Cast; CastLike takes the type of its second input */
+    int saturate;
+} CastAttr;
+
+typedef struct ConstAttr {          /* ConstantOfShape's fill value */
+    DType dt;
+    double f;                       /* value for float and bool types */
+    int64_t i;                      /* value for integer types (exact) */
+} ConstAttr;
+
+typedef struct ShapeAttr {          /* Shape (opset 15 slicing) */
+    int64_t start, end;
+    int has_end;
+} ShapeAttr;
+
+typedef struct NormAttr {           /* BatchNormalization, InstanceNormalization, LayerNormalization */
+    float epsilon, momentum;
+    int64_t axis;                   /* LayerNormalization */
+    int training_mode;
+} NormAttr;
+
+typedef struct LrnAttr {
+    float alpha, beta, bias;
+    int64_t size;
+} LrnAttr;
+
+typedef struct BlockAttr {          /* DepthToSpace, SpaceToDepth */
+    int64_t blocksize;
+    int crd;                        /* DepthToSpace mode "CRD" (else "DCR") */
+} BlockAttr;
+
+typedef struct ReshapeAttr {
+    int allowzero;
+} ReshapeAttr;
+
+typedef struct ModeAttr {           /* small integer modes: BitShift direction (1 = right), */
+    int64_t mode;                   /* Mod fmod, Trilu upper, IsInf bit0 = +inf, bit1 = -inf */
+} ModeAttr;
+
+typedef union Attr {
+    ConvAttr conv;
+    PoolAttr pool;
+    GemmAttr gemm;
+    ActAttr act;
+    AxisAttr axis;
+    ReduceAttr reduce;
+    SplitAttr split;
+    PermAttr perm;
+    PadAttr pad;
+    ResizeAttr resize;
+    CastAttr cast;
+    ConstAttr cst;
+    ShapeAttr shape;
+    NormAttr norm;
+    LrnAttr lrn;
+    BlockAttr block;
+    ReshapeAttr reshape;
+    ModeAttr mode;
+} Attr;
+
+/* ---- the op table (op.c, from ops.def) ------------------------------------------------------------ */
+
+typedef enum ShapeClass {
+    SH_NONE, SH_SAME, SH_BOOL, SH_BCAST, SH_CMP, SH_WHERE, SH_CONV, SH_CONVT, SH_GEMM, SH_MATMUL,
+    SH_POOL, SH_GPOOL, SH_LAYERNORM, SH_ARGRED, SH_REDUCE, SH_CAST, SH_CASTLIKE, SH_CONCAT,
+    SH_CONSTSHAPE, SH_D2S, SH_S2D, SH_DROPOUT, SH_EXPAND, SH_FLATTEN, SH_GATHER, SH_GATHERELT,
+    SH_PAD, SH_RANGE, SH_RESHAPE, SH_RESIZE, SH_SHAPE, SH_SIZE, SH_SLICE, SH_SPLIT, SH_SQUEEZE,
+    SH_TILE, SH_TRANSPOSE, SH_UNSQUEEZE,
+    SH_COUNT
+} ShapeClass;
+
+typedef enum FlopClass { FL_NONE, FL_ELT, FL_RED, FL_CONV, FL_CONVT, FL_GEMM, FL_MATMUL, FL_POOL } FlopClass;
+
+typedef enum AttrClass {
+    A_NONE, A_CONV, A_POOL, A_GEMM, A_ACT, A_AXIS, A_REDUCE, A_SPLIT, A_PERM, A_PAD, A_RESIZE,
+    A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE
+} AttrClass;
+
+enum {
+    F_ELTWISE = 1 << 0,     /* output element i depends on input elements i (after broadcast) */
+    F_COMMUTE = 1 << 1,     /* inputs may be reordered */
+    F_FOLD = 1 << 2,        /* fold.c can evaluate it on constant inputs */
+    F_VIEW = 1 << 3,        /* the output is the input's data, reinterpreted */
+};
+
+typedef struct OpInfo {
+    const char *stem;       /* "conv" */
+    const char *onnx;       /* "Conv" */
+    int inmin, inmax, outmin, outmax;
+    ShapeClass shape;
+    FlopClass flops;
+    int k;                  /* FLOPs per element for FL_ELT / FL_RED */
+    AttrClass attr;
+    unsigned flags;
+} OpInfo;
+
+extern const OpInfo ir_op[OP_COUNT];
+OpKind ir_op_lookup(const char *onnx_name);    /* OP_UNKNOWN if not found */
+
+/* ---- graph (graph.c) ------------------------------------------------------------------------------ */
+
+enum {
+    V_INPUT = 1 << 0,       /* a graph input fed at run time */
+    V_OUTPUT = 1 << 1,      /* a graph output */
+    V_CONST = 1 << 2,       /* data is known at compile time (data != NULL or numel == 0) */
+    V_PARAM = 1 << 3,       /* a model parameter: an initializer or a Constant node's tensor */
+};
+
+typedef struct Value {
+    const char *name;           /* arena-owned, unique within the graph */
+    DType dt;
+    int rank;                   /* -1: unknown */
+    int64_t dim[IR_MAXRANK];    /* -1: dynamic */
+    NodeId def;                 /* defining node; NONE for inputs and constants */
+    unsigned flags;             /* V_* */
+    void *data;                 /* V_CONST contents, C order, arena-owned; numel*dtsize bytes */
+    int nuse;                   /* uses by live nodes, filled by ir_fill_uses */
+} Value;
+
+typedef struct Node {
+    OpKind op;
+    const char *name;           /* ONNX node name, may be "" */
+    const char *optype;         /* the ONNX op_type as written (for OP_UNKNOWN, diagnostics) */
+    int index;                  /* position in the ONNX file, for diagnostics */
+    int nin, nout;
+    ValId *in;                  /* in[i] == NONE: optional input omitted */
+    ValId *out;                 /* out[i] == NONE: optional output not requested */
+    Attr *attr;                 /* never NULL; the member named by ir_op[op].attr is valid */
+    int dev, region;            /* placement, filled by later passes; NONE until then */
+} Node;
+
+typedef struct Graph {
+    Arena *arena;               /* owns everything below */
+    Node *node;
+    int nnode, cnode;
+    Value *val;
+    int nval, cval;
+    ValId *input;               /* run-time inputs, in model order */
+    int ninput;
+    ValId *output;
+    int noutput;
+    const char *file;           /* model path, for diagnostics */
+    const char *name;           /* graph name */
+    int64_t opset;              /* default-domain opset */
+    int64_t ir_version;
+    const char *producer;
+    int nconstnode;             /* Constant nodes of the model, turned into values */
+    void *names;                /* name -> ValId index (graph.c) */
+} Graph;
+
+Graph *ir_graph_new(const char *file);         /* owned; free with ir_graph_free; NULL on OOM */
+void ir_graph_free(Graph *g);
+void *ir_galloc(Graph *g, size_t n);           /* zeroed arena memory; NULL on OOM */
+const char *ir_strndup(Graph *g, const char *s, size_t n);
+/* Adds a value with a unique name (NULL name: a fresh "%N" name). NONE on OOM or if the name is
+ * taken; *dup is set to 1 in the latter case when dup != NULL. */
+ValId ir_val_add(Graph *g, const char *name, DType dt, int *dup);
+ValId ir_val_find(const Graph *g, const char *name);
+/* Adds a node with nin inputs and nout outputs all NONE, and default attributes for op. */
+NodeId ir_node_add(Graph *g, OpKind op, const char *name, int nin, int nout);
+void ir_attr_default(OpKind op, Attr *a);
+
+int64_t ir_numel(const Value *v);              /* -1 if unknown, or if it would overflow int64 */
+int ir_shape_known(const Value *v);            /* rank and every dim known */
+size_t ir_nbytes(const Value *v);              /* numel * dtype size; 0 if unknown */
+/* Reads element i of a constant of an integer, bool or float type as int64 / double. */
+int64_t ir_const_i(const Value *v, int64_t i);
+double ir_const_f(const Value *v, int64_t i);
+
+/* Puts the nodes in a topological order (stable for already ordered input); an error naming a
+ * node on a cycle if there is one. Keeps val[].def consistent. */
+int ir_toposort(Graph *g, Diag *d);
+void ir_fill_uses(Graph *g);
+/* Drops OP_NOP nodes and values no live node or output refers to; renumbers. */
+int ir_compact(Graph *g);
+
+/* Formats `FILE: node N "NAME" (Op): ` into buf (for diagnostics). */
+const char *ir_node_where(const Graph *g, NodeId n, char *buf, size_t size);
+int diag_node(Diag *d, const Graph *g, NodeId n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- inference and folding (shape.c, fold.c) -------------------------------------------------------- */
+
+/* Infers dtype and shape of every node output in topological order and folds nodes whose inputs
+ * are all constant (F_FOLD ops, outputs up to IR_FOLD_MAX elements), so shape-computing subgraphs
+ * become constants. Nodes of unknown ops and nodes with inputs of unknown shape get outputs of
+ * unknown shape. 0, or -1 with the reason in d. */
+enum { IR_FOLD_MAX = 1 << 26 };
+int ir_infer(Graph *g, Diag *d);
+int ir_infer_node(Graph *g, NodeId n, Diag *d);     /* one node's outputs */
+int ir_fold_node(Graph *g, NodeId n, Diag *d);      /* all inputs const: computes the outputs */
+
+/* ---- counts (count.c) ----------------------------------------------------------------------------- */
+
+int64_t ir_node_flops(const Graph *g, const Node *n);   /* multiply-add = 2; 0 if unknown */
+int64_t ir_node_bytes(const Graph *g, const Node *n);   /* bytes read + written */
+
+/* ---- verifier and text form (verify.c, dump.c) --------------------------------------------------------- */
+
+int ir_verify(const Graph *g, Diag *d);
+void ir_dump(const Graph *g, FILE *f);
+void ir_dump_value_type(const Value *v, FILE *f);   /* "f32[1,3,224,224]" */

@@ -1,0 +1,4 @@
+#include "frontend/onnx.h"
+
+int onnx_h_compiles;
+int onnx_h_compiles = 1;

@@ -1,0 +1,411 @@
+/*
+ * hetc.c: the command-line driver. Parses the command and its flags, runs the frontend and the
+ * passes, and prints reports. Exit status follows the contract in docs/cli.md: 0 ok, 1 usage
+ * error, 2 bad input, 3 environment failure.
+ *
+ * This file only wires public headers together; it holds no compiler logic.
+ */
+#include "frontend/onnx.h"
+#include "ir/ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_ENV = 3 };
+
+static const char usage_main[] =
+    "usage: hetc COMMAND [ARGS]\n"
+    "\n"
+    "hetc compiles ONNX models into plans that run across a machine's processors.\n"
+    "\n"
+    "commands:\n"
+    "  inspect MODEL.onnx   load a model, infer every shape, and report ops, parameters, FLOPs,\n"
+    "                       inputs, outputs and unsupported ops\n"
+    "\n"
+    "Run 'hetc COMMAND --help' for a command's flags. Exit status: 0 ok, 1 usage error,\n"
+    "2 bad input (model, flags, tensors), 3 environment failure (out of memory, I/O).\n";
+
+static const char usage_inspect[] =
+    "usage: hetc inspect MODEL.onnx [--shape NAME=DIMS]... [--bind NAME=FILE.pb]... [--json]\n"
+    "                    [--dump]\n"
+    "\n"
+    "Loads MODEL.onnx, folds shape computations and infers the type and shape of every tensor.\n"
+    "\n"
+    "  --shape NAME=DIMS  set graph input NAME's shape, DIMS like 1x3x224x224 (NAME= for a\n"
+    "                     scalar); needed for inputs with symbolic dimensions. Repeatable.\n"
+    "  --bind NAME=FILE   make input NAME a constant holding the TensorProto in FILE, so shapes\n"
+    "                     that depend on its values (e.g. a Reshape's target) become known.\n"
+    "                     Repeatable.\n"
+    "  --json             print one JSON object: model, opset, nodes, ops, params, flops,\n"
+    "                     activation_bytes, inputs, outputs, unsupported\n"
+    "  --dump             print the IR in its text form (see docs/ir.md)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "FLOPs count a multiply-add as 2. Ops hetc does not know are all listed; the command then\n"
+    "exits with status 2 after printing its report.\n";
+
+/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 if it is not one. */
+static int
+utf8_len(const unsigned char *s)
+{
+    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+          : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
+        (n == 3 && s[0] == 0xed && s[1] >= 0xa0))
+        return 0;   /* overlong forms and surrogates */
+    return n;
+}
+
+/* A JSON string; bytes of a model's names that are not UTF-8 become U+FFFD. */
+static void
+json_str(const char *str, FILE *f)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', f);
+    while (*s) {
+        int n = utf8_len(s);
+        if (n == 0) {
+            fputs("\\ufffd", f);
+            s++;
+        } else if (*s == '"' || *s == '\\') {
+            fprintf(f, "\\%c", *s++);
+        } else if (*s < 0x20 || *s == 0x7f) {
+            fprintf(f, "\\u%04x", *s++);
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+        }
+    }
+    fputc('"', f);
+}
+
+/* A model's name on a diagnostic line: control characters become '?' so the line stays one. */
+static void
+put_clean(const char *s, FILE *f)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+static void
+json_shape(const Value *v, FILE *f)
+{
+    if (v->rank < 0) {
+        fputs("null", f);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < v->rank; i++) {
+        if (i)
+            fputs(", ", f);
+        if (v->dim[i] < 0)
+            fputs("null", f);
+        else
+            fprintf(f, "%lld", (long long)v->dim[i]);
+    }
+    fputc(']', f);
+}
+
+typedef struct Report {
+    int64_t params, flops, act_bytes;
+    int nnodes;             /* nodes of the model, Constant nodes included */
+    const char *ops[OP_COUNT + 1];      /* op names in order of first appearance */
+    int opcount[OP_COUNT + 1];
+    int nops;
+    int nunsupported;
+} Report;
+
+static void
+count_op(Report *r, const char *name)
+{
+    for (int i = 0; i < r->nops; i++)
+        if (strcmp(r->ops[i], name) == 0) {
+            r->opcount[i]++;
+            return;
+        }
+    if (r->nops < OP_COUNT + 1) {
+        r->ops[r->nops] = name;
+        r->opcount[r->nops++] = 1;
+    }
+}
+
+static void
+make_report(const Graph *g, Report *r)
+{
+    memset(r, 0, sizeof *r);
+    if (g->nconstnode) {
+        r->ops[r->nops] = "Constant";
+        r->opcount[r->nops++] = g->nconstnode;
+    }
+    r->nnodes = g->nconstnode;
+    for (ValId v = 0; v < g->nval; v++)
+        if (g->val[v].flags & V_PARAM)
+            r->params += ir_numel(&g->val[v]) > 0 ? ir_numel(&g->val[v]) : 0;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op == OP_NOP)
+            continue;
+        r->nnodes++;
+        count_op(r, x->op == OP_UNKNOWN ? x->optype : ir_op[x->op].onnx);
+        if (x->op == OP_UNKNOWN)
+            r->nunsupported++;
+        int folded = 1;
+        for (int j = 0; j < x->nout; j++) {
+            const Value *o = x->out[j] == NONE ? NULL : &g->val[x->out[j]];
+            if (o && !(o->flags & V_CONST)) {
+                folded = 0;
+                r->act_bytes += (int64_t)ir_nbytes(o);
+            }
+        }
+        if (!folded)
+            r->flops += ir_node_flops(g, x);
+    }
+}
+
+static void
+print_json(const Graph *g, const Report *r, FILE *f)
+{
+    fputs("{\"model\": ", f);
+    json_str(g->file, f);
+    fprintf(f, ", \"opset\": %lld, \"nodes\": %d, \"ops\": {", (long long)g->opset, r->nnodes);
+    for (int i = 0; i < r->nops; i++) {
+        fputs(i ? ", " : "", f);
+        json_str(r->ops[i], f);
+        fprintf(f, ": %d", r->opcount[i]);
+    }
+    fprintf(f, "}, \"params\": %lld, \"flops\": %lld, \"activation_bytes\": %lld",
+            (long long)r->params, (long long)r->flops, (long long)r->act_bytes);
+    for (int io = 0; io < 2; io++) {
+        fputs(io ? ", \"outputs\": [" : ", \"inputs\": [", f);
+        int n = io ? g->noutput : g->ninput;
+        for (int i = 0; i < n; i++) {
+            const Value *v = &g->val[io ? g->output[i] : g->input[i]];
+            fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+            json_str(v->name, f);
+            fprintf(f, ", \"dtype\": \"%s\", \"shape\": ", ir_dtype_name(v->dt));
+            json_shape(v, f);
+            fputc('}', f);
+        }
+        fputc(']', f);
+    }
+    fputs(", \"unsupported\": [", f);
+    int k = 0;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op != OP_UNKNOWN)
+            continue;
+        fputs(k++ ? ", {\"node\": " : "{\"node\": ", f);
+        json_str(x->name, f);
+        fputs(", \"op\": ", f);
+        json_str(x->optype, f);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+}
+
+static void
+print_value_line(const Value *v, FILE *f)
+{
+    fprintf(f, "  %-32s %-8s ", v->name, ir_dtype_name(v->dt));
+    json_shape(v, f);
+    fputc('\n', f);
+}
+
+static void
+print_text(const Graph *g, const Report *r, FILE *f)
+{
+    fprintf(f, "model       %s\n", g->file);
+    fprintf(f, "graph       \"%s\", opset %lld, IR version %lld, producer \"%s\"\n", g->name,
+            (long long)g->opset, (long long)g->ir_version, g->producer);
+    fprintf(f, "nodes       %d\n", r->nnodes);
+    fprintf(f, "params      %lld (%.2f MB as float32)\n", (long long)r->params,
+            (double)r->params * 4 / 1e6);
+    fprintf(f, "flops       %lld (%.3f G; a multiply-add counts 2)\n", (long long)r->flops,
+            (double)r->flops / 1e9);
+    fprintf(f, "activations %lld bytes (%.2f MB, all intermediate tensors)\n",
+            (long long)r->act_bytes, (double)r->act_bytes / 1e6);
+    fputs("inputs\n", f);
+    for (int i = 0; i < g->ninput; i++)
+        print_value_line(&g->val[g->input[i]], f);
+    fputs("outputs\n", f);
+    for (int i = 0; i < g->noutput; i++)
+        print_value_line(&g->val[g->output[i]], f);
+    fputs("ops\n", f);
+    for (int i = 0; i < r->nops; i++)
+        fprintf(f, "  %-24s %d\n", r->ops[i], r->opcount[i]);
+    fprintf(f, "unsupported %d\n", r->nunsupported);
+    for (NodeId n = 0; n < g->nnode; n++)
+        if (g->node[n].op == OP_UNKNOWN)
+            fprintf(f, "  node %d \"%s\" (%s)\n", g->node[n].index, g->node[n].name,
+                    g->node[n].optype);
+}
+
+/* One line naming every unsupported node (up to what fits), for stderr. */
+static void
+report_unsupported(const Graph *g, int count)
+{
+    put_clean(g->file, stderr);
+    fprintf(stderr, ": %d unsupported op%s:", count, count == 1 ? "" : "s");
+    int shown = 0;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op != OP_UNKNOWN)
+            continue;
+        if (shown++ == 20) {
+            fprintf(stderr, " ... (%d more; see --json)", count - 20);
+            break;
+        }
+        fprintf(stderr, "%s node %d \"", shown > 1 ? "," : "", x->index);
+        put_clean(x->name, stderr);
+        fputs("\" (", stderr);
+        put_clean(x->optype, stderr);
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+static void
+note_dynamic(const Graph *g)
+{
+    for (int i = 0; i < g->ninput; i++) {
+        const Value *v = &g->val[g->input[i]];
+        if (ir_shape_known(v))
+            continue;
+        put_clean(g->file, stderr);
+        fputs(": note: input \"", stderr);
+        put_clean(v->name, stderr);
+        fputs("\" has dynamic dimensions; pass --shape NAME=DIMS to make every shape static\n",
+              stderr);
+    }
+}
+
+static int
+usage_error(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "hetc%s%s: %s%s%s\n", cmd ? " " : "", cmd ? cmd : "", msg, arg ? ": " : "",
+            arg ? arg : "");
+    fprintf(stderr, "Run 'hetc%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+    return EXIT_USAGE;
+}
+
+static int
+cmd_inspect(int argc, char **argv)
+{
+    const char *model = NULL;
+    int json = 0, dump = 0, nov = 0, nbind = 0;
+    ShapeOverride *ov = calloc((size_t)argc + 1, sizeof *ov);
+    const char **bind = calloc((size_t)argc + 1, sizeof *bind);
+    Diag d;
+    diag_init(&d, NULL);
+    int rc = EXIT_USAGE;
+    if (!ov || !bind) {
+        fputs("hetc: out of memory\n", stderr);
+        free(ov);
+        free(bind);
+        return EXIT_ENV;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_inspect, stdout);
+            rc = 0;
+            goto done;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--dump") == 0) {
+            dump = 1;
+        } else if (strcmp(a, "--shape") == 0 || strncmp(a, "--shape=", 8) == 0) {
+            const char *val = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val) {
+                rc = usage_error("inspect", "--shape needs NAME=DIMS", NULL);
+                goto done;
+            }
+            if (onnx_parse_shape(val, &ov[nov++], &d) < 0) {
+                rc = usage_error("inspect", d.msg, NULL);
+                goto done;
+            }
+        } else if (strcmp(a, "--bind") == 0 || strncmp(a, "--bind=", 7) == 0) {
+            const char *val = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val || !strchr(val, '=') || val[0] == '=') {
+                rc = usage_error("inspect", "--bind needs NAME=FILE", val);
+                goto done;
+            }
+            bind[nbind++] = val;
+        } else if (a[0] == '-' && a[1]) {
+            rc = usage_error("inspect", "unknown flag", a);
+            goto done;
+        } else if (model) {
+            rc = usage_error("inspect", "more than one model given", a);
+            goto done;
+        } else {
+            model = a;
+        }
+    }
+    if (!model) {
+        rc = usage_error("inspect", "no model given", NULL);
+        goto done;
+    }
+    diag_init(&d, model);
+    Graph *g = onnx_load(model, ov, nov, &d);
+    for (int i = 0; g && i < nbind && !d.nerr; i++) {
+        char name[IR_MAXNAME];
+        size_t len = strcspn(bind[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)len, bind[i]);
+        onnx_bind_input(g, name, bind[i] + len + 1, &d);
+    }
+    if (!g || d.nerr || ir_infer(g, &d) < 0 || ir_verify(g, &d) < 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        rc = diag_status(&d);
+        ir_graph_free(g);
+        goto done;
+    }
+    Report r;
+    make_report(g, &r);
+    if (dump)
+        ir_dump(g, stdout);
+    if (json)
+        print_json(g, &r, stdout);
+    else if (!dump)
+        print_text(g, &r, stdout);
+    note_dynamic(g);
+    rc = 0;
+    if (r.nunsupported) {
+        report_unsupported(g, r.nunsupported);
+        rc = EXIT_INPUT;
+    }
+    ir_graph_free(g);
+done:
+    free(ov);
+    free(bind);
+    return rc;
+}
+
+static int
+not_yet(const char *cmd)
+{
+    fprintf(stderr, "hetc %s: not implemented yet in this version\n", cmd);
+    return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL, "no command given", NULL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 2, argv + 2);
+    if (strcmp(cmd, "compile") == 0 || strcmp(cmd, "viz") == 0 || strcmp(cmd, "profile") == 0 ||
+        strcmp(cmd, "study") == 0)
+        return not_yet(cmd);
+    return usage_error(NULL, "unknown command", cmd);
+}
