@@ -221,7 +221,7 @@ resize_attrs(Ctx *c, ResizeAttr *a, int64_t opset, int upsample)
     static const char *const upmodes[] = {"nearest", "linear", "bilinear"};
     static const char *const coords[] = {"half_pixel", "half_pixel_symmetric",
                                          "pytorch_half_pixel", "align_corners", "asymmetric",
-                                         "tf_crop_and_resize"};
+                                         "tf_crop_and_resize", "tf_half_pixel_for_nn"};
     static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                            "ceil"};
     static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};

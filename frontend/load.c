@@ -136,8 +136,7 @@ default_opset(Loader *L, const Onnx__ModelProto *m)
     }
     if (m->n_opset_import == 0)
         L->opset = 1;   /* IR version 1 models have no opset_import: opset 1 */
-    if (L->opset < 1)
-        return diag_error(L->d, "the model imports no opset of the default ONNX domain");
+    /* a model of other domains only may import none; a default-domain node then is an error */
     if (L->opset > ONNX_MAX_OPSET)
         return diag_error(L->d, "opset %lld is newer than hetc knows (up to %d)",
                           (long long)L->opset, ONNX_MAX_OPSET);
@@ -167,6 +166,11 @@ convert_node(Loader *L, const Onnx__NodeProto *np)
     int known_domain = dom[0] == 0 || strcmp(dom, "ai.onnx") == 0;
     if (np->n_input > 4096 || np->n_output > 4096)
         return onnx_node_error(L, np, "%zu inputs and %zu outputs", np->n_input, np->n_output);
+    if (known_domain && L->opset < 1)
+        return onnx_node_error(L, np, "the model imports no opset of the default ONNX domain");
+    if (known_domain && strcmp(optype, "PRelu") == 0 && L->opset < 7)
+        return onnx_node_error(L, np, "PRelu before opset 7 (a channel slope without "
+                               "broadcasting) is not supported");
     if (known_domain && strcmp(optype, "Constant") == 0) {
         if (np->n_output != 1 || !np->output[0][0])
             return onnx_node_error(L, np, "expected one output");

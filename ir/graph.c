@@ -509,6 +509,8 @@ int
 ir_toposort(Graph *g, Diag *d)
 {
     int nn = g->nnode, rc = -1;
+    if (nn <= 0)
+        return 0;
     int *pending = ir_alloc((size_t)nn * sizeof(int) + 1);      /* undefined inputs per node */
     int *order = ir_alloc((size_t)nn * sizeof(int) + 1);
     int *heap = ir_alloc((size_t)nn * sizeof(int) + 1);

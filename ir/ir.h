@@ -183,7 +183,7 @@ typedef struct PadAttr {
 typedef enum ResizeMode { RSZ_NEAREST, RSZ_LINEAR, RSZ_CUBIC } ResizeMode;
 typedef enum CoordMode {
     CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE
+    CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE, CT_TF_HALF_PIXEL_FOR_NN
 } CoordMode;
 typedef enum NearestMode { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL } NearestMode;
 typedef enum AspectPolicy { AR_STRETCH, AR_NOT_LARGER, AR_NOT_SMALLER } AspectPolicy;

@@ -52,6 +52,11 @@ make_venv() {
 build() {
     local dir=$1; shift
     say "building $dir $*"
-    cmake -S "$ROOT" -B "$ROOT/$dir" -DHETC_PYTHON="$ROOT/.venv/bin/python" "$@" >/dev/null
-    cmake --build "$ROOT/$dir" -j "$JOBS" -- --no-print-directory
+    local log=$ROOT/$dir.log
+    if ! { cmake -S "$ROOT" -B "$ROOT/$dir" -DHETC_PYTHON="$ROOT/.venv/bin/python" "$@" &&
+           cmake --build "$ROOT/$dir" -j "$JOBS"; } >"$log" 2>&1; then
+        cat "$log"
+        echo "build of $dir failed (log: $log)" >&2
+        return 1
+    fi
 }

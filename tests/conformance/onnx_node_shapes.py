@@ -6,14 +6,18 @@ What it checks
   hetc is run as `hetc inspect model.onnx --json --shape NAME=DIMS...`, one --shape per real
   graph input (initializers listed among the graph inputs are not overridden), with the dims of
   test_data_set_0/input_K.pb (K-th real input, in order). Then:
-    exit 2 with a non-empty `unsupported` or a stderr diagnostic -> skipped as unsupported;
-    otherwise exit 0 is required, and every output must have the graph output's name and
-    dtype (output_K.pb's dtype where the graph declares none) and output_K.pb's dims.
+    exit 2 with a non-empty `unsupported` -> skipped as unsupported (an op hetc does not know);
+    exit 2 with a diagnostic saying "not supported" -> skipped as refused (a known op with an
+    attribute, dtype or form hetc refuses clearly); any other exit 2 is a failure, since the
+    models are valid; otherwise exit 0 is required, and every output must have the graph
+    output's name and dtype (output_K.pb's dtype where the graph declares none) and output_K.pb's
+    dims. When an output's shape depends on input *values* (a Reshape, Expand, Tile, Slice or
+    Resize argument fed as a graph input), hetc leaves it unknown from shapes alone: the test is
+    then run again with every input bound to its test tensor (`--bind NAME=input_K.pb`), and
+    every shape must be right.
   Tests whose inputs or outputs are not plain tensors (sequences, optionals, maps) are skipped
-  as unsupported without running hetc. When hetc leaves an output dim unknown (null) and ONNX's
-  own shape inference cannot fix it from the input shapes either (the shape depends on input
-  *values*: Reshape/Expand/Tile/Slice/Resize fed from graph inputs, NonZero, ...), the test is
-  skipped as "value-dependent"; a null dim ONNX *can* infer is a failure, and so is any wrong dim.
+  as unsupported without running hetc, and so are tests whose data contradicts the model's own
+  declared input shapes ("inconsistent").
   Each hetc run has a timeout (default 10 s); a timeout, signal or sanitizer report is a failure.
 
 Output: every failing test with its reason (always), then `N passed, N failed, N skipped`.
@@ -32,6 +36,7 @@ import collections
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +48,10 @@ from onnx import TensorProto, helper, shape_inference
 SUITES = ("node", "simple", "pytorch-converted", "pytorch-operator")
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
-PASS, FAIL, UNSUPPORTED, VALUE_DEPENDENT = "pass", "fail", "unsupported", "value-dependent"
+PASS, FAIL, UNSUPPORTED, REFUSED, INCONSISTENT = (
+    "pass", "fail", "unsupported", "refused", "inconsistent")
+# how hetc words a clear refusal of something it does not support
+REFUSAL = re.compile(r"not supported|unsupported|newer than hetc knows")
 
 
 def dtype_name(elem_type):
@@ -71,29 +79,6 @@ def first_line(text, limit=160):
     return line if len(line) <= limit else line[:limit] + "..."
 
 
-def onnx_can_infer(model, input_dims, output_name, expected):
-    """Can ONNX shape inference, given only the input shapes, find this output's dims?"""
-    m = onnx.ModelProto.FromString(model.SerializeToString())
-    for vi in m.graph.input:
-        if vi.name in input_dims:
-            shape = vi.type.tensor_type.shape
-            shape.ClearField("dim")
-            for d in input_dims[vi.name]:
-                shape.dim.add().dim_value = d
-    for vi in m.graph.output:  # forget the declared answer
-        vi.type.tensor_type.ClearField("shape")
-    del m.graph.value_info[:]
-    try:
-        m = shape_inference.infer_shapes(m, data_prop=True)
-    except Exception:
-        return False
-    for vi in m.graph.output:
-        if vi.name == output_name and vi.type.tensor_type.HasField("shape"):
-            dims = vi.type.tensor_type.shape.dim
-            return [d.dim_value if d.HasField("dim_value") else None for d in dims] == expected
-    return False
-
-
 def run_test(hetc, test_dir, timeout):
     """Returns (status, reason, unsupported ops)."""
     try:
@@ -113,20 +98,63 @@ def run_test(hetc, test_dir, timeout):
     outputs = [read_tensor(p) for p in numbered(data[0], "output")]
 
     input_dims = {vi.name: list(t.dims) for vi, t in zip(real_inputs, inputs)}
-    cmd = [hetc, "inspect", str(test_dir / "model.onnx"), "--json"]
+    for vi in real_inputs:
+        declared = [d.dim_value if d.HasField("dim_value") else None
+                    for d in vi.type.tensor_type.shape.dim]
+        dims = input_dims.get(vi.name)
+        if (dims is not None and vi.type.tensor_type.HasField("shape") and
+                (len(declared) != len(dims) or
+                 any(a is not None and a != b for a, b in zip(declared, dims)))):
+            return (INCONSISTENT, f"test data input {vi.name} {dims} contradicts the model's "
+                    f"declared {declared}", [])
+    shape_args = []
     for name, dims in input_dims.items():
-        cmd += ["--shape", f"{name}=" + "x".join(str(d) for d in dims)]
+        shape_args += ["--shape", f"{name}=" + "x".join(str(d) for d in dims)]
+    status, reason, ops, got = run_hetc(hetc, test_dir, shape_args, timeout)
+    if status is not None:
+        return status, reason, ops
+    if any(o.get("shape") is None or None in o.get("shape") for o in got):
+        # an output's shape depends on input values (a Reshape target fed as an input):
+        # bind the inputs to the test data's tensors and require every shape then
+        bind_args = []
+        for vi, path in zip(real_inputs, numbered(data[0], "input")):
+            bind_args += ["--bind", f"{vi.name}={path}"]
+        status, reason, ops, got = run_hetc(hetc, test_dir, bind_args, timeout)
+        if status is not None:
+            return status, "with --bind: " + reason, ops
+    want_names = [vi.name for vi in model.graph.output]
+    if [o.get("name") for o in got] != want_names:
+        return FAIL, f"wrong outputs: names {[o.get('name') for o in got]} != {want_names}", []
+    # the graph's declared type; the .pb's when undeclared (the data stores bfloat16 as uint16)
+    want_types = {vi.name: dtype_name(vi.type.tensor_type.elem_type or t.data_type)
+                  for vi, t in zip(model.graph.output, outputs)}
+    for o, t in zip(got, outputs):
+        want = list(t.dims)
+        shape = o.get("shape")
+        if shape != want:
+            kind = "unknown dims" if shape is None or None in shape else "wrong shape"
+            return FAIL, f"{kind}: output {o['name']} {json.dumps(shape)} != {want}", []
+        if o.get("dtype") != want_types[o["name"]]:
+            return FAIL, (f"wrong dtype: output {o['name']} {o.get('dtype')!r} != "
+                          f"{want_types[o['name']]!r}"), []
+    return PASS, "", []
+
+
+def run_hetc(hetc, test_dir, extra, timeout):
+    """Runs hetc inspect --json; (status, reason, ops, outputs) with status None when it ran
+    cleanly and printed its outputs."""
+    cmd = [hetc, "inspect", str(test_dir / "model.onnx"), "--json"] + extra
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                            stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        return FAIL, f"timeout: after {timeout} s", []
+        return FAIL, f"timeout: after {timeout} s", [], None
     err = p.stderr
     if any(mark in err for mark in SANITIZER_MARKS):
         mark = next(l for l in err.splitlines() if any(m in l for m in SANITIZER_MARKS))
-        return FAIL, f"sanitizer: {first_line(mark)}", []
+        return FAIL, f"sanitizer: {first_line(mark)}", [], None
     if p.returncode < 0:
-        return FAIL, f"signal: killed by signal {-p.returncode}", []
+        return FAIL, f"signal: killed by signal {-p.returncode}", [], None
     try:
         report = json.loads(p.stdout) if p.stdout.strip() else None
     except ValueError:
@@ -135,44 +163,22 @@ def run_test(hetc, test_dir, timeout):
         ops = [u.get("op", "?") for u in (report or {}).get("unsupported", [])] \
             if isinstance(report, dict) else []
         if ops:
-            return UNSUPPORTED, "unsupported: " + ", ".join(sorted(set(ops))), sorted(set(ops))
-        if err.strip():
-            return UNSUPPORTED, "diagnostic: " + first_line(err), ["(diagnostic only)"]
-        return FAIL, "exit 2: no diagnostic and no unsupported list", []
+            return UNSUPPORTED, "unsupported: " + ", ".join(sorted(set(ops))), \
+                sorted(set(ops)), None
+        if REFUSAL.search(err):
+            # a known op with an attribute, dtype or form hetc refuses, clearly
+            return REFUSED, "refused: " + first_line(err), ["(refused)"], None
+        return FAIL, "exit 2 on a valid model: " + (first_line(err) or "(no stderr)"), [], None
     if p.returncode != 0:
-        return FAIL, f"exit {p.returncode}: {first_line(err) or '(no stderr)'}", []
+        return FAIL, f"exit {p.returncode}: {first_line(err) or '(no stderr)'}", [], None
     if not isinstance(report, dict):
-        return FAIL, "bad JSON: exit 0 but stdout is not one JSON object", []
+        return FAIL, "bad JSON: exit 0 but stdout is not one JSON object", [], None
     if report.get("unsupported"):
-        return FAIL, f"exit 0 with unsupported: {report['unsupported']}", []
-
+        return FAIL, f"exit 0 with unsupported: {report['unsupported']}", [], None
     got = report.get("outputs")
-    want_names = [vi.name for vi in model.graph.output]
-    if not isinstance(got, list) or [o.get("name") for o in got] != want_names:
-        names = [o.get("name") for o in got] if isinstance(got, list) else got
-        return FAIL, f"wrong outputs: names {names} != {want_names}", []
-    # the graph's declared type; the .pb's when undeclared (the data stores bfloat16 as uint16)
-    want_types = {vi.name: dtype_name(vi.type.tensor_type.elem_type or t.data_type)
-                  for vi, t in zip(model.graph.output, outputs)}
-    value_dependent = False
-    for o, t in zip(got, outputs):
-        want = list(t.dims)
-        shape = o.get("shape")
-        if shape != want:
-            has_unknown = shape is None or None in shape
-            if (has_unknown and (shape is None or len(shape) == len(want))
-                    and all(a is None or a == b for a, b in zip(shape or [], want))
-                    and not onnx_can_infer(model, input_dims, o["name"], want)):
-                value_dependent = True
-                continue
-            kind = "unknown dims" if has_unknown else "wrong shape"
-            return FAIL, f"{kind}: output {o['name']} {json.dumps(shape)} != {want}", []
-        if o.get("dtype") != want_types[o["name"]]:
-            return FAIL, (f"wrong dtype: output {o['name']} {o.get('dtype')!r} != "
-                          f"{want_types[o['name']]!r}"), []
-    if value_dependent:
-        return VALUE_DEPENDENT, "output shape depends on input values", []
-    return PASS, "", []
+    if not isinstance(got, list):
+        return FAIL, "bad JSON: no outputs list", [], None
+    return None, "", [], got
 
 
 def main():
@@ -222,7 +228,7 @@ def main():
     for name, (status, reason, _) in results.items():
         by_status[status].append((name, reason))
     failed = by_status[FAIL]
-    skipped = by_status[UNSUPPORTED] + by_status[VALUE_DEPENDENT]
+    skipped = by_status[UNSUPPORTED] + by_status[REFUSED] + by_status[INCONSISTENT]
 
     if args.verbose:
         hist = collections.Counter(op for st, _, ops in results.values()
@@ -241,8 +247,9 @@ def main():
     if args.list_failures:
         for name, _ in sorted(failed):
             print(name)
-    print(f"# skipped: {len(by_status[UNSUPPORTED])} unsupported, "
-          f"{len(by_status[VALUE_DEPENDENT])} value-dependent output shapes")
+    print(f"# skipped: {len(by_status[UNSUPPORTED])} unsupported ops, "
+          f"{len(by_status[REFUSED])} refused forms, "
+          f"{len(by_status[INCONSISTENT])} with inconsistent test data")
     print(f"{len(by_status[PASS])} passed, {len(failed)} failed, {len(skipped)} skipped")
     return 1 if failed else 0
 
