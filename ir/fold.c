@@ -472,11 +472,19 @@ fold_constshape(Graph *g, NodeId n, Diag *d)
         return 0;
     if (alloc(g, d, o) < 0)
         return -1;
-    for (int64_t e = 0; e < numel; e++) {
-        if (ir_dtype_is_int(o->dt))
-            put_i(o, e, c->i);
-        else
-            put_f(o, e, c->f);
+    if (numel == 0)
+        return 1;
+    if (ir_dtype_is_int(o->dt))
+        put_i(o, 0, c->i);
+    else
+        put_f(o, 0, c->f);
+    /* replicate the first element by doubling copies: large weights fill at memcpy speed */
+    size_t esz = ir_dtype_size(o->dt), have = esz, total = (size_t)numel * esz;
+    unsigned char *p = o->data;
+    while (have < total) {
+        size_t k = have < total - have ? have : total - have;
+        memcpy(p + have, p, k);
+        have += k;
     }
     return 1;
 }
@@ -768,6 +776,7 @@ ir_fold_node(Graph *g, NodeId n, Diag *d)
 {
     const Node *x = &g->node[n];
     int rc;
+    size_t bytes = 0;
     if (!(ir_op[x->op].flags & F_FOLD))
         return 0;
     for (int i = 0; i < x->nout; i++) {
@@ -776,7 +785,10 @@ ir_fold_node(Graph *g, NodeId n, Diag *d)
             return 0;
         if (o && (o->dt == DT_STRING || ir_dtype_size(o->dt) == 0))
             return 0; /* strings are not supported: the node stays */
+        bytes += o ? ir_nbytes(o) : 0;
     }
+    if (bytes > IR_FOLD_BUDGET - g->folded)
+        return 0;   /* the graph has folded enough: the node stays, computed at run time */
     switch (x->op) {
     case OP_SHAPE:
     case OP_SIZE: rc = fold_shape(g, n, d); break;
@@ -815,5 +827,7 @@ ir_fold_node(Graph *g, NodeId n, Diag *d)
         if (o)
             o->flags |= V_CONST;
     }
+    if (rc > 0)
+        g->folded += bytes;
     return 0;
 }

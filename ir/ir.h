@@ -345,6 +345,7 @@ typedef struct Graph {
     int64_t ir_version;
     const char *producer;
     int nconstnode;             /* Constant nodes of the model, turned into values */
+    size_t folded;              /* bytes of data made by constant folding, <= IR_FOLD_BUDGET */
     void *names;                /* name -> ValId index (graph.c) */
 } Graph;
 
@@ -382,10 +383,13 @@ int diag_node(Diag *d, const Graph *g, NodeId n, const char *fmt, ...)
 /* ---- inference and folding (shape.c, fold.c) -------------------------------------------------------- */
 
 /* Infers dtype and shape of every node output in topological order and folds nodes whose inputs
- * are all constant (F_FOLD ops, outputs up to IR_FOLD_MAX elements), so shape-computing subgraphs
- * become constants. Nodes of unknown ops and nodes with inputs of unknown shape get outputs of
+ * are all constant (F_FOLD ops, outputs up to IR_FOLD_MAX elements, IR_FOLD_BUDGET bytes in all),
+ * so shape-computing subgraphs become constants; beyond the limits a node simply stays. Nodes of unknown ops and nodes with inputs of unknown shape get outputs of
  * unknown shape. 0, or -1 with the reason in d. */
-enum { IR_FOLD_MAX = 1 << 26 };
+enum {
+    IR_FOLD_MAX = 1 << 24,              /* elements of one folded output */
+    IR_FOLD_BUDGET = 256 << 20,         /* bytes of folded data in a whole graph */
+};
 int ir_infer(Graph *g, Diag *d);
 int ir_infer_node(Graph *g, NodeId n, Diag *d);     /* one node's outputs */
 int ir_fold_node(Graph *g, NodeId n, Diag *d);      /* all inputs const: computes the outputs */

@@ -1,6 +1,8 @@
 /*
- * shape_impl.h: helpers private to ir/ that shape inference (shape.c), constant folding (fold.c)
- * and counting (count.c) share, so that a rule such as Slice's clamping is written once.
+ * shape_impl.h: helpers private to ir/ that shape inference (shape.c, shape_data.c), constant
+ * folding (fold.c) and counting (count.c) share, so that a rule such as Slice's clamping is written
+ * once. The ir_sh_* section is shape inference's own: the checks its classes share (defined in
+ * shape.c) and the data-movement classes that shape.c's dispatch table reaches in shape_data.c.
  * Not part of the public interface: nothing outside ir/ includes it.
  */
 #pragma once
@@ -66,3 +68,102 @@ int ir_slice_plan(Graph *g, NodeId n, Diag *d, int64_t start[IR_MAXRANK], int64_
  * convention as ir_slice_plan.
  */
 int ir_reduce_plan(Graph *g, NodeId n, Diag *d, int red[IR_MAXRANK]);
+
+/* ---- shape inference (shape.c, shape_data.c) ------------------------------------------------- */
+
+typedef struct Shape {
+    int rank;                /* -1: unknown */
+    int64_t dim[IR_MAXRANK]; /* -1: dynamic */
+} Shape;
+
+typedef struct Str { /* a message fragment returned by value, so calls nest in one diag_node */
+    char s[256];
+} Str;
+
+/* Input i of node n, or NULL when it is omitted (or beyond the node's inputs). */
+static inline Value *
+ir_sh_input(Graph *g, NodeId n, int i)
+{
+    const Node *x = &g->node[n];
+    return i < x->nin && x->in[i] != NONE ? &g->val[x->in[i]] : NULL;
+}
+
+static inline Shape
+ir_sh_shape_of(const Value *v)
+{
+    Shape s = {.rank = v->rank};
+    for (int i = 0; i < v->rank; i++)
+        s.dim[i] = v->dim[i];
+    return s;
+}
+
+/* A shape of the given rank whose dims are all dynamic (the rank is known, the values are not). */
+static inline Shape
+ir_sh_dynamic(int rank)
+{
+    Shape s = {.rank = rank};
+    for (int i = 0; i < rank; i++)
+        s.dim[i] = -1;
+    return s;
+}
+
+/* `"name" f32[2,?,4]` for messages (a dynamic dim prints as ?) */
+Str ir_sh_desc(const Value *v);
+
+/* Output i gets dtype dt and shape s (NULL: unknown rank); an omitted output is skipped. */
+void ir_sh_set_out(Graph *g, NodeId n, int i, DType dt, const Shape *s);
+
+/* Every output of unknown rank with dtype dt; 0, for `return ir_sh_unknown(...)`. */
+int ir_sh_unknown(Graph *g, NodeId n, DType dt);
+
+/* Reports that an output dim overflows int64; -1. */
+int ir_sh_overflow(Graph *g, NodeId n, Diag *d);
+
+/* Input i (if present) must have dtype dt; undefined dtypes (from unknown ops) pass. */
+int ir_sh_want_dtype(Graph *g, NodeId n, Diag *d, int i, DType dt);
+
+/* Input i (if present) must be an int32 or int64 tensor (indices, axes, shapes). */
+int ir_sh_want_index(Graph *g, NodeId n, Diag *d, int i);
+
+/* Input i, of known rank, must have a rank in [lo, hi]. */
+int ir_sh_want_rank(Graph *g, NodeId n, Diag *d, int i, int lo, int hi);
+
+/* Normalises an axis in [-r, r-1] into *out. */
+int ir_sh_axis_in(Graph *g, NodeId n, Diag *d, int64_t axis, int r, int *out);
+
+/*
+ * Reads the integer constant input i (rank 0 or 1, at most max elements) into v[0..*cnt).
+ * 1: read; 0: the input is not a constant, so the shape that depends on it is unknown;
+ * -1: bad input (wrong dtype, rank or length).
+ */
+int ir_sh_const_ints(Graph *g, NodeId n, Diag *d, int i, int64_t *v, int max, int *cnt);
+
+/* Product of dims[lo..hi) into *out: -1 if one is dynamic; -1 return on overflow. */
+int ir_sh_product(Graph *g, NodeId n, Diag *d, const int64_t *dims, int lo, int hi, int64_t *out);
+
+/* Multidirectional (numpy) broadcast of two shapes into *r; -1 if incompatible. */
+int ir_sh_bcast2(const int64_t *a, int ra, const int64_t *b, int rb, Shape *r);
+
+/* The data-movement shape classes (shape_data.c), one per SH_ class of ops.def: each sets node n's
+ * outputs, or returns -1 with a diagnostic. */
+int ir_sh_concat(Graph *g, NodeId n, Diag *d);
+int ir_sh_constshape(Graph *g, NodeId n, Diag *d);
+int ir_sh_d2s(Graph *g, NodeId n, Diag *d);
+int ir_sh_s2d(Graph *g, NodeId n, Diag *d);
+int ir_sh_dropout(Graph *g, NodeId n, Diag *d);
+int ir_sh_expand(Graph *g, NodeId n, Diag *d);
+int ir_sh_flatten(Graph *g, NodeId n, Diag *d);
+int ir_sh_gather(Graph *g, NodeId n, Diag *d);
+int ir_sh_gatherelt(Graph *g, NodeId n, Diag *d);
+int ir_sh_pad(Graph *g, NodeId n, Diag *d);
+int ir_sh_range(Graph *g, NodeId n, Diag *d);
+int ir_sh_reshape(Graph *g, NodeId n, Diag *d);
+int ir_sh_resize(Graph *g, NodeId n, Diag *d);
+int ir_sh_shape(Graph *g, NodeId n, Diag *d);
+int ir_sh_size(Graph *g, NodeId n, Diag *d);
+int ir_sh_slice(Graph *g, NodeId n, Diag *d);
+int ir_sh_split(Graph *g, NodeId n, Diag *d);
+int ir_sh_squeeze(Graph *g, NodeId n, Diag *d);
+int ir_sh_tile(Graph *g, NodeId n, Diag *d);
+int ir_sh_transpose(Graph *g, NodeId n, Diag *d);
+int ir_sh_unsqueeze(Graph *g, NodeId n, Diag *d);
