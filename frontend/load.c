@@ -16,11 +16,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* protobuf-c allocates the unpacked message from a scratch arena */
+/* protobuf-c allocates the unpacked message from a scratch arena; a failed allocation is
+ * remembered, so that a parse that fails for want of memory is not reported as a corrupt file */
+typedef struct PbHeap {
+    Arena *arena;
+    int failed;
+} PbHeap;
+
 static void *
 pb_alloc(void *data, size_t size)
 {
-    return ir_arena_alloc(data, size);
+    PbHeap *h = data;
+    void *p = ir_arena_alloc(h->arena, size);
+    if (!p)
+        h->failed = 1;
+    return p;
 }
 
 static void
@@ -389,11 +399,15 @@ onnx_load_buffer(const void *buf, size_t size, const char *path, const ShapeOver
         dir[0] = 0;
     }
     L.dir = dir;
-    ProtobufCAllocator pa = {pb_alloc, pb_free, scratch};
+    PbHeap heap = {scratch, 0};
+    ProtobufCAllocator pa = {pb_alloc, pb_free, &heap};
     Onnx__ModelProto *m = onnx__model_proto__unpack(&pa, size, buf);
     if (!m) {
-        diag_error(d, "not a valid ONNX model (the protobuf does not parse; truncated or "
-                   "corrupt file?)");
+        if (heap.failed)
+            diag_oom(d);
+        else
+            diag_error(d, "not a valid ONNX model (the protobuf does not parse; truncated or "
+                       "corrupt file?)");
         goto fail;
     }
     if (!m->graph) {
@@ -479,10 +493,14 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
         diag_oom(d);
         goto done;
     }
-    ProtobufCAllocator pa = {pb_alloc, pb_free, scratch};
+    PbHeap heap = {scratch, 0};
+    ProtobufCAllocator pa = {pb_alloc, pb_free, &heap};
     Onnx__TensorProto *t = onnx__tensor_proto__unpack(&pa, size, buf);
     if (!t) {
-        diag_error(d, "%s: not a TensorProto file", pbfile);
+        if (heap.failed)
+            diag_oom(d);
+        else
+            diag_error(d, "%s: not a TensorProto file", pbfile);
         goto done;
     }
     /* decode into a scratch value, then check it against the declared input */
