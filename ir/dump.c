@@ -16,18 +16,11 @@
 #include <ctype.h>
 #include <string.h>
 
+/* A C-style quoted string, with quotes, backslashes and control bytes escaped. */
 static void
-put_name(const char *s, FILE *f)
+put_quoted(const char *s, FILE *f)
 {
-    int plain = *s != 0;
-    for (const char *p = s; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
-            plain = 0;
-    if (plain) {
-        fprintf(f, "%%%s", s);
-        return;
-    }
-    fputs("%\"", f);
+    fputc('"', f);
     for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
             fputc('\\', f);
@@ -37,6 +30,21 @@ put_name(const char *s, FILE *f)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+/* A value's name: %name, or %"name" when it is not a plain identifier. */
+static void
+put_name(const char *s, FILE *f)
+{
+    int plain = *s != 0;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
+            plain = 0;
+    fputc('%', f);
+    if (plain)
+        fputs(s, f);
+    else
+        put_quoted(s, f);
 }
 
 void
@@ -80,6 +88,31 @@ put_int(FILE *f, const char *key, int64_t v, int64_t dflt, int *first)
     *first = 0;
 }
 
+/* An enum attribute by name (names[] in the enum's order in ir.h). */
+static void
+put_enum(FILE *f, const char *key, int v, int dflt, const char *const *names, int n, int *first)
+{
+    if (v == dflt)
+        return;
+    if (v >= 0 && v < n)
+        fprintf(f, "%s%s=%s", *first ? "" : " ", key, names[v]);
+    else
+        fprintf(f, "%s%s=%d", *first ? "" : " ", key, v);
+    *first = 0;
+}
+
+#define PUT_ENUM(f, key, v, dflt, names, first) \
+    put_enum(f, key, (int)(v), (int)(dflt), names, (int)(sizeof names / sizeof *names), first)
+
+static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+static const char *const padmodes[] = {"constant", "reflect", "edge", "wrap"};
+static const char *const rszmodes[] = {"nearest", "linear", "cubic"};
+static const char *const coords[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
+                                     "align_corners", "asymmetric", "tf_crop_and_resize",
+                                     "tf_half_pixel_for_nn"};
+static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
+
 static void
 put_float(FILE *f, const char *key, double v, double dflt, int *first)
 {
@@ -108,14 +141,14 @@ put_attrs(const Node *x, FILE *f)
         put_ints(f, "dilations", a->conv.dilations, &first);
         put_ints(f, "output_padding", a->conv.output_padding, &first);
         put_ints(f, "output_shape", a->conv.output_shape, &first);
-        put_int(f, "auto_pad", a->conv.auto_pad, 0, &first);
+        PUT_ENUM(f, "auto_pad", a->conv.auto_pad, 0, autopads, &first);
         break;
     case A_POOL:
         put_ints(f, "kernel", a->pool.kernel, &first);
         put_ints(f, "pads", a->pool.pads, &first);
         put_ints(f, "strides", a->pool.strides, &first);
         put_ints(f, "dilations", a->pool.dilations, &first);
-        put_int(f, "auto_pad", a->pool.auto_pad, 0, &first);
+        PUT_ENUM(f, "auto_pad", a->pool.auto_pad, 0, autopads, &first);
         put_int(f, "ceil_mode", a->pool.ceil_mode, 0, &first);
         put_int(f, "count_include_pad", a->pool.count_include_pad, 0, &first);
         put_int(f, "storage_order", a->pool.storage_order, 0, &first);
@@ -150,12 +183,12 @@ put_attrs(const Node *x, FILE *f)
         put_int(f, "num_outputs", a->split.num_outputs, 0, &first);
         break;
     case A_PERM: put_ints(f, "perm", a->perm.perm, &first); break;
-    case A_PAD: put_int(f, "mode", a->pad.mode, 0, &first); break;
+    case A_PAD: PUT_ENUM(f, "mode", a->pad.mode, 0, padmodes, &first); break;
     case A_RESIZE:
-        put_int(f, "mode", a->resize.mode, 0, &first);
-        put_int(f, "coord", a->resize.coord, dflt.resize.coord, &first);
-        put_int(f, "nearest", a->resize.nearest, 0, &first);
-        put_int(f, "policy", a->resize.policy, 0, &first);
+        PUT_ENUM(f, "mode", a->resize.mode, 0, rszmodes, &first);
+        PUT_ENUM(f, "coord", a->resize.coord, dflt.resize.coord, coords, &first);
+        PUT_ENUM(f, "nearest", a->resize.nearest, 0, nearests, &first);
+        PUT_ENUM(f, "policy", a->resize.policy, 0, policies, &first);
         put_float(f, "cubic_a", a->resize.cubic_a, dflt.resize.cubic_a, &first);
         put_float(f, "extrapolation", a->resize.extrapolation, 0, &first);
         put_int(f, "exclude_outside", a->resize.exclude_outside, 0, &first);
@@ -206,7 +239,9 @@ put_attrs(const Node *x, FILE *f)
 void
 ir_dump(const Graph *g, FILE *f)
 {
-    fprintf(f, "graph \"%s\" opset %lld\n", g->name, (long long)g->opset);
+    fputs("graph ", f);
+    put_quoted(g->name, f);
+    fprintf(f, " opset %lld\n", (long long)g->opset);
     for (int i = 0; i < g->ninput; i++) {
         const Value *v = &g->val[g->input[i]];
         fputs("input ", f);
@@ -256,8 +291,8 @@ ir_dump(const Graph *g, FILE *f)
         put_attrs(x, f);
         fprintf(f, "  # %d", x->index);
         if (x->name[0]) {
-            fputs(" ", f);
-            put_name(x->name, f);
+            fputc(' ', f);
+            put_quoted(x->name, f);
         }
         fputc('\n', f);
     }

@@ -285,6 +285,30 @@ def nhwc():
     expect_ok("an NHWC model", model(nodes, [vi("x", F, [1, 10, 12, 4])], [vi("y")], [w]))
 
 
+def dump():
+    nodes = [helper.make_node("Conv", ["x:0", "w"], ["c"], pads=[1, 1, 1, 1], name="conv 1"),
+             helper.make_node("Shape", ["c"], ["s"]),
+             helper.make_node("Reshape", ["c", "s"], ["y"])]
+    w = numpy_helper.from_array(np.ones((8, 3, 3, 3), np.float32), "w")
+    m = model(nodes, [vi("x:0", F, [1, 3, 4, 4])], [vi("y")], [w])
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.onnx")
+        onnx.save(m, path)
+        runs = [subprocess.run([HETC, "inspect", path, "--dump"], capture_output=True, text=True)
+                for _ in range(2)]
+        text = runs[0].stdout
+        want = ['input %"x:0": f32[1,3,4,4]',
+                "const %w: f32[8,3,3,3] param",
+                '%c: f32[1,8,4,4] = Conv(%"x:0", %w) {pads=[1,1,1,1]}  # 0 "conv 1"',
+                "%s: i64[4] const = Shape(%c)  # 1",
+                "%y: f32[1,8,4,4] = Reshape(%c, %s)  # 2",
+                "output %y"]
+        missing = [l for l in want if l not in text.splitlines()]
+        report("--dump text form", runs[0].returncode == 0 and not missing,
+               "missing %s in:\n%s" % (missing, text))
+        report("--dump is deterministic", runs[0].stdout == runs[1].stdout, "dumps differ")
+
+
 def main():
     global HETC
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -297,6 +321,7 @@ def main():
     order_and_names()
     legacy()
     nhwc()
+    dump()
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 
