@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "attr.h"
 #include "opkind.h"
 
 enum {
@@ -85,28 +86,6 @@ int diag_status(const Diag *d);
 
 /* ---- data types -------------------------------------------------------------------------------- */
 
-/* Numbered as ONNX TensorProto.DataType. */
-typedef enum DType {
-    DT_UNDEF = 0,
-    DT_F32 = 1,
-    DT_U8 = 2,
-    DT_I8 = 3,
-    DT_U16 = 4,
-    DT_I16 = 5,
-    DT_I32 = 6,
-    DT_I64 = 7,
-    DT_STRING = 8,
-    DT_BOOL = 9,
-    DT_F16 = 10,
-    DT_F64 = 11,
-    DT_U32 = 12,
-    DT_U64 = 13,
-    DT_C64 = 14,
-    DT_C128 = 15,
-    DT_BF16 = 16,
-    DT_COUNT
-} DType;
-
 size_t ir_dtype_size(DType t);            /* bytes per element; 0 for undefined and strings */
 const char *ir_dtype_name(DType t);       /* numpy-style: "float32", "int64", ... */
 const char *ir_dtype_short(DType t);      /* dump form: "f32", "i64", ... */
@@ -116,147 +95,6 @@ float ir_f16_to_f32(uint16_t h);          /* IEEE half and bfloat16 conversions,
 uint16_t ir_f32_to_f16(float f);
 float ir_bf16_to_f32(uint16_t h);
 uint16_t ir_f32_to_bf16(float f);
-
-/* ---- attributes ---------------------------------------------------------------------------------- */
-
-typedef struct Ints {
-    int n;
-    const int64_t *v;   /* arena-owned */
-} Ints;
-
-typedef struct Floats {
-    int n;
-    const float *v;     /* arena-owned */
-} Floats;
-
-typedef enum AutoPad { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } AutoPad;
-
-typedef struct ConvAttr {           /* Conv, ConvTranspose */
-    int64_t group;
-    Ints kernel, pads, strides, dilations;      /* n == 0: not given, use defaults */
-    Ints output_padding, output_shape;          /* ConvTranspose only */
-    AutoPad auto_pad;
-} ConvAttr;
-
-typedef struct PoolAttr {           /* AveragePool, MaxPool, LpPool */
-    Ints kernel, pads, strides, dilations;
-    AutoPad auto_pad;
-    int ceil_mode, count_include_pad, storage_order;
-    int64_t p;                      /* LpPool norm, default 2 */
-} PoolAttr;
-
-typedef struct GemmAttr {
-    float alpha, beta;
-    int trans_a, trans_b;
-} GemmAttr;
-
-typedef struct ActAttr {            /* activation parameters; meaning per op as in ONNX */
-    float alpha, beta, gamma;       /* LeakyRelu/Elu/Celu/ThresholdedRelu: alpha; HardSigmoid: */
-                                    /* alpha, beta; Selu: alpha, gamma */
-    int approximate;                /* Gelu: 1 for "tanh" */
-} ActAttr;
-
-typedef struct AxisAttr {           /* ops with one axis */
-    int64_t axis;
-    int keepdims, select_last_index;    /* ArgMax, ArgMin */
-    int exclusive, reverse;             /* CumSum */
-    int coerce2d;                       /* Softmax family before opset 13: flatten to 2-D at axis */
-} AxisAttr;
-
-typedef struct ReduceAttr {         /* axes come as the optional second input */
-    int keepdims, noop_with_empty_axes;
-} ReduceAttr;
-
-typedef struct SplitAttr {          /* split sizes come as the optional second input */
-    int64_t axis, num_outputs;
-} SplitAttr;
-
-typedef struct PermAttr {
-    Ints perm;                      /* n == 0: reverse the dims */
-} PermAttr;
-
-typedef enum PadMode { PADM_CONSTANT, PADM_REFLECT, PADM_EDGE, PADM_WRAP } PadMode;
-typedef struct PadAttr {
-    PadMode mode;
-} PadAttr;
-
-typedef enum ResizeMode { RSZ_NEAREST, RSZ_LINEAR, RSZ_CUBIC } ResizeMode;
-typedef enum CoordMode {
-    CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE, CT_TF_HALF_PIXEL_FOR_NN
-} CoordMode;
-typedef enum NearestMode { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL } NearestMode;
-typedef enum AspectPolicy { AR_STRETCH, AR_NOT_LARGER, AR_NOT_SMALLER } AspectPolicy;
-typedef struct ResizeAttr {         /* Resize, and Upsample normalised to Resize */
-    ResizeMode mode;
-    CoordMode coord;
-    NearestMode nearest;
-    AspectPolicy policy;
-    float cubic_a, extrapolation;
-    int exclude_outside, antialias;
-    Ints axes;                      /* n == 0: all axes */
-} ResizeAttr;
-
-typedef struct CastAttr {
-    DType to;                       /* Cast; CastLike takes the type of its second input */
-    int saturate;
-} CastAttr;
-
-typedef struct ConstAttr {          /* ConstantOfShape's fill value */
-    DType dt;
-    double f;                       /* value for float and bool types */
-    int64_t i;                      /* value for integer types (exact) */
-} ConstAttr;
-
-typedef struct ShapeAttr {          /* Shape (opset 15 slicing) */
-    int64_t start, end;
-    int has_end;
-} ShapeAttr;
-
-typedef struct NormAttr {           /* BatchNormalization, InstanceNormalization, LayerNormalization */
-    float epsilon, momentum;
-    int64_t axis;                   /* LayerNormalization */
-    int training_mode;
-} NormAttr;
-
-typedef struct LrnAttr {
-    float alpha, beta, bias;
-    int64_t size;
-} LrnAttr;
-
-typedef struct BlockAttr {          /* DepthToSpace, SpaceToDepth */
-    int64_t blocksize;
-    int crd;                        /* DepthToSpace mode "CRD" (else "DCR") */
-} BlockAttr;
-
-typedef struct ReshapeAttr {
-    int allowzero;
-} ReshapeAttr;
-
-typedef struct ModeAttr {           /* small integer modes: BitShift direction (1 = right), */
-    int64_t mode;                   /* Mod fmod, Trilu upper, IsInf bit0 = +inf, bit1 = -inf */
-} ModeAttr;
-
-typedef union Attr {
-    ConvAttr conv;
-    PoolAttr pool;
-    GemmAttr gemm;
-    ActAttr act;
-    AxisAttr axis;
-    ReduceAttr reduce;
-    SplitAttr split;
-    PermAttr perm;
-    PadAttr pad;
-    ResizeAttr resize;
-    CastAttr cast;
-    ConstAttr cst;
-    ShapeAttr shape;
-    NormAttr norm;
-    LrnAttr lrn;
-    BlockAttr block;
-    ReshapeAttr reshape;
-    ModeAttr mode;
-} Attr;
 
 /* ---- the op table (op.c, from ops.def) ------------------------------------------------------------ */
 

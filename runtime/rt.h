@@ -1,0 +1,89 @@
+/*
+ * rt.h: libhetrt, the runtime that generated plans link against. This header is what a generated
+ * NAME.c includes: tensors, status codes, the execution context, and the entry point of the
+ * standalone binary. Kernels see more through rt_backend.h.
+ *
+ * The runtime never depends on the compiler: it shares only the op enum (ir/opkind.h) and the
+ * attribute structs and dtypes (ir/attr.h), which a plan bakes in as static constants.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir/attr.h"
+#include "ir/opkind.h"
+
+enum { RT_MAXRANK = 8 };
+
+typedef enum RtStatus {
+    RT_OK = 0,
+    RT_ENOMEM = -1,         /* out of memory */
+    RT_EIO = -2,            /* a file could not be read or written */
+    RT_EINPUT = -3,         /* bad input: a corrupt weights file, an input of the wrong size */
+    RT_EUNSUPPORTED = -4,   /* a kernel met a dtype or form it does not handle */
+    RT_ECL = -5,            /* an OpenCL call failed */
+    RT_EUSAGE = -6,         /* bad command-line flags */
+} RtStatus;
+
+const char *rt_strerror(int status);
+/* the process exit status for a status: 0, 1 usage, 2 bad input, 3 environment */
+int rt_exit_status(int status);
+
+typedef struct RtTensor {
+    void *data;                 /* C order; NULL for a tensor with no elements */
+    DType dt;
+    int rank;
+    int64_t dim[RT_MAXRANK];
+} RtTensor;
+
+int64_t rt_numel(const RtTensor *t);
+size_t rt_dtype_size(DType t);
+
+/* The context of one plan instance: worker threads and scratch memory. */
+typedef struct RtCtx RtCtx;
+RtCtx *rt_ctx_new(int threads);      /* owned; free with rt_ctx_free; NULL on OOM */
+void rt_ctx_free(RtCtx *ctx);
+int rt_ctx_threads(const RtCtx *ctx);
+
+/* Last error detail (the failing call, file or kernel), for messages; never NULL. */
+const char *rt_ctx_error(const RtCtx *ctx);
+
+/* ---- weights files -------------------------------------------------------------------------- */
+
+/* NAME.weights: a 64-byte header (magic "HETCWTS1", data size, FNV-1a 64 checksum of the data)
+ * then the data, each tensor at a 64-byte aligned offset. */
+typedef struct RtWeights {
+    const unsigned char *data;  /* mapped read-only */
+    size_t size;
+    void *map;                  /* the whole mapping, for rt_weights_close */
+    size_t mapsize;
+} RtWeights;
+
+/* Maps and checks path: RT_OK, RT_EIO (cannot open), or RT_EINPUT (truncated, corrupt, of a
+ * different size than expect_size, or a checksum mismatch). */
+int rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t expect_sum);
+void rt_weights_close(RtWeights *w);
+uint64_t rt_fnv1a64(const void *data, size_t n);
+
+/* ---- the standalone binary ------------------------------------------------------------------- */
+
+/* What a generated plan tells rt_main about itself. */
+typedef struct RtModelInfo {
+    const char *name;
+    int ninput, noutput;
+    const RtTensor *inputs;     /* dtype and shape of each input (data NULL) */
+    const char *const *input_names;
+    const RtTensor *outputs;
+    const char *const *output_names;
+    const char *const *processors;      /* processors the plan uses, e.g. "cpu" */
+    int nprocessors;
+    /* instance functions of the plan */
+    void *(*create)(const char *weights_path, int threads, int *status);
+    int (*run)(void *m, void *const *inputs, void *const *outputs);
+    void (*destroy)(void *m);
+    const char *(*error)(void *m);
+} RtModelInfo;
+
+/* The binary's main: --input, --output, --iters, --warmup, --threads, --weights, --json. */
+int rt_main(int argc, char **argv, const RtModelInfo *info);

@@ -1,0 +1,81 @@
+/*
+ * ktest.h: shared by the CPU kernel tests: tensors with seeded random contents, calling a kernel
+ * on them, and comparing with a naive reference within a tolerance. Each test program checks one
+ * kernel group against plain loops written from the ONNX spec, on odd sizes, broadcasting,
+ * strides, padding, dilation and groups.
+ */
+#pragma once
+
+#include "runtime/rt_backend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/test.h"
+
+/* A tensor of the given dtype and shape, contents zeroed; free with kt_free. */
+static inline RtTensor *
+kt_new(DType dt, int rank, const int64_t *dim)
+{
+    RtTensor *t = calloc(1, sizeof *t);
+    t->dt = dt;
+    t->rank = rank;
+    for (int i = 0; i < rank; i++)
+        t->dim[i] = dim[i];
+    size_t n = (size_t)rt_numel(t) * rt_dtype_size(dt);
+    t->data = calloc(n ? n : 1, 1);
+    return t;
+}
+
+static inline void
+kt_free(RtTensor *t)
+{
+    if (t)
+        free(t->data);
+    free(t);
+}
+
+/* xorshift32, so contents are the same on every machine */
+static inline uint32_t
+kt_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* Fills a float tensor with values in [lo, hi). */
+static inline void
+kt_fill(RtTensor *t, uint32_t seed, float lo, float hi)
+{
+    uint32_t s = seed ? seed : 1;
+    float *p = t->data;
+    for (int64_t i = 0; i < rt_numel(t); i++)
+        p[i] = lo + (hi - lo) * (float)(kt_rand(&s) >> 8) / 16777216.0f;
+}
+
+/* max |a - b| <= atol + rtol * max |b| over two float arrays; prints the worst element if not. */
+static inline int
+kt_close(const char *what, const float *a, const float *b, int64_t n, double atol, double rtol)
+{
+    double maxref = 0, worst = 0;
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (fabs(b[i]) > maxref)
+            maxref = fabs(b[i]);
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        if (e > worst || isnan(a[i]) != isnan(b[i])) {
+            worst = isnan(e) ? INFINITY : e;
+            at = i;
+        }
+    }
+    if (worst <= atol + rtol * maxref)
+        return 1;
+    fprintf(stderr, "%s: element %lld: got %g, want %g (max err %g, tolerance %g)\n", what,
+            (long long)at, (double)a[at], (double)b[at], worst, atol + rtol * maxref);
+    return 0;
+}

@@ -1,0 +1,4 @@
+#include "ir/attr.h"
+
+int attr_h_compiles;
+int attr_h_compiles = 1;
