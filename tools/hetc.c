@@ -5,8 +5,10 @@
  *
  * This file only wires public headers together; it holds no compiler logic.
  */
+#include "codegen/codegen.h"
 #include "frontend/onnx.h"
 #include "ir/ir.h"
+#include "passes/passes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@ static const char usage_main[] =
     "commands:\n"
     "  inspect MODEL.onnx   load a model, infer every shape, and report ops, parameters, FLOPs,\n"
     "                       inputs, outputs and unsupported ops\n"
+    "  compile MODEL.onnx   compile a model into C, a weights file, a library and a binary\n"
     "\n"
     "Run 'hetc COMMAND --help' for a command's flags. Exit status: 0 ok, 1 usage error,\n"
     "2 bad input (model, flags, tensors), 3 environment failure (out of memory, I/O).\n";
@@ -62,6 +65,27 @@ utf8_len(const unsigned char *s)
 }
 
 /* A JSON string; bytes of a model's names that are not UTF-8 become U+FFFD. */
+static const char usage_compile[] =
+    "usage: hetc compile MODEL.onnx -o DIR [--name NAME] [--strategy S] [--shape NAME=DIMS]...\n"
+    "                    [--bind NAME=FILE.pb]... [--no-build] [--verbose]\n"
+    "\n"
+    "Compiles MODEL.onnx into DIR: NAME.c (the plan), NAME.h (the embedding API), NAME_main.c,\n"
+    "NAME.weights, NAME.plan.json, libNAME.a and the executable NAME (run it with --help).\n"
+    "\n"
+    "  -o DIR             output folder (created if missing)\n"
+    "  --name NAME        name of the plan, its files and symbols (default: the model's stem)\n"
+    "  --strategy S       cpu (all on the CPU), or auto (the default; the CPU in this version).\n"
+    "                     gpu, greedy, optimal, split and pipeline need OpenCL processors and\n"
+    "                     come with later versions.\n"
+    "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
+    "  --bind NAME=FILE   as for inspect: input NAME becomes a constant of the plan\n"
+    "  --no-build         write the sources and weights but do not run the C compiler\n"
+    "  --verbose          print the compiler commands\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Prints the memory plan: the arena beside the sum of all intermediate tensors and the\n"
+    "lower bound (the most bytes alive at once). $HETC_CC overrides the C compiler.\n";
+
 static void
 json_str(const char *str, FILE *f)
 {
@@ -293,6 +317,18 @@ usage_error(const char *cmd, const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
+/* Binds each "NAME=FILE" of bind[] (see --bind); stops at the first failure, in d. */
+static void
+bind_inputs(Graph *g, const char *const *bind, int nbind, Diag *d)
+{
+    for (int i = 0; g && i < nbind && !d->nerr; i++) {
+        char name[IR_MAXNAME];
+        size_t len = strcspn(bind[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)len, bind[i]);
+        onnx_bind_input(g, name, bind[i] + len + 1, d);
+    }
+}
+
 static int
 cmd_inspect(int argc, char **argv)
 {
@@ -352,12 +388,7 @@ cmd_inspect(int argc, char **argv)
     }
     diag_init(&d, model);
     Graph *g = onnx_load(model, ov, nov, &d);
-    for (int i = 0; g && i < nbind && !d.nerr; i++) {
-        char name[IR_MAXNAME];
-        size_t len = strcspn(bind[i], "=");
-        snprintf(name, sizeof name, "%.*s", (int)len, bind[i]);
-        onnx_bind_input(g, name, bind[i] + len + 1, &d);
-    }
+    bind_inputs(g, bind, nbind, &d);
     if (!g || d.nerr || ir_infer(g, &d) < 0 || ir_verify(g, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
@@ -385,6 +416,140 @@ done:
     return rc;
 }
 
+/* the file name without folder and extension, as a C identifier */
+static void
+model_stem(const char *path, char *buf, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", base);
+    char *dot = strrchr(tmp, '.');
+    if (dot && dot != tmp)
+        *dot = 0;
+    cg_identifier(tmp, buf, size);
+}
+
+static int
+cmd_compile(int argc, char **argv)
+{
+    const char *model = NULL, *dir = NULL, *name = NULL, *strategy = "auto";
+    int nov = 0, nbind = 0, build = 1, verbose = 0, rc = EXIT_USAGE;
+    ShapeOverride *ov = calloc((size_t)argc + 1, sizeof *ov);
+    const char **bind = calloc((size_t)argc + 1, sizeof *bind);
+    Diag d;
+    diag_init(&d, NULL);
+    if (!ov || !bind) {
+        fputs("hetc: out of memory\n", stderr);
+        free(ov);
+        free(bind);
+        return EXIT_ENV;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_compile, stdout);
+            rc = 0;
+            goto done;
+        } else if (strcmp(a, "--no-build") == 0) {
+            build = 0;
+        } else if (strcmp(a, "--verbose") == 0) {
+            verbose = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 ||
+                   strcmp(a, "--strategy") == 0 || strcmp(a, "--shape") == 0 ||
+                   strcmp(a, "--target") == 0 || strcmp(a, "--bind") == 0) {
+            if (!v) {
+                rc = usage_error("compile", "missing value for", a);
+                goto done;
+            }
+            i++;
+            if (a[1] == 'o')
+                dir = v;
+            else if (a[2] == 'b') {
+                if (!strchr(v, '=') || v[0] == '=') {
+                    rc = usage_error("compile", "--bind needs NAME=FILE", v);
+                    goto done;
+                }
+                bind[nbind++] = v;
+            }
+            else if (a[2] == 'n')
+                name = v;
+            else if (a[3] == 't') {
+                strategy = v;
+            } else if (a[2] == 't') {
+                rc = usage_error("compile", "--target (device descriptions) comes with a later "
+                                 "version", NULL);
+                goto done;
+            } else if (onnx_parse_shape(v, &ov[nov++], &d) < 0) {
+                rc = usage_error("compile", d.msg, NULL);
+                goto done;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            rc = usage_error("compile", "unknown flag", a);
+            goto done;
+        } else if (model) {
+            rc = usage_error("compile", "more than one model given", a);
+            goto done;
+        } else {
+            model = a;
+        }
+    }
+    static const char *const strategies[] = {"cpu", "auto", "gpu", "greedy", "optimal", "split",
+                                             "pipeline"};
+    int known = -1;
+    for (int i = 0; i < 7; i++)
+        if (strcmp(strategy, strategies[i]) == 0)
+            known = i;
+    if (!model || !dir) {
+        rc = usage_error("compile", model ? "no output folder given (-o DIR)" : "no model given",
+                         NULL);
+        goto done;
+    }
+    if (known < 0) {
+        rc = usage_error("compile", "unknown strategy (cpu, gpu, greedy, optimal, split, "
+                         "pipeline, auto)", strategy);
+        goto done;
+    }
+    if (known > 1) {
+        rc = usage_error("compile", "this strategy needs OpenCL processors, which come with a "
+                         "later version; use cpu or auto", strategy);
+        goto done;
+    }
+    char ident[128];
+    if (name)
+        cg_identifier(name, ident, sizeof ident);
+    else
+        model_stem(model, ident, sizeof ident);
+    diag_init(&d, model);
+    Graph *g = onnx_load(model, ov, nov, &d);
+    bind_inputs(g, bind, nbind, &d);
+    MemPlan mp;
+    if (!g || d.nerr || ir_infer(g, &d) < 0 || ir_verify(g, &d) < 0 || pass_pipeline_cpu(g, &mp, &d) < 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        rc = diag_status(&d);
+        ir_graph_free(g);
+        goto done;
+    }
+    CgOptions o = {dir, ident, model, "cpu", build, verbose};
+    if (cg_compile(g, &mp, &o, &d) < 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        rc = diag_status(&d);
+        ir_graph_free(g);
+        goto done;
+    }
+    printf("%s: %d steps on cpu; arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
+           ident, g->nnode, (double)mp.arena / 1e6, (double)mp.total / 1e6,
+           (double)mp.lower / 1e6);
+    if (build)
+        printf("wrote %s/%s (run it with --help)\n", dir, ident);
+    ir_graph_free(g);
+    rc = 0;
+done:
+    free(ov);
+    free(bind);
+    return rc;
+}
+
 static int
 not_yet(const char *cmd)
 {
@@ -404,8 +569,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
-    if (strcmp(cmd, "compile") == 0 || strcmp(cmd, "viz") == 0 || strcmp(cmd, "profile") == 0 ||
-        strcmp(cmd, "study") == 0)
+    if (strcmp(cmd, "compile") == 0)
+        return cmd_compile(argc - 2, argv + 2);
+    if (strcmp(cmd, "viz") == 0 || strcmp(cmd, "profile") == 0 || strcmp(cmd, "study") == 0)
         return not_yet(cmd);
     return usage_error(NULL, "unknown command", cmd);
 }

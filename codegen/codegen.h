@@ -1,0 +1,27 @@
+/*
+ * codegen.h: from a planned graph to files and a binary. cg_compile writes DIR/NAME.c (the plan:
+ * one kernel call per step, each with a comment naming its ONNX node, attributes baked in as
+ * constants), DIR/NAME.h (the embedding API), DIR/NAME_main.c (the standalone binary's main),
+ * DIR/NAME.weights (constants, mapped at start), DIR/NAME.plan.json, and builds DIR/libNAME.a and
+ * the executable DIR/NAME with the system C compiler against libhetrt.
+ */
+#pragma once
+
+#include "ir/ir.h"
+#include "passes/passes.h"
+
+typedef struct CgOptions {
+    const char *dir;            /* output folder, created if missing */
+    const char *name;           /* C identifier used for files and symbols */
+    const char *model;          /* the model's path, for comments */
+    const char *strategy;       /* for the plan file */
+    int build;                  /* 0: write the sources only */
+    int verbose;                /* print the compiler commands */
+} CgOptions;
+
+/* 0, or -1 with the reason in d: bad input (2) or an environment failure such as a compiler or
+ * file error (3), naming the failing command or call. */
+int cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d);
+
+/* Writes a valid C identifier made from s into buf (non-alphanumerics become '_'). */
+void cg_identifier(const char *s, char *buf, size_t size);

@@ -1,0 +1,347 @@
+/*
+ * emit_c.c: the plan as C source. NAME.c holds a table of every tensor (dtype, shape and where it
+ * lives: the arena, the weights, a caller's input or output buffer), the attributes of every node
+ * as static constants, and NAME_run: one kernel call per step, in order, each under a comment
+ * naming its ONNX node. NAME.h is the embedding API; NAME_main.c is the binary's main.
+ */
+#include "cg_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void
+put_cstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\%03o", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* a comment-safe copy of a name: no "*" followed by "/" can end the comment early */
+static void
+put_comment_name(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc((*s == '*' && s[1] == '/') || (unsigned char)*s < 0x20 ? '_' : *s, f);
+}
+
+static void
+put_tensor(FILE *f, const Value *v)
+{
+    fprintf(f, "{NULL, %d, %d, {", (int)v->dt, v->rank);
+    for (int i = 0; i < v->rank; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", (long long)v->dim[i]);
+    fputs("}}", f);
+}
+
+/* index of v among the graph outputs, first occurrence; -1 if none */
+static int
+output_index(const Graph *g, ValId v)
+{
+    for (int i = 0; i < g->noutput; i++)
+        if (g->output[i] == v)
+            return i;
+    return -1;
+}
+
+static int
+input_index(const Graph *g, ValId v)
+{
+    for (int i = 0; i < g->ninput; i++)
+        if (g->input[i] == v)
+            return i;
+    return -1;
+}
+
+static void
+emit_header(FILE *f, const Graph *g, const CgOptions *o)
+{
+    const char *n = o->name;
+    fprintf(f, "/*\n * %s.h: the embedding API of the plan compiled by hetc from ", n);
+    put_comment_name(f, o->model);
+    fprintf(f, ".\n *\n"
+            " * %s *m = %s_create(\"%s.weights\", threads, &status);  // NULL on failure\n"
+            " * status = %s_run(m, inputs, outputs);                   // 0 on success\n"
+            " * %s_destroy(m);\n"
+            " *\n"
+            " * inputs[i] and outputs[i] are caller-owned buffers of the dtypes and shapes below,\n"
+            " * C order; a run reads the inputs and writes every output. A status is 0 or a\n"
+            " * negative code; %s_error(m) describes the last failure. Instances are independent;\n"
+            " * one instance runs one call at a time. Link with lib%s.a, libhetc_runtime.a, OpenBLAS,\n"
+            " * pthreads and libm.\n */\n",
+            n, n, n, n, n, n, n);
+    fputs("#pragma once\n\n", f);
+    fprintf(f, "typedef struct %s %s;\n\n", n, n);
+    fprintf(f, "enum { %s_NINPUTS = %d, %s_NOUTPUTS = %d };\n\n", n, g->ninput, n, g->noutput);
+    for (int io = 0; io < 2; io++) {
+        int cnt = io ? g->noutput : g->ninput;
+        for (int i = 0; i < cnt; i++) {
+            const Value *v = &g->val[io ? g->output[i] : g->input[i]];
+            fprintf(f, "/* %s %d \"", io ? "output" : "input", i);
+            put_comment_name(f, v->name);
+            fprintf(f, "\": %s [", ir_dtype_name(v->dt));
+            for (int k = 0; k < v->rank; k++)
+                fprintf(f, "%s%lld", k ? "," : "", (long long)v->dim[k]);
+            fprintf(f, "], %lld bytes */\n", (long long)ir_nbytes(v));
+        }
+    }
+    fprintf(f, "\n/* Maps the weights file and makes an instance using `threads` threads (<= 0: "
+            "1).\n * NULL on failure, with *status (if not NULL) set: -1 out of memory, -2 the "
+            "file\n * cannot be read, -3 it is corrupt or belongs to another plan. */\n");
+    fprintf(f, "%s *%s_create(const char *weights_path, int threads, int *status);\n", n, n);
+    fprintf(f, "int %s_run(%s *m, const void *const *inputs, void *const *outputs);\n", n, n);
+    fprintf(f, "const char *%s_error(%s *m);\n", n, n);
+    fprintf(f, "void %s_destroy(%s *m);\n", n, n);
+}
+
+static void
+emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
+{
+    fprintf(f, "enum { NTENSOR = %d, NINPUT = %d, NOUTPUT = %d };\n", g->nval, g->ninput,
+            g->noutput);
+    fprintf(f, "#define ARENA_BYTES ((size_t)%lld)\n", (long long)mp->arena);
+    fprintf(f, "#define WEIGHTS_BYTES ((size_t)%lld)\n", (long long)w->size);
+    fprintf(f, "#define WEIGHTS_SUM 0x%016llxull\n\n", (unsigned long long)w->sum);
+    fputs("/* every tensor: dtype and shape; where it lives: 'a' arena, 'w' weights, 'i' input,\n"
+          " * 'o' output (the offset or the index), '-' not stored */\n", f);
+    fputs("static const RtTensor shape[NTENSOR] = {\n", f);
+    for (ValId v = 0; v < g->nval; v++) {
+        fputs("    ", f);
+        put_tensor(f, &g->val[v]);
+        fputs(", /* ", f);
+        put_comment_name(f, g->val[v].name);
+        fputs(" */\n", f);
+    }
+    fputs("};\n\nstatic const struct { char kind; long long at; } place[NTENSOR] = {\n", f);
+    for (ValId v = 0; v < g->nval; v++) {
+        char kind = '-';
+        long long at = 0;
+        int oi = output_index(g, v), ii = input_index(g, v);
+        if (ii >= 0) {
+            kind = 'i';
+            at = ii;
+        } else if (w->offset[v] >= 0) {
+            kind = 'w';
+            at = w->offset[v];
+        } else if (oi >= 0 && g->val[v].def != NONE) {
+            kind = 'o';
+            at = oi;
+        } else if (mp->offset[v] >= 0) {
+            kind = 'a';
+            at = mp->offset[v];
+        }
+        fprintf(f, "    {'%c', %lld},\n", kind, at);
+    }
+    fputs("};\n\n", f);
+    fputs("static const int input_tensor[NINPUT + 1] = {", f);
+    for (int i = 0; i < g->ninput; i++)
+        fprintf(f, "%d, ", g->input[i]);
+    fputs("-1};\nstatic const int output_tensor[NOUTPUT + 1] = {", f);
+    for (int i = 0; i < g->noutput; i++)
+        fprintf(f, "%d, ", g->output[i]);
+    fputs("-1};\n\n", f);
+}
+
+static const char runtime_part[] =
+    "struct %N {\n"
+    "    RtCtx *ctx;\n"
+    "    RtWeights w;\n"
+    "    unsigned char *arena;\n"
+    "    RtTensor t[NTENSOR];\n"
+    "    char err[600];\n"
+    "};\n"
+    "\n"
+    "const char *\n%N_error(%N *m)\n{\n"
+    "    return m->err[0] ? m->err : rt_ctx_error(m->ctx);\n}\n"
+    "\n"
+    "void\n%N_destroy(%N *m)\n{\n"
+    "    if (!m)\n        return;\n"
+    "    rt_weights_close(&m->w);\n"
+    "    rt_ctx_free(m->ctx);\n"
+    "    free(m->arena);\n"
+    "    free(m);\n}\n"
+    "\n"
+    "%N *\n%N_create(const char *weights_path, int threads, int *status)\n{\n"
+    "    int rc = RT_ENOMEM;\n"
+    "    %N *m = calloc(1, sizeof *m);\n"
+    "    if (!m || !(m->ctx = rt_ctx_new(threads)))\n        goto fail;\n"
+    "    if (ARENA_BYTES && !(m->arena = aligned_alloc(64, (ARENA_BYTES + 63) / 64 * 64)))\n"
+    "        goto fail;\n"
+    "    if (WEIGHTS_BYTES && (rc = rt_weights_open(&m->w, weights_path, WEIGHTS_BYTES,\n"
+    "                                               WEIGHTS_SUM)) != RT_OK)\n"
+    "        goto fail;\n"
+    "    for (int i = 0; i < NTENSOR; i++) {\n"
+    "        m->t[i] = shape[i];\n"
+    "        if (place[i].kind == 'a')\n"
+    "            m->t[i].data = m->arena + place[i].at;\n"
+    "        else if (place[i].kind == 'w')\n"
+    "            m->t[i].data = (void *)(m->w.data + place[i].at);\n"
+    "    }\n"
+    "    if (status)\n        *status = RT_OK;\n"
+    "    return m;\n"
+    "fail:\n"
+    "    if (status)\n        *status = rc;\n"
+    "    %N_destroy(m);\n"
+    "    return NULL;\n}\n"
+    "\n"
+    "/* records which step failed, after the kernel's own detail */\n"
+    "static int\nfail(%N *m, int rc, const char *step)\n{\n"
+    "    snprintf(m->err, sizeof m->err, \"%s: %s\", step, rt_ctx_error(m->ctx)[0] ?\n"
+    "             rt_ctx_error(m->ctx) : rt_strerror(rc));\n"
+    "    return rc;\n}\n"
+    "\n";
+
+/* runtime_part with %N replaced by the plan's name (and %s kept for snprintf) */
+static void
+emit_runtime_part(FILE *f, const char *name)
+{
+    for (const char *p = runtime_part; *p; p++) {
+        if (p[0] == '%' && p[1] == 'N') {
+            fputs(name, f);
+            p++;
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
+static void
+emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
+{
+    fprintf(f, "int\n%s_run(%s *m, const void *const *inputs, void *const *outputs)\n{\n",
+            o->name, o->name);
+    fputs("    RtTensor *t = m->t;\n    int rc;\n    m->err[0] = 0;\n", f);
+    fputs("    for (int i = 0; i < NINPUT; i++)\n"
+          "        t[input_tensor[i]].data = (void *)inputs[i];\n"
+          "    for (int i = 0; i < NOUTPUT; i++)\n"
+          "        if (place[output_tensor[i]].kind == 'o' && place[output_tensor[i]].at == i)\n"
+          "            t[output_tensor[i]].data = outputs[i];\n", f);
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        const char *stem = ir_op[x->op].stem;
+        fprintf(f, "\n    /* node %d \"", x->index);
+        put_comment_name(f, x->name);
+        fprintf(f, "\" (%s) */\n", ir_op[x->op].onnx);
+        fprintf(f, "    rc = cpu_%s(m->ctx, &a%d, (RtTensor *const[]){", stem, n);
+        for (int j = 0; j < x->nin; j++)
+            x->in[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
+                             : fprintf(f, "%s&t[%d]", j ? ", " : "", x->in[j]);
+        if (x->nin == 0)
+            fputs("NULL", f);
+        fprintf(f, "}, %d,\n                  (RtTensor *const[]){", x->nin);
+        for (int j = 0; j < x->nout; j++)
+            x->out[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
+                              : fprintf(f, "%s&t[%d]", j ? ", " : "", x->out[j]);
+        fprintf(f, "}, %d);\n", x->nout);
+        fputs("    if (rc != RT_OK)\n        return fail(m, rc, ", f);
+        char step[300];
+        snprintf(step, sizeof step, "node %d (%s)", x->index, ir_op[x->op].onnx);
+        put_cstr(f, step);
+        fputs(");\n", f);
+    }
+    /* outputs that no step writes in place: constants, inputs, repeated outputs */
+    fputs("\n    for (int i = 0; i < NOUTPUT; i++) {\n"
+          "        const RtTensor *s = &t[output_tensor[i]];\n"
+          "        if (s->data != outputs[i] && rt_numel(s))\n"
+          "            memcpy(outputs[i], s->data, (size_t)rt_numel(s) * rt_dtype_size(s->dt));\n"
+          "    }\n", f);
+    (void)w;
+    fputs("    return RT_OK;\n}\n\n", f);
+}
+
+static void
+emit_info(FILE *f, const Graph *g, const CgOptions *o)
+{
+    const char *n = o->name;
+    for (int io = 0; io < 2; io++) {
+        int cnt = io ? g->noutput : g->ninput;
+        const char *what = io ? "output" : "input";
+        fprintf(f, "static const RtTensor info_%ss[%d] = {", what, cnt + 1);
+        for (int i = 0; i < cnt; i++) {
+            put_tensor(f, &g->val[io ? g->output[i] : g->input[i]]);
+            fputs(", ", f);
+        }
+        fprintf(f, "{0}};\nstatic const char *const info_%s_names[%d] = {", what, cnt + 1);
+        for (int i = 0; i < cnt; i++) {
+            put_cstr(f, g->val[io ? g->output[i] : g->input[i]].name);
+            fputs(", ", f);
+        }
+        fputs("NULL};\n", f);
+    }
+    fputs("static const char *const info_processors[] = {\"cpu\"};\n\n", f);
+    fprintf(f, "static void *\ninfo_create(const char *path, int threads, int *status)\n{\n"
+            "    return %s_create(path, threads, status);\n}\n\n", n);
+    fprintf(f, "static int\ninfo_run(void *m, void *const *in, void *const *out)\n{\n"
+            "    return %s_run(m, (const void *const *)in, out);\n}\n\n", n);
+    fprintf(f, "static void\ninfo_destroy(void *m)\n{\n    %s_destroy(m);\n}\n\n", n);
+    fprintf(f, "static const char *\ninfo_error(void *m)\n{\n    return %s_error(m);\n}\n\n", n);
+    fprintf(f, "const RtModelInfo %s_info = {\n    ", n);
+    put_cstr(f, n);
+    fprintf(f, ", NINPUT, NOUTPUT, info_inputs, info_input_names, info_outputs, "
+            "info_output_names,\n    info_processors, 1, info_create, info_run, info_destroy, "
+            "info_error,\n};\n");
+}
+
+static FILE *
+open_out(const CgOptions *o, const char *suffix, Diag *d)
+{
+    char path[4096];
+    cg_path(path, sizeof path, o, suffix);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        diag_env(d, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static int
+close_out(FILE *f, const CgOptions *o, const char *suffix, Diag *d)
+{
+    char path[4096];
+    if (fclose(f) != 0)
+        return diag_env(d, "writing %s failed: %s", cg_path(path, sizeof path, o, suffix),
+                        strerror(errno));
+    return 0;
+}
+
+int
+cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOptions *o, Diag *d)
+{
+    FILE *f = open_out(o, ".h", d);
+    if (!f)
+        return -1;
+    emit_header(f, g, o);
+    if (close_out(f, o, ".h", d) < 0 || !(f = open_out(o, ".c", d)))
+        return -1;
+    fprintf(f, "/*\n * %s.c: generated by hetc from ", o->name);
+    put_comment_name(f, o->model);
+    fprintf(f, " (opset %lld), strategy %s:\n * %d steps, arena %lld bytes, weights %lld bytes. "
+            "Do not edit; compile the model again.\n */\n",
+            (long long)g->opset, o->strategy, g->nnode, (long long)mp->arena,
+            (long long)w->size);
+    fprintf(f, "#include \"%s.h\"\n\n#include \"runtime/rt_backend.h\"\n\n", o->name);
+    fputs("#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
+          f);
+    emit_tables(f, g, mp, w);
+    fputs("/* attributes, one per step */\n", f);
+    for (NodeId n = 0; n < g->nnode; n++)
+        cg_emit_attr(f, &g->node[n], n);
+    fputc('\n', f);
+    emit_runtime_part(f, o->name);
+    emit_run(f, g, w, o);
+    emit_info(f, g, o);
+    if (close_out(f, o, ".c", d) < 0 || !(f = open_out(o, "_main.c", d)))
+        return -1;
+    fprintf(f, "/* %s_main.c: the standalone binary of plan %s (generated by hetc). */\n"
+            "#include \"runtime/rt.h\"\n\nextern const RtModelInfo %s_info;\n\n"
+            "int\nmain(int argc, char **argv)\n{\n    return rt_main(argc, argv, &%s_info);\n}\n",
+            o->name, o->name, o->name, o->name);
+    return close_out(f, o, "_main.c", d);
+}

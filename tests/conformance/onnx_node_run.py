@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""ONNX backend tests run for real: compile each test model, run it on its data, compare.
+
+For every test dir (DATA/SUITE/test_*/ with model.onnx and test_data_set_*/input_K.pb,
+output_K.pb): `hetc compile` the model for the strategy (default cpu) with `--shape` from the
+first data set's inputs, run the binary on every data set (`--input input_K.pb ... --output
+out_K.pb`), and compare each output with output_K.pb: float outputs within DESIGN.md's tolerance
+max |hetc - expected| <= 1e-4 + 1e-3 * max |expected|, other dtypes exactly, shapes and dtypes
+equal. Tests whose output shapes depend on input values are compiled with those inputs bound
+(`--bind`), which makes them constants of the plan.
+
+A test counts as unsupported when `hetc compile` refuses it with exit 2 naming an unknown op or
+saying "not supported" (printed with --verbose); any other failure to compile or run, and any
+mismatch, is a failure. Ends with `N passed, N failed, N skipped`; exit status 1 on failures.
+
+Run
+  .venv/bin/python tests/conformance/onnx_node_run.py --hetc build/tools/hetc [--suite node]
+      [-k SUBSTR] [-j N] [--strategy cpu] [--verbose] [--keep DIR]
+"""
+import argparse
+import collections
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+SUITES = ("node", "simple", "pytorch-converted", "pytorch-operator")
+REFUSAL = re.compile(r"not supported|unsupported|newer than hetc knows")
+ATOL, RTOL = 1e-4, 1e-3
+
+
+def numbered(folder, prefix):
+    return sorted(folder.glob(prefix + "_*.pb"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+
+
+def tensor(path):
+    t = onnx.TensorProto()
+    t.ParseFromString(path.read_bytes())
+    return t
+
+
+def compare(got, want):
+    """None when equal within tolerance, else the reason."""
+    if got.shape != want.shape:
+        return "shape %s != %s" % (list(got.shape), list(want.shape))
+    if got.dtype != want.dtype:
+        return "dtype %s != %s" % (got.dtype, want.dtype)
+    if want.size == 0:
+        return None
+    if np.issubdtype(want.dtype, np.floating):
+        g, w = got.astype(np.float64), want.astype(np.float64)
+        if not np.array_equal(np.isnan(g), np.isnan(w)):
+            return "NaN positions differ"
+        fin = np.isfinite(w)
+        if not np.array_equal(g[~fin & ~np.isnan(w)], w[~fin & ~np.isnan(w)]):
+            return "infinities differ"
+        if fin.any():
+            tol = ATOL + RTOL * float(np.max(np.abs(w[fin])))
+            err = float(np.max(np.abs(g[fin] - w[fin])))
+            if err > tol:
+                return "max error %.3g > tolerance %.3g" % (err, tol)
+        return None
+    if not np.array_equal(got, want):
+        return "values differ (%d of %d)" % (int(np.sum(got != want)), want.size)
+    return None
+
+
+def run_test(hetc, test, work, strategy, timeout):
+    model = onnx.load(str(test / "model.onnx"), load_external_data=False)
+    inits = {t.name for t in model.graph.initializer}
+    real = [vi for vi in model.graph.input if vi.name not in inits]
+    if any(vi.type.WhichOneof("value") != "tensor_type" for vi in list(real) + list(model.graph.output)):
+        return "skip", "non-tensor inputs or outputs"
+    sets = sorted(test.glob("test_data_set_*"))
+    if not sets:
+        return "skip", "no data"
+    first = numbered(sets[0], "input")
+    shapes = {vi.name: list(tensor(p).dims) for vi, p in zip(real, first)}
+    out = work / test.name
+    base = [hetc, "compile", str(test / "model.onnx"), "-o", str(out), "--name", "t",
+            "--strategy", strategy]
+    for name, dims in shapes.items():
+        base += ["--shape", name + "=" + "x".join(str(d) for d in dims)]
+    p = subprocess.run(base, capture_output=True, text=True, timeout=timeout)
+    bound = []
+    if p.returncode == 2 and "dynamic shape" in p.stderr:
+        # an output shape depends on input values: bind every input of the first data set
+        bound = [vi.name for vi in real]
+        cmd = base + [a for vi, f in zip(real, first) for a in ("--bind", "%s=%s" % (vi.name, f))]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        sets = sets[:1]     # the plan is specialised to these values
+    if p.returncode == 2 and REFUSAL.search(p.stderr):
+        return "skip", "refused: " + p.stderr.strip().splitlines()[0][-160:]
+    if p.returncode != 0:
+        return "fail", "compile exit %d: %s" % (p.returncode, (p.stderr.strip() or "?")[-300:])
+    for ds in sets:
+        ins = [f for vi, f in zip(real, numbered(ds, "input")) if vi.name not in bound]
+        wants = numbered(ds, "output")
+        outs = [out / ("out_%d.pb" % k) for k in range(len(wants))]
+        cmd = [str(out / "t")] + [a for f in ins for a in ("--input", str(f))] + \
+              [a for f in outs for a in ("--output", str(f))]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            return "fail", "%s: run exit %d: %s" % (ds.name, r.returncode, r.stderr.strip()[-300:])
+        for k, (o, w) in enumerate(zip(outs, wants)):
+            why = compare(numpy_helper.to_array(tensor(o)), numpy_helper.to_array(tensor(w)))
+            if why:
+                return "fail", "%s output %d: %s" % (ds.name, k, why)
+    shutil.rmtree(out, ignore_errors=True)
+    return "pass", ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hetc", required=True)
+    ap.add_argument("--data", default="/usr/share/libonnx-testdata/data")
+    ap.add_argument("--suite", action="append", choices=SUITES + ("all",))
+    ap.add_argument("-k", dest="filter", default="")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--strategy", default="cpu")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--keep", help="keep the compiled tests in this folder")
+    args = ap.parse_args()
+    hetc = os.path.abspath(args.hetc)
+    suites = args.suite or ["node"]
+    if "all" in suites:
+        suites = list(SUITES)
+    tests = [d for s in suites for d in sorted((Path(args.data) / s).glob("test_*"))
+             if (d / "model.onnx").exists() and args.filter in d.name]
+    if not tests:
+        print("error: no tests selected", file=sys.stderr)
+        return 1
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hetc-node-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futs = {pool.submit(run_test, hetc, t, work, args.strategy, args.timeout): t
+                for t in tests}
+        for f in concurrent.futures.as_completed(futs):
+            t = futs[f]
+            try:
+                results[t] = f.result()
+            except Exception as e:  # one broken test must not hide the others
+                results[t] = ("fail", "harness: %s: %s" % (type(e).__name__, e))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    by = collections.defaultdict(list)
+    for t, (st, why) in sorted(results.items()):
+        by[st].append((t, why))
+    if args.verbose:
+        for t, why in by["skip"]:
+            print("SKIP %s/%s: %s" % (t.parent.name, t.name, why))
+    for t, why in by["fail"]:
+        print("FAIL %s/%s: %s" % (t.parent.name, t.name, why))
+    print("%d passed, %d failed, %d skipped" % (len(by["pass"]), len(by["fail"]), len(by["skip"])))
+    return 1 if by["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""run_models.py --hetc PATH [--models DIR] [--examples DIR] [--strategy cpu] [--threads N]
+
+Compiles every reference model (HETC_MODELS, each with model.onnx, reference.json, input_K.bin,
+output_K.bin) and every generated example (*.onnx in --examples) with `hetc compile`, runs the
+binary on the reference inputs (examples: seeded random inputs, references computed here by ONNX
+Runtime) and requires every output to match within DESIGN.md's tolerance:
+
+    max |hetc - ort| <= 1e-4 + 1e-3 * max |ort|
+
+Prints one line per model with the worst ratio of error to tolerance (<= 1 passes), checks that
+the OCR recogniser's output decodes to "Hello World 2024", and ends with `N passed, N failed`.
+A missing models folder is said and skipped. Exit status 1 if anything failed.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ATOL, RTOL = 1e-4, 1e-3
+results = {"passed": 0, "failed": 0}
+
+
+def report(name, ok, detail):
+    results["passed" if ok else "failed"] += 1
+    print(("PASS " if ok else "FAIL ") + name + ": " + detail, flush=True)
+
+
+def compile_model(hetc, model, out, name, shapes, strategy):
+    cmd = [hetc, "compile", str(model), "-o", str(out), "--name", name, "--strategy", strategy]
+    for k, v in shapes.items():
+        cmd += ["--shape", k + "=" + "x".join(str(d) for d in v)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return p.returncode, (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or [""]
+
+
+def run_binary(exe, inputs, outputs, threads):
+    cmd = [str(exe), "--threads", str(threads)]
+    for f in inputs:
+        cmd += ["--input", str(f)]
+    for f in outputs:
+        cmd += ["--output", str(f)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stderr.strip()
+
+
+def worst_ratio(got, want):
+    """max error / tolerance over the outputs (<= 1 passes)."""
+    worst = 0.0
+    for g, w in zip(got, want):
+        if g.shape != w.shape:
+            return float("inf")
+        tol = ATOL + RTOL * float(np.max(np.abs(w))) if w.size else ATOL
+        err = float(np.max(np.abs(g.astype(np.float64) - w))) if w.size else 0.0
+        if np.isnan(err):
+            return float("inf")
+        worst = max(worst, err / tol)
+    return worst
+
+
+def ctc_decode(probs, keys_file):
+    keys = ["<blank>"] + Path(keys_file).read_text(encoding="utf-8").splitlines() + [" "]
+    idx = probs.reshape(probs.shape[-2], probs.shape[-1]).argmax(axis=1)
+    out, prev = [], 0
+    for i in idx:
+        if i != prev and i != 0:
+            out.append(keys[i])
+        prev = i
+    return "".join(out)
+
+
+def check_reference(hetc, d, work, strategy, threads):
+    ref = json.loads((d / "reference.json").read_text())
+    shapes = {i["name"]: i["shape"] for i in ref["inputs"]}
+    name = "m_" + d.name.replace("-", "_")
+    out = work / d.name
+    rc, msg = compile_model(hetc, d / "model.onnx", out, name, shapes, strategy)
+    if rc != 0:
+        return report(d.name, False, "compile exit %d: %s" % (rc, msg[0]))
+    outs = [out / ("out_%d.bin" % o["index"]) for o in ref["outputs"]]
+    rc, err = run_binary(out / name, [d / i["file"] for i in ref["inputs"]], outs, threads)
+    if rc != 0:
+        return report(d.name, False, "run exit %d: %s" % (rc, err))
+    got = [np.fromfile(f, dtype=np.float32).reshape(o["shape"]) for f, o in
+           zip(outs, ref["outputs"])]
+    want = [np.fromfile(d / o["file"], dtype=np.float32).reshape(o["shape"])
+            for o in ref["outputs"]]
+    r = worst_ratio(got, want)
+    detail = "worst error / tolerance %.3g" % r
+    ok = r <= 1.0
+    keys = d / "ppocr_keys_v1.txt"
+    if keys.exists():
+        text = ctc_decode(got[0], keys)
+        detail += ", decodes to %r" % text
+        ok = ok and text == "Hello World 2024"
+    report(d.name, ok, detail)
+
+
+def check_example(hetc, model, work, strategy, threads):
+    import onnx
+    import onnxruntime as ort
+    ort.set_default_logger_severity(3)
+    m = onnx.load(str(model), load_external_data=False)
+    name = model.stem
+    out = work / name
+    rc, msg = compile_model(hetc, model, out, name, {}, strategy)
+    if rc != 0:
+        return report(name, False, "compile exit %d: %s" % (rc, msg[0]))
+    rng = np.random.default_rng(1234)
+    feeds, files = {}, []
+    inits = {t.name for t in m.graph.initializer}
+    for k, x in enumerate(i for i in m.graph.input if i.name not in inits):
+        dims = [d.dim_value for d in x.type.tensor_type.shape.dim]
+        dt = onnx.helper.tensor_dtype_to_np_dtype(x.type.tensor_type.elem_type)
+        a = (rng.integers(1, 1000, dims) if np.issubdtype(dt, np.integer)
+             else rng.random(dims)).astype(dt)
+        feeds[x.name] = a
+        f = out / ("in_%d.bin" % k)
+        a.tofile(f)
+        files.append(f)
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    want = sess.run(None, feeds)
+    outs = [out / ("out_%d.bin" % k) for k in range(len(want))]
+    rc, err = run_binary(out / name, files, outs, threads)
+    if rc != 0:
+        return report(name, False, "run exit %d: %s" % (rc, err))
+    got = [np.fromfile(f, dtype=w.dtype).reshape(w.shape) for f, w in zip(outs, want)]
+    r = worst_ratio(got, want)
+    report(name, r <= 1.0, "worst error / tolerance %.3g" % r)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hetc", required=True)
+    ap.add_argument("--models", default=os.environ.get("HETC_MODELS", ""))
+    ap.add_argument("--examples", default="")
+    ap.add_argument("--strategy", default="cpu")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("-k", dest="filter", default="")
+    args = ap.parse_args()
+    hetc = os.path.abspath(args.hetc)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        models = Path(args.models) if args.models else None
+        if models and models.is_dir():
+            for d in sorted(models.iterdir()):
+                if (d / "reference.json").exists() and args.filter in d.name:
+                    check_reference(hetc, d, work, args.strategy, args.threads)
+        else:
+            print("# no reference models at %r: skipping them (set HETC_MODELS)" % args.models)
+        if args.examples:
+            for f in sorted(Path(args.examples).glob("*.onnx")):
+                if args.filter in f.name:
+                    check_example(hetc, f, work, args.strategy, args.threads)
+    print("%d passed, %d failed" % (results["passed"], results["failed"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
