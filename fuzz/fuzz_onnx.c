@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ir_infer(g, &d) == 0) {
             int64_t flops = 0;
             for (NodeId n = 0; n < g->nnode; n++)
-                flops += ir_node_flops(g, &g->node[n]);
+                flops = ir_count_add(flops, ir_node_flops(g, &g->node[n]));
             (void)flops;
             IR_ASSERT(ir_verify(g, &d) == 0);
         }

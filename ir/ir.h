@@ -235,6 +235,12 @@ int ir_fold_node(Graph *g, NodeId n, Diag *d);      /* all inputs const: compute
 /* ---- counts (count.c) ----------------------------------------------------------------------------- */
 
 int64_t ir_node_flops(const Graph *g, const Node *n);   /* multiply-add = 2; 0 if unknown */
+/* a + b for non-negative counts, saturating at INT64_MAX (counts of hostile models overflow) */
+static inline int64_t
+ir_count_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
 int64_t ir_node_bytes(const Graph *g, const Node *n);   /* bytes read + written */
 
 /* ---- verifier and text form (verify.c, dump.c) --------------------------------------------------------- */

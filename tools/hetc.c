@@ -167,9 +167,11 @@ make_report(const Graph *g, Report *r)
         r->opcount[r->nops++] = g->nconstnode;
     }
     r->nnodes = g->nconstnode;
-    for (ValId v = 0; v < g->nval; v++)
-        if (g->val[v].flags & V_PARAM)
-            r->params += ir_numel(&g->val[v]) > 0 ? ir_numel(&g->val[v]) : 0;
+    for (ValId v = 0; v < g->nval; v++) {
+        int64_t n = ir_numel(&g->val[v]);
+        if ((g->val[v].flags & V_PARAM) && n > 0)
+            r->params = ir_count_add(r->params, n);
+    }
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         if (x->op == OP_NOP)
@@ -183,11 +185,11 @@ make_report(const Graph *g, Report *r)
             const Value *o = x->out[j] == NONE ? NULL : &g->val[x->out[j]];
             if (o && !(o->flags & V_CONST)) {
                 folded = 0;
-                r->act_bytes += (int64_t)ir_nbytes(o);
+                r->act_bytes = ir_count_add(r->act_bytes, (int64_t)ir_nbytes(o));
             }
         }
         if (!folded)
-            r->flops += ir_node_flops(g, x);
+            r->flops = ir_count_add(r->flops, ir_node_flops(g, x));
     }
 }
 
