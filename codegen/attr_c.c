@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef enum FieldKind { FK_I64, FK_INT, FK_FLOAT, FK_DOUBLE, FK_INTS, FK_ENUM } FieldKind;
 
@@ -79,10 +80,12 @@ put_double(FILE *f, double v, int is_float)
         fputs("NAN", f);
     else if (isinf(v))
         fputs(v > 0 ? "INFINITY" : "-INFINITY", f);
-    else if (is_float)
-        fprintf(f, "%.9gf", v);
-    else
-        fprintf(f, "%.17g", v);
+    else {
+        /* a C floating constant: make sure it has a '.' or an exponent before any suffix */
+        char buf[40];
+        snprintf(buf, sizeof buf, is_float ? "%.9g" : "%.17g", v);
+        fprintf(f, "%s%s%s", buf, strpbrk(buf, ".e") ? "" : ".0", is_float ? "f" : "");
+    }
 }
 
 void

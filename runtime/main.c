@@ -254,8 +254,11 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     m = info->create(weights, threads, &rc);
     if (!m) {
-        if (rc == RT_EIO)
+        if (rc == RT_EIO) {
+            /* a missing or unreadable weights file is bad input, like a missing --input */
             fprintf(stderr, "%s: cannot read the weights: %s\n", weights, strerror(errno));
+            rc = RT_EINPUT;
+        }
         else if (rc == RT_EINPUT)
             fprintf(stderr, "%s: the weights file is truncated, corrupt or of another plan\n",
                     weights);

@@ -83,6 +83,17 @@ def run_test(hetc, test, work, strategy, timeout):
     if not sets:
         return "skip", "no data"
     first = numbered(sets[0], "input")
+    for vi, p in zip(real, first):
+        t, tt = tensor(p), vi.type.tensor_type
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        if t.data_type != tt.elem_type or (tt.HasField("shape") and (
+                len(declared) != len(t.dims) or
+                any(a is not None and a != b for a, b in zip(declared, t.dims)))):
+            # e.g. bfloat16 tests store their data as uint16
+            return "skip", "inconsistent test data: input %s does not match its declaration" % vi.name
+    for vi, p in zip(model.graph.output, numbered(sets[0], "output")):
+        if tensor(p).data_type != vi.type.tensor_type.elem_type:
+            return "skip", "inconsistent test data: output %s dtype" % vi.name
     shapes = {vi.name: list(tensor(p).dims) for vi, p in zip(real, first)}
     out = work / test.name
     base = [hetc, "compile", str(test / "model.onnx"), "-o", str(out), "--name", "t",

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""bench.py --hetc PATH [--models DIR] [--examples DIR] [--threads 1 2] [--runs 20] [--out FILE]
+
+Times every compiled plan against ONNX Runtime in the same run: each model (the reference models
+in HETC_MODELS and the generated examples) is compiled with `hetc compile --strategy cpu`; then,
+for each thread count, the hetc binary reports the median of --runs timed runs after warm-up
+(`--json`), and ONNX Runtime (CPU provider, all graph optimisations, sequential execution,
+intra-op threads = the thread count) is timed the same way on the same inputs. The two are
+interleaved model by model so that the machine's load hits both alike.
+
+Writes a Markdown table (model, threads, hetc ms, ORT ms, hetc/ORT, hetc GFLOP/s) with the
+machine, the date and the geometric mean of the ratios per thread count, to --out (default:
+print only). Not a test: timings are noisy on shared machines; compare ratios, not absolutes.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ort.set_default_logger_severity(3)
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def models(args):
+    out = []
+    if args.models and Path(args.models).is_dir():
+        for d in sorted(Path(args.models).iterdir()):
+            if (d / "reference.json").exists():
+                ref = json.loads((d / "reference.json").read_text())
+                shapes = {i["name"]: i["shape"] for i in ref["inputs"]}
+                inputs = [d / i["file"] for i in ref["inputs"]]
+                out.append((d.name, d / "model.onnx", shapes, inputs))
+    if args.examples:
+        for f in sorted(Path(args.examples).glob("*.onnx")):
+            out.append((f.stem, f, {}, None))
+    return [m for m in out if args.filter in m[0]]
+
+
+def make_inputs(model, shapes, files, work):
+    """(feeds for ORT, .bin files for hetc)"""
+    m = onnx.load(str(model), load_external_data=False)
+    inits = {t.name for t in m.graph.initializer}
+    real = [x for x in m.graph.input if x.name not in inits]
+    rng = np.random.default_rng(1234)
+    feeds, paths = {}, []
+    for k, x in enumerate(real):
+        dt = onnx.helper.tensor_dtype_to_np_dtype(x.type.tensor_type.elem_type)
+        dims = shapes.get(x.name) or [d.dim_value for d in x.type.tensor_type.shape.dim]
+        if files:
+            a = np.fromfile(files[k], dtype=dt).reshape(dims)
+        else:
+            a = (rng.integers(1, 1000, dims) if np.issubdtype(dt, np.integer)
+                 else rng.random(dims)).astype(dt)
+        p = work / ("in_%d.bin" % k)
+        a.tofile(p)
+        feeds[x.name] = a
+        paths.append(p)
+    return feeds, paths
+
+
+def time_ort(model, feeds, threads, runs, warmup):
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    sess = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+    for _ in range(warmup):
+        sess.run(None, feeds)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def time_hetc(exe, inputs, threads, runs, warmup):
+    cmd = [str(exe), "--json", "--iters", str(runs), "--warmup", str(warmup),
+           "--threads", str(threads)] + [a for f in inputs for a in ("--input", str(f))]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr.strip())
+    return json.loads(p.stdout)["latency_ms"]["median"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hetc", required=True)
+    ap.add_argument("--models", default=os.environ.get("HETC_MODELS", ""))
+    ap.add_argument("--examples", default="")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--out")
+    ap.add_argument("-k", dest="filter", default="")
+    args = ap.parse_args()
+    hetc = os.path.abspath(args.hetc)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model, shapes, files in models(args):
+            work = Path(tmp) / name
+            cmd = [hetc, "compile", str(model), "-o", str(work), "--name", "m", "--strategy", "cpu"]
+            cmd += [a for k, v in shapes.items() for a in ("--shape", k + "=" + "x".join(map(str, v)))]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                print("skip %s: compile failed: %s" % (name, p.stderr.strip()), file=sys.stderr)
+                continue
+            info = subprocess.run([hetc, "inspect", str(model), "--json"] +
+                                  cmd[cmd.index("cpu") + 1:], capture_output=True, text=True)
+            flops = json.loads(info.stdout)["flops"] if info.returncode == 0 else 0
+            feeds, inputs = make_inputs(model, shapes, files, work)
+            for t in args.threads:
+                h = time_hetc(work / "m", inputs, t, args.runs, args.warmup)
+                o = time_ort(model, feeds, t, args.runs, args.warmup)
+                rows.append((name, t, h, o, flops))
+                print("%-20s %dT hetc %8.3f ms  ORT %8.3f ms  ratio %.2f" % (name, t, h, o, h / o),
+                      flush=True)
+    lines = ["# Benchmarks", "",
+             "Machine: %s, %d cores; %s. Date: %s. hetc plans with `--strategy cpu`; ONNX Runtime "
+             "%s (CPU provider, all graph optimisations, sequential, intra-op threads = threads). "
+             "Median of %d runs after %d warm-up runs, interleaved model by model."
+             % (cpu_name(), os.cpu_count() or 0, platform.platform(),
+                datetime.date.today().isoformat(), ort.__version__, args.runs, args.warmup), "",
+             "| model | threads | hetc ms | ORT ms | hetc/ORT | hetc GFLOP/s |",
+             "|---|---|---|---|---|---|"]
+    for name, t, h, o, fl in rows:
+        lines.append("| %s | %d | %.3f | %.3f | %.2f | %.1f |" % (name, t, h, o, h / o,
+                                                                  fl / h / 1e6 if h else 0))
+    lines.append("")
+    for t in args.threads:
+        r = [h / o for _, tt, h, o, _ in rows if tt == t]
+        if r:
+            lines.append("Geometric mean of hetc/ORT at %d thread%s: **%.2f** over %d models."
+                         % (t, "" if t == 1 else "s", math.exp(sum(map(math.log, r)) / len(r)),
+                            len(r)))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

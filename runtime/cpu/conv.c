@@ -1,0 +1,563 @@
+/*
+ * conv.c: Conv and ConvTranspose on f32, with 1, 2 or 3 spatial axes.
+ *
+ * Both ops relate an "image" side and a "column" side: image position = column position * stride
+ * - pad + kernel offset * dilation. For Conv the image is X and each output position of Y is a
+ * column; for ConvTranspose the image is Y and each input position of X is a column. Problems
+ * are padded to three spatial axes (leading axes of size 1), so one set of loops serves all ranks.
+ *
+ * Conv picks one of three methods:
+ *   - one input channel per group (depthwise): a direct loop per output channel over a padded,
+ *     stride-phase-split copy of its input, where every kernel tap is one unit-stride
+ *     multiply-add pass over the whole output plane; channels are spread over threads;
+ *   - 1x1, stride 1, no padding: one GEMM (or GEMV on a 1x1 map) per image and group, on X;
+ *   - otherwise im2col: the patches of a block of output positions are copied into scratch
+ *     [C/group * k, block] and multiplied by W [M/group, C/group * k] with OpenBLAS.
+ * ConvTranspose is the adjoint: col = W^T X per image and group (a GEMM), then col2im adds each
+ * column into the window of Y it came from. Bias is written into Y first and GEMMs accumulate.
+ */
+#include "rt_backend.h"
+
+#include <cblas.h>
+#include <string.h>
+
+enum { NS = 3 };                   /* spatial axes after padding the problem to 3-D */
+#define COL_CAP ((int64_t)1 << 21) /* floats of im2col scratch before blocking (8 MiB) */
+
+typedef struct Geom {
+    int64_t img[NS];             /* spatial sizes of the image side (Conv X, ConvT Y) */
+    int64_t col[NS];             /* of the column side (Conv Y, ConvT X) */
+    int64_t k[NS], s[NS], d[NS]; /* kernel, stride, dilation */
+    int64_t pb[NS];              /* padding at the beginning; the end follows from sizes */
+    int64_t imgsz, colsz, ksz;   /* products of img, col and k */
+} Geom;
+
+/*
+ * Begin padding of spatial axis i: the explicit pads, none for VALID, or, for SAME_* and for
+ * ConvTranspose's output_shape, the total padding that yields the output size in g, split
+ * evenly with the odd unit at the end for SAME_UPPER and at the beginning otherwise (ONNX's
+ * formulas). A negative total (output_shape above the natural size) counts as 0, as in ONNX
+ * Runtime: the extra outputs at the end get the bias only.
+ */
+static int64_t
+pad_begin(const ConvAttr *a, int i, const Geom *g, int j, int transpose)
+{
+    int64_t ek = (g->k[j] - 1) * g->d[j] + 1, total;
+    int same = a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER;
+    if (transpose && (same || a->output_shape.n)) {
+        int64_t adj = a->output_padding.n ? a->output_padding.v[i] : 0;
+        total = g->s[j] * (g->col[j] - 1) + adj + ek - g->img[j];
+    } else if (same) {
+        total = (g->col[j] - 1) * g->s[j] + ek - g->img[j];
+    } else if (a->auto_pad == PAD_VALID) {
+        return 0;
+    } else {
+        return a->pads.n ? a->pads.v[i] : 0;
+    }
+    if (total < 0)
+        total = 0;
+    return a->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+}
+
+/* Fills g from the attributes and the shapes of X, W and Y (the output shape is authoritative). */
+static void
+geom_init(Geom *g, const ConvAttr *a, const RtTensor *x, const RtTensor *w, const RtTensor *y,
+          int transpose)
+{
+    int ns = x->rank - 2;
+    const RtTensor *img = transpose ? y : x, *col = transpose ? x : y;
+    for (int j = 0; j < NS; j++) {
+        g->img[j] = g->col[j] = g->k[j] = g->s[j] = g->d[j] = 1;
+        g->pb[j] = 0;
+    }
+    for (int i = 0; i < ns; i++) {
+        int j = NS - ns + i;
+        g->img[j] = img->dim[2 + i];
+        g->col[j] = col->dim[2 + i];
+        g->k[j] = w->dim[2 + i];
+        g->s[j] = a->strides.n ? a->strides.v[i] : 1;
+        g->d[j] = a->dilations.n ? a->dilations.v[i] : 1;
+        g->pb[j] = pad_begin(a, i, g, j, transpose);
+    }
+    g->imgsz = g->img[0] * g->img[1] * g->img[2];
+    g->colsz = g->col[0] * g->col[1] * g->col[2];
+    g->ksz = g->k[0] * g->k[1] * g->k[2];
+}
+
+/* Clamps v into [lo, hi]. */
+static int64_t
+clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* [*lo, *hi): the columns t < ncol of the innermost axis whose image index t * s + off lies in
+ * [0, size). */
+static void
+valid_range(int64_t off, int64_t s, int64_t size, int64_t ncol, int64_t *lo, int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t h = size - 1 - off < 0 ? 0 : (size - 1 - off) / s + 1;
+    *lo = l < ncol ? l : ncol;
+    *hi = h < *lo ? *lo : h < ncol ? h : ncol;
+}
+
+/* ---- vector loops ---------------------------------------------------------------------------- */
+
+/*
+ * The hot loops run their main part over a multiple of 16 elements and finish with a scalar
+ * tail: gcc -O2 (the "very cheap" cost model) vectorises a loop only when no epilogue is needed.
+ * They stay out of line, so that the vectoriser sees them whole with their restrict pointers.
+ */
+#define MAIN16(n) ((n) & ~(int64_t)15)
+#define VECLOOP __attribute__((noinline)) static void
+enum { VSLACK = 16 }; /* floats a loop rounded up to 16 may read past its data */
+
+/* y[t] = v for t in [0, n), 16 at a time through a constant-size memcpy (gcc does not
+ * vectorise a loop that stores a scalar parameter). */
+VECLOOP
+fill(float *restrict y, float v, int64_t n)
+{
+    float v16[16];
+    int64_t t = 0, n16 = MAIN16(n);
+    for (int i = 0; i < 16; i++)
+        v16[i] = v;
+    for (; t < n16; t += 16)
+        memcpy(y + t, v16, sizeof v16);
+    for (; t < n; t++)
+        y[t] = v;
+}
+
+/* y[t] += a * x[t] for t in [0, n). */
+VECLOOP
+axpy(float *restrict y, const float *restrict x, float a, int64_t n)
+{
+    int64_t t = 0, n16 = MAIN16(n);
+    for (; t < n16; t++)
+        y[t] += a * x[t];
+    for (; t < n; t++)
+        y[t] += a * x[t];
+}
+
+/* y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t] for t in [0, n): three taps per pass over y. */
+VECLOOP
+axpy3(float *restrict y, const float *restrict x0, const float *restrict x1,
+      const float *restrict x2, float a0, float a1, float a2, int64_t n)
+{
+    int64_t t = 0, n16 = MAIN16(n);
+    for (; t < n16; t++)
+        y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t];
+    for (; t < n; t++)
+        y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t];
+}
+
+/* e[j] = s[2j], o[j] = s[2j + 1] for j in [0, n): stride 2's two column phases in one pass. */
+VECLOOP
+deinterleave2(float *restrict e, float *restrict o, const float *restrict s, int64_t n)
+{
+    int64_t j = 0, n16 = MAIN16(n);
+    for (; j < n16; j++) {
+        e[j] = s[2 * j];
+        o[j] = s[2 * j + 1];
+    }
+    for (; j < n; j++) {
+        e[j] = s[2 * j];
+        o[j] = s[2 * j + 1];
+    }
+}
+
+/* Writes each Y channel's bias (or 0) to all n * m channels of y, each of sz floats. */
+static void
+fill_bias(float *y, const RtTensor *b, int64_t n, int64_t m, int64_t sz)
+{
+    const float *bias = b ? b->data : NULL;
+    for (int64_t i = 0; i < n * m; i++)
+        fill(y + i * sz, bias ? bias[i % m] : 0.0f, sz);
+}
+
+/* ---- Conv: depthwise ----------------------------------------------------------------------- */
+
+/*
+ * One input channel per group. Each 2-D slice of the input is copied, zero-padded, into s1 * s2
+ * phase planes, plane (a, b) holding padded[i * s1 + a][j * s2 + b] in rows of wq floats. Tap
+ * (kh, kw) then reads one plane at a fixed offset for every output (oh, ow), so with the output
+ * accumulated in rows of wq floats too, each tap is one unit-stride pass over oh * wq floats
+ * (columns ow >= OW are computed and dropped). Taps go three per pass.
+ */
+typedef struct DwArgs {
+    const Geom *g;
+    const float *x, *w, *b;
+    float *y;
+    float *scratch;      /* per chunk: the phase planes, the accumulator, one padded row */
+    const int64_t *toff; /* per tap of a 2-D kernel slice: where it reads in the planes */
+    int64_t c, m, mg;    /* input channels, output channels, output channels per group */
+    int64_t nm, nchunk;  /* channels over all images, chunks they are split into */
+    int64_t rows, wq;    /* rows of a phase plane (one of slack) and their length */
+    int64_t plane;       /* floats per plane: rows * wq and VSLACK more */
+    int64_t len;         /* floats of the accumulator: col[1] * wq rounded up to 16 */
+    int64_t per_chunk;   /* floats of scratch per chunk */
+} DwArgs;
+
+/* Copies the 2-D input slice xs (img[1] x img[2]) into the phase planes pl; prow: s2 * wq floats
+ * for a padded row before it is split into column phases. The padding in pl and prow is zeroed
+ * once per chunk (dw_chunks) and never written, since the geometry is the same for every
+ * channel. */
+static void
+dw_planes(const DwArgs *p, const float *xs, float *pl, float *prow)
+{
+    const Geom *g = p->g;
+    int64_t s1 = g->s[1], s2 = g->s[2], wq = p->wq, wp = s2 * wq;
+    /* the padded columns [lo, hi) that hold input */
+    int64_t lo = clamp(g->pb[2], 0, wp), hi = clamp(g->pb[2] + g->img[2], lo, wp);
+    if (hi <= lo)
+        return;
+    for (int64_t a = 0; a < s1; a++) {
+        float *dst = pl + a * s2 * p->plane; /* plane (a, b) at dst + b * plane */
+        for (int64_t i = 0; i < p->rows; i++, dst += wq) {
+            int64_t ir = i * s1 + a - g->pb[1];
+            if (ir < 0 || ir >= g->img[1])
+                continue;
+            float *row = s2 == 1 ? dst : prow;
+            memcpy(row + lo, xs + ir * g->img[2] + (lo - g->pb[2]),
+                   (size_t)(hi - lo) * sizeof *row);
+            if (s2 == 2) {
+                deinterleave2(dst, dst + p->plane, prow, wq);
+            } else if (s2 > 2) {
+                for (int64_t b = 0; b < s2; b++)
+                    for (int64_t j = 0; j < wq; j++)
+                        dst[b * p->plane + j] = prow[j * s2 + b];
+            }
+        }
+    }
+}
+
+/* Output channel nm (image * M + channel) with the chunk's scratch pl. */
+static void
+dw_channel(const DwArgs *p, int64_t nm, float *pl)
+{
+    const Geom *g = p->g;
+    int64_t m = nm % p->m, taps = g->k[1] * g->k[2], len = p->len;
+    const float *x = p->x + (nm / p->m * p->c + m / p->mg) * g->imgsz;
+    const int64_t *o = p->toff;
+    float *acc = pl + g->s[1] * g->s[2] * p->plane, bias = p->b ? p->b[m] : 0.0f;
+    for (int64_t od = 0; od < g->col[0]; od++) {
+        fill(acc, bias, len);
+        for (int64_t kd = 0; kd < g->k[0]; kd++) {
+            int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
+            if (id < 0 || id >= g->img[0])
+                continue;
+            const float *w = p->w + m * g->ksz + kd * taps;
+            dw_planes(p, x + id * g->img[1] * g->img[2], pl, acc + len);
+            int64_t q = 0;
+            for (; q + 3 <= taps; q += 3)
+                axpy3(acc, pl + o[q], pl + o[q + 1], pl + o[q + 2], w[q], w[q + 1], w[q + 2], len);
+            for (; q < taps; q++)
+                axpy(acc, pl + o[q], w[q], len);
+        }
+        float *y = p->y + nm * g->colsz + od * g->col[1] * g->col[2];
+        for (int64_t oh = 0; oh < g->col[1]; oh++)
+            memcpy(y + oh * g->col[2], acc + oh * p->wq, (size_t)g->col[2] * sizeof *y);
+    }
+}
+
+/* Chunks [begin, end) of the channels, each with its own scratch, zeroed once. */
+static void
+dw_chunks(void *arg, int64_t begin, int64_t end)
+{
+    const DwArgs *p = arg;
+    int64_t nplane = p->g->s[1] * p->g->s[2] * p->plane;
+    for (int64_t ch = begin; ch < end; ch++) {
+        float *pl = p->scratch + ch * p->per_chunk;
+        memset(pl, 0, (size_t)nplane * sizeof *pl);
+        memset(pl + nplane + p->len, 0, (size_t)(p->g->s[2] * p->wq) * sizeof *pl);
+        for (int64_t nm = ch * p->nm / p->nchunk; nm < (ch + 1) * p->nm / p->nchunk; nm++)
+            dw_channel(p, nm, pl);
+    }
+}
+
+/* Depthwise Conv: sizes the planes, finds where each tap reads, takes scratch and spreads the
+ * channels over threads. */
+static int
+conv_depthwise(RtCtx *ctx, const Geom *g, const RtTensor *x, const RtTensor *w, const RtTensor *b,
+               RtTensor *y, int64_t mg)
+{
+    DwArgs p = {.g = g,
+                .x = x->data,
+                .w = w->data,
+                .b = b ? b->data : NULL,
+                .y = y->data,
+                .c = x->dim[1],
+                .m = y->dim[1],
+                .mg = mg};
+    /* the padded extent the outputs reach, in phases of the stride */
+    int64_t hp = (g->col[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+    int64_t wp = (g->col[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
+    int64_t hq = (hp + g->s[1] - 1) / g->s[1], taps = g->k[1] * g->k[2];
+    p.wq = (wp + g->s[2] - 1) / g->s[2];
+    /* a tap reads up to wq - 1 floats past the rows the outputs reach (one slack row) and the
+     * accumulator's rounding up to 16 reads up to 15 more (VSLACK) */
+    p.rows = hq + 1;
+    p.plane = p.rows * p.wq + VSLACK;
+    p.len = (g->col[1] * p.wq + 15) & ~(int64_t)15;
+    p.per_chunk = g->s[1] * g->s[2] * p.plane + p.len + g->s[2] * p.wq;
+    p.nm = x->dim[0] * p.m;
+    p.nchunk = 4 * (int64_t)rt_ctx_threads(ctx);
+    if (p.nchunk > p.nm)
+        p.nchunk = p.nm;
+    p.scratch = rt_scratch(ctx, 1, (size_t)(p.nchunk * p.per_chunk) * sizeof(float));
+    int64_t *toff = rt_scratch(ctx, 2, (size_t)taps * sizeof *toff);
+    if (!p.scratch || !toff)
+        return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of depthwise scratch",
+                       (long long)(p.nchunk * p.per_chunk * 4));
+    /* tap (kh, kw) reads padded[oh * s1 + dh][ow * s2 + dw]: plane (dh % s1, dw % s2), shifted
+     * by dh / s1 rows and dw / s2 columns */
+    for (int64_t q = 0; q < taps; q++) {
+        int64_t dh = q / g->k[2] * g->d[1], dw = q % g->k[2] * g->d[2];
+        toff[q] =
+            (dh % g->s[1] * g->s[2] + dw % g->s[2]) * p.plane + dh / g->s[1] * p.wq + dw / g->s[2];
+    }
+    p.toff = toff;
+    rt_parallel_for(ctx, p.nchunk, 1, dw_chunks, &p);
+    return RT_OK;
+}
+
+/* ---- im2col and col2im --------------------------------------------------------------------- */
+
+typedef struct ColArgs {
+    const Geom *g;
+    float *img;       /* image of the group's first channel; channel stride imgsz */
+    float *buf;       /* the column matrix: row r at buf + r * ncol */
+    int64_t p0, ncol; /* the block of columns [p0, p0 + ncol) */
+} ColArgs;
+
+/* One im2col run: dst[t - t0] = row[t * s + off] for t in [t0, t0 + len), 0 outside [lo, hi)
+ * or where row is NULL (the whole run lies in the padding). */
+static void
+copy_run(float *restrict dst, const float *restrict row, int64_t t0, int64_t len, int64_t lo,
+         int64_t hi, int64_t s, int64_t off)
+{
+    int64_t a = clamp(lo, t0, t0 + len), b = clamp(hi, a, t0 + len);
+    if (!row)
+        a = b = t0 + len;
+    for (int64_t t = t0; t < a; t++)
+        dst[t - t0] = 0.0f;
+    if (s == 1) {
+        if (b > a)
+            memcpy(dst + (a - t0), row + a + off, (size_t)(b - a) * sizeof *dst);
+    } else {
+        for (int64_t t = a; t < b; t++)
+            dst[t - t0] = row[t * s + off];
+    }
+    for (int64_t t = b; t < t0 + len; t++)
+        dst[t - t0] = 0.0f;
+}
+
+/* One col2im run: row[t * s + off] += src[t - t0] for t in [t0, t0 + len) within [lo, hi). */
+static void
+add_run(float *restrict row, const float *restrict src, int64_t t0, int64_t len, int64_t lo,
+        int64_t hi, int64_t s, int64_t off)
+{
+    int64_t a = clamp(lo, t0, t0 + len), b = clamp(hi, a, t0 + len);
+    if (!row)
+        return;
+    if (s == 1) {
+        axpy(row + a + off, src + (a - t0), 1.0f, b - a);
+    } else {
+        for (int64_t t = a; t < b; t++)
+            row[t * s + off] += src[t - t0];
+    }
+}
+
+/*
+ * One row of the column matrix, for kernel offset kk and image channel imgc: im2col copies the
+ * image into colrow, col2im (scatter) adds colrow into the image. The block's columns are
+ * visited as runs along the innermost axis, one image row each.
+ */
+static void
+walk_row(const ColArgs *a, int64_t kk, float *imgc, float *colrow, int scatter)
+{
+    const Geom *g = a->g;
+    int64_t kw = kk % g->k[2], kh = kk / g->k[2] % g->k[1], kd = kk / (g->k[2] * g->k[1]);
+    int64_t off = kw * g->d[2] - g->pb[2], lo, hi;
+    valid_range(off, g->s[2], g->img[2], g->col[2], &lo, &hi);
+    int64_t p = a->p0, pend = a->p0 + a->ncol;
+    int64_t t0 = p % g->col[2], oh = p / g->col[2] % g->col[1], od = p / (g->col[2] * g->col[1]);
+    while (p < pend) {
+        int64_t len = g->col[2] - t0 < pend - p ? g->col[2] - t0 : pend - p;
+        int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
+        int64_t ih = oh * g->s[1] - g->pb[1] + kh * g->d[1];
+        float *irow = NULL;
+        if (id >= 0 && id < g->img[0] && ih >= 0 && ih < g->img[1])
+            irow = imgc + (id * g->img[1] + ih) * g->img[2];
+        if (scatter)
+            add_run(irow, colrow + (p - a->p0), t0, len, lo, hi, g->s[2], off);
+        else
+            copy_run(colrow + (p - a->p0), irow, t0, len, lo, hi, g->s[2], off);
+        p += len;
+        t0 = 0;
+        if (++oh == g->col[1]) {
+            oh = 0;
+            od++;
+        }
+    }
+}
+
+/* im2col rows [begin, end): row r = input channel r / ksz, kernel offset r % ksz. */
+static void
+im2col_rows(void *arg, int64_t begin, int64_t end)
+{
+    const ColArgs *a = arg;
+    const Geom *g = a->g;
+    for (int64_t r = begin; r < end; r++)
+        walk_row(a, r % g->ksz, a->img + r / g->ksz * g->imgsz, a->buf + r * a->ncol, 0);
+}
+
+/* col2im over output channels [begin, end) of the group: each owns rows [m * ksz, (m+1) * ksz),
+ * so no two threads add into the same channel. */
+static void
+col2im_channels(void *arg, int64_t begin, int64_t end)
+{
+    const ColArgs *a = arg;
+    const Geom *g = a->g;
+    for (int64_t m = begin; m < end; m++)
+        for (int64_t kk = 0; kk < g->ksz; kk++)
+            walk_row(a, kk, a->img + m * g->imgsz, a->buf + (m * g->ksz + kk) * a->ncol, 1);
+}
+
+/* Columns per block so that rows * block floats stay near COL_CAP (at least 64, at most all). */
+static int64_t
+col_block(int64_t rows, int64_t ncol)
+{
+    int64_t b = COL_CAP / (rows > 0 ? rows : 1);
+    b = b < 64 ? 64 : b & ~(int64_t)15;
+    return b < ncol ? b : ncol;
+}
+
+/* Items of rows of len floats per parallel chunk: enough to be worth a thread (~16K floats). */
+static int64_t
+grain_for(int64_t len)
+{
+    return len >= 16384 ? 1 : 16384 / (len > 0 ? len : 1);
+}
+
+/* f32 for every present tensor, else RT_EUNSUPPORTED. */
+static int
+check_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *const *out)
+{
+    for (int i = 0; i < nin; i++)
+        if (in[i] && in[i]->dt != DT_F32)
+            return rt_fail(ctx, RT_EUNSUPPORTED, "%s: input %d has dtype %d, only f32 is supported",
+                           op, i, (int)in[i]->dt);
+    if (out[0]->dt != DT_F32)
+        return rt_fail(ctx, RT_EUNSUPPORTED, "%s: output dtype %d, only f32 is supported", op,
+                       (int)out[0]->dt);
+    return RT_OK;
+}
+
+/* ---- the kernels ----------------------------------------------------------------------------- */
+
+int
+cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *const *out, int nout)
+{
+    const RtTensor *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
+    RtTensor *y = out[0];
+    int st = check_f32(ctx, "Conv", in, nin, out);
+    (void)nout;
+    if (st != RT_OK)
+        return st;
+    if (x->rank < 3 || x->rank > 2 + NS)
+        return rt_fail(ctx, RT_EUNSUPPORTED, "Conv: rank %d, expected 3 to 5", x->rank);
+    if (rt_numel(y) == 0)
+        return RT_OK;
+    Geom g;
+    geom_init(&g, &attr->conv, x, w, y, 0);
+    int64_t n = x->dim[0], c = x->dim[1], m = w->dim[0], group = attr->conv.group;
+    int64_t cg = c / group, mg = m / group, rows = cg * g.ksz;
+
+    if (cg == 1 && group > 1)
+        return conv_depthwise(ctx, &g, x, w, b, y, mg);
+    int pointwise = 1;
+    for (int j = 0; j < NS; j++)
+        pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
+    int64_t block = col_block(rows, g.colsz);
+    float *buf = NULL;
+    if (!pointwise) {
+        buf = rt_scratch(ctx, 0, (size_t)(rows * block) * sizeof(float));
+        if (!buf)
+            return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of im2col scratch",
+                           (long long)(rows * block * 4));
+    }
+    fill_bias(y->data, b, n, m, g.colsz);
+    openblas_set_num_threads(rt_ctx_threads(ctx));
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t grp = 0; grp < group; grp++) {
+            float *xg = (float *)x->data + (i * c + grp * cg) * g.imgsz;
+            const float *wg = (const float *)w->data + grp * mg * rows;
+            float *yg = (float *)y->data + (i * m + grp * mg) * g.colsz;
+            if (pointwise && g.colsz == 1) { /* [N, C, 1, 1]: a squeeze-excite block */
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)mg, (int)cg, 1.0f, wg, (int)rows, xg,
+                            1, 1.0f, yg, 1);
+                continue;
+            }
+            if (pointwise) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)g.colsz,
+                            (int)cg, 1.0f, wg, (int)rows, xg, (int)g.colsz, 1.0f, yg, (int)g.colsz);
+                continue;
+            }
+            for (int64_t p0 = 0; p0 < g.colsz; p0 += block) {
+                int64_t nc = g.colsz - p0 < block ? g.colsz - p0 : block;
+                ColArgs a = {&g, xg, buf, p0, nc};
+                rt_parallel_for(ctx, rows, grain_for(nc), im2col_rows, &a);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)nc, (int)rows,
+                            1.0f, wg, (int)rows, buf, (int)nc, 1.0f, yg + p0, (int)g.colsz);
+            }
+        }
+    }
+    return RT_OK;
+}
+
+int
+cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *const *out,
+                  int nout)
+{
+    const RtTensor *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
+    RtTensor *y = out[0];
+    int st = check_f32(ctx, "ConvTranspose", in, nin, out);
+    (void)nout;
+    if (st != RT_OK)
+        return st;
+    if (x->rank < 3 || x->rank > 2 + NS)
+        return rt_fail(ctx, RT_EUNSUPPORTED, "ConvTranspose: rank %d, expected 3 to 5", x->rank);
+    if (rt_numel(y) == 0)
+        return RT_OK;
+    Geom g;
+    geom_init(&g, &attr->conv, x, w, y, 1);
+    int64_t n = x->dim[0], c = x->dim[1], group = attr->conv.group;
+    int64_t cg = c / group, mg = w->dim[1], m = mg * group, rows = mg * g.ksz;
+    fill_bias(y->data, b, n, m, g.imgsz);
+    if (g.colsz == 0 || cg == 0)
+        return RT_OK;
+
+    int64_t block = col_block(rows, g.colsz);
+    float *buf = rt_scratch(ctx, 0, (size_t)(rows * block) * sizeof(float));
+    if (!buf)
+        return rt_fail(ctx, RT_ENOMEM, "ConvTranspose: %lld bytes of col2im scratch",
+                       (long long)(rows * block * 4));
+    openblas_set_num_threads(rt_ctx_threads(ctx));
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t grp = 0; grp < group; grp++) {
+            const float *xg = (const float *)x->data + (i * c + grp * cg) * g.colsz;
+            const float *wg = (const float *)w->data + grp * cg * rows;
+            float *yg = (float *)y->data + (i * m + grp * mg) * g.imgsz;
+            for (int64_t q0 = 0; q0 < g.colsz; q0 += block) {
+                int64_t nc = g.colsz - q0 < block ? g.colsz - q0 : block;
+                /* col [rows, nc] = W_g^T [rows, cg] x X_g [cg, nc] */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)nc, (int)cg,
+                            1.0f, wg, (int)rows, xg + q0, (int)g.colsz, 0.0f, buf, (int)nc);
+                ColArgs a = {&g, yg, buf, q0, nc};
+                rt_parallel_for(ctx, mg, grain_for(nc * g.ksz), col2im_channels, &a);
+            }
+        }
+    }
+    return RT_OK;
+}
