@@ -44,11 +44,30 @@ typedef struct Floats {
 
 typedef enum AutoPad { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } AutoPad;
 
+/* An activation fused into the op that produces its input (passes/fuse.c), applied by the
+ * kernel to each output element after the bias: y = act(y). */
+typedef enum ActKind {
+    ACT_NONE,
+    ACT_RELU,           /* max(y, 0) */
+    ACT_CLIP,           /* min(max(y, alpha), beta) */
+    ACT_LEAKYRELU,      /* y < 0 ? alpha * y : y */
+    ACT_HARDSIGMOID,    /* max(0, min(1, alpha * y + beta)) */
+    ACT_HARDSWISH,      /* y * max(0, min(1, y / 6 + 1 / 2)) */
+    ACT_SIGMOID,        /* 1 / (1 + exp(-y)) */
+    ACT_SILU,           /* y / (1 + exp(-y)), i.e. y * Sigmoid(y) */
+} ActKind;
+
+typedef struct Fused {
+    ActKind act;
+    float alpha, beta;
+} Fused;
+
 typedef struct ConvAttr {           /* Conv, ConvTranspose */
     int64_t group;
     Ints kernel, pads, strides, dilations;      /* n == 0: not given, use defaults */
     Ints output_padding, output_shape;          /* ConvTranspose only */
     AutoPad auto_pad;
+    Fused fuse;                                 /* an activation fused in (passes/fuse.c) */
 } ConvAttr;
 
 typedef struct PoolAttr {           /* AveragePool, MaxPool, LpPool */
@@ -61,6 +80,7 @@ typedef struct PoolAttr {           /* AveragePool, MaxPool, LpPool */
 typedef struct GemmAttr {
     float alpha, beta;
     int trans_a, trans_b;
+    Fused fuse;                     /* an activation fused in (passes/fuse.c) */
 } GemmAttr;
 
 typedef struct ActAttr {            /* activation parameters; meaning per op as in ONNX */

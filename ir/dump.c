@@ -112,6 +112,9 @@ static const char *const coords[] = {"half_pixel", "half_pixel_symmetric", "pyto
                                      "tf_half_pixel_for_nn"};
 static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
 static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
+static const char *const acts[] = {"none", "Relu", "Clip", "LeakyRelu", "HardSigmoid",
+                                   "HardSwish", "Sigmoid", "SiLU"};
+
 
 static void
 put_float(FILE *f, const char *key, double v, double dflt, int *first)
@@ -120,6 +123,16 @@ put_float(FILE *f, const char *key, double v, double dflt, int *first)
         return;
     fprintf(f, "%s%s=%.9g", *first ? "" : " ", key, v);
     *first = 0;
+}
+
+static void
+put_fuse(FILE *f, const Fused *fu, int *first)
+{
+    if (fu->act == ACT_NONE)
+        return;
+    PUT_ENUM(f, "fuse", fu->act, ACT_NONE, acts, first);
+    put_float(f, "fuse_alpha", fu->alpha, 0, first);
+    put_float(f, "fuse_beta", fu->beta, 0, first);
 }
 
 static void
@@ -142,6 +155,7 @@ put_attrs(const Node *x, FILE *f)
         put_ints(f, "output_padding", a->conv.output_padding, &first);
         put_ints(f, "output_shape", a->conv.output_shape, &first);
         PUT_ENUM(f, "auto_pad", a->conv.auto_pad, 0, autopads, &first);
+        put_fuse(f, &a->conv.fuse, &first);
         break;
     case A_POOL:
         put_ints(f, "kernel", a->pool.kernel, &first);
@@ -159,6 +173,7 @@ put_attrs(const Node *x, FILE *f)
         put_float(f, "beta", a->gemm.beta, 1, &first);
         put_int(f, "transA", a->gemm.trans_a, 0, &first);
         put_int(f, "transB", a->gemm.trans_b, 0, &first);
+        put_fuse(f, &a->gemm.fuse, &first);
         break;
     case A_ACT:
         put_float(f, "alpha", a->act.alpha, dflt.act.alpha, &first);
