@@ -426,7 +426,7 @@ check_gemm(int64_t m, int64_t n, int64_t k, int ta, int tb, float alpha, float b
     }
     Attr at;
     memset(&at, 0, sizeof at);
-    at.gemm = (GemmAttr){alpha, beta, ta, tb};
+    at.gemm = (GemmAttr){.alpha = alpha, .beta = beta, .trans_a = ta, .trans_b = tb};
     char name[128];
     snprintf(name, sizeof name,
              "gemm %lldx%lldx%lld trans %d%d alpha %g beta %g C rank %d [%lld,%lld]", (long long)m,
@@ -576,7 +576,7 @@ test_dtypes(void)
     RtTensor *in[3] = {x, w, NULL}, *mm[2] = {a, a};
     CHECK(cpu_conv(ctx1, &at, in, 3, &y, 1) == RT_EUNSUPPORTED);
     CHECK(cpu_convtranspose(ctx1, &at, in, 3, &y, 1) == RT_EUNSUPPORTED);
-    at.gemm = (GemmAttr){1.0f, 1.0f, 0, 0};
+    at.gemm = (GemmAttr){.alpha = 1.0f, .beta = 1.0f};
     CHECK(cpu_gemm(ctx1, &at, mm, 2, &z, 1) == RT_EUNSUPPORTED);
     CHECK(cpu_matmul(ctx1, &at, mm, 2, &z, 1) == RT_EUNSUPPORTED);
     kt_free(x), kt_free(w), kt_free(y), kt_free(a), kt_free(z);
