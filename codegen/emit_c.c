@@ -80,7 +80,16 @@ emit_header(FILE *f, const Graph *g, const CgOptions *o)
             n, n, n, n, n, n, n);
     fputs("#pragma once\n\n", f);
     fprintf(f, "typedef struct %s %s;\n\n", n, n);
-    fprintf(f, "enum { %s_NINPUTS = %d, %s_NOUTPUTS = %d };\n\n", n, g->ninput, n, g->noutput);
+    fprintf(f, "enum { %s_NINPUTS = %d, %s_NOUTPUTS = %d };\n", n, g->ninput, n, g->noutput);
+    /* buffer sizes as initializers: size_t in[] = NAME_INPUT_BYTES; */
+    for (int io = 0; io < 2; io++) {
+        fprintf(f, "#define %s_%s_BYTES {", n, io ? "OUTPUT" : "INPUT");
+        int cnt = io ? g->noutput : g->ninput;
+        for (int i = 0; i < cnt; i++)
+            fprintf(f, "%s%zu", i ? ", " : "", ir_nbytes(&g->val[io ? g->output[i] : g->input[i]]));
+        fputs(cnt ? "}\n" : "0}\n", f);
+    }
+    fputc('\n', f);
     for (int io = 0; io < 2; io++) {
         int cnt = io ? g->noutput : g->ninput;
         for (int i = 0; i < cnt; i++) {
