@@ -15,6 +15,7 @@
  * Outputs with more than PAR_MIN elements are split across the context's threads.
  */
 #include "elt_impl.h"
+#include "vmath.h"
 
 #include <stdatomic.h>
 
@@ -167,7 +168,7 @@ unary_f32(const Unary *u, float *restrict y, const float *restrict x, int64_t n)
     case OP_RELU: MAP(v < 0 ? 0 : v);
     case OP_ROUND: MAP(nearbyintf(v));
     case OP_SELU: MAP(v <= 0 ? ga * (al * expf(v) - al) : ga * v);
-    case OP_SIGMOID: MAP(1 / (1 + expf(-v)));
+    case OP_SIGMOID: MAP(vm_sigmoid(v));     /* vectorises; libm expf does not */
     case OP_SIGN: MAP(v > 0 ? 1.0f : v < 0 ? -1.0f : v);
     case OP_SIN: MAP(sinf(v));
     case OP_SOFTPLUS: MAP((v > 0 ? v : 0) + log1pf(expf(-fabsf(v))));

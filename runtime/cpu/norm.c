@@ -12,10 +12,11 @@
  * groups (or rows, or column blocks) with rt_parallel_for.
  *
  * Hot loops run in tiles of TILE elements with a fixed trip count, which gcc vectorises even at
- * -O2 (whose cost model skips loops of unknown length). Softmax's exponentials use fast_exp, a
- * branch-free polynomial that vectorises, where libm's expf would not.
+ * -O2 (whose cost model skips loops of unknown length). Softmax's exponentials use vm_exp
+ * (vmath.h), a branch-free polynomial that vectorises, where libm's expf would not.
  */
 #include "rt_backend.h"
+#include "vmath.h"
 
 #include <float.h>
 #include <math.h>
@@ -97,39 +98,6 @@ affine(float *restrict y, const float *restrict x, int64_t n, float a, float b)
         y[i] = x[i] * a + b;
 }
 
-/*
- * e^x within 1.5 ulp for x <= 88 (the softmax family only needs x <= 0): x = n ln2 + r with
- * |r| <= ln2 / 2, e^r from Cephes' degree-6 polynomial, and 2^n built in the exponent bits. Below
- * -87.3 it gives 2^-126 rather than a denormal or 0, negligible next to the 1 that every softmax
- * sum holds. No branches and no float compares (which may trap, so gcc will not if-convert
- * them): the loops around it vectorise.
- */
-static inline float
-fast_exp(float x)
-{
-    const float lo = -87.3f, shifter = 12582912.0f; /* 1.5 * 2^23: rounds to an integer */
-    uint32_t ux, ulo;
-    memcpy(&ux, &x, sizeof ux);
-    memcpy(&ulo, &lo, sizeof ulo);
-    ux = ux > ulo ? ulo : ux; /* as unsigned, exactly the x < lo (and negative NaNs) */
-    memcpy(&x, &ux, sizeof x);
-    float t = x * 1.44269504f + shifter, n = t - shifter;
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* ln2 in two parts */
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t u; /* t's low mantissa bits hold n: 2^n = (n + 127) << 23 */
-    memcpy(&u, &t, sizeof u);
-    u = (u - 0x4B400000u + 127u) << 23;
-    float scale;
-    memcpy(&scale, &u, sizeof scale);
-    return p * scale;
-}
-
 /* y[i] = e^(x[i] - m); returns their sum, added as sum_f32 does */
 static double
 exp_sum(float *restrict y, const float *restrict x, int64_t n, float m)
@@ -140,11 +108,11 @@ exp_sum(float *restrict y, const float *restrict x, int64_t n, float m)
         float acc[TILE] = {0};
         for (; j + TILE <= e; j += TILE)
             for (int l = 0; l < TILE; l++) {
-                y[j + l] = fast_exp(x[j + l] - m);
+                y[j + l] = vm_exp(x[j + l] - m);
                 acc[l] += y[j + l];
             }
         for (; j < e; j++) {
-            y[j] = fast_exp(x[j] - m);
+            y[j] = vm_exp(x[j] - m);
             acc[0] += y[j];
         }
         for (int l = 0; l < TILE; l++)
@@ -160,9 +128,9 @@ exp_sub(float *restrict y, const float *restrict x, int64_t n, const float *rest
     int64_t i = 0;
     for (; i + TILE <= n; i += TILE)
         for (int l = 0; l < TILE; l++)
-            y[i + l] = fast_exp(x[i + l] - m[i + l]);
+            y[i + l] = vm_exp(x[i + l] - m[i + l]);
     for (; i < n; i++)
-        y[i] = fast_exp(x[i] - m[i]);
+        y[i] = vm_exp(x[i] - m[i]);
 }
 
 static int
