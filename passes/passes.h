@@ -11,6 +11,13 @@
  * (their uses read the input instead), and nodes nothing uses; then compacts the graph. */
 int pass_cleanup(Graph *g, Diag *d);
 
+/* fuse.c */
+/* Folds BatchNormalization and per-channel constant Mul/Add/Sub/Div after a Conv,
+ * ConvTranspose or Gemm with constant weights into new weights and bias, then fuses one following
+ * activation (Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, SiLU) into its attribute's
+ * `fuse`; absorbed nodes go and the graph is compacted. */
+int pass_fuse(Graph *g, Diag *d);
+
 /* memplan.c */
 typedef struct MemPlan {
     int64_t *offset;        /* per value: byte offset in the arena, -1 if not in it */
@@ -25,5 +32,5 @@ int pass_memplan(Graph *g, MemPlan *mp, Diag *d);
 
 /* pipeline.c */
 /* Everything between inference and codegen for the CPU strategy: checks that the graph is fully
- * supported and static, then cleans up and plans memory. */
+ * supported and static, then cleans up, fuses and plans memory. */
 int pass_pipeline_cpu(Graph *g, MemPlan *mp, Diag *d);

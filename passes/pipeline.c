@@ -1,7 +1,7 @@
 /*
  * pipeline.c: the order of the passes, in one place. For now one strategy, cpu: refuse what
- * cannot be compiled (unknown ops, dynamic shapes, strings), clean up, plan memory. Fusion,
- * costing, placement and scheduling join here as they arrive.
+ * cannot be compiled (unknown ops, dynamic shapes, strings), clean up, fuse, plan memory.
+ * Costing, placement and scheduling join here as they arrive.
  */
 #include "passes.h"
 
@@ -73,7 +73,8 @@ check_compilable(const Graph *g, Diag *d)
 int
 pass_pipeline_cpu(Graph *g, MemPlan *mp, Diag *d)
 {
-    if (check_compilable(g, d) < 0 || pass_cleanup(g, d) < 0 || ir_verify(g, d) < 0)
+    if (check_compilable(g, d) < 0 || pass_cleanup(g, d) < 0 || ir_verify(g, d) < 0 ||
+        pass_fuse(g, d) < 0 || ir_verify(g, d) < 0)
         return -1;
     return pass_memplan(g, mp, d);
 }

@@ -2,12 +2,14 @@
  * rt.c: the runtime's core: status strings, tensors, the execution context with its worker
  * threads and scratch memory, and weights files.
  *
- * Threads: a context with T threads starts T-1 workers once; rt_parallel_for publishes a job
- * under a mutex, bumps a generation counter and wakes the workers; each thread (the caller too)
- * takes contiguous chunks from a shared atomic counter until none are left, and the caller waits
- * until every worker has finished the generation. Kernels call it from the plan's thread only.
+ * Threads: a context with T threads starts T-1 workers once; rt_parallel_for publishes a job and
+ * hands it to the workers (see the state machine below); each thread (the caller too) takes
+ * contiguous chunks from a shared atomic counter until none are left. OpenBLAS is kept
+ * single-threaded. Kernels call it from the plan's thread only.
  */
 #include "rt_backend.h"
+
+#include <cblas.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +74,19 @@ rt_numel(const RtTensor *t)
 
 /* ---- context and threads ------------------------------------------------------------------------ */
 
+/*
+ * Each worker has a state: IDLE, ASSIGNED (a job is published for it) or RUNNING. The caller
+ * writes the job while every worker is IDLE, then marks them ASSIGNED (release). A worker claims
+ * the job by moving ASSIGNED to RUNNING (acquire), takes chunks, and goes back to IDLE (release).
+ * Once the caller has taken the last chunk itself, it withdraws the job from workers that have
+ * not claimed it yet (ASSIGNED to IDLE) and waits only for those RUNNING, so a worker slow to wake
+ * costs nothing. Workers spin for a while (SPIN_NS) before they sleep on the condition variable;
+ * `sleepers` lets the caller skip the broadcast when no one sleeps (both sides use seq_cst, so
+ * either the caller sees the sleeper or the sleeper sees its state ASSIGNED).
+ */
+enum { W_IDLE, W_ASSIGNED, W_RUNNING };
+#define SPIN_NS 50000
+
 typedef struct Job {
     void (*fn)(void *arg, int64_t begin, int64_t end);
     void *arg;
@@ -78,19 +94,43 @@ typedef struct Job {
     atomic_llong next;          /* first item not yet taken */
 } Job;
 
+typedef struct Worker {
+    RtCtx *c;
+    pthread_t tid;
+    _Alignas(64) atomic_int state;
+    char pad[60];
+} Worker;
+
 struct RtCtx {
     int nthreads;
-    pthread_t *worker;          /* nthreads - 1 of them */
+    Worker *worker;             /* nthreads - 1 of them */
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    long gen;                   /* bumped per job */
-    int busy;                   /* workers still on the current job */
-    int stop;
+    pthread_cond_t wake;
+    atomic_int sleepers;        /* workers in (or about to enter) pthread_cond_wait */
+    atomic_int stop;
     Job job;
     void *scratch[RT_SCRATCH_SLOTS];
     size_t scratch_size[RT_SCRATCH_SLOTS];
     char err[512];
 };
+
+static void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void
 run_chunks(Job *j)
@@ -104,25 +144,43 @@ run_chunks(Job *j)
     }
 }
 
+/* 1 when w has a job or the context stops. */
+static int
+has_work(Worker *w)
+{
+    return atomic_load(&w->state) == W_ASSIGNED || atomic_load(&w->c->stop);
+}
+
 static void *
 worker_main(void *p)
 {
-    RtCtx *c = p;
-    long seen = 0;
-    pthread_mutex_lock(&c->mu);
+    Worker *w = p;
+    RtCtx *c = w->c;
     for (;;) {
-        while (c->gen == seen && !c->stop)
-            pthread_cond_wait(&c->wake, &c->mu);
-        if (c->stop)
+        if (!has_work(w)) {
+            int64_t t0 = now_ns();
+            for (int i = 1; !has_work(w); i++) {
+                cpu_relax();
+                if (i % 64 == 0 && now_ns() - t0 > SPIN_NS)
+                    break;
+            }
+        }
+        if (!has_work(w)) {
+            pthread_mutex_lock(&c->mu);
+            atomic_fetch_add(&c->sleepers, 1);
+            while (!has_work(w))
+                pthread_cond_wait(&c->wake, &c->mu);
+            atomic_fetch_sub(&c->sleepers, 1);
+            pthread_mutex_unlock(&c->mu);
+        }
+        if (atomic_load(&c->stop))
             break;
-        seen = c->gen;
-        pthread_mutex_unlock(&c->mu);
+        int expect = W_ASSIGNED;
+        if (!atomic_compare_exchange_strong(&w->state, &expect, W_RUNNING))
+            continue;   /* withdrawn by the caller */
         run_chunks(&c->job);
-        pthread_mutex_lock(&c->mu);
-        if (--c->busy == 0)
-            pthread_cond_signal(&c->done);
+        atomic_store_explicit(&w->state, W_IDLE, memory_order_release);
     }
-    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
@@ -131,20 +189,25 @@ rt_ctx_new(int threads)
 {
     if (threads < 1)
         threads = 1;
+    /* OpenBLAS stays on the calling thread: the kernels split their GEMMs over our threads */
+    openblas_set_num_threads(1);
     RtCtx *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->nthreads = 1;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->wake, NULL);
-    pthread_cond_init(&c->done, NULL);
-    c->worker = calloc((size_t)threads, sizeof *c->worker);
+    c->worker = aligned_alloc(64, (size_t)threads * sizeof *c->worker);
     if (!c->worker) {
         rt_ctx_free(c);
         return NULL;
     }
+    memset(c->worker, 0, (size_t)threads * sizeof *c->worker);
     for (int i = 1; i < threads; i++) {
-        if (pthread_create(&c->worker[i - 1], NULL, worker_main, c) != 0)
+        Worker *w = &c->worker[i - 1];
+        w->c = c;
+        atomic_init(&w->state, W_IDLE);
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0)
             break;  /* fewer threads than asked: still correct */
         c->nthreads++;
     }
@@ -156,18 +219,17 @@ rt_ctx_free(RtCtx *c)
 {
     if (!c)
         return;
+    atomic_store(&c->stop, 1);
     pthread_mutex_lock(&c->mu);
-    c->stop = 1;
     pthread_cond_broadcast(&c->wake);
     pthread_mutex_unlock(&c->mu);
-    for (int i = 0; i < c->nthreads - 1; i++)
-        pthread_join(c->worker[i], NULL);
+    for (int i = 0; c->worker && i < c->nthreads - 1; i++)
+        pthread_join(c->worker[i].tid, NULL);
     for (int i = 0; i < RT_SCRATCH_SLOTS; i++)
         free(c->scratch[i]);
     free(c->worker);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->done);
     free(c);
 }
 
@@ -210,21 +272,30 @@ rt_parallel_for(RtCtx *c, int64_t n, int64_t grain, void (*fn)(void *, int64_t, 
     int64_t chunk = (n + 4 * t - 1) / (4 * t);
     if (chunk < grain)
         chunk = grain;
-    pthread_mutex_lock(&c->mu);
+    int helpers = (int)((n + chunk - 1) / chunk) - 1; /* workers that can get a chunk */
+    if (helpers > t - 1)
+        helpers = t - 1;
+    /* every worker is IDLE here, so none reads the job while it is written */
     c->job.fn = fn;
     c->job.arg = arg;
     c->job.n = n;
     c->job.chunk = chunk;
-    atomic_store(&c->job.next, 0);
-    c->busy = t - 1;
-    c->gen++;
-    pthread_cond_broadcast(&c->wake);
-    pthread_mutex_unlock(&c->mu);
+    atomic_store_explicit(&c->job.next, 0, memory_order_relaxed);
+    for (int i = 0; i < helpers; i++)
+        atomic_store(&c->worker[i].state, W_ASSIGNED);
+    if (atomic_load(&c->sleepers) > 0) {
+        pthread_mutex_lock(&c->mu);
+        pthread_cond_broadcast(&c->wake);
+        pthread_mutex_unlock(&c->mu);
+    }
     run_chunks(&c->job);
-    pthread_mutex_lock(&c->mu);
-    while (c->busy > 0)
-        pthread_cond_wait(&c->done, &c->mu);
-    pthread_mutex_unlock(&c->mu);
+    for (int i = 0; i < helpers; i++) {
+        int expect = W_ASSIGNED;
+        if (atomic_compare_exchange_strong(&c->worker[i].state, &expect, W_IDLE))
+            continue;   /* it never started: withdrawn */
+        while (atomic_load_explicit(&c->worker[i].state, memory_order_acquire) != W_IDLE)
+            cpu_relax();
+    }
 }
 
 void *

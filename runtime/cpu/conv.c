@@ -16,7 +16,7 @@
  * ConvTranspose is the adjoint: col = W^T X per image and group (a GEMM), then col2im adds each
  * column into the window of Y it came from. Bias is written into Y first and GEMMs accumulate.
  */
-#include "rt_backend.h"
+#include "act_impl.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -190,6 +190,7 @@ typedef struct DwArgs {
     float *y;
     float *scratch;      /* per chunk: the phase planes, the accumulator, one padded row */
     const int64_t *toff; /* per tap of a 2-D kernel slice: where it reads in the planes */
+    const Fused *f;      /* activation fused in */
     int64_t c, m, mg;    /* input channels, output channels, output channels per group */
     int64_t nm, nchunk;  /* channels over all images, chunks they are split into */
     int64_t rows, wq;    /* rows of a phase plane (one of slack) and their length */
@@ -257,6 +258,8 @@ dw_channel(const DwArgs *p, int64_t nm, float *pl)
         float *y = p->y + nm * g->colsz + od * g->col[1] * g->col[2];
         for (int64_t oh = 0; oh < g->col[1]; oh++)
             memcpy(y + oh * g->col[2], acc + oh * p->wq, (size_t)g->col[2] * sizeof *y);
+        if (cpu_act_any(p->f))
+            cpu_act_apply(p->f, y, g->col[1] * g->col[2], 0.0f);
     }
 }
 
@@ -279,9 +282,10 @@ dw_chunks(void *arg, int64_t begin, int64_t end)
  * channels over threads. */
 static int
 conv_depthwise(RtCtx *ctx, const Geom *g, const RtTensor *x, const RtTensor *w, const RtTensor *b,
-               RtTensor *y, int64_t mg)
+               RtTensor *y, int64_t mg, const Fused *f)
 {
     DwArgs p = {.g = g,
+                .f = f,
                 .x = x->data,
                 .w = w->data,
                 .b = b ? b->data : NULL,
@@ -454,6 +458,88 @@ check_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *co
     return RT_OK;
 }
 
+/* ---- Conv: GEMM per block of output ----------------------------------------------------------- */
+
+/*
+ * Conv's output per image and group is W_g [mg, rows] x cols [rows, colsz], where cols is X_g
+ * itself for a pointwise conv and the im2col patches otherwise. It is cut into tasks (image,
+ * group, block of columns, block of output channels), each one im2col into the chunk's scratch,
+ * one single-threaded sgemm, then bias and activation while the block is in cache. Blocks are
+ * chosen so that the tasks divide evenly over the threads.
+ */
+#define TASK_CAP ((int64_t)1 << 19) /* floats of im2col scratch per chunk (2 MiB) */
+#define TASK_MACS ((int64_t)1 << 19) /* multiply-adds below which a Conv stays on one thread */
+
+typedef struct GemmConv {
+    const Geom *g;
+    const float *x, *w, *b;
+    float *y;
+    const Fused *f;
+    int64_t c, m, cg, mg, rows, group;
+    int pointwise;
+    int64_t nb, ncb, mb, nmb; /* columns per block and blocks; channels per block and blocks */
+    int64_t ntask, nchunk;
+    float *scratch; /* per chunk: rows * nb floats of im2col */
+    int64_t per_chunk;
+} GemmConv;
+
+static void
+gemm_task(const GemmConv *p, int64_t t, float *buf)
+{
+    const Geom *g = p->g;
+    int64_t mbi = t % p->nmb, cbi = t / p->nmb % p->ncb, ig = t / (p->nmb * p->ncb);
+    int64_t grp = ig % p->group, i = ig / p->group;
+    int64_t p0 = cbi * p->nb, nc = g->colsz - p0 < p->nb ? g->colsz - p0 : p->nb;
+    int64_t m0 = mbi * p->mb, mi = p->mg - m0 < p->mb ? p->mg - m0 : p->mb;
+    float *xg = (float *)p->x + (i * p->c + grp * p->cg) * g->imgsz;
+    const float *wg = p->w + (grp * p->mg + m0) * p->rows;
+    float *yg = p->y + (i * p->m + grp * p->mg + m0) * g->colsz + p0;
+    const float *cols = xg + p0;
+    int64_t ldb = g->colsz;
+    int lda = p->rows > 1 ? (int)p->rows : 1;
+    if (!p->pointwise) {
+        ColArgs a = {g, xg, buf, p0, nc};
+        im2col_rows(&a, 0, p->rows);
+        cols = buf;
+        ldb = nc;
+    }
+    if (nc == 1) { /* [N, C, 1, 1]: a squeeze-excite block */
+        for (int64_t r = 0; r < mi; r++)
+            yg[r * g->colsz] = 0.0f;
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)mi, (int)p->rows, 1.0f, wg, lda,
+                    cols, (int)ldb, 1.0f, yg, (int)g->colsz);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mi, (int)nc, (int)p->rows,
+                    1.0f, wg, lda, cols, (int)ldb, 0.0f, yg, (int)g->colsz);
+    }
+    for (int64_t r = 0; r < mi; r++)
+        cpu_act_apply(p->f, yg + r * g->colsz, nc, p->b ? p->b[grp * p->mg + m0 + r] : 0.0f);
+}
+
+/* Chunks [begin, end) of the tasks, each with its own scratch. */
+static void
+gemm_chunks(void *arg, int64_t begin, int64_t end)
+{
+    const GemmConv *p = arg;
+    for (int64_t ch = begin; ch < end; ch++)
+        for (int64_t t = ch * p->ntask / p->nchunk; t < (ch + 1) * p->ntask / p->nchunk; t++)
+            gemm_task(p, t, p->scratch ? p->scratch + ch * p->per_chunk : NULL);
+}
+
+/* Applies the fused activation to the nm channels [begin, end) of sz floats (ConvTranspose). */
+typedef struct ActArgs {
+    const Fused *f;
+    float *y;
+    int64_t sz;
+} ActArgs;
+
+static void
+act_channels(void *arg, int64_t begin, int64_t end)
+{
+    const ActArgs *a = arg;
+    cpu_act_apply(a->f, a->y + begin * a->sz, (end - begin) * a->sz, 0.0f);
+}
+
 /* ---- the kernels ----------------------------------------------------------------------------- */
 
 int
@@ -475,44 +561,48 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     int64_t cg = c / group, mg = m / group, rows = cg * g.ksz;
 
     if (cg == 1 && group > 1)
-        return conv_depthwise(ctx, &g, x, w, b, y, mg);
+        return conv_depthwise(ctx, &g, x, w, b, y, mg, &attr->conv.fuse);
     int pointwise = 1;
     for (int j = 0; j < NS; j++)
         pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
-    int64_t block = col_block(rows, g.colsz);
-    float *buf = NULL;
+    GemmConv p = {.g = &g,
+                  .x = x->data,
+                  .w = w->data,
+                  .b = b ? b->data : NULL,
+                  .y = y->data,
+                  .f = &attr->conv.fuse,
+                  .c = c,
+                  .m = m,
+                  .cg = cg,
+                  .mg = mg,
+                  .rows = rows,
+                  .group = group,
+                  .pointwise = pointwise};
+    int64_t t = rt_ctx_threads(ctx), ncb = 1, nmb = 1;
+    if (n * m * g.colsz * rows < TASK_MACS)
+        t = 1;
+    if (!pointwise)
+        ncb = (g.colsz * rows + TASK_CAP - 1) / TASK_CAP;
+    if (t > 1 && (n * group * ncb) % t != 0) {
+        if (g.colsz >= 64 * t)
+            ncb = (ncb + t - 1) / t * t;
+        else if (mg >= 8 * t)
+            nmb = t;
+    }
+    p.nb = (g.colsz + ncb - 1) / ncb;
+    p.ncb = (g.colsz + p.nb - 1) / p.nb;
+    p.mb = (mg + nmb - 1) / nmb;
+    p.nmb = (mg + p.mb - 1) / p.mb;
+    p.ntask = n * group * p.ncb * p.nmb;
+    p.nchunk = t == 1 ? 1 : p.ntask < 2 * t ? p.ntask : 2 * t;
+    p.per_chunk = pointwise ? 0 : rows * p.nb;
     if (!pointwise) {
-        buf = rt_scratch(ctx, 0, (size_t)(rows * block) * sizeof(float));
-        if (!buf)
+        p.scratch = rt_scratch(ctx, 0, (size_t)(p.nchunk * p.per_chunk) * sizeof(float));
+        if (!p.scratch)
             return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of im2col scratch",
-                           (long long)(rows * block * 4));
+                           (long long)(p.nchunk * p.per_chunk * 4));
     }
-    fill_bias(y->data, b, n, m, g.colsz);
-    openblas_set_num_threads(rt_ctx_threads(ctx));
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t grp = 0; grp < group; grp++) {
-            float *xg = (float *)x->data + (i * c + grp * cg) * g.imgsz;
-            const float *wg = (const float *)w->data + grp * mg * rows;
-            float *yg = (float *)y->data + (i * m + grp * mg) * g.colsz;
-            if (pointwise && g.colsz == 1) { /* [N, C, 1, 1]: a squeeze-excite block */
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)mg, (int)cg, 1.0f, wg, (int)rows, xg,
-                            1, 1.0f, yg, 1);
-                continue;
-            }
-            if (pointwise) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)g.colsz,
-                            (int)cg, 1.0f, wg, (int)rows, xg, (int)g.colsz, 1.0f, yg, (int)g.colsz);
-                continue;
-            }
-            for (int64_t p0 = 0; p0 < g.colsz; p0 += block) {
-                int64_t nc = g.colsz - p0 < block ? g.colsz - p0 : block;
-                ColArgs a = {&g, xg, buf, p0, nc};
-                rt_parallel_for(ctx, rows, grain_for(nc), im2col_rows, &a);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)nc, (int)rows,
-                            1.0f, wg, (int)rows, buf, (int)nc, 1.0f, yg + p0, (int)g.colsz);
-            }
-        }
-    }
+    rt_parallel_for(ctx, p.nchunk, 1, gemm_chunks, &p);
     return RT_OK;
 }
 
@@ -535,15 +625,18 @@ cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, Rt
     int64_t n = x->dim[0], c = x->dim[1], group = attr->conv.group;
     int64_t cg = c / group, mg = w->dim[1], m = mg * group, rows = mg * g.ksz;
     fill_bias(y->data, b, n, m, g.imgsz);
-    if (g.colsz == 0 || cg == 0)
+    ActArgs act = {&attr->conv.fuse, y->data, g.imgsz};
+    if (g.colsz == 0 || cg == 0) {
+        if (cpu_act_any(act.f))
+            rt_parallel_for(ctx, n * m, grain_for(g.imgsz), act_channels, &act);
         return RT_OK;
+    }
 
     int64_t block = col_block(rows, g.colsz);
     float *buf = rt_scratch(ctx, 0, (size_t)(rows * block) * sizeof(float));
     if (!buf)
         return rt_fail(ctx, RT_ENOMEM, "ConvTranspose: %lld bytes of col2im scratch",
                        (long long)(rows * block * 4));
-    openblas_set_num_threads(rt_ctx_threads(ctx));
     for (int64_t i = 0; i < n; i++) {
         for (int64_t grp = 0; grp < group; grp++) {
             const float *xg = (const float *)x->data + (i * c + grp * cg) * g.colsz;
@@ -552,12 +645,14 @@ cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, Rt
             for (int64_t q0 = 0; q0 < g.colsz; q0 += block) {
                 int64_t nc = g.colsz - q0 < block ? g.colsz - q0 : block;
                 /* col [rows, nc] = W_g^T [rows, cg] x X_g [cg, nc] */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)nc, (int)cg,
-                            1.0f, wg, (int)rows, xg + q0, (int)g.colsz, 0.0f, buf, (int)nc);
+                cpu_sgemm_par(ctx, 1, 0, rows, nc, cg, 1.0f, wg, rows, xg + q0, g.colsz, 0.0f, buf,
+                              nc, NULL, NULL);
                 ColArgs a = {&g, yg, buf, q0, nc};
                 rt_parallel_for(ctx, mg, grain_for(nc * g.ksz), col2im_channels, &a);
             }
         }
     }
+    if (cpu_act_any(act.f))
+        rt_parallel_for(ctx, n * m, grain_for(g.imgsz), act_channels, &act);
     return RT_OK;
 }

@@ -12,6 +12,27 @@
 #define RTOL 1e-4
 
 static RtCtx *ctx1, *ctx2;
+static Fused fuse; /* the activation the checks fuse in (test_fused), ACT_NONE elsewhere */
+
+/* y = act(y) for the n values of y, from the definitions in ir/attr.h, in double. */
+static void
+ref_act(const Fused *f, float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double v = y[i], r = v;
+        switch (f->act) {
+        case ACT_NONE: break;
+        case ACT_RELU: r = v > 0 ? v : 0; break;
+        case ACT_CLIP: r = v < f->alpha ? f->alpha : v > f->beta ? f->beta : v; break;
+        case ACT_LEAKYRELU: r = v < 0 ? f->alpha * v : v; break;
+        case ACT_HARDSIGMOID: r = fmax(0, fmin(1, f->alpha * v + f->beta)); break;
+        case ACT_HARDSWISH: r = v * fmax(0, fmin(1, v / 6 + 0.5)); break;
+        case ACT_SIGMOID: r = 1 / (1 + exp(-v)); break;
+        case ACT_SILU: r = v / (1 + exp(-v)); break;
+        }
+        y[i] = (float)r;
+    }
+}
 
 /* Ints view of an optional attribute array of n values (NULL: not given). */
 static Ints
@@ -159,6 +180,7 @@ make_conv(const ConvCase *t, int transpose, const int64_t *out, RtTensor **x, Rt
     a->conv.output_padding = ints(t->ns, t->adj);
     a->conv.output_shape = ints(t->noshape ? t->noshape : t->ns, t->oshape);
     a->conv.auto_pad = t->ap;
+    a->conv.fuse = fuse;
 }
 
 static void
@@ -172,6 +194,7 @@ check_conv(const ConvCase *t)
     make_conv(t, 0, out, &x, &w, &b, &y, &a);
     float *want = malloc((size_t)rt_numel(y) * sizeof(float));
     ref_conv(t, x->data, w->data, b ? b->data : NULL, want, pb, out);
+    ref_act(&fuse, want, rt_numel(y));
     RtTensor *in[3] = {x, w, b};
     run_both(t->name, cpu_conv, &a, in, b ? 3 : 2, y, want);
     free(want);
@@ -312,6 +335,7 @@ check_convt(const ConvCase *t)
     make_conv(t, 1, out, &x, &w, &b, &y, &a);
     float *want = malloc((size_t)rt_numel(y) * sizeof(float));
     ref_convt(t, x->data, w->data, b ? b->data : NULL, want, pb, out);
+    ref_act(&fuse, want, rt_numel(y));
     RtTensor *in[3] = {x, w, b};
     run_both(t->name, cpu_convtranspose, &a, in, b ? 3 : 2, y, want);
     free(want);
@@ -426,7 +450,8 @@ check_gemm(int64_t m, int64_t n, int64_t k, int ta, int tb, float alpha, float b
     }
     Attr at;
     memset(&at, 0, sizeof at);
-    at.gemm = (GemmAttr){.alpha = alpha, .beta = beta, .trans_a = ta, .trans_b = tb};
+    at.gemm = (GemmAttr){.alpha = alpha, .beta = beta, .trans_a = ta, .trans_b = tb, .fuse = fuse};
+    ref_act(&fuse, want, m * n);
     char name[128];
     snprintf(name, sizeof name,
              "gemm %lldx%lldx%lld trans %d%d alpha %g beta %g C rank %d [%lld,%lld]", (long long)m,
@@ -582,6 +607,45 @@ test_dtypes(void)
     kt_free(x), kt_free(w), kt_free(y), kt_free(a), kt_free(z);
 }
 
+/* Every fused activation on each Conv method (im2col, pointwise GEMM and GEMV, depthwise), small
+ * and large enough to be split over threads, on ConvTranspose and on Gemm. */
+static void
+test_fused(void)
+{
+    const Fused kinds[] = {
+        {ACT_RELU, 0, 0},        {ACT_CLIP, -0.5f, 0.75f}, {ACT_LEAKYRELU, 0.1f, 0},
+        {ACT_HARDSIGMOID, 0.2f, 0.5f}, {ACT_HARDSWISH, 0, 0}, {ACT_SIGMOID, 0, 0},
+        {ACT_SILU, 0, 0},
+    };
+    const ConvCase conv[] = {
+        {.name = "fused 3x3", 2, 1, 3, 5, 1, {7, 9}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "fused 3x3 large", 2, 1, 16, 32, 1, {24, 20}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "fused 3x3 column blocks", 2, 1, 8, 24, 1, {20, 20}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "fused 3x3 tiny map", 2, 1, 64, 48, 1, {5, 5}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "fused 1x1", 2, 2, 32, 40, 1, {24, 28}, {1, 1}, NULL, NULL, NULL, 0, 1},
+        {.name = "fused 1x1 grouped", 2, 1, 32, 40, 4, {9, 11}, {1, 1}, NULL, NULL, NULL, 0, 0},
+        {.name = "fused gemv", 2, 2, 64, 48, 1, {1, 1}, {1, 1}, NULL, NULL, NULL, 0, 1},
+        {.name = "fused depthwise", 2, 1, 8, 8, 8, {13, 11}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "fused depthwise x2", 2, 2, 6, 12, 6, {9, 10}, {3, 3}, NULL, NULL, P1, 0, 0},
+    };
+    const ConvCase convt[] = {
+        {.name = "fused convT", 2, 1, 4, 3, 1, {5, 6}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "fused convT large", 2, 1, 32, 16, 1, {16, 16}, {4, 4}, S2, NULL, P1, 0, 1},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        fuse = kinds[k];
+        for (size_t i = 0; i < sizeof conv / sizeof *conv; i++)
+            check_conv(&conv[i]);
+        for (size_t i = 0; i < sizeof convt / sizeof *convt; i++)
+            check_convt(&convt[i]);
+        check_gemm(5, 3, 7, 0, 0, 1.0f, 1.0f, 1, 1, 3);
+        check_gemm(64, 80, 128, 1, 0, 0.5f, 1.0f, 2, 64, 1);
+        check_gemm(200, 24, 160, 0, 1, 1.0f, 1.0f, 1, 1, 24);
+        check_gemm(1, 300, 40, 0, 1, 1.0f, 1.0f, 1, 1, 300);
+    }
+    fuse = (Fused){ACT_NONE, 0, 0};
+}
+
 int
 main(void)
 {
@@ -594,6 +658,7 @@ main(void)
     test_convt();
     test_gemm();
     test_matmul();
+    test_fused();
     test_dtypes();
     rt_ctx_free(ctx1);
     rt_ctx_free(ctx2);
