@@ -4,9 +4,10 @@
  * --iters times, writes the outputs and reports latency. Exit status: 0 ok, 1 usage, 2 bad input
  * (a weights file or an input of the wrong size or type), 3 environment failure.
  *
- * OpenBLAS picks its kernels when the library loads, before main, and Debian's build does not
- * recognise newer AVX-512 CPUs; so on such a CPU, unless the user chose OPENBLAS_CORETYPE, the
- * binary sets it to SkylakeX and re-executes itself once.
+ * OpenBLAS picks its kernels and starts its threads when the library loads, before main, and
+ * Debian's build does not recognise newer AVX-512 CPUs; so unless the user chose them, the binary
+ * sets OPENBLAS_NUM_THREADS=1 (and OPENBLAS_CORETYPE=SkylakeX on such a CPU) and re-executes
+ * itself once.
  */
 #include "rt_io.h"
 
@@ -29,22 +30,31 @@ static const char usage[] =
     "each output (.pb when the name ends in .pb, else raw .bin). --json prints latency as JSON.\n"
     "The weights default to %s.weights beside the executable.\n";
 
+/* OpenBLAS reads its settings when it loads: set them and start again, once. Its own threads
+ * are not wanted (hetc splits GEMMs over its pool), and on AVX-512 CPUs it needs to be told the
+ * core type. Settings the user made are kept. */
 static void
 maybe_reexec(char **argv)
 {
+    if (getenv("HETC_NO_REEXEC"))
+        return;
+    int again = 0;
+    if (!getenv("OPENBLAS_NUM_THREADS")) {
+        setenv("OPENBLAS_NUM_THREADS", "1", 1);
+        again = 1;
+    }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (getenv("OPENBLAS_CORETYPE") || getenv("HETC_NO_REEXEC"))
-        return;
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f"))
+    if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+        again = 1;
+    }
+#endif
+    if (!again)
         return;
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
     setenv("HETC_NO_REEXEC", "1", 1);
     execv("/proc/self/exe", argv);
-    /* if exec fails, run on with OpenBLAS's own choice */
-#else
-    (void)argv;
-#endif
+    /* if exec fails, run on with OpenBLAS's defaults */
 }
 
 static int
