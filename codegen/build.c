@@ -174,11 +174,31 @@ cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
     return 0;
 }
 
+/* mkdir -p */
+static int
+make_dirs(const char *dir, Diag *d)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return diag_env(d, "output folder name too long");
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != 0)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return diag_env(d, "cannot create %s: %s", path, strerror(errno));
+        *p = c;
+        if (c == 0)
+            return 0;
+    }
+}
+
 int
 cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d)
 {
-    if (mkdir(o->dir, 0777) != 0 && errno != EEXIST)
-        return diag_env(d, "cannot create %s: %s", o->dir, strerror(errno));
+    if (make_dirs(o->dir, d) < 0)
+        return -1;
     Weights w;
     char path[4096];
     int rc = -1;

@@ -24,6 +24,8 @@ expect() {
 }
 
 "$hetc" compile "$model" -o "$tmp/p" --name m >/dev/null || { echo "compile failed"; exit 1; }
+"$hetc" compile "$model" -o "$tmp/nested/dirs/p" --name m >/dev/null && [ -x "$tmp/nested/dirs/p/m" ] &&
+    ok || bad "compile into a folder whose parents do not exist"
 for f in m m.c m.h m_main.c m.weights m.plan.json libm.a; do
     [ -e "$tmp/p/$f" ] && ok || bad "compile did not write $f"
 done
