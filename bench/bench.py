@@ -53,7 +53,7 @@ def models(args):
                 out.append((d.name, d / "model.onnx", shapes, inputs))
     if args.examples:
         for f in sorted(Path(args.examples).glob("*.onnx")):
-            out.append((f.stem, f, {}, None))
+            out.append((f.stem + " (example)", f, {}, None))
     return [m for m in out if args.filter in m[0]]
 
 
@@ -150,11 +150,13 @@ def main():
                                                                   fl / h / 1e6 if h else 0))
     lines.append("")
     for t in args.threads:
-        r = [h / o for _, tt, h, o, _ in rows if tt == t]
-        if r:
-            lines.append("Geometric mean of hetc/ORT at %d thread%s: **%.2f** over %d models."
-                         % (t, "" if t == 1 else "s", math.exp(sum(map(math.log, r)) / len(r)),
-                            len(r)))
+        for label, pick in (("reference models", lambda n: "(example)" not in n),
+                            ("all models", lambda n: True)):
+            r = [h / o for n, tt, h, o, _ in rows if tt == t and pick(n)]
+            if r:
+                lines.append("Geometric mean of hetc/ORT at %d thread%s, %s: **%.2f** (%d models)."
+                             % (t, "" if t == 1 else "s", label,
+                                math.exp(sum(map(math.log, r)) / len(r)), len(r)))
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
