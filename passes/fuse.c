@@ -139,10 +139,14 @@ compose(Fuse *f, NodeId u, ValId cur, int64_t C)
 }
 
 /* A new float32 constant like base (its dims, or rank 1 of n elements when base is NONE),
- * named after base where the name is free. NONE on OOM. */
+ * named after base where the name is free. NONE on OOM. Value pointers taken before the call
+ * are stale after it (g->val may move). */
 static ValId
-new_const(Graph *g, ValId base, int rank, const int64_t *dim, float **data)
+new_const(Graph *g, ValId base, int rank, const int64_t *dims, float **data)
 {
+    /* dims may point into g->val, which adding a value can move: copy them first */
+    int64_t dim[IR_MAXRANK];
+    memcpy(dim, dims, sizeof(int64_t) * (size_t)rank);
     ValId v = NONE;
     if (base != NONE) {
         const char *bn = g->val[base].name;
