@@ -255,6 +255,21 @@ rt_fail(RtCtx *c, int status, const char *fmt, ...)
     return status;
 }
 
+int
+rt_require_f32(RtCtx *c, const char *op, RtTensor *const *in, int nin, RtTensor *const *out,
+               int nout)
+{
+    for (int i = 0; i < nin; i++)
+        if (in[i] && in[i]->dt != DT_F32)
+            return rt_fail(c, RT_EUNSUPPORTED, "%s: input %d has dtype %d, only f32 is supported",
+                           op, i, (int)in[i]->dt);
+    for (int i = 0; i < nout; i++)
+        if (out[i] && out[i]->dt != DT_F32)
+            return rt_fail(c, RT_EUNSUPPORTED, "%s: output %d has dtype %d, only f32 is supported",
+                           op, i, (int)out[i]->dt);
+    return RT_OK;
+}
+
 void
 rt_parallel_for(RtCtx *c, int64_t n, int64_t grain, void (*fn)(void *, int64_t, int64_t),
                 void *arg)

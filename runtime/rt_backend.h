@@ -36,5 +36,9 @@ void rt_parallel_for(RtCtx *ctx, int64_t n, int64_t grain,
 enum { RT_SCRATCH_SLOTS = 4 };
 void *rt_scratch(RtCtx *ctx, int slot, size_t bytes);
 
+/* RT_OK when every present input and output is float32, else RT_EUNSUPPORTED naming op. */
+int rt_require_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *const *out,
+                   int nout);
+
 /* Records the detail of a failure for rt_ctx_error; returns status. */
 int rt_fail(RtCtx *ctx, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -444,20 +444,6 @@ grain_for(int64_t len)
     return len >= 16384 ? 1 : 16384 / (len > 0 ? len : 1);
 }
 
-/* f32 for every present tensor, else RT_EUNSUPPORTED. */
-static int
-check_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *const *out)
-{
-    for (int i = 0; i < nin; i++)
-        if (in[i] && in[i]->dt != DT_F32)
-            return rt_fail(ctx, RT_EUNSUPPORTED, "%s: input %d has dtype %d, only f32 is supported",
-                           op, i, (int)in[i]->dt);
-    if (out[0]->dt != DT_F32)
-        return rt_fail(ctx, RT_EUNSUPPORTED, "%s: output dtype %d, only f32 is supported", op,
-                       (int)out[0]->dt);
-    return RT_OK;
-}
-
 /* ---- Conv: GEMM per block of output ----------------------------------------------------------- */
 
 /*
@@ -547,7 +533,7 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
 {
     const RtTensor *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
     RtTensor *y = out[0];
-    int st = check_f32(ctx, "Conv", in, nin, out);
+    int st = rt_require_f32(ctx, "Conv", in, nin, out, 1);
     (void)nout;
     if (st != RT_OK)
         return st;
@@ -612,7 +598,7 @@ cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, Rt
 {
     const RtTensor *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
     RtTensor *y = out[0];
-    int st = check_f32(ctx, "ConvTranspose", in, nin, out);
+    int st = rt_require_f32(ctx, "ConvTranspose", in, nin, out, 1);
     (void)nout;
     if (st != RT_OK)
         return st;

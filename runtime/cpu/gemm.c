@@ -15,20 +15,6 @@
 #include <cblas.h>
 #include <string.h>
 
-/* f32 for every present tensor, else RT_EUNSUPPORTED. */
-static int
-check_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *const *out)
-{
-    for (int i = 0; i < nin; i++)
-        if (in[i] && in[i]->dt != DT_F32)
-            return rt_fail(ctx, RT_EUNSUPPORTED, "%s: input %d has dtype %d, only f32 is supported",
-                           op, i, (int)in[i]->dt);
-    if (out[0]->dt != DT_F32)
-        return rt_fail(ctx, RT_EUNSUPPORTED, "%s: output dtype %d, only f32 is supported", op,
-                       (int)out[0]->dt);
-    return RT_OK;
-}
-
 /* A leading dimension for BLAS, which wants at least 1 even for empty matrices. */
 static int
 ld(int64_t n)
@@ -128,7 +114,7 @@ cpu_gemm(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     const GemmAttr *a = &attr->gemm;
     const RtTensor *ta = in[0], *tb = in[1], *tc = nin > 2 ? in[2] : NULL;
     RtTensor *ty = out[0];
-    int st = check_f32(ctx, "Gemm", in, nin, out);
+    int st = rt_require_f32(ctx, "Gemm", in, nin, out, 1);
     (void)nout;
     if (st != RT_OK)
         return st;
@@ -218,7 +204,7 @@ cpu_matmul(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor 
 {
     const RtTensor *ta = in[0], *tb = in[1];
     RtTensor *ty = out[0];
-    int st = check_f32(ctx, "MatMul", in, nin, out);
+    int st = rt_require_f32(ctx, "MatMul", in, nin, out, 1);
     (void)attr;
     (void)nout;
     if (st != RT_OK)
