@@ -150,6 +150,22 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         fprintf(f, "    {'%c', %lld},\n", kind, at);
     }
     fputs("};\n\n", f);
+    fprintf(f, "enum { NSTEP = %d };\n", g->nnode);
+    fputs("/* every step, as messages and traces name it */\n"
+          "static const char *const step_name[NSTEP + 1] = {\n", f);
+    for (NodeId n = 0; n < g->nnode; n++) {
+        char buf[IR_MAXNAME + 64];
+        snprintf(buf, sizeof buf, "node %d \"%s\" (%s)", g->node[n].index, g->node[n].name,
+                 ir_op[g->node[n].op].onnx);
+        fputs("    ", f);
+        put_cstr(f, buf);
+        fputs(",\n", f);
+    }
+    fputs("    NULL};\nstatic const char *const step_op[NSTEP + 1] = {", f);
+    for (NodeId n = 0; n < g->nnode; n++)
+        fprintf(f, "%s\"%s\"", n == 0 ? "\n    " : n % 8 ? ", " : ",\n    ",
+                ir_op[g->node[n].op].onnx);
+    fputs(",\n    NULL};\n\n", f);
     fputs("static const int input_tensor[NINPUT + 1] = {", f);
     for (int i = 0; i < g->ninput; i++)
         fprintf(f, "%d, ", g->input[i]);
@@ -201,6 +217,15 @@ static const char runtime_part[] =
     "    %N_destroy(m);\n"
     "    return NULL;\n}\n"
     "\n"
+    "/* one step: timed when tracing, and a failure names the step */\n"
+    "#define STEP(k, call)                                                  \\\n"
+    "    do {                                                               \\\n"
+    "        double t0_ = tracing ? rt_now_ms() : 0;                        \\\n"
+    "        if ((rc = (call)) != RT_OK)                                    \\\n"
+    "            return fail(m, rc, step_name[k]);                          \\\n"
+    "        if (tracing)                                                   \\\n"
+    "            rt_trace_step(m->ctx, k, t0_);                             \\\n"
+    "    } while (0)\n\n"
     "/* records which step failed, after the kernel's own detail */\n"
     "static int\nfail(%N *m, int rc, const char *step)\n{\n"
     "    snprintf(m->err, sizeof m->err, \"%s: %s\", step, rt_ctx_error(m->ctx)[0] ?\n"
@@ -227,7 +252,8 @@ emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
 {
     fprintf(f, "int\n%s_run(%s *m, const void *const *inputs, void *const *outputs)\n{\n",
             o->name, o->name);
-    fputs("    RtTensor *t = m->t;\n    int rc;\n    m->err[0] = 0;\n", f);
+    fputs("    RtTensor *t = m->t;\n    int rc, tracing = rt_trace_on(m->ctx);\n"
+          "    m->err[0] = 0;\n    if (tracing)\n        rt_trace_run(m->ctx);\n", f);
     fputs("    for (int i = 0; i < NINPUT; i++)\n"
           "        t[input_tensor[i]].data = (void *)inputs[i];\n"
           "    for (int i = 0; i < NOUTPUT; i++)\n"
@@ -235,11 +261,10 @@ emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
           "            t[output_tensor[i]].data = outputs[i];\n", f);
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
-        const char *stem = ir_op[x->op].stem;
         fprintf(f, "\n    /* node %d \"", x->index);
         put_comment_name(f, x->name);
         fprintf(f, "\" (%s) */\n", ir_op[x->op].onnx);
-        fprintf(f, "    rc = cpu_%s(m->ctx, &a%d, (RtTensor *const[]){", stem, n);
+        fprintf(f, "    STEP(%d, cpu_%s(m->ctx, &a%d, (RtTensor *const[]){", n, ir_op[x->op].stem, n);
         for (int j = 0; j < x->nin; j++)
             x->in[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
                              : fprintf(f, "%s&t[%d]", j ? ", " : "", x->in[j]);
@@ -249,12 +274,7 @@ emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
         for (int j = 0; j < x->nout; j++)
             x->out[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
                               : fprintf(f, "%s&t[%d]", j ? ", " : "", x->out[j]);
-        fprintf(f, "}, %d);\n", x->nout);
-        fputs("    if (rc != RT_OK)\n        return fail(m, rc, ", f);
-        char step[300];
-        snprintf(step, sizeof step, "node %d (%s)", x->index, ir_op[x->op].onnx);
-        put_cstr(f, step);
-        fputs(");\n", f);
+        fprintf(f, "}, %d));\n", x->nout);
     }
     /* outputs that no step writes in place: constants, inputs, repeated outputs */
     fputs("\n    for (int i = 0; i < NOUTPUT; i++) {\n"
@@ -292,11 +312,12 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
             "    return %s_run(m, (const void *const *)in, out);\n}\n\n", n);
     fprintf(f, "static void\ninfo_destroy(void *m)\n{\n    %s_destroy(m);\n}\n\n", n);
     fprintf(f, "static const char *\ninfo_error(void *m)\n{\n    return %s_error(m);\n}\n\n", n);
+    fprintf(f, "static RtCtx *\ninfo_ctx(void *m)\n{\n    return ((%s *)m)->ctx;\n}\n\n", n);
     fprintf(f, "const RtModelInfo %s_info = {\n    ", n);
     put_cstr(f, n);
     fprintf(f, ", NINPUT, NOUTPUT, info_inputs, info_input_names, info_outputs, "
             "info_output_names,\n    info_processors, 1, info_create, info_run, info_destroy, "
-            "info_error,\n};\n");
+            "info_error,\n    info_ctx, NSTEP, step_name, step_op,\n};\n");
 }
 
 static FILE *

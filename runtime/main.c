@@ -23,11 +23,12 @@ enum { MAXFILES = 256 };
 
 static const char usage[] =
     "usage: %s [--input FILE]... [--output FILE]... [--iters N] [--warmup N] [--threads N]\n"
-    "          [--weights FILE] [--json]\n"
+    "          [--weights FILE] [--trace TRACE.json] [--json]\n"
     "\n"
     "Runs the plan %s. Inputs are raw little-endian .bin files or ONNX TensorProto .pb files, one\n"
     "per model input in order; without --input they are seeded pseudo-random. --output writes\n"
     "each output (.pb when the name ends in .pb, else raw .bin). --json prints latency as JSON.\n"
+    "--trace writes the steps of the last run (Chrome trace format: chrome://tracing, Perfetto).\n"
     "The weights default to %s.weights beside the executable.\n";
 
 /* OpenBLAS reads its settings when it loads: set them and start again, once. Its own threads
@@ -158,10 +159,54 @@ print_summary(const RtModelInfo *info, int k, const RtTensor *t)
     printf("\n");
 }
 
+static void
+json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* The steps of the last run as Chrome trace events, one track per processor. */
+static int
+write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return RT_EIO;
+    int n;
+    const RtTraceEvent *ev = rt_ctx_trace_events(ctx, &n);
+    fprintf(f, "{\"traceEvents\": [\n");
+    fprintf(f, "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, \"tid\": 0, "
+            "\"args\": {\"name\": \"%s (%d thread%s)\"}}", info->processors[0], threads,
+            threads == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, ",\n  {\"name\": ");
+        json_string(f, info->step_names[ev[i].step]);
+        fprintf(f, ", \"cat\": \"%s\", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, "
+                "\"dur\": %.3f, \"args\": {\"step\": %d, \"op\": \"%s\"}}",
+                info->step_ops[ev[i].step], ev[i].start_ms * 1e3,
+                (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step, info->step_ops[ev[i].step]);
+    }
+    fprintf(f, "\n], \"displayTimeUnit\": \"ms\", \"otherData\": {\"plan\": ");
+    json_string(f, info->name);
+    fprintf(f, "}}\n");
+    int bad = ferror(f);
+    return fclose(f) == 0 && !bad ? RT_OK : RT_EIO;
+}
+
 int
 rt_main(int argc, char **argv, const RtModelInfo *info)
 {
-    const char *inputs[MAXFILES], *outputs[MAXFILES], *weights = NULL;
+    const char *inputs[MAXFILES], *outputs[MAXFILES], *weights = NULL, *trace = NULL;
     int nin = 0, nout = 0, iters = 1, warmup = 0, threads = 1, json = 0, iters_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -183,6 +228,8 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             outputs[nout++] = v;
         } else if (strcmp(a, "--weights") == 0) {
             weights = v;
+        } else if (strcmp(a, "--trace") == 0) {
+            trace = v;
         } else if (strcmp(a, "--iters") == 0 && parse_int(v, 1, &iters) == 0) {
             iters_set = 1;
         } else if (strcmp(a, "--warmup") == 0 && parse_int(v, 0, &warmup) == 0) {
@@ -277,7 +324,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         goto done;
     }
     lat = malloc((size_t)iters * sizeof *lat);
-    if (!lat) {
+    if (!lat || (trace && rt_ctx_trace(info->ctx(m), info->nsteps + 1) != RT_OK)) {
         rc = RT_ENOMEM;
         goto fail;
     }
@@ -310,6 +357,10 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             rc = RT_EIO;
             goto done;
         }
+    }
+    if (trace && (rc = write_trace(trace, info, info->ctx(m), threads)) != RT_OK) {
+        fprintf(stderr, "%s: cannot write: %s\n", trace, strerror(errno));
+        goto done;
     }
     qsort(lat, (size_t)iters, sizeof *lat, cmp_double);
     if (json) {

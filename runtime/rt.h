@@ -49,6 +49,23 @@ int rt_ctx_threads(const RtCtx *ctx);
 /* Last error detail (the failing call, file or kernel), for messages; never NULL. */
 const char *rt_ctx_error(const RtCtx *ctx);
 
+/* ---- tracing: the start and end of every step of a run ------------------------------------- */
+
+typedef struct RtTraceEvent {
+    int step;                   /* index of the step in the plan */
+    double start_ms, end_ms;    /* since the start of the run that recorded it */
+} RtTraceEvent;
+
+/* Makes ctx record up to cap steps per run (0 turns tracing off); RT_ENOMEM on failure. */
+int rt_ctx_trace(RtCtx *ctx, int cap);
+/* The steps of the last run; *n is set to their count. */
+const RtTraceEvent *rt_ctx_trace_events(const RtCtx *ctx, int *n);
+/* Generated plans call these around each step; they cost a branch when tracing is off. */
+int rt_trace_on(const RtCtx *ctx);
+void rt_trace_run(RtCtx *ctx);                      /* a run starts */
+void rt_trace_step(RtCtx *ctx, int step, double start_ms);
+double rt_now_ms(void);
+
 /* ---- weights files -------------------------------------------------------------------------- */
 
 /* NAME.weights: a 64-byte header (magic "HETCWTS1", data size, FNV-1a 64 checksum of the data)
@@ -83,7 +100,12 @@ typedef struct RtModelInfo {
     int (*run)(void *m, void *const *inputs, void *const *outputs);
     void (*destroy)(void *m);
     const char *(*error)(void *m);
+    RtCtx *(*ctx)(void *m);             /* the instance's context, for tracing */
+    int nsteps;
+    const char *const *step_names;      /* "node 12 \"conv1\" (Conv)" per step */
+    const char *const *step_ops;        /* "Conv" per step */
 } RtModelInfo;
 
-/* The binary's main: --input, --output, --iters, --warmup, --threads, --weights, --json. */
+/* The binary's main: --input, --output, --iters, --warmup, --threads, --weights, --json,
+ * --trace. */
 int rt_main(int argc, char **argv, const RtModelInfo *info);

@@ -33,6 +33,9 @@ expect 0
 expect 0 --help
 expect 0 --json --iters 3 --threads 2
 grep -q '"latency_ms": {"median"' "$tmp/out" && ok || bad "--json lacks latency_ms"
+expect 0 --iters 2 --trace "$tmp/t.json"
+grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"ph": "X"' "$tmp/t.json" && ok ||
+    bad "--trace wrote no step events"
 expect 0 --output "$tmp/o.bin"
 expect 0 --output "$tmp/o.pb"
 [ -s "$tmp/o.bin" ] && [ -s "$tmp/o.pb" ] && ok || bad "outputs not written"
