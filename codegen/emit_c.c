@@ -312,7 +312,9 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
             "    return %s_run(m, (const void *const *)in, out);\n}\n\n", n);
     fprintf(f, "static void\ninfo_destroy(void *m)\n{\n    %s_destroy(m);\n}\n\n", n);
     fprintf(f, "static const char *\ninfo_error(void *m)\n{\n    return %s_error(m);\n}\n\n", n);
-    fprintf(f, "static RtCtx *\ninfo_ctx(void *m)\n{\n    return ((%s *)m)->ctx;\n}\n\n", n);
+    /* the parameter is not called m: a plan may be named m */
+    fprintf(f, "static RtCtx *\ninfo_ctx(void *inst)\n{\n    const %s *p = inst;\n"
+            "    return p->ctx;\n}\n\n", n);
     fprintf(f, "const RtModelInfo %s_info = {\n    ", n);
     put_cstr(f, n);
     fprintf(f, ", NINPUT, NOUTPUT, info_inputs, info_input_names, info_outputs, "
