@@ -165,7 +165,7 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
     for (NodeId n = 0; n < g->nnode; n++)
         fprintf(f, "%s\"%s\"", n == 0 ? "\n    " : n % 8 ? ", " : ",\n    ",
                 ir_op[g->node[n].op].onnx);
-    fputs(",\n    NULL};\n\n", f);
+    fputs(g->nnode ? ",\n    NULL};\n\n" : "NULL};\n\n", f);
     fputs("static const int input_tensor[NINPUT + 1] = {", f);
     for (int i = 0; i < g->ninput; i++)
         fprintf(f, "%d, ", g->input[i]);
