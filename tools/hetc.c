@@ -319,36 +319,122 @@ usage_error(const char *cmd, const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
-/* Binds each "NAME=FILE" of bind[] (see --bind); stops at the first failure, in d. */
-static void
-bind_inputs(Graph *g, const char *const *bind, int nbind, Diag *d)
+/* What inspect and compile share: the model, --shape overrides and --bind tensors. */
+typedef struct ModelArgs {
+    const char *cmd;                /* for messages */
+    const char *model;
+    ShapeOverride *ov;              /* argc entries: owned, free with model_args_free */
+    int nov;
+    const char **bind;              /* "NAME=FILE" */
+    int nbind;
+} ModelArgs;
+
+static int
+model_args_init(ModelArgs *ma, const char *cmd, int argc)
 {
-    for (int i = 0; g && i < nbind && !d->nerr; i++) {
-        char name[IR_MAXNAME];
-        size_t len = strcspn(bind[i], "=");
-        snprintf(name, sizeof name, "%.*s", (int)len, bind[i]);
-        onnx_bind_input(g, name, bind[i] + len + 1, d);
+    memset(ma, 0, sizeof *ma);
+    ma->cmd = cmd;
+    ma->ov = calloc((size_t)argc + 1, sizeof *ma->ov);
+    ma->bind = calloc((size_t)argc + 1, sizeof *ma->bind);
+    if (ma->ov && ma->bind)
+        return 0;
+    fputs("hetc: out of memory\n", stderr);
+    return -1;
+}
+
+static void
+model_args_free(ModelArgs *ma)
+{
+    free(ma->ov);
+    free(ma->bind);
+}
+
+/* A flag's value: "--flag=VALUE" or the next argument (i advances). NULL if missing. */
+static const char *
+flag_value(const char *flag, int argc, char **argv, int *i)
+{
+    size_t n = strlen(flag);
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static int
+is_flag(const char *a, const char *flag)
+{
+    size_t n = strlen(flag);
+    return strncmp(a, flag, n) == 0 && (a[n] == 0 || a[n] == '=');
+}
+
+/* Takes argv[*i] when it is --shape, --bind or the model path: 1 taken, 0 not one of those,
+ * -1 after a usage message (the exit status is EXIT_USAGE). */
+static int
+model_arg(ModelArgs *ma, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    Diag d;
+    diag_init(&d, NULL);
+    if (is_flag(a, "--shape")) {
+        const char *v = flag_value("--shape", argc, argv, i);
+        if (!v)
+            return usage_error(ma->cmd, "--shape needs NAME=DIMS", NULL), -1;
+        if (onnx_parse_shape(v, &ma->ov[ma->nov++], &d) < 0)
+            return usage_error(ma->cmd, d.msg, NULL), -1;
+        return 1;
     }
+    if (is_flag(a, "--bind")) {
+        const char *v = flag_value("--bind", argc, argv, i);
+        if (!v || !strchr(v, '=') || v[0] == '=')
+            return usage_error(ma->cmd, "--bind needs NAME=FILE", v), -1;
+        ma->bind[ma->nbind++] = v;
+        return 1;
+    }
+    if (a[0] == '-' && a[1])
+        return 0;
+    if (ma->model)
+        return usage_error(ma->cmd, "more than one model given", a), -1;
+    ma->model = a;
+    return 1;
+}
+
+/* Loads the model, binds inputs, infers and verifies. NULL after printing the diagnostic, with
+ * *status set to the exit status. */
+static Graph *
+model_load(const ModelArgs *ma, int *status)
+{
+    Diag d;
+    diag_init(&d, ma->model);
+    Graph *g = onnx_load(ma->model, ma->ov, ma->nov, &d);
+    for (int i = 0; g && i < ma->nbind && !d.nerr; i++) {
+        char name[IR_MAXNAME];
+        size_t len = strcspn(ma->bind[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)len, ma->bind[i]);
+        onnx_bind_input(g, name, ma->bind[i] + len + 1, &d);
+    }
+    if (g && !d.nerr && ir_infer(g, &d) == 0 && ir_verify(g, &d) == 0)
+        return g;
+    fprintf(stderr, "%s\n", d.msg);
+    *status = diag_status(&d);
+    ir_graph_free(g);
+    return NULL;
 }
 
 static int
 cmd_inspect(int argc, char **argv)
 {
-    const char *model = NULL;
-    int json = 0, dump = 0, nov = 0, nbind = 0;
-    ShapeOverride *ov = calloc((size_t)argc + 1, sizeof *ov);
-    const char **bind = calloc((size_t)argc + 1, sizeof *bind);
-    Diag d;
-    diag_init(&d, NULL);
-    int rc = EXIT_USAGE;
-    if (!ov || !bind) {
-        fputs("hetc: out of memory\n", stderr);
-        free(ov);
-        free(bind);
+    int json = 0, dump = 0, rc = EXIT_USAGE;
+    ModelArgs ma;
+    if (model_args_init(&ma, "inspect", argc) < 0) {
+        model_args_free(&ma);
         return EXIT_ENV;
     }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        int taken = model_arg(&ma, argc, argv, &i);
+        if (taken < 0)
+            goto done;
+        if (taken)
+            continue;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_inspect, stdout);
             rc = 0;
@@ -357,46 +443,18 @@ cmd_inspect(int argc, char **argv)
             json = 1;
         } else if (strcmp(a, "--dump") == 0) {
             dump = 1;
-        } else if (strcmp(a, "--shape") == 0 || strncmp(a, "--shape=", 8) == 0) {
-            const char *val = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!val) {
-                rc = usage_error("inspect", "--shape needs NAME=DIMS", NULL);
-                goto done;
-            }
-            if (onnx_parse_shape(val, &ov[nov++], &d) < 0) {
-                rc = usage_error("inspect", d.msg, NULL);
-                goto done;
-            }
-        } else if (strcmp(a, "--bind") == 0 || strncmp(a, "--bind=", 7) == 0) {
-            const char *val = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!val || !strchr(val, '=') || val[0] == '=') {
-                rc = usage_error("inspect", "--bind needs NAME=FILE", val);
-                goto done;
-            }
-            bind[nbind++] = val;
-        } else if (a[0] == '-' && a[1]) {
+        } else {
             rc = usage_error("inspect", "unknown flag", a);
             goto done;
-        } else if (model) {
-            rc = usage_error("inspect", "more than one model given", a);
-            goto done;
-        } else {
-            model = a;
         }
     }
-    if (!model) {
+    if (!ma.model) {
         rc = usage_error("inspect", "no model given", NULL);
         goto done;
     }
-    diag_init(&d, model);
-    Graph *g = onnx_load(model, ov, nov, &d);
-    bind_inputs(g, bind, nbind, &d);
-    if (!g || d.nerr || ir_infer(g, &d) < 0 || ir_verify(g, &d) < 0) {
-        fprintf(stderr, "%s\n", d.msg);
-        rc = diag_status(&d);
-        ir_graph_free(g);
+    Graph *g = model_load(&ma, &rc);
+    if (!g)
         goto done;
-    }
     Report r;
     make_report(g, &r);
     if (dump)
@@ -413,8 +471,7 @@ cmd_inspect(int argc, char **argv)
     }
     ir_graph_free(g);
 done:
-    free(ov);
-    free(bind);
+    model_args_free(&ma);
     return rc;
 }
 
@@ -432,23 +489,40 @@ model_stem(const char *path, char *buf, size_t size)
     cg_identifier(tmp, buf, size);
 }
 
+/* 0 for the strategies this version compiles, else a usage message's status */
+static int
+check_strategy(const char *s)
+{
+    static const char *const now[] = {"cpu", "auto"};
+    static const char *const later[] = {"gpu", "greedy", "optimal", "split", "pipeline"};
+    for (int i = 0; i < 2; i++)
+        if (strcmp(s, now[i]) == 0)
+            return 0;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, later[i]) == 0)
+            return usage_error("compile", "this strategy needs OpenCL processors, which come "
+                               "with a later version; use cpu or auto", s);
+    return usage_error("compile", "unknown strategy (cpu, gpu, greedy, optimal, split, "
+                       "pipeline, auto)", s);
+}
+
 static int
 cmd_compile(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *name = NULL, *strategy = "auto";
-    int nov = 0, nbind = 0, build = 1, verbose = 0, rc = EXIT_USAGE;
-    ShapeOverride *ov = calloc((size_t)argc + 1, sizeof *ov);
-    const char **bind = calloc((size_t)argc + 1, sizeof *bind);
-    Diag d;
-    diag_init(&d, NULL);
-    if (!ov || !bind) {
-        fputs("hetc: out of memory\n", stderr);
-        free(ov);
-        free(bind);
+    const char *dir = NULL, *name = NULL, *strategy = "auto";
+    int build = 1, verbose = 0, rc = EXIT_USAGE;
+    ModelArgs ma;
+    if (model_args_init(&ma, "compile", argc) < 0) {
+        model_args_free(&ma);
         return EXIT_ENV;
     }
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i];
+        int taken = model_arg(&ma, argc, argv, &i);
+        if (taken < 0)
+            goto done;
+        if (taken)
+            continue;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_compile, stdout);
             rc = 0;
@@ -457,83 +531,51 @@ cmd_compile(int argc, char **argv)
             build = 0;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose = 1;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--name") == 0 ||
-                   strcmp(a, "--strategy") == 0 || strcmp(a, "--shape") == 0 ||
-                   strcmp(a, "--target") == 0 || strcmp(a, "--bind") == 0) {
+        } else if (strcmp(a, "-o") == 0 || is_flag(a, "--name") || is_flag(a, "--strategy") ||
+                   is_flag(a, "--target")) {
+            const char *flag = a[1] == 'o' ? "-o" : a[2] == 'n' ? "--name"
+                             : a[3] == 't' ? "--strategy" : "--target";
+            const char *v = flag_value(flag, argc, argv, &i);
             if (!v) {
                 rc = usage_error("compile", "missing value for", a);
                 goto done;
             }
-            i++;
-            if (a[1] == 'o')
+            if (flag[1] == 'o') {
                 dir = v;
-            else if (a[2] == 'b') {
-                if (!strchr(v, '=') || v[0] == '=') {
-                    rc = usage_error("compile", "--bind needs NAME=FILE", v);
-                    goto done;
-                }
-                bind[nbind++] = v;
-            }
-            else if (a[2] == 'n')
+            } else if (flag[2] == 'n') {
                 name = v;
-            else if (a[3] == 't') {
+            } else if (flag[3] == 't') {
                 strategy = v;
-            } else if (a[2] == 't') {
+            } else {
                 rc = usage_error("compile", "--target (device descriptions) comes with a later "
                                  "version", NULL);
                 goto done;
-            } else if (onnx_parse_shape(v, &ov[nov++], &d) < 0) {
-                rc = usage_error("compile", d.msg, NULL);
-                goto done;
             }
-        } else if (a[0] == '-' && a[1]) {
+        } else {
             rc = usage_error("compile", "unknown flag", a);
             goto done;
-        } else if (model) {
-            rc = usage_error("compile", "more than one model given", a);
-            goto done;
-        } else {
-            model = a;
         }
     }
-    static const char *const strategies[] = {"cpu", "auto", "gpu", "greedy", "optimal", "split",
-                                             "pipeline"};
-    int known = -1;
-    for (int i = 0; i < 7; i++)
-        if (strcmp(strategy, strategies[i]) == 0)
-            known = i;
-    if (!model || !dir) {
-        rc = usage_error("compile", model ? "no output folder given (-o DIR)" : "no model given",
-                         NULL);
+    if (!ma.model || !dir) {
+        rc = usage_error("compile", ma.model ? "no output folder given (-o DIR)"
+                                             : "no model given", NULL);
         goto done;
     }
-    if (known < 0) {
-        rc = usage_error("compile", "unknown strategy (cpu, gpu, greedy, optimal, split, "
-                         "pipeline, auto)", strategy);
+    if ((rc = check_strategy(strategy)) != 0)
         goto done;
-    }
-    if (known > 1) {
-        rc = usage_error("compile", "this strategy needs OpenCL processors, which come with a "
-                         "later version; use cpu or auto", strategy);
-        goto done;
-    }
     char ident[128];
     if (name)
         cg_identifier(name, ident, sizeof ident);
     else
-        model_stem(model, ident, sizeof ident);
-    diag_init(&d, model);
-    Graph *g = onnx_load(model, ov, nov, &d);
-    bind_inputs(g, bind, nbind, &d);
-    MemPlan mp;
-    if (!g || d.nerr || ir_infer(g, &d) < 0 || ir_verify(g, &d) < 0 || pass_pipeline_cpu(g, &mp, &d) < 0) {
-        fprintf(stderr, "%s\n", d.msg);
-        rc = diag_status(&d);
-        ir_graph_free(g);
+        model_stem(ma.model, ident, sizeof ident);
+    Graph *g = model_load(&ma, &rc);
+    if (!g)
         goto done;
-    }
-    CgOptions o = {dir, ident, model, "cpu", build, verbose};
-    if (cg_compile(g, &mp, &o, &d) < 0) {
+    Diag d;
+    diag_init(&d, ma.model);
+    MemPlan mp;
+    CgOptions o = {dir, ident, ma.model, "cpu", build, verbose};
+    if (pass_pipeline_cpu(g, &mp, &d) < 0 || cg_compile(g, &mp, &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
         ir_graph_free(g);
@@ -547,8 +589,7 @@ cmd_compile(int argc, char **argv)
     ir_graph_free(g);
     rc = 0;
 done:
-    free(ov);
-    free(bind);
+    model_args_free(&ma);
     return rc;
 }
 
