@@ -144,6 +144,15 @@ int ir_sh_product(Graph *g, NodeId n, Diag *d, const int64_t *dims, int lo, int 
 /* Multidirectional (numpy) broadcast of two shapes into *r; -1 if incompatible. */
 int ir_sh_bcast2(const int64_t *a, int ra, const int64_t *b, int rb, Shape *r);
 
+/* Input i, if present and of known rank, must be a 1-D tensor of c elements (per channel). */
+int ir_sh_per_channel(Graph *g, NodeId n, Diag *d, int i, int64_t c);
+
+/* The windowed shape classes (shape_conv.c): Conv, ConvTranspose, pools, global pools. */
+int ir_sh_conv(Graph *g, NodeId n, Diag *d);
+int ir_sh_convt(Graph *g, NodeId n, Diag *d);
+int ir_sh_pool(Graph *g, NodeId n, Diag *d);
+int ir_sh_gpool(Graph *g, NodeId n, Diag *d);
+
 /* The data-movement shape classes (shape_data.c), one per SH_ class of ops.def: each sets node n's
  * outputs, or returns -1 with a diagnostic. */
 int ir_sh_concat(Graph *g, NodeId n, Diag *d);
