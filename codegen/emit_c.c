@@ -203,6 +203,7 @@ static const char runtime_part[] =
     "    if (WEIGHTS_BYTES && (rc = rt_weights_open(&m->w, weights_path, WEIGHTS_BYTES,\n"
     "                                               WEIGHTS_SUM)) != RT_OK)\n"
     "        goto fail;\n"
+    "    rt_ctx_consts(m->ctx, m->w.data, m->w.size);\n"
     "    for (int i = 0; i < NTENSOR; i++) {\n"
     "        m->t[i] = shape[i];\n"
     "        if (place[i].kind == 'a')\n"

@@ -94,6 +94,15 @@ typedef struct Job {
     atomic_llong next;          /* first item not yet taken */
 } Job;
 
+/* A buffer a kernel derived from a constant (rt_derived). */
+typedef struct Derived {
+    struct Derived *next;
+    const void *key;
+    int tag;
+    size_t bytes;
+    void *data;
+} Derived;
+
 typedef struct Worker {
     RtCtx *c;
     pthread_t tid;
@@ -114,6 +123,8 @@ struct RtCtx {
     double trace_t0;
     void *scratch[RT_SCRATCH_SLOTS];
     size_t scratch_size[RT_SCRATCH_SLOTS];
+    const unsigned char *const_lo, *const_hi; /* the plan's constants (rt_ctx_consts) */
+    Derived *derived;           /* rt_derived's buffers, newest first */
     char err[512];
 };
 
@@ -230,11 +241,48 @@ rt_ctx_free(RtCtx *c)
         pthread_join(c->worker[i].tid, NULL);
     for (int i = 0; i < RT_SCRATCH_SLOTS; i++)
         free(c->scratch[i]);
+    while (c->derived) {
+        Derived *d = c->derived;
+        c->derived = d->next;
+        free(d->data);
+        free(d);
+    }
     free(c->trace);
     free(c->worker);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->wake);
     free(c);
+}
+
+void
+rt_ctx_consts(RtCtx *c, const void *data, size_t bytes)
+{
+    c->const_lo = data;
+    c->const_hi = data ? (const unsigned char *)data + bytes : NULL;
+}
+
+void *
+rt_derived(RtCtx *c, const void *key, int tag, size_t bytes, int *fresh)
+{
+    const unsigned char *k = key;
+    *fresh = 0;
+    if (!k || !c->const_lo || k < c->const_lo || k >= c->const_hi)
+        return NULL;
+    for (Derived *d = c->derived; d; d = d->next)
+        if (d->key == key && d->tag == tag && d->bytes == bytes)
+            return d->data;
+    Derived *d = calloc(1, sizeof *d);
+    if (!d || !(d->data = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64))) {
+        free(d);
+        return NULL;
+    }
+    d->key = key;
+    d->tag = tag;
+    d->bytes = bytes;
+    d->next = c->derived;
+    c->derived = d;
+    *fresh = 1;
+    return d->data;
 }
 
 int

@@ -45,6 +45,9 @@ typedef struct RtCtx RtCtx;
 RtCtx *rt_ctx_new(int threads);      /* owned; free with rt_ctx_free; NULL on OOM */
 void rt_ctx_free(RtCtx *ctx);
 int rt_ctx_threads(const RtCtx *ctx);
+/* Tells ctx where the plan's constants (its mapped weights) lie: kernels may keep data derived
+ * from a tensor in that range (pre-packed weights) for the life of ctx. */
+void rt_ctx_consts(RtCtx *ctx, const void *data, size_t bytes);
 
 /* Last error detail (the failing call, file or kernel), for messages; never NULL. */
 const char *rt_ctx_error(const RtCtx *ctx);

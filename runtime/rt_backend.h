@@ -36,6 +36,12 @@ void rt_parallel_for(RtCtx *ctx, int64_t n, int64_t grain,
 enum { RT_SCRATCH_SLOTS = 4 };
 void *rt_scratch(RtCtx *ctx, int slot, size_t bytes);
 
+/* A buffer of bytes derived from the constant at key (pre-packed weights), tagged by the kind of
+ * derivation, kept until the context is freed: *fresh = 1 when it was just made and the caller
+ * must fill it. NULL when key is not one of the plan's constants (rt_ctx_consts) or on OOM: the
+ * caller then derives into scratch on every call. */
+void *rt_derived(RtCtx *ctx, const void *key, int tag, size_t bytes, int *fresh);
+
 /* RT_OK when every present input and output is float32, else RT_EUNSUPPORTED naming op. */
 int rt_require_f32(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, RtTensor *const *out,
                    int nout);

@@ -11,12 +11,13 @@
  *     stride-phase-split copy of its input, where every kernel tap is one unit-stride
  *     multiply-add pass over the whole output plane; channels are spread over threads;
  *   - 1x1, stride 1, no padding: one GEMM (or GEMV on a 1x1 map) per image and group, on X;
- *   - otherwise im2col: the patches of a block of output positions are copied into scratch
- *     [C/group * k, block] and multiplied by W [M/group, C/group * k] with OpenBLAS.
+ *   - otherwise a GEMM of W [M/group, C/group * k] by the patches of X: read in place as
+ *     shifted views of a zero-padded copy of X for stride 1, copied out by im2col otherwise.
+ * The GEMMs are sgemm.h's, with W packed once per plan.
  * ConvTranspose is the adjoint: col = W^T X per image and group (a GEMM), then col2im adds each
  * column into the window of Y it came from. Bias is written into Y first and GEMMs accumulate.
  */
-#include "act_impl.h"
+#include "sgemm.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -330,8 +331,9 @@ conv_depthwise(RtCtx *ctx, const Geom *g, const RtTensor *x, const RtTensor *w, 
 typedef struct ColArgs {
     const Geom *g;
     float *img;       /* image of the group's first channel; channel stride imgsz */
-    float *buf;       /* the column matrix: row r at buf + r * ncol */
+    float *buf;       /* the column matrix: row r at buf + (r - r0) * ncol */
     int64_t p0, ncol; /* the block of columns [p0, p0 + ncol) */
+    int64_t r0;       /* the first row buf holds */
 } ColArgs;
 
 /* One im2col run: dst[t - t0] = row[t * s + off] for t in [t0, t0 + len), 0 outside [lo, hi)
@@ -413,7 +415,7 @@ im2col_rows(void *arg, int64_t begin, int64_t end)
     const ColArgs *a = arg;
     const Geom *g = a->g;
     for (int64_t r = begin; r < end; r++)
-        walk_row(a, r % g->ksz, a->img + r / g->ksz * g->imgsz, a->buf + r * a->ncol, 0);
+        walk_row(a, r % g->ksz, a->img + r / g->ksz * g->imgsz, a->buf + (r - a->r0) * a->ncol, 0);
 }
 
 /* col2im over output channels [begin, end) of the group: each owns rows [m * ksz, (m+1) * ksz),
@@ -447,27 +449,61 @@ grain_for(int64_t len)
 /* ---- Conv: GEMM per block of output ----------------------------------------------------------- */
 
 /*
- * Conv's output per image and group is W_g [mg, rows] x cols [rows, colsz], where cols is X_g
- * itself for a pointwise conv and the im2col patches otherwise. It is cut into tasks (image,
- * group, block of columns, block of output channels), each one im2col into the chunk's scratch,
- * one single-threaded sgemm, then bias and activation while the block is in cache. Blocks are
- * chosen so that the tasks divide evenly over the threads.
+ * Conv's output per image and group is W_g [mg, rows] x cols [rows, ncol]: row r of cols holds,
+ * for every output position, the input that kernel tap r % ksz of channel r / ksz sees there.
+ * sg_block reads each row of cols through an offset, so cols is never formed where it is a set
+ * of shifted views of the input:
+ *   - POINT (1x1, stride 1, no padding): row r is channel r of X itself;
+ *   - SHIFT (stride 1, at most 2-D): X is copied once into zero-padded planes of Hp x Wp, and
+ *     output (oy, ox) is computed at column oy * Wp + ox, so row r is the padded plane of its
+ *     channel shifted by its tap (kh * Wp + kw, dilated). The Wp - OW extra columns of each
+ *     output row are computed into scratch and dropped when the block is copied out;
+ *   - COL (otherwise): im2col copies the patches of a block of columns into scratch.
+ * The work is cut into tasks (image, group, block of columns, block of output channels); a task
+ * walks K in blocks of SG_KC rows, and sg_block adds the bias and applies the activation after
+ * the last one while each tile is in registers. Blocks are chosen so that the tasks divide
+ * evenly over the threads.
  */
-#define TASK_CAP ((int64_t)1 << 19) /* floats of im2col scratch per chunk (2 MiB) */
 #define TASK_MACS ((int64_t)1 << 19) /* multiply-adds below which a Conv stays on one thread */
+enum { COL_BLOCK = (480 + SG_NR - 1) / SG_NR * SG_NR, /* columns per task at most */
+       SHIFT_CAP = 1 << 17,                           /* floats of a SHIFT task's output */
+       TAG_PACKED_W = 1 };                            /* rt_derived tag: W packed per group */
+enum { POINT, SHIFT, COL };
 
 typedef struct GemmConv {
     const Geom *g;
-    const float *x, *w, *b;
+    const float *x, *w, *wp, *b; /* wp: W packed per group, sg_packed_a_size(mg, rows) each */
     float *y;
     const Fused *f;
     int64_t c, m, cg, mg, rows, group;
-    int pointwise;
+    int mode;
+    int64_t ncol;             /* columns of the product: colsz, or OH * Wp for SHIFT */
+    const float *xp;          /* SHIFT: the padded planes, plane floats apart */
+    int64_t wp_, plane;       /* SHIFT: padded row length and plane stride */
+    const int64_t *boff;      /* POINT, SHIFT: where row r of cols starts, from a plane base */
     int64_t nb, ncb, mb, nmb; /* columns per block and blocks; channels per block and blocks */
     int64_t ntask, nchunk;
-    float *scratch; /* per chunk: rows * nb floats of im2col */
+    float *scratch; /* per chunk: COL SG_KC * nb floats of im2col; SHIFT mb * nb of output */
     int64_t per_chunk;
 } GemmConv;
+
+/* SHIFT: copies rows [m0, m1) of the block [p0, p0 + nc) of columns out of t (row stride nc)
+ * into the image's output yg, dropping the columns past OW of each padded row. */
+static void
+shift_store(const GemmConv *p, const float *t, float *yg, int64_t p0, int64_t nc, int64_t m0,
+            int64_t m1)
+{
+    int64_t ow = p->g->col[2], colsz = p->g->colsz;
+    for (int64_t q = p0; q < p0 + nc;) {
+        int64_t oy = q / p->wp_, ox = q % p->wp_;
+        int64_t run = p->wp_ - ox < p0 + nc - q ? p->wp_ - ox : p0 + nc - q;
+        int64_t keep = ox >= ow ? 0 : ow - ox < run ? ow - ox : run;
+        for (int64_t r = m0; keep && r < m1; r++)
+            memcpy(yg + r * colsz + oy * ow + ox, t + (r - m0) * nc + (q - p0),
+                   (size_t)keep * sizeof *t);
+        q += run;
+    }
+}
 
 static void
 gemm_task(const GemmConv *p, int64_t t, float *buf)
@@ -475,31 +511,42 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
     const Geom *g = p->g;
     int64_t mbi = t % p->nmb, cbi = t / p->nmb % p->ncb, ig = t / (p->nmb * p->ncb);
     int64_t grp = ig % p->group, i = ig / p->group;
-    int64_t p0 = cbi * p->nb, nc = g->colsz - p0 < p->nb ? g->colsz - p0 : p->nb;
-    int64_t m0 = mbi * p->mb, mi = p->mg - m0 < p->mb ? p->mg - m0 : p->mb;
+    int64_t p0 = cbi * p->nb, nc = p->ncol - p0 < p->nb ? p->ncol - p0 : p->nb;
+    int64_t m0 = mbi * p->mb, m1 = p->mg - m0 < p->mb ? p->mg : m0 + p->mb;
     float *xg = (float *)p->x + (i * p->c + grp * p->cg) * g->imgsz;
-    const float *wg = p->w + (grp * p->mg + m0) * p->rows;
-    float *yg = p->y + (i * p->m + grp * p->mg + m0) * g->colsz + p0;
-    const float *cols = xg + p0;
-    int64_t ldb = g->colsz;
-    int lda = p->rows > 1 ? (int)p->rows : 1;
-    if (!p->pointwise) {
-        ColArgs a = {g, xg, buf, p0, nc};
-        im2col_rows(&a, 0, p->rows);
-        cols = buf;
-        ldb = nc;
+    float *yg = p->y + (i * p->m + grp * p->mg) * g->colsz;
+    const float *bias = p->b ? p->b + grp * p->mg : NULL;
+    if (p->ncol == 1) { /* [N, C, 1, 1]: a squeeze-excite block, a matrix-vector product */
+        const float *wg = p->w + (grp * p->mg + m0) * p->rows;
+        for (int64_t r = m0; r < m1; r++)
+            yg[r] = 0.0f;
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(m1 - m0), (int)p->rows, 1.0f, wg,
+                    p->rows > 1 ? (int)p->rows : 1, xg, 1, 1.0f, yg + m0, 1);
+        for (int64_t r = m0; r < m1; r++)
+            cpu_act_apply(p->f, yg + r, 1, bias ? bias[r] : 0.0f);
+        return;
     }
-    if (nc == 1) { /* [N, C, 1, 1]: a squeeze-excite block */
-        for (int64_t r = 0; r < mi; r++)
-            yg[r * g->colsz] = 0.0f;
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)mi, (int)p->rows, 1.0f, wg, lda,
-                    cols, (int)ldb, 1.0f, yg, (int)g->colsz);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mi, (int)nc, (int)p->rows,
-                    1.0f, wg, lda, cols, (int)ldb, 0.0f, yg, (int)g->colsz);
+    const float *wp = p->wp + grp * sg_packed_a_size(p->mg, p->rows);
+    const float *src = p->mode == POINT ? xg + p0
+                       : p->mode == SHIFT ? p->xp + (i * p->c + grp * p->cg) * p->plane + p0
+                                          : buf;
+    float *dst = p->mode == SHIFT ? buf - m0 * nc : yg + p0; /* row r of the block at r * ldc */
+    int64_t ldc = p->mode == SHIFT ? nc : g->colsz;
+    int64_t coff[SG_KC];
+    for (int64_t k0 = 0; k0 < p->rows; k0 += SG_KC) {
+        int64_t kc = p->rows - k0 < SG_KC ? p->rows - k0 : SG_KC;
+        const int64_t *boff = p->boff ? p->boff + k0 : coff;
+        if (p->mode == COL) {
+            ColArgs a = {g, xg, buf, p0, nc, k0};
+            im2col_rows(&a, k0, k0 + kc);
+            for (int64_t r = 0; r < kc; r++)
+                coff[r] = r * nc;
+        }
+        sg_block(wp, p->rows, k0, kc, src, boff, nc, dst, ldc, m0, m1, k0 == 0,
+                 k0 + kc >= p->rows, bias, p->f);
     }
-    for (int64_t r = 0; r < mi; r++)
-        cpu_act_apply(p->f, yg + r * g->colsz, nc, p->b ? p->b[grp * p->mg + m0 + r] : 0.0f);
+    if (p->mode == SHIFT)
+        shift_store(p, buf, yg, p0, nc, m0, m1);
 }
 
 /* Chunks [begin, end) of the tasks, each with its own scratch. */
@@ -509,7 +556,40 @@ gemm_chunks(void *arg, int64_t begin, int64_t end)
     const GemmConv *p = arg;
     for (int64_t ch = begin; ch < end; ch++)
         for (int64_t t = ch * p->ntask / p->nchunk; t < (ch + 1) * p->ntask / p->nchunk; t++)
-            gemm_task(p, t, p->scratch ? p->scratch + ch * p->per_chunk : NULL);
+            gemm_task(p, t, p->scratch + ch * p->per_chunk);
+}
+
+/* SHIFT: channels [begin, end) of X (all images) into their zero-padded planes. */
+static void
+pad_planes(void *arg, int64_t begin, int64_t end)
+{
+    const GemmConv *p = arg;
+    const Geom *g = p->g;
+    for (int64_t ch = begin; ch < end; ch++) {
+        float *d = (float *)p->xp + ch * p->plane;
+        const float *x = p->x + ch * g->imgsz;
+        memset(d, 0, (size_t)p->plane * sizeof *d);
+        for (int64_t h = 0; h < g->img[1]; h++)
+            memcpy(d + (h + g->pb[1]) * p->wp_ + g->pb[2], x + h * g->img[2],
+                   (size_t)g->img[2] * sizeof *d);
+    }
+}
+
+/* W packed per group for sg_block: kept with the plan's constants, else packed for this call. */
+static const float *
+packed_weights(RtCtx *ctx, const RtTensor *w, int64_t group, int64_t mg, int64_t rows)
+{
+    int64_t per = sg_packed_a_size(mg, rows);
+    size_t bytes = (size_t)(group * per) * sizeof(float);
+    int fresh;
+    float *wp = rt_derived(ctx, w->data, TAG_PACKED_W, bytes, &fresh);
+    if (wp && !fresh)
+        return wp;
+    if (!wp && !(wp = rt_scratch(ctx, 1, bytes)))
+        return NULL;
+    for (int64_t grp = 0; grp < group; grp++)
+        sg_pack_a(wp + grp * per, (const float *)w->data + grp * mg * rows, rows, mg, rows);
+    return wp;
 }
 
 /* Applies the fused activation to the nm channels [begin, end) of sz floats (ConvTranspose). */
@@ -548,9 +628,11 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
 
     if (cg == 1 && group > 1)
         return conv_depthwise(ctx, &g, x, w, b, y, mg, &attr->conv.fuse);
-    int pointwise = 1;
-    for (int j = 0; j < NS; j++)
+    int pointwise = 1, unit = 1;
+    for (int j = 0; j < NS; j++) {
         pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
+        unit &= g.s[j] == 1;
+    }
     GemmConv p = {.g = &g,
                   .x = x->data,
                   .w = w->data,
@@ -563,31 +645,64 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
                   .mg = mg,
                   .rows = rows,
                   .group = group,
-                  .pointwise = pointwise};
-    int64_t t = rt_ctx_threads(ctx), ncb = 1, nmb = 1;
+                  .mode = pointwise ? POINT : COL,
+                  .ncol = g.colsz};
+    /* SHIFT pays where the dropped columns are few: 2-D, stride 1, output rows not too short */
+    int64_t wpad = g.col[2] + (g.k[2] - 1) * g.d[2], hpad = g.col[1] + (g.k[1] - 1) * g.d[1];
+    if (!pointwise && unit && g.k[0] == 1 && g.img[0] == 1 && g.col[0] == 1 && g.colsz > 1 &&
+        2 * wpad <= 3 * g.col[2]) {
+        p.mode = SHIFT;
+        p.wp_ = wpad;
+        p.plane = hpad * wpad + (g.k[2] - 1) * g.d[2];
+        p.ncol = g.col[1] * wpad;
+    }
+    if (p.ncol > 1 && !(p.wp = packed_weights(ctx, w, group, mg, rows)))
+        return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of packed weights",
+                       (long long)(group * sg_packed_a_size(mg, rows) * 4));
+    if (p.mode != COL && p.ncol > 1) {
+        int64_t *off = rt_scratch(ctx, 2, (size_t)rows * sizeof *off);
+        if (!off)
+            return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of offsets", (long long)rows * 8);
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t kk = r % g.ksz, kh = kk / g.k[2], kw = kk % g.k[2];
+            off[r] = p.mode == POINT ? r * g.colsz
+                                     : r / g.ksz * p.plane + kh * g.d[1] * wpad + kw * g.d[2];
+        }
+        p.boff = off;
+    }
+    if (p.mode == SHIFT) {
+        float *xp = rt_scratch(ctx, 3, (size_t)(n * c * p.plane) * sizeof *xp);
+        if (!xp)
+            return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of padded input",
+                           (long long)(n * c * p.plane * 4));
+        p.xp = xp;
+        rt_parallel_for(ctx, n * c, grain_for(p.plane), pad_planes, &p);
+    }
+    int64_t t = rt_ctx_threads(ctx), nmb = 1;
+    int64_t cap = p.mode == SHIFT ? SHIFT_CAP / (mg > 0 ? mg : 1) : COL_BLOCK;
+    cap = cap < SG_NR ? SG_NR : cap > COL_BLOCK ? COL_BLOCK : cap / SG_NR * SG_NR;
+    int64_t ncb = (p.ncol + cap - 1) / cap;
     if (n * m * g.colsz * rows < TASK_MACS)
         t = 1;
-    if (!pointwise)
-        ncb = (g.colsz * rows + TASK_CAP - 1) / TASK_CAP;
     if (t > 1 && (n * group * ncb) % t != 0) {
-        if (g.colsz >= 64 * t)
+        if (p.ncol >= 64 * t)
             ncb = (ncb + t - 1) / t * t;
-        else if (mg >= 8 * t)
+        else if (mg >= SG_MR * t)
             nmb = t;
     }
-    p.nb = (g.colsz + ncb - 1) / ncb;
-    p.ncb = (g.colsz + p.nb - 1) / p.nb;
-    p.mb = (mg + nmb - 1) / nmb;
+    p.nb = (p.ncol + ncb - 1) / ncb;
+    if (p.nb > SG_NR)
+        p.nb = (p.nb + SG_NR - 1) / SG_NR * SG_NR;
+    p.ncb = (p.ncol + p.nb - 1) / p.nb;
+    p.mb = ((mg + nmb - 1) / nmb + SG_MR - 1) / SG_MR * SG_MR;
     p.nmb = (mg + p.mb - 1) / p.mb;
     p.ntask = n * group * p.ncb * p.nmb;
     p.nchunk = t == 1 ? 1 : p.ntask < 2 * t ? p.ntask : 2 * t;
-    p.per_chunk = pointwise ? 0 : rows * p.nb;
-    if (!pointwise) {
-        p.scratch = rt_scratch(ctx, 0, (size_t)(p.nchunk * p.per_chunk) * sizeof(float));
-        if (!p.scratch)
-            return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of im2col scratch",
-                           (long long)(p.nchunk * p.per_chunk * 4));
-    }
+    p.per_chunk = p.mode == COL ? SG_KC * p.nb : p.mode == SHIFT ? p.mb * p.nb : 0;
+    p.scratch = rt_scratch(ctx, 0, (size_t)(p.nchunk * p.per_chunk + 1) * sizeof(float));
+    if (!p.scratch)
+        return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of scratch",
+                       (long long)(p.nchunk * p.per_chunk * 4));
     rt_parallel_for(ctx, p.nchunk, 1, gemm_chunks, &p);
     return RT_OK;
 }
@@ -633,7 +748,7 @@ cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, Rt
                 /* col [rows, nc] = W_g^T [rows, cg] x X_g [cg, nc] */
                 cpu_sgemm_par(ctx, 1, 0, rows, nc, cg, 1.0f, wg, rows, xg + q0, g.colsz, 0.0f, buf,
                               nc, NULL, NULL);
-                ColArgs a = {&g, yg, buf, q0, nc};
+                ColArgs a = {&g, yg, buf, q0, nc, 0};
                 rt_parallel_for(ctx, mg, grain_for(nc * g.ksz), col2im_channels, &a);
             }
         }

@@ -260,6 +260,17 @@ test_conv(void)
         {.name = "kernel over input", 2, 1, 2, 3, 1, {2, 2}, {3, 3}, NULL, NULL, P1, 0, 1},
         {.name = "one input channel", 2, 1, 1, 6, 1, {9, 9}, {3, 3}, NULL, NULL, P1, 0, 1},
         {.name = "im2col in blocks", 2, 1, 16, 8, 1, {130, 128}, {3, 3}, NULL, NULL, P1, 0, 1},
+        /* the packed GEMM (sgemm.c): K in several blocks, rows past the last whole panel,
+         * tails of 1 to 15 columns, shifted views with dilation and asymmetric pads */
+        {.name = "shift deep K tail 7", 2, 1, 40, 20, 1, {9, 13}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "shift dilated", 2, 2, 5, 10, 1, {20, 30}, {3, 3}, NULL, D2, p2, 0, 1},
+        {.name = "shift asym pads", 2, 1, 6, 17, 1, {11, 23}, {3, 2}, NULL, NULL, pa, 0, 0},
+        {.name = "shift 1-D long", 1, 1, 8, 33, 1, {100}, {3}, NULL, NULL, p22, 0, 1},
+        {.name = "shift grouped deep", 2, 1, 600, 36, 2, {6, 8}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "col deep K stride 2", 2, 1, 64, 9, 1, {15, 15}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "pointwise deep K tail 3", 2, 1, 300, 12, 1, {5, 7}, {1, 1}, NULL, NULL, NULL, 0, 1},
+        {.name = "pointwise tail 11", 2, 1, 20, 17, 1, {23, 29}, {1, 1}, NULL, NULL, NULL, 0, 1},
+        {.name = "pointwise tail 1", 2, 2, 24, 40, 1, {7, 7}, {1, 1}, NULL, NULL, NULL, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_conv(&cases[i]);
@@ -588,6 +599,37 @@ test_matmul(void)
     MM(ba, bb);
 }
 
+/* A plan's constant weights are packed once per context (rt_derived): the second run reuses the
+ * packed copy, and a second context packs its own. */
+static void
+test_cached_weights(void)
+{
+    const ConvCase t = {.name = "cached", 2, 1, 12, 20, 1, {9, 11}, {3, 3}, NULL, NULL, P1, 0, 1};
+    int64_t pb[3], out[3];
+    RtTensor *x, *w, *b, *y;
+    Attr a;
+    for (int i = 0; i < t.ns; i++)
+        conv_axis(&t, i, &pb[i], &out[i]);
+    make_conv(&t, 0, out, &x, &w, &b, &y, &a);
+    float *want = malloc((size_t)rt_numel(y) * sizeof(float));
+    ref_conv(&t, x->data, w->data, b->data, want, pb, out);
+    RtCtx *c1 = rt_ctx_new(1), *c2 = rt_ctx_new(2);
+    CHECK(c1 && c2);
+    RtTensor *in[3] = {x, w, b};
+    for (int run = 0; c1 && c2 && run < 4; run++) {
+        RtCtx *c = run % 2 ? c2 : c1;
+        rt_ctx_consts(c, w->data, (size_t)rt_numel(w) * sizeof(float));
+        memset(y->data, 0xff, (size_t)rt_numel(y) * sizeof(float));
+        CHECK(cpu_conv(c, &a, in, 3, &y, 1) == RT_OK);
+        CHECK(kt_close(run < 2 ? "cached: packing run" : "cached: reusing run", y->data, want,
+                       rt_numel(y), ATOL, RTOL));
+    }
+    rt_ctx_free(c1);
+    rt_ctx_free(c2);
+    free(want);
+    kt_free(x), kt_free(w), kt_free(b), kt_free(y);
+}
+
 /* Other dtypes are refused with RT_EUNSUPPORTED, not computed. */
 static void
 test_dtypes(void)
@@ -622,6 +664,8 @@ test_fused(void)
         {.name = "fused 3x3 large", 2, 1, 16, 32, 1, {24, 20}, {3, 3}, S2, NULL, P1, 0, 1},
         {.name = "fused 3x3 column blocks", 2, 1, 8, 24, 1, {20, 20}, {3, 3}, NULL, NULL, P1, 0, 1},
         {.name = "fused 3x3 tiny map", 2, 1, 64, 48, 1, {5, 5}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "fused 3x3 deep", 2, 1, 40, 20, 1, {9, 13}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "fused 1x1 tail 2", 2, 1, 24, 20, 1, {6, 3}, {1, 1}, NULL, NULL, NULL, 0, 1},
         {.name = "fused 1x1", 2, 2, 32, 40, 1, {24, 28}, {1, 1}, NULL, NULL, NULL, 0, 1},
         {.name = "fused 1x1 grouped", 2, 1, 32, 40, 4, {9, 11}, {1, 1}, NULL, NULL, NULL, 0, 0},
         {.name = "fused gemv", 2, 2, 64, 48, 1, {1, 1}, {1, 1}, NULL, NULL, NULL, 0, 1},
@@ -655,6 +699,7 @@ main(void)
     if (!ctx1 || !ctx2)
         return TEST_DONE();
     test_conv();
+    test_cached_weights();
     test_convt();
     test_gemm();
     test_matmul();
