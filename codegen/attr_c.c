@@ -24,7 +24,8 @@ static const Field conv_f[] = {
     F(conv, group, FK_I64), F(conv, kernel, FK_INTS), F(conv, pads, FK_INTS),
     F(conv, strides, FK_INTS), F(conv, dilations, FK_INTS), F(conv, output_padding, FK_INTS),
     F(conv, output_shape, FK_INTS), F(conv, auto_pad, FK_ENUM), F(conv, fuse.act, FK_ENUM),
-    F(conv, fuse.alpha, FK_FLOAT), F(conv, fuse.beta, FK_FLOAT), END};
+    F(conv, fuse.alpha, FK_FLOAT), F(conv, fuse.beta, FK_FLOAT), F(conv, fuse.affine, FK_INT),
+    F(conv, fuse.mul, FK_FLOAT), F(conv, fuse.add, FK_FLOAT), END};
 static const Field pool_f[] = {
     F(pool, kernel, FK_INTS), F(pool, pads, FK_INTS), F(pool, strides, FK_INTS),
     F(pool, dilations, FK_INTS), F(pool, auto_pad, FK_ENUM), F(pool, ceil_mode, FK_INT),
@@ -32,7 +33,8 @@ static const Field pool_f[] = {
 static const Field gemm_f[] = {F(gemm, alpha, FK_FLOAT), F(gemm, beta, FK_FLOAT),
                                F(gemm, trans_a, FK_INT), F(gemm, trans_b, FK_INT),
                                F(gemm, fuse.act, FK_ENUM), F(gemm, fuse.alpha, FK_FLOAT),
-                               F(gemm, fuse.beta, FK_FLOAT), END};
+                               F(gemm, fuse.beta, FK_FLOAT), F(gemm, fuse.affine, FK_INT),
+                               F(gemm, fuse.mul, FK_FLOAT), F(gemm, fuse.add, FK_FLOAT), END};
 static const Field act_f[] = {F(act, alpha, FK_FLOAT), F(act, beta, FK_FLOAT),
                               F(act, gamma, FK_FLOAT), F(act, approximate, FK_INT), END};
 static const Field axis_f[] = {F(axis, axis, FK_I64), F(axis, keepdims, FK_INT),

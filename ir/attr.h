@@ -60,6 +60,8 @@ typedef enum ActKind {
 typedef struct Fused {
     ActKind act;
     float alpha, beta;
+    int affine;         /* then y = y * mul + add: scalar Mul/Add/Sub/Div after the activation */
+    float mul, add;
 } Fused;
 
 typedef struct ConvAttr {           /* Conv, ConvTranspose */

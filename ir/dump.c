@@ -14,6 +14,7 @@
 #include "ir.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 /* A C-style quoted string, with quotes, backslashes and control bytes escaped. */
@@ -133,6 +134,10 @@ put_fuse(FILE *f, const Fused *fu, int *first)
     PUT_ENUM(f, "fuse", fu->act, ACT_NONE, acts, first);
     put_float(f, "fuse_alpha", fu->alpha, 0, first);
     put_float(f, "fuse_beta", fu->beta, 0, first);
+    if (fu->affine) {
+        put_float(f, "fuse_mul", fu->mul, -INFINITY, first);
+        put_float(f, "fuse_add", fu->add, -INFINITY, first);
+    }
 }
 
 static void

@@ -12,7 +12,11 @@
  *      with beta' = 1). The original constants are left alone: they may be shared.
  *  (2) then Relu, Clip (constant bounds), LeakyRelu, HardSigmoid, HardSwish or Sigmoid reading
  *      y, or Sigmoid and Mul(y, Sigmoid(y)) (SiLU), are gone and recorded in P's attribute
- *      (conv.fuse / gemm.fuse), which the kernels apply after the bias. One activation at most.
+ *      (conv.fuse / gemm.fuse), which the kernels apply after the bias. One activation at most;
+ *      HardSwish written out as Div(Mul(y, Clip(Add(y, 3), 0, 6)), 6) counts as one (it is
+ *      rewritten to HardSwish first, wherever it occurs).
+ *  (3) after an activation, Mul, Add, Sub or Div by scalar constants are gone too: the kernels
+ *      apply them as one affine step (Fused.affine).
  *  Every value that disappears (y and the chain's intermediates) was used by the absorbed node
  *  alone and was no graph output. P takes over the last absorbed node's output value, so no use
  *  is rewritten and the order stays topological; absorbed nodes become OP_NOP and ir_compact
@@ -355,7 +359,7 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
             return;
         if (!((mul->in[0] == cur && mul->in[1] == so) || (mul->in[0] == so && mul->in[1] == cur)))
             return;
-        *fu = (Fused){ACT_SILU, 0, 0};
+        *fu = (Fused){.act = ACT_SILU};
         g->node[a].op = OP_NOP;
         take_over(g, n, b, mul->out[0]);
         return;
@@ -366,7 +370,7 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
     const Node *x = &g->node[u];
     if (x->in[0] != cur || x->nout != 1 || x->out[0] == NONE)
         return;
-    Fused nf = {ACT_NONE, 0, 0};
+    Fused nf = {.act = ACT_NONE};
     switch (x->op) {
     case OP_RELU: nf.act = ACT_RELU; break;
     case OP_CLIP:
@@ -374,9 +378,9 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
             return;
         nf.act = ACT_CLIP;
         break;
-    case OP_LEAKYRELU: nf = (Fused){ACT_LEAKYRELU, x->attr->act.alpha, 0}; break;
+    case OP_LEAKYRELU: nf = (Fused){.act = ACT_LEAKYRELU, .alpha = x->attr->act.alpha}; break;
     case OP_HARDSIGMOID:
-        nf = (Fused){ACT_HARDSIGMOID, x->attr->act.alpha, x->attr->act.beta};
+        nf = (Fused){ACT_HARDSIGMOID, x->attr->act.alpha, x->attr->act.beta, 0, 0, 0};
         break;
     case OP_HARDSWISH: nf.act = ACT_HARDSWISH; break;
     case OP_SIGMOID: nf.act = ACT_SIGMOID; break;
@@ -384,6 +388,150 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
     }
     *fu = nf;
     take_over(g, n, u, x->out[0]);
+}
+
+/* The scalar float32 constant v, if it is one. */
+static int
+scalar_const(const Graph *g, ValId v, double *out)
+{
+    if (!is_const_f32(g, v) || ir_numel(&g->val[v]) != 1)
+        return 0;
+    *out = ((const float *)g->val[v].data)[0];
+    return 1;
+}
+
+/* After an activation fused into node n: Mul, Add, Sub or Div of its output by scalar
+ * constants become fu's affine step. */
+static void
+fuse_affine(Fuse *f, NodeId n, Fused *fu)
+{
+    Graph *g = f->g;
+    double mul = 1, add = 0;
+    int any = 0;
+    for (;;) {
+        ValId cur = g->node[n].out[0];
+        const Value *y = &g->val[cur];
+        NodeId u = sole_user(f, cur);
+        if (u == NONE || (y->flags & V_OUTPUT))
+            break;
+        const Node *x = &g->node[u];
+        if ((x->op != OP_MUL && x->op != OP_ADD && x->op != OP_SUB && x->op != OP_DIV) ||
+            x->nout != 1 || x->out[0] == NONE)
+            break;
+        const Value *o = &g->val[x->out[0]];
+        if (o->dt != DT_F32 || o->rank != y->rank ||
+            memcmp(o->dim, y->dim, sizeof(int64_t) * (size_t)y->rank))
+            break;
+        int first = x->in[0] == cur;
+        double k;
+        if (first == (x->in[1] == cur) || !scalar_const(g, x->in[first ? 1 : 0], &k))
+            break;
+        if (!first && (x->op == OP_SUB || x->op == OP_DIV))
+            break;
+        if (x->op == OP_DIV && k == 0)
+            break;
+        switch (x->op) {
+        case OP_MUL: mul *= k, add *= k; break;
+        case OP_ADD: add += k; break;
+        case OP_SUB: add -= k; break;
+        default: mul /= k, add /= k; break;
+        }
+        any = 1;
+        take_over(g, n, u, x->out[0]);
+    }
+    if (any) {
+        fu->affine = 1;
+        fu->mul = (float)mul;
+        fu->add = (float)add;
+    }
+}
+
+/* Whether value v has the shape and dtype of value like. */
+static int
+same_shape(const Graph *g, ValId v, ValId like)
+{
+    const Value *a = &g->val[v], *b = &g->val[like];
+    return v != NONE && a->dt == DT_F32 && a->rank == b->rank &&
+           !memcmp(a->dim, b->dim, sizeof(int64_t) * (size_t)a->rank);
+}
+
+/* The operand of binary node x other than v, when x reads v exactly once. */
+static ValId
+other_input(const Node *x, ValId v)
+{
+    if (x->nin != 2 || (x->in[0] == v) == (x->in[1] == v))
+        return NONE;
+    return x->in[0] == v ? x->in[1] : x->in[0];
+}
+
+/*
+ * HardSwish written out, as exporters do: Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6), or with
+ * Mul(.., 1/6) for the Div. When node a is that Add, the last node becomes HardSwish(x) and the
+ * other three are gone (each intermediate used by the next alone).
+ */
+static void
+match_hardswish(Fuse *f, NodeId a)
+{
+    Graph *g = f->g;
+    const Node *add = &g->node[a];
+    double k;
+    if (add->nin != 2 || add->nout != 1 || add->out[0] == NONE)
+        return;
+    ValId xv = add->in[0], kv = add->in[1];
+    if (!scalar_const(g, kv, &k) && (xv = add->in[1], kv = add->in[0], !scalar_const(g, kv, &k)))
+        return;
+    if (k != 3 || g->val[xv].dt != DT_F32 || g->val[xv].nuse != 2 || !same_shape(g, add->out[0], xv))
+        return;
+    NodeId c = sole_user(f, add->out[0]);
+    if (c == NONE || g->node[c].op != OP_CLIP || g->node[c].in[0] != add->out[0] ||
+        g->node[c].nout != 1 || g->node[c].out[0] == NONE)
+        return;
+    float flo, fhi;
+    if (!clip_bound(g, &g->node[c], 1, -INFINITY, &flo) ||
+        !clip_bound(g, &g->node[c], 2, INFINITY, &fhi) || flo != 0 || fhi != 6)
+        return;
+    NodeId m = sole_user(f, g->node[c].out[0]);
+    if (m == NONE || g->node[m].op != OP_MUL || other_input(&g->node[m], xv) != g->node[c].out[0] ||
+        g->node[m].nout != 1 || !same_shape(g, g->node[m].out[0], xv))
+        return;
+    NodeId d = sole_user(f, g->node[m].out[0]);
+    if (d == NONE || g->node[d].nout != 1 || !same_shape(g, g->node[d].out[0], xv))
+        return;
+    Node *dn = &g->node[d];
+    ValId kd = other_input(dn, g->node[m].out[0]);
+    if (kd == NONE || !scalar_const(g, kd, &k))
+        return;
+    if (dn->op == OP_DIV ? dn->in[0] != g->node[m].out[0] || k != 6
+                         : dn->op != OP_MUL || fabs(k * 6 - 1) > 1e-6)
+        return;
+    dn->op = OP_HARDSWISH;
+    dn->in[0] = xv;
+    dn->nin = 1;
+    g->node[a].op = g->node[c].op = g->node[m].op = OP_NOP;
+}
+
+/* ir_fill_uses, and the first two users of every value in f->user. */
+static void
+fill_users(Fuse *f)
+{
+    Graph *g = f->g;
+    ir_fill_uses(g);
+    for (ValId v = 0; v < 2 * g->nval; v++)
+        f->user[v] = NONE;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op == OP_NOP)
+            continue;
+        for (int j = 0; j < x->nin; j++) {
+            ValId v = x->in[j];
+            if (v == NONE)
+                continue;
+            if (f->user[2 * v] == NONE)
+                f->user[2 * v] = n;
+            else if (f->user[2 * v + 1] == NONE)
+                f->user[2 * v + 1] = n;
+        }
+    }
 }
 
 /* Folds the affine chain after node n, then fuses an activation. -1 on OOM. */
@@ -427,7 +575,12 @@ fuse_node(Fuse *f, NodeId n)
         }
     }
     x = &g->node[n];
-    fuse_act(f, n, x->op == OP_GEMM ? &x->attr->gemm.fuse : &x->attr->conv.fuse);
+    Fused *fu = x->op == OP_GEMM ? &x->attr->gemm.fuse : &x->attr->conv.fuse;
+    if (fu->act == ACT_NONE) {
+        fuse_act(f, n, fu);
+        if (fu->act != ACT_NONE)
+            fuse_affine(f, n, fu);
+    }
     return 0;
 }
 
@@ -435,26 +588,14 @@ int
 pass_fuse(Graph *g, Diag *d)
 {
     Fuse f = {g, NULL, NULL, NULL, 0};
-    ir_fill_uses(g);
     f.user = ir_alloc((size_t)g->nval * 2 * sizeof(NodeId) + 1);
     if (!f.user)
         return diag_oom(d);
-    for (ValId v = 0; v < 2 * g->nval; v++)
-        f.user[v] = NONE;
-    for (NodeId n = 0; n < g->nnode; n++) {
-        const Node *x = &g->node[n];
-        if (x->op == OP_NOP)
-            continue;
-        for (int j = 0; j < x->nin; j++) {
-            ValId v = x->in[j];
-            if (v == NONE)
-                continue;
-            if (f.user[2 * v] == NONE)
-                f.user[2 * v] = n;
-            else if (f.user[2 * v + 1] == NONE)
-                f.user[2 * v + 1] = n;
-        }
-    }
+    fill_users(&f);
+    for (NodeId n = 0; n < g->nnode; n++)
+        if (g->node[n].op == OP_ADD)
+            match_hardswish(&f, n);
+    fill_users(&f);
     /* values added below (new weights) are no chain's values: user[] need not cover them */
     int rc = 0;
     for (NodeId n = 0; n < g->nnode && rc == 0; n++) {

@@ -516,7 +516,7 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
     float *xg = (float *)p->x + (i * p->c + grp * p->cg) * g->imgsz;
     float *yg = p->y + (i * p->m + grp * p->mg) * g->colsz;
     const float *bias = p->b ? p->b + grp * p->mg : NULL;
-    if (p->ncol == 1) { /* [N, C, 1, 1]: a squeeze-excite block, a matrix-vector product */
+    if (p->mode == POINT && p->ncol == 1) { /* [N, C, 1, 1]: squeeze-excite, a GEMV on X */
         const float *wg = p->w + (grp * p->mg + m0) * p->rows;
         for (int64_t r = m0; r < m1; r++)
             yg[r] = 0.0f;
@@ -656,10 +656,11 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
         p.plane = hpad * wpad + (g.k[2] - 1) * g.d[2];
         p.ncol = g.col[1] * wpad;
     }
-    if (p.ncol > 1 && !(p.wp = packed_weights(ctx, w, group, mg, rows)))
+    int gemv = p.mode == POINT && p.ncol == 1;
+    if (!gemv && !(p.wp = packed_weights(ctx, w, group, mg, rows)))
         return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of packed weights",
                        (long long)(group * sg_packed_a_size(mg, rows) * 4));
-    if (p.mode != COL && p.ncol > 1) {
+    if (p.mode != COL && !gemv) {
         int64_t *off = rt_scratch(ctx, 2, (size_t)rows * sizeof *off);
         if (!off)
             return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of offsets", (long long)rows * 8);

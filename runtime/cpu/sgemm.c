@@ -240,7 +240,7 @@ sg_block(const float *ap, int64_t k, int64_t k0, int64_t kc, const float *b,
          int first, int last, const float *bias, const Fused *f)
 {
     ActKind act = f ? f->act : ACT_NONE;
-    int inl = act == ACT_NONE ? 0 : act == ACT_RELU ? 1 : act == ACT_CLIP ? 2 : 3;
+    int inl = act == ACT_NONE ? 0 : f->affine ? 3 : act == ACT_RELU ? 1 : act == ACT_CLIP ? 2 : 3;
     int64_t nvec = nc / SG_VL * SG_VL; /* columns the vector tiles read in place */
     int64_t ntail = nc - nvec;
     /* a tail of more than TAIL_MAX columns gets one more vector tile, on a zero-padded copy */

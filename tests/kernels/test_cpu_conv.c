@@ -30,6 +30,8 @@ ref_act(const Fused *f, float *y, int64_t n)
         case ACT_SIGMOID: r = 1 / (1 + exp(-v)); break;
         case ACT_SILU: r = v / (1 + exp(-v)); break;
         }
+        if (f->affine)
+            r = r * f->mul + f->add;
         y[i] = (float)r;
     }
 }
@@ -271,6 +273,8 @@ test_conv(void)
         {.name = "pointwise deep K tail 3", 2, 1, 300, 12, 1, {5, 7}, {1, 1}, NULL, NULL, NULL, 0, 1},
         {.name = "pointwise tail 11", 2, 1, 20, 17, 1, {23, 29}, {1, 1}, NULL, NULL, NULL, 0, 1},
         {.name = "pointwise tail 1", 2, 2, 24, 40, 1, {7, 7}, {1, 1}, NULL, NULL, NULL, 0, 0},
+        {.name = "3x3 on a 1x1 map", 2, 1, 12, 10, 1, {1, 1}, {3, 3}, NULL, NULL, P1, 0, 1},
+        {.name = "1-D k3 on length 1", 1, 2, 4, 4, 1, {1}, {3}, NULL, NULL, p22, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_conv(&cases[i]);
@@ -655,9 +659,15 @@ static void
 test_fused(void)
 {
     const Fused kinds[] = {
-        {ACT_RELU, 0, 0},        {ACT_CLIP, -0.5f, 0.75f}, {ACT_LEAKYRELU, 0.1f, 0},
-        {ACT_HARDSIGMOID, 0.2f, 0.5f}, {ACT_HARDSWISH, 0, 0}, {ACT_SIGMOID, 0, 0},
-        {ACT_SILU, 0, 0},
+        {.act = ACT_RELU},
+        {.act = ACT_CLIP, .alpha = -0.5f, .beta = 0.75f},
+        {.act = ACT_LEAKYRELU, .alpha = 0.1f},
+        {.act = ACT_HARDSIGMOID, .alpha = 0.2f, .beta = 0.5f},
+        {.act = ACT_HARDSWISH},
+        {.act = ACT_SIGMOID},
+        {.act = ACT_SILU},
+        {.act = ACT_RELU, .affine = 1, .mul = 0.5f, .add = -0.25f},
+        {.act = ACT_HARDSWISH, .affine = 1, .mul = -2.0f, .add = 0.125f},
     };
     const ConvCase conv[] = {
         {.name = "fused 3x3", 2, 1, 3, 5, 1, {7, 9}, {3, 3}, NULL, NULL, P1, 0, 1},
@@ -687,7 +697,7 @@ test_fused(void)
         check_gemm(200, 24, 160, 0, 1, 1.0f, 1.0f, 1, 1, 24);
         check_gemm(1, 300, 40, 0, 1, 1.0f, 1.0f, 1, 1, 300);
     }
-    fuse = (Fused){ACT_NONE, 0, 0};
+    fuse = (Fused){.act = ACT_NONE};
 }
 
 int

@@ -348,6 +348,70 @@ test_silu(void)
     CHECK(run() == 3 && g->node[0].attr->conv.fuse.act == ACT_NONE);
 }
 
+/* HardSwish written out (Div by 6 or Mul by 1/6, operands either way round) becomes one node
+ * and fuses; a constant other than 3 in the Add leaves the pattern alone. */
+static void
+test_hardswish_pattern(void)
+{
+    for (int form = 0; form < 3; form++) {
+        fresh();
+        ValId x = TENSOR("x", 1, 2, 3, 3), w = TENSOR("w", 4, 2, 3, 3);
+        NodeId c = NODE(OP_CONV, "conv", x, w);
+        ValId three = fconst("three", 0, NULL, FLOATS(3));
+        NodeId a = form == 1 ? NODE(OP_ADD, "add", three, out(c)) : NODE(OP_ADD, "add", out(c), three);
+        NodeId cl = NODE(OP_CLIP, "clip", out(a), fconst("lo", 0, NULL, FLOATS(0)),
+                         fconst("hi", 0, NULL, FLOATS(6)));
+        NodeId m = form == 2 ? NODE(OP_MUL, "mul", out(cl), out(c)) : NODE(OP_MUL, "mul", out(c), out(cl));
+        NodeId dv = form == 2 ? NODE(OP_MUL, "div", out(m), fconst("k", 1, DIMS(1), FLOATS(1.0f / 6)))
+                              : NODE(OP_DIV, "div", out(m), fconst("six", 0, NULL, FLOATS(6)));
+        mark_output(out(dv));
+        CHECK(run() == 1);
+        CHECK(g->node[0].attr->conv.fuse.act == ACT_HARDSWISH);
+        CHECK(strcmp(g->val[g->node[0].out[0]].name, "div") == 0);
+    }
+    /* Add(y, 2): not HardSwish; nothing fuses (y has two uses) */
+    fresh();
+    ValId x = TENSOR("x", 1, 2, 3, 3), w = TENSOR("w", 4, 2, 3, 3);
+    NodeId c = NODE(OP_CONV, "conv", x, w);
+    NodeId a = NODE(OP_ADD, "add", out(c), fconst("two", 0, NULL, FLOATS(2)));
+    NodeId cl = NODE(OP_CLIP, "clip", out(a), fconst("lo", 0, NULL, FLOATS(0)),
+                     fconst("hi", 0, NULL, FLOATS(6)));
+    NodeId m = NODE(OP_MUL, "mul", out(c), out(cl));
+    NodeId dv = NODE(OP_DIV, "div", out(m), fconst("six", 0, NULL, FLOATS(6)));
+    mark_output(out(dv));
+    CHECK(run() == 5 && g->node[0].attr->conv.fuse.act == ACT_NONE);
+}
+
+/* Scalar Mul, Add, Sub and Div after a fused activation compose into its affine step; a
+ * per-channel one does not (it cannot pass the activation into the weights either). */
+static void
+test_affine_after_act(void)
+{
+    fresh();
+    ValId x = TENSOR("x", 1, 2, 3, 3), w = TENSOR("w", 4, 2, 3, 3);
+    NodeId c = NODE(OP_CONV, "conv", x, w);
+    NodeId r = NODE(OP_RELU, "relu", out(c));
+    NodeId mu = NODE(OP_MUL, "mul", fconst("k", 1, DIMS(1), FLOATS(2)), out(r));
+    NodeId ad = NODE(OP_ADD, "add", out(mu), fconst("b", 0, NULL, FLOATS(1)));
+    NodeId sb = NODE(OP_SUB, "sub", out(ad), fconst("s", 0, NULL, FLOATS(0.5f)));
+    NodeId dv = NODE(OP_DIV, "div", out(sb), fconst("d", 0, NULL, FLOATS(4)));
+    mark_output(out(dv));
+    CHECK(run() == 1);
+    const Fused *fu = &g->node[0].attr->conv.fuse;
+    CHECK(fu->act == ACT_RELU && fu->affine && near(fu->mul, 0.5) && near(fu->add, 0.125));
+
+    fresh();
+    x = TENSOR("x", 1, 2, 3, 3);
+    w = TENSOR("w", 4, 2, 3, 3);
+    c = NODE(OP_CONV, "conv", x, w);
+    r = NODE(OP_RELU, "relu", out(c));
+    mu = NODE(OP_MUL, "mul", out(r), fconst("k", 3, DIMS(4, 1, 1), FLOATS(1, 2, 3, 4)));
+    mark_output(out(mu));
+    CHECK(run() == 2);
+    fu = &g->node[0].attr->conv.fuse;
+    CHECK(fu->act == ACT_RELU && !fu->affine);
+}
+
 /* ---- what must stay ----------------------------------------------------------------------------
  */
 
@@ -410,6 +474,8 @@ main(void)
     test_gemm_bn_clip();
     test_activations();
     test_silu();
+    test_hardswish_pattern();
+    test_affine_after_act();
     test_blocked();
     if (g)
         ir_graph_free(g);
