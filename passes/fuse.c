@@ -319,18 +319,25 @@ take_over(Graph *g, NodeId n, NodeId u, ValId v)
     g->node[u].op = OP_NOP;
 }
 
+/* The scalar float32 constant v, if it is one. */
+static int
+scalar_const(const Graph *g, ValId v, double *out)
+{
+    if (!is_const_f32(g, v) || ir_numel(&g->val[v]) != 1)
+        return 0;
+    *out = ((const float *)g->val[v].data)[0];
+    return 1;
+}
+
 /* Scalar constant bound of Clip input j, or dflt when omitted; 0 if not a constant scalar. */
 static int
 clip_bound(const Graph *g, const Node *x, int j, float dflt, float *out)
 {
     ValId v = j < x->nin ? x->in[j] : NONE;
-    if (v == NONE) {
-        *out = dflt;
-        return 1;
-    }
-    if (!is_const_f32(g, v) || ir_numel(&g->val[v]) != 1)
+    double k = dflt;
+    if (v != NONE && !scalar_const(g, v, &k))
         return 0;
-    *out = ((const float *)g->val[v].data)[0];
+    *out = (float)k;
     return 1;
 }
 
@@ -388,16 +395,6 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
     }
     *fu = nf;
     take_over(g, n, u, x->out[0]);
-}
-
-/* The scalar float32 constant v, if it is one. */
-static int
-scalar_const(const Graph *g, ValId v, double *out)
-{
-    if (!is_const_f32(g, v) || ir_numel(&g->val[v]) != 1)
-        return 0;
-    *out = ((const float *)g->val[v].data)[0];
-    return 1;
 }
 
 /* After an activation fused into node n: Mul, Add, Sub or Div of its output by scalar
