@@ -55,7 +55,10 @@ static const Field cst_f[] = {F(cst, dt, FK_ENUM), F(cst, f, FK_DOUBLE), F(cst, 
 static const Field shape_f[] = {F(shape, start, FK_I64), F(shape, end, FK_I64),
                                 F(shape, has_end, FK_INT), END};
 static const Field norm_f[] = {F(norm, epsilon, FK_FLOAT), F(norm, momentum, FK_FLOAT),
-                               F(norm, axis, FK_I64), F(norm, training_mode, FK_INT), END};
+                               F(norm, axis, FK_I64), F(norm, training_mode, FK_INT),
+                               F(norm, fuse.act, FK_ENUM), F(norm, fuse.alpha, FK_FLOAT),
+                               F(norm, fuse.beta, FK_FLOAT), F(norm, fuse.affine, FK_INT),
+                               F(norm, fuse.mul, FK_FLOAT), F(norm, fuse.add, FK_FLOAT), END};
 static const Field lrn_f[] = {F(lrn, alpha, FK_FLOAT), F(lrn, beta, FK_FLOAT),
                               F(lrn, bias, FK_FLOAT), F(lrn, size, FK_I64), END};
 static const Field block_f[] = {F(block, blocksize, FK_I64), F(block, crd, FK_INT), END};

@@ -152,6 +152,7 @@ typedef struct NormAttr {           /* BatchNormalization, InstanceNormalization
     float epsilon, momentum;
     int64_t axis;                   /* LayerNormalization */
     int training_mode;
+    Fused fuse;                     /* BatchNormalization: an activation fused in (passes/fuse.c) */
 } NormAttr;
 
 typedef struct LrnAttr {

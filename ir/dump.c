@@ -238,6 +238,7 @@ put_attrs(const Node *x, FILE *f)
         put_float(f, "momentum", a->norm.momentum, dflt.norm.momentum, &first);
         put_int(f, "axis", a->norm.axis, -1, &first);
         put_int(f, "training_mode", a->norm.training_mode, 0, &first);
+        put_fuse(f, &a->norm.fuse, &first);
         break;
     case A_LRN:
         put_float(f, "alpha", a->lrn.alpha, dflt.lrn.alpha, &first);

@@ -17,6 +17,8 @@
  *      rewritten to HardSwish first, wherever it occurs).
  *  (3) after an activation, Mul, Add, Sub or Div by scalar constants are gone too: the kernels
  *      apply them as one affine step (Fused.affine).
+ *  An inference BatchNormalization left standing (its input is no such P) takes (1) into its own
+ *  parameters and (2), (3) into norm.fuse.
  *  Every value that disappears (y and the chain's intermediates) was used by the absorbed node
  *  alone and was no graph output. P takes over the last absorbed node's output value, so no use
  *  is rewritten and the order stays topological; absorbed nodes become OP_NOP and ir_compact
@@ -531,6 +533,107 @@ fill_users(Fuse *f)
     }
 }
 
+/* Room for C channels in f->s and f->t; -1 on OOM. */
+static int
+reserve(Fuse *f, int64_t C)
+{
+    if (C <= f->cap)
+        return 0;
+    double *s = ir_realloc(f->s, (size_t)C * sizeof(double));
+    if (!s)
+        return -1;
+    f->s = s;
+    double *t = ir_realloc(f->t, (size_t)C * sizeof(double));
+    if (!t)
+        return -1;
+    f->t = t;
+    f->cap = C;
+    return 0;
+}
+
+/* Composes the affine chain after node n into f->s and f->t; returns its last node (NONE when
+ * empty) and its output in *cur. The nodes before the last become OP_NOP. */
+static NodeId
+absorb_chain(Fuse *f, NodeId n, int64_t C, ValId *cur)
+{
+    Graph *g = f->g;
+    NodeId last = NONE;
+    *cur = g->node[n].out[0];
+    for (NodeId u; (u = sole_user(f, *cur)) != NONE && compose(f, u, *cur, C);) {
+        if (last != NONE)
+            g->node[last].op = OP_NOP;
+        last = u;
+        *cur = g->node[u].out[0];
+    }
+    return last;
+}
+
+/* Fuses an activation (and an affine step after it) into node n's fu. */
+static void
+fuse_act_affine(Fuse *f, NodeId n, Fused *fu)
+{
+    if (fu->act != ACT_NONE)
+        return;
+    fuse_act(f, n, fu);
+    if (fu->act != ACT_NONE)
+        fuse_affine(f, n, fu);
+}
+
+/*
+ * An inference BatchNormalization that no Conv absorbed (after a Concat or a pool): the affine
+ * chain after it folds into its parameters, which become scale S, bias T, mean 0, variance 1
+ * and epsilon 0, and an activation fuses into norm.fuse. -1 on OOM.
+ */
+static int
+fuse_bn(Fuse *f, NodeId n)
+{
+    Graph *g = f->g;
+    const Node *x = &g->node[n];
+    if (x->attr->norm.training_mode || x->nin != 5 || x->out[0] == NONE)
+        return 0;
+    for (int j = 1; j < x->nout; j++)
+        if (x->out[j] != NONE)
+            return 0;
+    const Value *y = &g->val[x->out[0]];
+    if (y->dt != DT_F32 || !ir_shape_known(y) || y->rank < 2 || y->dim[1] < 1)
+        return 0;
+    int64_t C = y->dim[1];
+    for (int j = 1; j < 5; j++)
+        if (!is_const_f32(g, x->in[j]) || ir_numel(&g->val[x->in[j]]) != C)
+            return 0;
+    if (reserve(f, C) < 0)
+        return -1;
+    const float *sc = g->val[x->in[1]].data, *b = g->val[x->in[2]].data;
+    const float *mean = g->val[x->in[3]].data, *var = g->val[x->in[4]].data;
+    double eps = x->attr->norm.epsilon;
+    for (int64_t c = 0; c < C; c++) {
+        f->s[c] = sc[c] / sqrt((double)var[c] + eps);
+        f->t[c] = b[c] - mean[c] * f->s[c];
+    }
+    ValId cur;
+    NodeId last = absorb_chain(f, n, C, &cur);
+    if (last != NONE) {
+        float *d[4];
+        ValId v[4];
+        for (int j = 0; j < 4; j++)
+            if ((v[j] = new_const(g, g->node[n].in[1 + j], 1, &C, &d[j])) == NONE)
+                return -1;
+        for (int64_t c = 0; c < C; c++) {
+            d[0][c] = (float)f->s[c];
+            d[1][c] = (float)f->t[c];
+            d[2][c] = 0.0f;
+            d[3][c] = 1.0f;
+        }
+        Node *bn = &g->node[n];
+        for (int j = 0; j < 4; j++)
+            bn->in[1 + j] = v[j];
+        bn->attr->norm.epsilon = 0.0f;
+        take_over(g, n, last, cur);
+    }
+    fuse_act_affine(f, n, &g->node[n].attr->norm.fuse);
+    return 0;
+}
+
 /* Folds the affine chain after node n, then fuses an activation. -1 on OOM. */
 static int
 fuse_node(Fuse *f, NodeId n)
@@ -544,27 +647,12 @@ fuse_node(Fuse *f, NodeId n)
         return 0;
     int64_t C = y->dim[1];
     if (C > 0 && weights_foldable(g, n, C)) {
-        if (C > f->cap) {
-            double *s = ir_realloc(f->s, (size_t)C * sizeof(double));
-            if (!s)
-                return -1;
-            f->s = s;
-            double *t = ir_realloc(f->t, (size_t)C * sizeof(double));
-            if (!t)
-                return -1;
-            f->t = t;
-            f->cap = C;
-        }
+        if (reserve(f, C) < 0)
+            return -1;
         for (int64_t c = 0; c < C; c++)
             f->s[c] = 1, f->t[c] = 0;
-        ValId cur = x->out[0];
-        NodeId last = NONE;
-        for (NodeId u; (u = sole_user(f, cur)) != NONE && compose(f, u, cur, C);) {
-            if (last != NONE)
-                g->node[last].op = OP_NOP;
-            last = u;
-            cur = g->node[u].out[0];
-        }
+        ValId cur;
+        NodeId last = absorb_chain(f, n, C, &cur);
         if (last != NONE) {
             if (fold_weights(f, n, C) < 0)
                 return -1;
@@ -572,12 +660,7 @@ fuse_node(Fuse *f, NodeId n)
         }
     }
     x = &g->node[n];
-    Fused *fu = x->op == OP_GEMM ? &x->attr->gemm.fuse : &x->attr->conv.fuse;
-    if (fu->act == ACT_NONE) {
-        fuse_act(f, n, fu);
-        if (fu->act != ACT_NONE)
-            fuse_affine(f, n, fu);
-    }
+    fuse_act_affine(f, n, x->op == OP_GEMM ? &x->attr->gemm.fuse : &x->attr->conv.fuse);
     return 0;
 }
 
@@ -599,6 +682,8 @@ pass_fuse(Graph *g, Diag *d)
         OpKind op = g->node[n].op;
         if (op == OP_CONV || op == OP_CONVTRANSPOSE || op == OP_GEMM)
             rc = fuse_node(&f, n);
+        else if (op == OP_BATCHNORMALIZATION)
+            rc = fuse_bn(&f, n);
     }
     ir_free(f.user);
     ir_free(f.s);

@@ -6,7 +6,8 @@
  * Each op views its input as [outer, len, inner] around the axis it works along. The
  * normalisations reduce each group to a mean and a variance (two passes: the mean, then the sum
  * of squared deviations, both summed in float lanes per block and the blocks in double), then
- * apply one affine map y = x * a + b per group, a unit-stride loop. The softmax family works on
+ * apply one affine map y = x * a + b per group, a unit-stride loop (then, for BatchNormalization,
+ * the activation the compiler fused in). The softmax family works on
  * whole rows when inner is 1 and otherwise on blocks of columns, carrying one running maximum
  * and sum per column so that every loop over the data stays unit-stride. Work is split over the
  * groups (or rows, or column blocks) with rt_parallel_for.
@@ -15,7 +16,7 @@
  * -O2 (whose cost model skips loops of unknown length). Softmax's exponentials use vm_exp
  * (vmath.h), a branch-free polynomial that vectorises, where libm's expf would not.
  */
-#include "rt_backend.h"
+#include "act_impl.h"
 #include "vmath.h"
 
 #include <float.h>
@@ -150,6 +151,7 @@ typedef struct Chan {
     const float *mean, *var;   /* BatchNormalization; NULL: InstanceNormalization */
     float eps;
     int64_t c, inner; /* channels; elements per (n, c) plane */
+    const Fused *f;   /* BatchNormalization: the activation fused in, or NULL */
 } Chan;
 
 /* Planes [b, e) of [N, C, inner]: y = x * a + b per plane. */
@@ -169,6 +171,8 @@ chan_task(void *arg, int64_t b, int64_t e)
         }
         float sa = inv * p->scale[c], sb = p->bias[c] - mean * sa;
         affine(y, x, p->inner, sa, sb);
+        if (cpu_act_any(p->f))
+            cpu_act_apply(p->f, y, p->inner, 0.0f);
     }
 }
 
@@ -203,7 +207,8 @@ cpu_batchnormalization(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin,
               .bias = in[2]->data,
               .mean = in[3]->data,
               .var = in[4]->data,
-              .eps = a->norm.epsilon};
+              .eps = a->norm.epsilon,
+              .f = &a->norm.fuse};
     return chan_run(ctx, &p, in[0], out[0], "BatchNormalization");
 }
 

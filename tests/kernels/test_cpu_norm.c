@@ -47,9 +47,10 @@ vec(int64_t n, uint32_t seed, float lo, float hi)
 /* ---- BatchNormalization, InstanceNormalization ----------------------------------------------- */
 
 /* BatchNormalization of X [N, C, ...] with random scale, B, mean and a positive var: y = (x -
- * mean) / sqrt(var + eps) * scale + B per channel. */
+ * mean) / sqrt(var + eps) * scale + B per channel, then the fused activation fu (Clip, with an
+ * affine step after it, when fu is set). */
 static void
-check_bn(int rank, const int64_t *xd)
+check_bn(int rank, const int64_t *xd, int fu)
 {
     int64_t c = xd[1], planes = xd[0] * xd[1];
     RtTensor *x = kt_new(DT_F32, rank, xd), *y = kt_new(DT_F32, rank, xd);
@@ -65,12 +66,16 @@ check_bn(int rank, const int64_t *xd)
         for (int64_t j = 0; j < inner; j++) {
             double xv = ((float *)x->data)[p * inner + j];
             double r = (xv - m[ch]) / sqrt((double)v[ch] + (double)eps) * sc[ch] + b[ch];
+            if (fu)
+                r = (r < -0.5 ? -0.5 : r > 1.5 ? 1.5 : r) * 2 - 1;
             ((float *)want->data)[p * inner + j] = (float)r;
         }
     }
     Attr a = {.norm = {.epsilon = eps}};
+    if (fu)
+        a.norm.fuse = (Fused){ACT_CLIP, -0.5f, 1.5f, 1, 2.0f, -1.0f};
     char name[64];
-    snprintf(name, sizeof name, "BatchNormalization rank %d", rank);
+    snprintf(name, sizeof name, "BatchNormalization rank %d%s", rank, fu ? " fused" : "");
     run_both(name, cpu_batchnormalization, &a, in, 5, &y, 1, (float *[]){want->data});
     for (int i = 0; i < 5; i++)
         kt_free(in[i]);
@@ -303,10 +308,12 @@ main(void)
     ctx1 = rt_ctx_new(1);
     ctx2 = rt_ctx_new(2);
 
-    check_bn(4, (const int64_t[]){2, 5, 7, 9});
-    check_bn(2, (const int64_t[]){3, 4});
-    check_bn(5, (const int64_t[]){2, 3, 4, 5, 6});
-    check_bn(4, (const int64_t[]){2, 64, 28, 28});
+    check_bn(4, (const int64_t[]){2, 5, 7, 9}, 0);
+    check_bn(2, (const int64_t[]){3, 4}, 0);
+    check_bn(5, (const int64_t[]){2, 3, 4, 5, 6}, 0);
+    check_bn(4, (const int64_t[]){2, 64, 28, 28}, 0);
+    check_bn(4, (const int64_t[]){2, 5, 7, 9}, 1);
+    check_bn(4, (const int64_t[]){1, 64, 28, 28}, 1);
     check_in(4, (const int64_t[]){2, 3, 5, 7});
     check_in(3, (const int64_t[]){1, 4, 5000});
     check_in(3, (const int64_t[]){3, 2, 1});

@@ -412,6 +412,31 @@ test_affine_after_act(void)
     CHECK(fu->act == ACT_RELU && !fu->affine);
 }
 
+/* A BatchNormalization on a graph input (no Conv to fold into) absorbs the per-channel Mul and
+ * Add after it and the Relu: scale S, bias T, mean 0, var 1, epsilon 0. */
+static void
+test_standalone_bn(void)
+{
+    fresh();
+    ValId x = TENSOR("x", 1, 2, 3, 3);
+    NodeId bn = NODE(OP_BATCHNORMALIZATION, "bn", x, fconst("sc", 1, DIMS(2), FLOATS(2, 4)),
+                     fconst("b", 1, DIMS(2), FLOATS(1, -1)), fconst("m", 1, DIMS(2), FLOATS(0.5f, 1)),
+                     fconst("v", 1, DIMS(2), FLOATS(4, 16)));
+    g->node[bn].attr->norm.epsilon = 0;
+    NodeId mu = NODE(OP_MUL, "mul", out(bn), fconst("k", 3, DIMS(2, 1, 1), FLOATS(3, 5)));
+    NodeId ad = NODE(OP_ADD, "add", fconst("a", 4, DIMS(1, 2, 1, 1), FLOATS(10, 20)), out(mu));
+    NodeId r = NODE(OP_RELU, "relu", out(ad));
+    mark_output(out(r));
+    CHECK(run() == 1);
+    bn = find("bn");
+    CHECK(g->node[bn].attr->norm.fuse.act == ACT_RELU && g->node[bn].attr->norm.epsilon == 0);
+    /* s = sc / sqrt(v) * k = (3, 5); t = (b - m * sc / sqrt(v)) * k + a = (11.5, 10) */
+    const float *S = cdata(bn, 1), *T = cdata(bn, 2), *M = cdata(bn, 3), *V = cdata(bn, 4);
+    CHECK(near(S[0], 3) && near(S[1], 5) && near(T[0], 11.5) && near(T[1], 10));
+    CHECK(M[0] == 0 && M[1] == 0 && V[0] == 1 && V[1] == 1);
+    CHECK(strcmp(g->val[g->node[bn].out[0]].name, "relu") == 0);
+}
+
 /* ---- what must stay ----------------------------------------------------------------------------
  */
 
@@ -476,6 +501,7 @@ main(void)
     test_silu();
     test_hardswish_pattern();
     test_affine_after_act();
+    test_standalone_bn();
     test_blocked();
     if (g)
         ir_graph_free(g);
