@@ -400,6 +400,108 @@ axes_resolve(RtCtx *ctx, Pool *p, const PoolAttr *a, const RtTensor *x, const Rt
     return RT_OK;
 }
 
+/* ---- the 2-D fast path ----------------------------------------------------------------------- */
+
+/*
+ * Max and average pools over two axes with stride 1 or 2 and no dilation (nearly all of them)
+ * go row by row instead of through whole-plane passes: for each output row, the input rows of
+ * its window are combined into one row v (padded on both sides with the combine's identity),
+ * then each kernel column is one unit-stride pass over v (stride 2: over its even and odd
+ * halves), accumulated in the output row itself. Everything stays in L1.
+ */
+static int
+fast2d(const Pool *p)
+{
+    if (p->ns != 2 || p->lp || (p->first != R_MAX && p->first != R_SUM))
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (p->ax[i].d != 1 || p->ax[i].s > 2 || p->ax[i].k > MAXTAP || p->ax[i].out < 1)
+            return 0;
+    return 1;
+}
+
+/* Columns of the combined row: the window positions of all outputs, padding included. */
+static int64_t
+span2d(const Pool *p)
+{
+    const Axis *aw = &p->ax[1];
+    int64_t span = (aw->out - 1) * aw->s + aw->k;
+    return span > aw->pb + aw->len ? span : aw->pb + aw->len;
+}
+
+static void
+pool2d_plane(const Pool *p, const float *x, float *y, float *v, float *half)
+{
+    const Axis *ah = &p->ax[0], *aw = &p->ax[1];
+    int64_t W = aw->len, OW = aw->out, pl = aw->pb, span = span2d(p);
+    int max = p->first == R_MAX;
+    float id = max ? -FLT_MAX : 0.0f;
+    for (int64_t oy = 0; oy < ah->out; oy++) {
+        int64_t ih0 = oy * ah->s - ah->pb;
+        int any = 0;
+        for (int64_t j = 0; j < span; j++)
+            v[j] = id;
+        for (int64_t ky = 0; ky < ah->k; ky++) {
+            int64_t ih = ih0 + ky;
+            if (ih < 0 || ih >= ah->len)
+                continue;
+            const float *restrict row = x + ih * W;
+            float *restrict vr = v + pl;
+            if (!any)
+                memcpy(vr, row, (size_t)W * sizeof *vr);
+            else if (max)
+                for (int64_t j = 0; j < W; j++)
+                    vr[j] = row[j] > vr[j] ? row[j] : vr[j];
+            else
+                for (int64_t j = 0; j < W; j++)
+                    vr[j] += row[j];
+            any = 1;
+        }
+        float *restrict yr = y + oy * OW;
+        const float *taps = v;
+        int64_t stride = 1;
+        if (aw->s == 2) { /* even positions, then odd ones, each unit-stride */
+            int64_t ne = (span + 1) / 2;
+            for (int64_t j = 0; j < ne; j++)
+                half[j] = v[2 * j];
+            for (int64_t j = 0; j < span / 2; j++)
+                half[ne + j] = v[2 * j + 1];
+            taps = half;
+            stride = ne;
+        }
+        for (int64_t kx = 0; kx < aw->k; kx++) {
+            /* kernel column kx of output ox reads position ox * s + kx */
+            const float *restrict t = aw->s == 2 ? taps + (kx % 2) * stride + kx / 2 : taps + kx;
+            if (kx == 0)
+                memcpy(yr, t, (size_t)OW * sizeof *yr);
+            else if (max)
+                for (int64_t ox = 0; ox < OW; ox++)
+                    yr[ox] = t[ox] > yr[ox] ? t[ox] : yr[ox];
+            else
+                for (int64_t ox = 0; ox < OW; ox++)
+                    yr[ox] += t[ox];
+        }
+        if (p->scale[0]) {
+            const float *sw = p->scale[1];
+            float sh = p->scale[0][oy];
+            for (int64_t ox = 0; ox < OW; ox++)
+                yr[ox] *= sh * sw[ox];
+        }
+    }
+}
+
+/* Worker w of p->workers: its share of the planes, with its own row buffers. */
+static void
+pool2d_task(void *arg, int64_t wb, int64_t we)
+{
+    const Pool *p = arg;
+    for (int64_t w = wb; w < we; w++) {
+        float *v = p->buf + w * p->bufsize, *half = v + p->bufsize / 2;
+        for (int64_t i = w * p->planes / p->workers; i < (w + 1) * p->planes / p->workers; i++)
+            pool2d_plane(p, p->x + i * p->xplane, p->y + i * p->yplane, v, half);
+    }
+}
+
 /* Runs the separable passes of p over all planes; avg: divide by the taps inside
  * [-pb, len + pe) (count_pad) or [0, len). */
 static int
@@ -429,6 +531,18 @@ pool_run(RtCtx *ctx, Pool *p, int avg, int count_pad)
             sc += ax->out;
         }
     }
+    int64_t work = p->planes * (p->xplane + p->yplane);
+    p->workers = work < 32768 ? 1 : rt_ctx_threads(ctx);
+    if (p->workers > p->planes)
+        p->workers = p->planes;
+    if (fast2d(p)) { /* per worker: the combined row, then its two halves */
+        p->bufsize = 2 * (span2d(p) + 16);
+        p->buf = rt_scratch(ctx, 0, (size_t)(p->workers * p->bufsize) * sizeof(float));
+        if (!p->buf)
+            return rt_fail(ctx, RT_ENOMEM, "pool: scratch");
+        rt_parallel_for(ctx, p->workers, 1, pool2d_task, p);
+        return RT_OK;
+    }
     /* the largest intermediate (axes [0, i] pooled, the rest not yet) and the largest tmp */
     p->bufsize = p->tmpsize = 0;
     for (int i = 0; i < p->ns; i++) {
@@ -442,10 +556,6 @@ pool_run(RtCtx *ctx, Pool *p, int avg, int count_pad)
         if (tmp_size(&p->ax[i], inner) > p->tmpsize)
             p->tmpsize = tmp_size(&p->ax[i], inner);
     }
-    int64_t work = p->planes * (p->xplane + p->yplane);
-    p->workers = work < 32768 ? 1 : rt_ctx_threads(ctx);
-    if (p->workers > p->planes)
-        p->workers = p->planes;
     p->buf = NULL;
     if (p->bufsize + p->tmpsize) {
         size_t n = (size_t)(p->workers * (2 * p->bufsize + p->tmpsize));
