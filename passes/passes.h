@@ -26,8 +26,10 @@ typedef struct MemPlan {
     int64_t lower;          /* the most bytes live at once: no plan can be smaller */
 } MemPlan;
 /* Places every intermediate tensor (node outputs that are neither graph outputs nor constants)
- * in one arena by liveness: tensors alive at the same step never overlap. Offsets are 64-byte
- * aligned. Arrays are allocated in the graph's arena. */
+ * in one arena by liveness: tensors alive at the same step never overlap, except that a Concat's
+ * inputs may be placed inside its output, at their ranges (then the Concat copies nothing).
+ * Offsets are 64-byte aligned but for those inputs. total and lower count each tensor that has a
+ * place of its own. Arrays are allocated in the graph's arena. */
 int pass_memplan(Graph *g, MemPlan *mp, Diag *d);
 
 /* pipeline.c */

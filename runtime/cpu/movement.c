@@ -335,7 +335,8 @@ cpu_concat(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *co
                   .ss = {len * inner * (int64_t)es, (int64_t)es},
                   .dst = (char *)y->data + at * inner * (int64_t)es,
                   .src = in[i]->data};
-        cpu_walk_run(ctx, &w);
+        if (outer != 1 || w.src != w.dst) /* else the plan placed it there already */
+            cpu_walk_run(ctx, &w);
         at += len;
     }
     return RT_OK;
