@@ -454,10 +454,12 @@ grain_for(int64_t len)
  * sg_block reads each row of cols through an offset, so cols is never formed where it is a set
  * of shifted views of the input:
  *   - POINT (1x1, stride 1, no padding): row r is channel r of X itself;
- *   - SHIFT (stride 1, at most 2-D): X is copied once into zero-padded planes of Hp x Wp, and
- *     output (oy, ox) is computed at column oy * Wp + ox, so row r is the padded plane of its
- *     channel shifted by its tap (kh * Wp + kw, dilated). The Wp - OW extra columns of each
- *     output row are computed into scratch and dropped when the block is copied out;
+ *   - SHIFT (at most 2-D): X is copied once, zero-padded, into s1 x s2 phase planes per channel
+ *     (plane (a, b) holds padded[i * s1 + a][j * s2 + b], Hq x Wq), and output (oy, ox) is
+ *     computed at column oy * Wq + ox, so row r is the phase plane of its channel and tap
+ *     shifted by the tap ((kh * d1) / s1 * Wq + (kw * d2) / s2). With stride 1 there is one
+ *     plane, the padded channel itself. The Wq - OW extra columns of each output row are
+ *     computed into scratch and dropped when the block is copied out;
  *   - COL (otherwise): im2col copies the patches of a block of columns into scratch.
  * The work is cut into tasks (image, group, block of columns, block of output channels); a task
  * walks K in blocks of SG_KC rows, and sg_block adds the bias and applies the activation after
@@ -478,8 +480,9 @@ typedef struct GemmConv {
     int64_t c, m, cg, mg, rows, group;
     int mode;
     int64_t ncol;             /* columns of the product: colsz, or OH * Wp for SHIFT */
-    const float *xp;          /* SHIFT: the padded planes, plane floats apart */
-    int64_t wp_, plane;       /* SHIFT: padded row length and plane stride */
+    const float *xp;          /* SHIFT: the phase planes, s1 * s2 per channel, plane floats apart */
+    int64_t wq, hq, plane;    /* SHIFT: a phase plane's row length, rows and stride */
+    int64_t phases;           /* SHIFT: floats of one channel's planes, s1 * s2 * plane */
     const int64_t *boff;      /* POINT, SHIFT: where row r of cols starts, from a plane base */
     int64_t nb, ncb, mb, nmb; /* columns per block and blocks; channels per block and blocks */
     int64_t ntask, nchunk;
@@ -495,8 +498,8 @@ shift_store(const GemmConv *p, const float *t, float *yg, int64_t p0, int64_t nc
 {
     int64_t ow = p->g->col[2], colsz = p->g->colsz;
     for (int64_t q = p0; q < p0 + nc;) {
-        int64_t oy = q / p->wp_, ox = q % p->wp_;
-        int64_t run = p->wp_ - ox < p0 + nc - q ? p->wp_ - ox : p0 + nc - q;
+        int64_t oy = q / p->wq, ox = q % p->wq;
+        int64_t run = p->wq - ox < p0 + nc - q ? p->wq - ox : p0 + nc - q;
         int64_t keep = ox >= ow ? 0 : ow - ox < run ? ow - ox : run;
         for (int64_t r = m0; keep && r < m1; r++)
             memcpy(yg + r * colsz + oy * ow + ox, t + (r - m0) * nc + (q - p0),
@@ -528,7 +531,7 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
     }
     const float *wp = p->wp + grp * sg_packed_a_size(p->mg, p->rows);
     const float *src = p->mode == POINT ? xg + p0
-                       : p->mode == SHIFT ? p->xp + (i * p->c + grp * p->cg) * p->plane + p0
+                       : p->mode == SHIFT ? p->xp + (i * p->c + grp * p->cg) * p->phases + p0
                                           : buf;
     float *dst = p->mode == SHIFT ? buf - m0 * nc : yg + p0; /* row r of the block at r * ldc */
     int64_t ldc = p->mode == SHIFT ? nc : g->colsz;
@@ -559,19 +562,37 @@ gemm_chunks(void *arg, int64_t begin, int64_t end)
             gemm_task(p, t, p->scratch + ch * p->per_chunk);
 }
 
-/* SHIFT: channels [begin, end) of X (all images) into their zero-padded planes. */
+/* SHIFT: channels [begin, end) of X (all images) into their zero-padded phase planes. */
 static void
 pad_planes(void *arg, int64_t begin, int64_t end)
 {
     const GemmConv *p = arg;
     const Geom *g = p->g;
+    int64_t s1 = g->s[1], s2 = g->s[2], H = g->img[1], W = g->img[2];
     for (int64_t ch = begin; ch < end; ch++) {
-        float *d = (float *)p->xp + ch * p->plane;
+        float *d = (float *)p->xp + ch * p->phases;
         const float *x = p->x + ch * g->imgsz;
-        memset(d, 0, (size_t)p->plane * sizeof *d);
-        for (int64_t h = 0; h < g->img[1]; h++)
-            memcpy(d + (h + g->pb[1]) * p->wp_ + g->pb[2], x + h * g->img[2],
-                   (size_t)g->img[2] * sizeof *d);
+        memset(d, 0, (size_t)p->phases * sizeof *d);
+        for (int64_t a = 0; a < s1; a++) {
+            for (int64_t b = 0; b < s2; b++) {
+                float *pl = d + (a * s2 + b) * p->plane;
+                /* columns j with 0 <= j * s2 + b - pb2 < W */
+                int64_t off = b - g->pb[2], j0, j1;
+                valid_range(off, s2, W, p->wq, &j0, &j1);
+                for (int64_t i = 0; i < p->hq; i++) {
+                    int64_t h = i * s1 + a - g->pb[1];
+                    if (h < 0 || h >= H || j1 <= j0)
+                        continue;
+                    const float *row = x + h * W;
+                    float *dst = pl + i * p->wq;
+                    if (s2 == 1)
+                        memcpy(dst + j0, row + j0 + off, (size_t)(j1 - j0) * sizeof *dst);
+                    else
+                        for (int64_t j = j0; j < j1; j++)
+                            dst[j] = row[j * s2 + off];
+                }
+            }
+        }
     }
 }
 
@@ -628,10 +649,9 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
 
     if (cg == 1 && group > 1)
         return conv_depthwise(ctx, &g, x, w, b, y, mg, &attr->conv.fuse);
-    int pointwise = 1, unit = 1;
+    int pointwise = 1;
     for (int j = 0; j < NS; j++) {
         pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
-        unit &= g.s[j] == 1;
     }
     GemmConv p = {.g = &g,
                   .x = x->data,
@@ -647,14 +667,17 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
                   .group = group,
                   .mode = pointwise ? POINT : COL,
                   .ncol = g.colsz};
-    /* SHIFT pays where the dropped columns are few: 2-D, stride 1, output rows not too short */
-    int64_t wpad = g.col[2] + (g.k[2] - 1) * g.d[2], hpad = g.col[1] + (g.k[1] - 1) * g.d[1];
-    if (!pointwise && unit && g.k[0] == 1 && g.img[0] == 1 && g.col[0] == 1 && g.colsz > 1 &&
-        2 * wpad <= 3 * g.col[2]) {
+    /* SHIFT pays where the dropped columns are few: at most 2-D, rows not too short */
+    int64_t wq = g.col[2] + (g.k[2] - 1) * g.d[2] / g.s[2];
+    int64_t hq = g.col[1] + (g.k[1] - 1) * g.d[1] / g.s[1];
+    if (!pointwise && g.k[0] == 1 && g.img[0] == 1 && g.col[0] == 1 && g.colsz > 1 &&
+        g.s[1] <= 4 && g.s[2] <= 4 && 2 * wq <= 3 * g.col[2]) {
         p.mode = SHIFT;
-        p.wp_ = wpad;
-        p.plane = hpad * wpad + (g.k[2] - 1) * g.d[2];
-        p.ncol = g.col[1] * wpad;
+        p.wq = wq;
+        p.hq = hq;
+        p.plane = (hq + 1) * wq; /* a row of slack: the last taps read a little past hq rows */
+        p.phases = g.s[1] * g.s[2] * p.plane;
+        p.ncol = g.col[1] * wq;
     }
     int gemv = p.mode == POINT && p.ncol == 1;
     if (!gemv && !(p.wp = packed_weights(ctx, w, group, mg, rows)))
@@ -665,19 +688,21 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
         if (!off)
             return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of offsets", (long long)rows * 8);
         for (int64_t r = 0; r < rows; r++) {
-            int64_t kk = r % g.ksz, kh = kk / g.k[2], kw = kk % g.k[2];
+            int64_t kk = r % g.ksz, dh = kk / g.k[2] * g.d[1], dw = kk % g.k[2] * g.d[2];
+            int64_t phase = dh % g.s[1] * g.s[2] + dw % g.s[2];
             off[r] = p.mode == POINT ? r * g.colsz
-                                     : r / g.ksz * p.plane + kh * g.d[1] * wpad + kw * g.d[2];
+                                     : r / g.ksz * p.phases + phase * p.plane +
+                                           dh / g.s[1] * wq + dw / g.s[2];
         }
         p.boff = off;
     }
     if (p.mode == SHIFT) {
-        float *xp = rt_scratch(ctx, 3, (size_t)(n * c * p.plane) * sizeof *xp);
+        float *xp = rt_scratch(ctx, 3, (size_t)(n * c * p.phases) * sizeof *xp);
         if (!xp)
             return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of padded input",
-                           (long long)(n * c * p.plane * 4));
+                           (long long)(n * c * p.phases * 4));
         p.xp = xp;
-        rt_parallel_for(ctx, n * c, grain_for(p.plane), pad_planes, &p);
+        rt_parallel_for(ctx, n * c, grain_for(p.phases), pad_planes, &p);
     }
     int64_t t = rt_ctx_threads(ctx), nmb = 1;
     int64_t cap = p.mode == SHIFT ? SHIFT_CAP / (mg > 0 ? mg : 1) : COL_BLOCK;

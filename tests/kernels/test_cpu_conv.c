@@ -274,6 +274,13 @@ test_conv(void)
         {.name = "pointwise tail 11", 2, 1, 20, 17, 1, {23, 29}, {1, 1}, NULL, NULL, NULL, 0, 1},
         {.name = "pointwise tail 1", 2, 2, 24, 40, 1, {7, 7}, {1, 1}, NULL, NULL, NULL, 0, 0},
         {.name = "3x3 on a 1x1 map", 2, 1, 12, 10, 1, {1, 1}, {3, 3}, NULL, NULL, P1, 0, 1},
+        /* SHIFT through phase planes: strides 2 and 3, dilation with stride, a 7x7 stem */
+        {.name = "phases s2 deep K", 2, 1, 40, 24, 1, {17, 23}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "phases s2 dilated", 2, 2, 6, 10, 1, {21, 19}, {3, 3}, S2, D2, p2, 0, 0},
+        {.name = "phases s2 asym pads", 2, 1, 5, 9, 1, {16, 15}, {3, 2}, S2, NULL, pa, 0, 1},
+        {.name = "phases 7x7 s2 pad 3", 2, 1, 3, 16, 1, {37, 41}, {7, 7}, S2, NULL, p7, 0, 1},
+        {.name = "phases 1-D s3", 1, 1, 7, 20, 1, {100}, {5}, s3, NULL, p22, 0, 1},
+        {.name = "phases 1x1 s2", 2, 1, 24, 40, 1, {14, 14}, {1, 1}, S2, NULL, NULL, 0, 1},
         {.name = "1-D k3 on length 1", 1, 2, 4, 4, 1, {1}, {3}, NULL, NULL, p22, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
