@@ -150,14 +150,14 @@ unary_f32(const Unary *u, float *restrict y, const float *restrict x, int64_t n)
     case OP_CLIP: MAP(v < lo ? lo : v > hi ? hi : v);
     case OP_COS: MAP(cosf(v));
     case OP_ELU: MAP(v < 0 ? al * expm1f(v) : v);
-    case OP_ERF: MAP(erff(v));
+    case OP_ERF: MAP(vm_erf(v));
     case OP_EXP: MAP(expf(v));
     case OP_FLOOR: MAP(floorf(v));
     case OP_GELU:
         if (u->a->act.approximate) {
             MAP(0.5f * v * (1 + tanhf(0.7978845608f * (v + 0.044715f * v * v * v))));
         }
-        MAP(0.5f * v * (1 + erff(v * 0.70710678f)));
+        MAP(0.5f * v * (1 + vm_erf(v * 0.70710678f)));
     case OP_HARDSIGMOID: MAP(CLAMP(al * v + be, 0, 1));
     case OP_HARDSWISH: MAP(v * CLAMP(v + 3, 0, 6) * (1.0f / 6));
     case OP_LEAKYRELU: MAP((v < 0 ? 0 : v) + al * (v < 0 ? v : 0));
