@@ -18,7 +18,8 @@
  *  (3) after an activation, Mul, Add, Sub or Div by scalar constants are gone too: the kernels
  *      apply them as one affine step (Fused.affine).
  *  An inference BatchNormalization left standing (its input is no such P) takes (1) into its own
- *  parameters and (2), (3) into norm.fuse.
+ *  parameters and (2), (3) into norm.fuse. And a Pad with zeros on spatial axes whose only
+ *  reader is a Conv becomes part of that Conv's pads.
  *  Every value that disappears (y and the chain's intermediates) was used by the absorbed node
  *  alone and was no graph output. P takes over the last absorbed node's output value, so no use
  *  is rewritten and the order stays topological; absorbed nodes become OP_NOP and ir_compact
@@ -509,6 +510,48 @@ match_hardswish(Fuse *f, NodeId a)
     g->node[a].op = g->node[c].op = g->node[m].op = OP_NOP;
 }
 
+/*
+ * Pad(x) with zeros, on spatial axes only, read by a Conv with explicit (or no) padding alone:
+ * the Conv reads x and pads the extra itself. Node p is the Pad.
+ */
+static void
+match_pad_conv(Fuse *f, NodeId p)
+{
+    Graph *g = f->g;
+    const Node *pad = &g->node[p];
+    if (pad->attr->pad.mode != PADM_CONSTANT || pad->nout != 1 || pad->out[0] == NONE ||
+        pad->nin < 2 || (pad->nin > 3 && pad->in[3] != NONE))
+        return;
+    double k;
+    if (pad->nin > 2 && pad->in[2] != NONE && (!scalar_const(g, pad->in[2], &k) || k != 0))
+        return;
+    const Value *pv = &g->val[pad->in[1]], *x = &g->val[pad->in[0]];
+    if (!(pv->flags & V_CONST) || !pv->data || pv->dt != DT_I64 || ir_numel(pv) != 2 * x->rank ||
+        x->rank < 3 || x->dt != DT_F32)
+        return;
+    const int64_t *pads = pv->data;
+    int r = x->rank, ns = r - 2;
+    for (int i = 0; i < 2 * r; i++)
+        if (pads[i] < 0 || ((i % r) < 2 && pads[i] != 0))
+            return;
+    NodeId c = sole_user(f, pad->out[0]);
+    if (c == NONE || g->node[c].op != OP_CONV || g->node[c].in[0] != pad->out[0])
+        return;
+    ConvAttr *a = &g->node[c].attr->conv;
+    if (a->auto_pad != PAD_NOTSET || (a->pads.n != 0 && a->pads.n != 2 * ns))
+        return;
+    int64_t *np = ir_galloc(g, (size_t)(2 * ns) * sizeof *np);
+    if (!np)
+        return; /* no fold, still correct */
+    for (int i = 0; i < ns; i++) {
+        np[i] = (a->pads.n ? a->pads.v[i] : 0) + pads[2 + i];
+        np[ns + i] = (a->pads.n ? a->pads.v[ns + i] : 0) + pads[r + 2 + i];
+    }
+    a->pads = (Ints){2 * ns, np};
+    g->node[c].in[0] = pad->in[0];
+    g->node[p].op = OP_NOP;
+}
+
 /* ir_fill_uses, and the first two users of every value in f->user. */
 static void
 fill_users(Fuse *f)
@@ -672,9 +715,12 @@ pass_fuse(Graph *g, Diag *d)
     if (!f.user)
         return diag_oom(d);
     fill_users(&f);
-    for (NodeId n = 0; n < g->nnode; n++)
+    for (NodeId n = 0; n < g->nnode; n++) {
         if (g->node[n].op == OP_ADD)
             match_hardswish(&f, n);
+        else if (g->node[n].op == OP_PAD)
+            match_pad_conv(&f, n);
+    }
     fill_users(&f);
     /* values added below (new weights) are no chain's values: user[] need not cover them */
     int rc = 0;

@@ -437,6 +437,53 @@ test_standalone_bn(void)
     CHECK(strcmp(g->val[g->node[bn].out[0]].name, "relu") == 0);
 }
 
+/* an int64 constant [n] */
+static ValId
+iconst(const char *name, int n, const int64_t *v)
+{
+    ValId x = ir_val_add(g, name, DT_I64, NULL);
+    g->val[x].rank = 1;
+    g->val[x].dim[0] = n;
+    int64_t *p = ir_galloc(g, (size_t)n * sizeof *p + 1);
+    memcpy(p, v, (size_t)n * sizeof *p);
+    g->val[x].data = p;
+    g->val[x].flags |= V_CONST | V_PARAM;
+    return x;
+}
+
+/* Pad with zeros on H and W before a Conv becomes the Conv's pads; a Pad of the channels, with
+ * another value, or read by someone else too, stays. */
+static void
+test_pad_conv(void)
+{
+    fresh();
+    ValId x = TENSOR("x", 1, 2, 5, 6), w = TENSOR("w", 4, 2, 3, 3);
+    NodeId p = NODE(OP_PAD, "pad", x, iconst("pads", 8, DIMS(0, 0, 1, 2, 0, 0, 3, 4)));
+    NodeId c = NODE(OP_CONV, "conv", out(p), w);
+    static const int64_t p1[] = {1, 1, 1, 1};
+    g->node[c].attr->conv.pads = (Ints){4, p1};
+    mark_output(out(c));
+    CHECK(run() == 1);
+    const Ints *pads = &g->node[0].attr->conv.pads;
+    CHECK(g->node[0].op == OP_CONV && g->node[0].in[0] == x);
+    CHECK(pads->n == 4 && pads->v[0] == 2 && pads->v[1] == 3 && pads->v[2] == 4 && pads->v[3] == 5);
+    CHECK(g->val[g->node[0].out[0]].dim[2] == 9 && g->val[g->node[0].out[0]].dim[3] == 12);
+
+    for (int k = 0; k < 3; k++) {
+        fresh();
+        x = TENSOR("x", 1, 2, 5, 6);
+        w = TENSOR("w", 4, k == 0 ? 3 : 2, 3, 3);
+        ValId pv = iconst("pads", 8, k == 0 ? DIMS(0, 1, 1, 1, 0, 0, 1, 1) : DIMS(0, 0, 1, 1, 0, 0, 1, 1));
+        p = k == 1 ? NODE(OP_PAD, "pad", x, pv, fconst("v", 0, NULL, FLOATS(1)))
+                   : NODE(OP_PAD, "pad", x, pv);
+        c = NODE(OP_CONV, "conv", out(p), w);
+        mark_output(out(c));
+        if (k == 2)
+            mark_output(out(p));
+        CHECK(run() == 2);
+    }
+}
+
 /* ---- what must stay ----------------------------------------------------------------------------
  */
 
@@ -502,6 +549,7 @@ main(void)
     test_hardswish_pattern();
     test_affine_after_act();
     test_standalone_bn();
+    test_pad_conv();
     test_blocked();
     if (g)
         ir_graph_free(g);
