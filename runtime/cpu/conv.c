@@ -152,6 +152,25 @@ axpy3(float *restrict y, const float *restrict x0, const float *restrict x1,
         y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t];
 }
 
+/* y[t] = b + the sum of w[q] * x[q][t] over the 9 taps of a 3x3 kernel, for t in [0, n): the
+ * whole of a depthwise 3x3 in one pass over the output. */
+VECLOOP
+taps9(float *restrict y, const float *restrict x0, const float *restrict x1,
+      const float *restrict x2, const float *restrict x3, const float *restrict x4,
+      const float *restrict x5, const float *restrict x6, const float *restrict x7,
+      const float *restrict x8, const float *w, float b, int64_t n)
+{
+    float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+    float w8 = w[8];
+    int64_t t = 0, n16 = MAIN16(n);
+    for (; t < n16; t++)
+        y[t] = b + w0 * x0[t] + w1 * x1[t] + w2 * x2[t] + w3 * x3[t] + w4 * x4[t] + w5 * x5[t] +
+               w6 * x6[t] + w7 * x7[t] + w8 * x8[t];
+    for (; t < n; t++)
+        y[t] = b + w0 * x0[t] + w1 * x1[t] + w2 * x2[t] + w3 * x3[t] + w4 * x4[t] + w5 * x5[t] +
+               w6 * x6[t] + w7 * x7[t] + w8 * x8[t];
+}
+
 /* e[j] = s[2j], o[j] = s[2j + 1] for j in [0, n): stride 2's two column phases in one pass. */
 VECLOOP
 deinterleave2(float *restrict e, float *restrict o, const float *restrict s, int64_t n)
@@ -243,18 +262,26 @@ dw_channel(const DwArgs *p, int64_t nm, float *pl)
     const int64_t *o = p->toff;
     float *acc = pl + g->s[1] * g->s[2] * p->plane, bias = p->b ? p->b[m] : 0.0f;
     for (int64_t od = 0; od < g->col[0]; od++) {
-        fill(acc, bias, len);
-        for (int64_t kd = 0; kd < g->k[0]; kd++) {
-            int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
-            if (id < 0 || id >= g->img[0])
-                continue;
-            const float *w = p->w + m * g->ksz + kd * taps;
-            dw_planes(p, x + id * g->img[1] * g->img[2], pl, acc + len);
-            int64_t q = 0;
-            for (; q + 3 <= taps; q += 3)
-                axpy3(acc, pl + o[q], pl + o[q + 1], pl + o[q + 2], w[q], w[q + 1], w[q + 2], len);
-            for (; q < taps; q++)
-                axpy(acc, pl + o[q], w[q], len);
+        int64_t id0 = od * g->s[0] - g->pb[0];
+        if (g->k[0] == 1 && taps == 9 && id0 >= 0 && id0 < g->img[0]) { /* 3x3: one pass */
+            dw_planes(p, x + id0 * g->img[1] * g->img[2], pl, acc + len);
+            taps9(acc, pl + o[0], pl + o[1], pl + o[2], pl + o[3], pl + o[4], pl + o[5], pl + o[6],
+                  pl + o[7], pl + o[8], p->w + m * g->ksz, bias, len);
+        } else {
+            fill(acc, bias, len);
+            for (int64_t kd = 0; kd < g->k[0]; kd++) {
+                int64_t id = id0 + kd * g->d[0];
+                if (id < 0 || id >= g->img[0])
+                    continue;
+                const float *w = p->w + m * g->ksz + kd * taps;
+                dw_planes(p, x + id * g->img[1] * g->img[2], pl, acc + len);
+                int64_t q = 0;
+                for (; q + 3 <= taps; q += 3)
+                    axpy3(acc, pl + o[q], pl + o[q + 1], pl + o[q + 2], w[q], w[q + 1], w[q + 2],
+                          len);
+                for (; q < taps; q++)
+                    axpy(acc, pl + o[q], w[q], len);
+            }
         }
         float *y = p->y + nm * g->colsz + od * g->col[1] * g->col[2];
         for (int64_t oh = 0; oh < g->col[1]; oh++)
