@@ -1,0 +1,55 @@
+/*
+ * ocl_impl.h: what the OpenCL backend's files share beyond ocl.h: the device structure, the
+ * programs and kernels it keeps, and the on-disk cache helpers (program.c) that the GEMM tuner
+ * (gemm.c) uses for its own records.
+ */
+#pragma once
+
+#include "ocl.h"
+
+#include <stdint.h>
+
+/* A kernel made from a program, kept until the device closes. */
+typedef struct OclKernel {
+    struct OclKernel *next;
+    char name[64];
+    cl_kernel kernel;
+} OclKernel;
+
+/* A built program, keyed by the hash of its source and options (cache_key). */
+typedef struct OclProgram {
+    struct OclProgram *next;
+    uint64_t key;
+    cl_program program;
+    OclKernel *kernels;
+} OclProgram;
+
+struct OclDev {
+    RtCtx *ctx;                 /* where failures are recorded; not owned */
+    OclDevInfo info;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    char cache[1024];           /* the binary cache's folder; "" when off */
+    OclProgram *programs;       /* newest first */
+    OclStats stats;
+    int gemm_tuned;             /* gemm_cfg holds the tuned blocking */
+    OclGemmCfg gemm_cfg;
+    OclGemmCfg last_cfg;        /* the blocking of last_kernel, the GEMM kernel used last */
+    cl_kernel last_kernel;      /* (not owned: one of programs' kernels) */
+    OclBuf *scratch;            /* the GEMM's padded copy of B; grows, never shrinks */
+};
+
+/* The FNV-1a 64 hash of what identifies a build on d: device name, driver version, platform
+ * version, then each of the n strings part[i] (build options, source text), with separators. */
+uint64_t ocl_cache_key(const OclDev *d, const char *const *part, int n);
+
+/* The path of the cache file tag-<key>.<ext> in buf, or 0 when the cache is off or the path
+ * does not fit. */
+int ocl_cache_path(const OclDev *d, const char *tag, uint64_t key, const char *ext, char *buf,
+                   size_t cap);
+
+/* Writes data to path through a temporary file and a rename, creating the folder as needed;
+ * 0 on success, -1 otherwise (the cache is only an optimisation: callers go on). */
+int ocl_cache_write(const char *path, const void *data, size_t n);
