@@ -486,7 +486,8 @@ grain_for(int64_t len)
  *     computed at column oy * Wq + ox, so row r is the phase plane of its channel and tap
  *     shifted by the tap ((kh * d1) / s1 * Wq + (kw * d2) / s2). With stride 1 there is one
  *     plane, the padded channel itself. The Wq - OW extra columns of each output row are
- *     computed into scratch and dropped when the block is copied out;
+ *     computed into scratch and dropped when the block is copied out (with none, as for a
+ *     strided 1x1, the product goes to Y directly);
  *   - COL (otherwise): im2col copies the patches of a block of columns into scratch.
  * The work is cut into tasks (image, group, block of columns, block of output channels); a task
  * walks K in blocks of SG_KC rows, and sg_block adds the bias and applies the activation after
@@ -560,8 +561,9 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
     const float *src = p->mode == POINT ? xg + p0
                        : p->mode == SHIFT ? p->xp + (i * p->c + grp * p->cg) * p->phases + p0
                                           : buf;
-    float *dst = p->mode == SHIFT ? buf - m0 * nc : yg + p0; /* row r of the block at r * ldc */
-    int64_t ldc = p->mode == SHIFT ? nc : g->colsz;
+    int staged = p->mode == SHIFT && p->wq != g->col[2]; /* rows with columns to drop */
+    float *dst = staged ? buf - m0 * nc : yg + p0;         /* row r of the block at r * ldc */
+    int64_t ldc = staged ? nc : g->colsz;
     int64_t coff[SG_KC];
     for (int64_t k0 = 0; k0 < p->rows; k0 += SG_KC) {
         int64_t kc = p->rows - k0 < SG_KC ? p->rows - k0 : SG_KC;
@@ -575,7 +577,7 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
         sg_block(wp, p->rows, k0, kc, src, boff, nc, dst, ldc, m0, m1, k0 == 0,
                  k0 + kc >= p->rows, bias, p->f);
     }
-    if (p->mode == SHIFT)
+    if (staged)
         shift_store(p, buf, yg, p0, nc, m0, m1);
 }
 
@@ -589,6 +591,18 @@ gemm_chunks(void *arg, int64_t begin, int64_t end)
             gemm_task(p, t, p->scratch + ch * p->per_chunk);
 }
 
+/* 1 when some tap of the kernel reads phase plane (a, b). */
+static int
+phase_used(const Geom *g, int64_t a, int64_t b)
+{
+    int rows = 0, cols = 0;
+    for (int64_t kh = 0; kh < g->k[1]; kh++)
+        rows |= kh * g->d[1] % g->s[1] == a;
+    for (int64_t kw = 0; kw < g->k[2]; kw++)
+        cols |= kw * g->d[2] % g->s[2] == b;
+    return rows && cols;
+}
+
 /* SHIFT: channels [begin, end) of X (all images) into their zero-padded phase planes. */
 static void
 pad_planes(void *arg, int64_t begin, int64_t end)
@@ -599,10 +613,12 @@ pad_planes(void *arg, int64_t begin, int64_t end)
     for (int64_t ch = begin; ch < end; ch++) {
         float *d = (float *)p->xp + ch * p->phases;
         const float *x = p->x + ch * g->imgsz;
-        memset(d, 0, (size_t)p->phases * sizeof *d);
         for (int64_t a = 0; a < s1; a++) {
             for (int64_t b = 0; b < s2; b++) {
                 float *pl = d + (a * s2 + b) * p->plane;
+                if (!phase_used(g, a, b))
+                    continue; /* no tap reads it (a 1x1 kernel reads only phase 0) */
+                memset(pl, 0, (size_t)p->plane * sizeof *pl);
                 /* columns j with 0 <= j * s2 + b - pb2 < W */
                 int64_t off = b - g->pb[2], j0, j1;
                 valid_range(off, s2, W, p->wq, &j0, &j1);
@@ -732,7 +748,8 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
         rt_parallel_for(ctx, n * c, grain_for(p.phases), pad_planes, &p);
     }
     int64_t t = rt_ctx_threads(ctx), nmb = 1;
-    int64_t cap = p.mode == SHIFT ? SHIFT_CAP / (mg > 0 ? mg : 1) : COL_BLOCK;
+    int staged = p.mode == SHIFT && p.wq != g.col[2];
+    int64_t cap = staged ? SHIFT_CAP / (mg > 0 ? mg : 1) : COL_BLOCK;
     cap = cap < SG_NR ? SG_NR : cap > COL_BLOCK ? COL_BLOCK : cap / SG_NR * SG_NR;
     int64_t ncb = (p.ncol + cap - 1) / cap;
     if (n * m * g.colsz * rows < TASK_MACS)
@@ -751,7 +768,7 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     p.nmb = (mg + p.mb - 1) / p.mb;
     p.ntask = n * group * p.ncb * p.nmb;
     p.nchunk = t == 1 ? 1 : p.ntask < 2 * t ? p.ntask : 2 * t;
-    p.per_chunk = p.mode == COL ? SG_KC * p.nb : p.mode == SHIFT ? p.mb * p.nb : 0;
+    p.per_chunk = p.mode == COL ? SG_KC * p.nb : staged ? p.mb * p.nb : 0;
     p.scratch = rt_scratch(ctx, 0, (size_t)(p.nchunk * p.per_chunk + 1) * sizeof(float));
     if (!p.scratch)
         return rt_fail(ctx, RT_ENOMEM, "Conv: %lld bytes of scratch",
