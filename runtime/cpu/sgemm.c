@@ -72,7 +72,8 @@ vsel(vi m, vf a, vf b)
  */
 static inline __attribute__((always_inline)) void
 tile(int nv, int64_t kc, const float *restrict a, const float *restrict b,
-     const int64_t *restrict boff, float *restrict c, int64_t ldc, int first, const Epi *e)
+     const int64_t *restrict boff, float *restrict c, int64_t ldc, int first, const Epi *e,
+     const float *pf)
 {
     vf acc[SG_MR][SG_NV];
     for (int i = 0; i < SG_MR; i++)
@@ -85,6 +86,7 @@ tile(int nv, int64_t kc, const float *restrict a, const float *restrict b,
     for (int64_t kk = 0; kk < kc; kk++) {
         vf bv[SG_NV];
         const float *brow = b + boff[kk];
+        __builtin_prefetch(pf + kk * SG_MR); /* the next panel of A, from memory */
         for (int v = 0; v < nv; v++)
             bv[v] = *(const vfu *)(brow + v * SG_VL);
         for (int i = 0; i < SG_MR; i++) {
@@ -121,12 +123,12 @@ tile(int nv, int64_t kc, const float *restrict a, const float *restrict b,
 /* tile() with nv as a constant, so that the compiler keeps the accumulators in registers. */
 static void
 tile_nv(int nv, int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
-        int64_t ldc, int first, const Epi *e)
+        int64_t ldc, int first, const Epi *e, const float *pf)
 {
     switch (nv) {
-    case 1: tile(1, kc, a, b, boff, c, ldc, first, e); break;
-    case 2: tile(2, kc, a, b, boff, c, ldc, first, e); break;
-    default: tile(SG_NV, kc, a, b, boff, c, ldc, first, e); break;
+    case 1: tile(1, kc, a, b, boff, c, ldc, first, e, pf); break;
+    case 2: tile(2, kc, a, b, boff, c, ldc, first, e, pf); break;
+    default: tile(SG_NV, kc, a, b, boff, c, ldc, first, e, pf); break;
     }
 }
 
@@ -218,10 +220,10 @@ tail_np(int np, int ncol, int64_t kc, const float *a, int64_t pstride, const flo
  * on a copy. */
 static void
 tile_at(int nv, int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
-        int64_t ldc, int64_t mr, int64_t valid, int first, const Epi *e)
+        int64_t ldc, int64_t mr, int64_t valid, int first, const Epi *e, const float *pf)
 {
     if (mr == SG_MR && valid == nv * SG_VL) {
-        tile_nv(nv, kc, a, b, boff, c, ldc, first, e);
+        tile_nv(nv, kc, a, b, boff, c, ldc, first, e, pf);
         return;
     }
     _Alignas(64) float t[SG_MR * SG_NR];
@@ -229,7 +231,7 @@ tile_at(int nv, int64_t kc, const float *a, const float *b, const int64_t *boff,
     if (!first)
         for (int64_t i = 0; i < mr; i++)
             memcpy(t + i * SG_NR, c + i * ldc, (size_t)valid * sizeof *t);
-    tile_nv(nv, kc, a, b, boff, t, SG_NR, first, e);
+    tile_nv(nv, kc, a, b, boff, t, SG_NR, first, e, pf);
     for (int64_t i = 0; i < mr; i++)
         memcpy(c + i * ldc, t + i * SG_NR, (size_t)valid * sizeof *t);
 }
@@ -263,13 +265,14 @@ sg_block(const float *ap, int64_t k, int64_t k0, int64_t kc, const float *b,
             e.bias = bt;
         }
         const Epi *ep = last ? &e : NULL;
+        const float *pf = i0 + SG_MR < m1 ? a + SG_MR * k : a; /* the next panel */
         for (int64_t j = 0; j < nvec; j += SG_NR) {
             int64_t w = nvec - j < SG_NR ? nvec - j : SG_NR;
             tile_at((int)(w / SG_VL), kc, a, b + j, boff, c + i0 * ldc + j, ldc, mr, w, first,
-                    ep);
+                    ep, pf);
         }
         if (ntail > TAIL_MAX)
-            tile_at(1, kc, a, tb, toff, c + i0 * ldc + nvec, ldc, mr, ntail, first, ep);
+            tile_at(1, kc, a, tb, toff, c + i0 * ldc + nvec, ldc, mr, ntail, first, ep, pf);
     }
     if (ntail == 0 || ntail > TAIL_MAX)
         return;
