@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""bench.py --hetc PATH [--models DIR] [--examples DIR] [--threads 1 2] [--runs 20] [--out FILE]
+"""bench.py --hetc PATH [--models DIR] [--examples DIR] [--threads 1 2] [--runs 20] [--out FILE] [--no-pin]
 
 Times every compiled plan against ONNX Runtime in the same run: each model (the reference models
 in HETC_MODELS and the generated examples) is compiled with `hetc compile --strategy cpu`; then,
 for each thread count, the hetc binary reports the median of --runs timed runs after warm-up
 (`--json`), and ONNX Runtime (CPU provider, all graph optimisations, sequential execution,
 intra-op threads = the thread count) is timed the same way on the same inputs. The two are
-interleaved model by model so that the machine's load hits both alike.
+interleaved model by model so that the machine's load hits both alike, and a run with fewer
+threads than CPUs is pinned, for both, to the same first CPUs (--no-pin: left to the scheduler).
 
 Writes a Markdown table (model, threads, hetc ms, ORT ms, hetc/ORT, hetc GFLOP/s) with the
 machine, the date and the geometric mean of the ratios per thread count, to --out (default:
@@ -79,7 +80,28 @@ def make_inputs(model, shapes, files, work):
     return feeds, paths
 
 
-def time_ort(model, feeds, threads, runs, warmup):
+def cpus_for(threads, pin):
+    """The first `threads` CPUs this process may use, or None (no pinning). On a shared virtual
+    machine the cores differ from moment to moment; running both contenders on the same cores
+    keeps one from being timed on a slower core than the other."""
+    if not pin or not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return set(cpus[:threads]) if threads < len(cpus) else None
+
+
+def time_ort(model, feeds, threads, runs, warmup, cpus=None):
+    saved = os.sched_getaffinity(0) if cpus else None
+    if cpus:  # ONNX Runtime's pool threads, made with the session, inherit the mask
+        os.sched_setaffinity(0, cpus)
+    try:
+        return time_ort_on(model, feeds, threads, runs, warmup)
+    finally:
+        if saved:
+            os.sched_setaffinity(0, saved)
+
+
+def time_ort_on(model, feeds, threads, runs, warmup):
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.intra_op_num_threads = threads
@@ -96,10 +118,11 @@ def time_ort(model, feeds, threads, runs, warmup):
     return statistics.median(times)
 
 
-def time_hetc(exe, inputs, threads, runs, warmup):
+def time_hetc(exe, inputs, threads, runs, warmup, cpus=None):
     cmd = [str(exe), "--json", "--iters", str(runs), "--warmup", str(warmup),
            "--threads", str(threads)] + [a for f in inputs for a in ("--input", str(f))]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, preexec_fn=pin)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
     return json.loads(p.stdout)["latency_ms"]["median"]
@@ -115,6 +138,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--out")
     ap.add_argument("-k", dest="filter", default="")
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="do not pin runs with fewer threads than CPUs to the first CPUs")
     args = ap.parse_args()
     hetc = os.path.abspath(args.hetc)
     rows = []
@@ -132,17 +157,20 @@ def main():
             flops = json.loads(info.stdout)["flops"] if info.returncode == 0 else 0
             feeds, inputs = make_inputs(model, shapes, files, work)
             for t in args.threads:
-                h = time_hetc(work / "m", inputs, t, args.runs, args.warmup)
-                o = time_ort(model, feeds, t, args.runs, args.warmup)
+                cpus = cpus_for(t, args.pin)
+                h = time_hetc(work / "m", inputs, t, args.runs, args.warmup, cpus)
+                o = time_ort(model, feeds, t, args.runs, args.warmup, cpus)
                 rows.append((name, t, h, o, flops))
                 print("%-20s %dT hetc %8.3f ms  ORT %8.3f ms  ratio %.2f" % (name, t, h, o, h / o),
                       flush=True)
     lines = ["# Benchmarks", "",
              "Machine: %s, %d cores; %s. Date: %s. hetc plans with `--strategy cpu`; ONNX Runtime "
              "%s (CPU provider, all graph optimisations, sequential, intra-op threads = threads). "
-             "Median of %d runs after %d warm-up runs, interleaved model by model."
+             "Median of %d runs after %d warm-up runs, interleaved model by model%s."
              % (cpu_name(), os.cpu_count() or 0, platform.platform(),
-                datetime.date.today().isoformat(), ort.__version__, args.runs, args.warmup), "",
+                datetime.date.today().isoformat(), ort.__version__, args.runs, args.warmup,
+                "; runs with fewer threads than CPUs pinned, both, to the first CPUs"
+                if args.pin else ""), "",
              "| model | threads | hetc ms | ORT ms | hetc/ORT | hetc GFLOP/s |",
              "|---|---|---|---|---|---|"]
     for name, t, h, o, fl in rows:
