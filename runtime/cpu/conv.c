@@ -495,6 +495,8 @@ grain_for(int64_t len)
  * evenly over the threads.
  */
 #define TASK_MACS ((int64_t)1 << 19) /* multiply-adds below which a Conv stays on one thread */
+enum { TASKS_PER_THREAD = 4 };       /* tasks per thread to aim for when there are threads */
+#define TASK_MIN_MACS ((int64_t)1 << 21) /* ... each of at least this many multiply-adds */
 enum { COL_BLOCK = (480 + SG_NR - 1) / SG_NR * SG_NR, /* columns per task at most */
        SHIFT_CAP = 1 << 17,                           /* floats of a SHIFT task's output */
        TAG_PACKED_W = 1 };                            /* rt_derived tag: W packed per group */
@@ -754,11 +756,18 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     int64_t ncb = (p.ncol + cap - 1) / cap;
     if (n * m * g.colsz * rows < TASK_MACS)
         t = 1;
-    if (t > 1 && (n * group * ncb) % t != 0) {
-        if (p.ncol >= 64 * t)
-            ncb = (ncb + t - 1) / t * t;
-        else if (mg >= SG_MR * t)
-            nmb = t;
+    if (t > 1 && n * group * ncb < TASKS_PER_THREAD * t) {
+        /* enough tasks that threads which run at different speeds still finish together:
+         * more blocks of columns while they keep a few tiles each, else blocks of channels */
+        int64_t tasks = n * m * g.colsz * rows / TASK_MIN_MACS; /* at most, for the work */
+        tasks = tasks < TASKS_PER_THREAD * t ? (tasks > t ? tasks : t) : TASKS_PER_THREAD * t;
+        int64_t want = (tasks + n * group - 1) / (n * group);
+        int64_t most = p.ncol / (2 * SG_NR);
+        ncb = want < most ? want : most > ncb ? most : ncb;
+        if (ncb * n * group < tasks) {
+            int64_t per = (want + ncb - 1) / ncb, rows_most = mg / (2 * SG_MR);
+            nmb = per < rows_most ? per : rows_most > 1 ? rows_most : 1;
+        }
     }
     p.nb = (p.ncol + ncb - 1) / ncb;
     if (p.nb > SG_NR)
@@ -767,7 +776,7 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     p.mb = ((mg + nmb - 1) / nmb + SG_MR - 1) / SG_MR * SG_MR;
     p.nmb = (mg + p.mb - 1) / p.mb;
     p.ntask = n * group * p.ncb * p.nmb;
-    p.nchunk = t == 1 ? 1 : p.ntask < 2 * t ? p.ntask : 2 * t;
+    p.nchunk = t == 1 ? 1 : p.ntask;
     p.per_chunk = p.mode == COL ? SG_KC * p.nb : staged ? p.mb * p.nb : 0;
     p.scratch = rt_scratch(ctx, 0, (size_t)(p.nchunk * p.per_chunk + 1) * sizeof(float));
     if (!p.scratch)
