@@ -14,7 +14,7 @@ void cg_emit_attr(FILE *f, const Node *x, int id);
 typedef struct Weights {
     int64_t *offset;            /* per value */
     int64_t size;               /* bytes after the header */
-    uint64_t sum;               /* FNV-1a 64 of those bytes */
+    uint64_t sum;               /* ir/checksum.h's checksum of those bytes */
 } Weights;
 int cg_weights_layout(const Graph *g, Weights *w, Diag *d);
 int cg_weights_write(const Graph *g, const Weights *w, const char *path, Diag *d);

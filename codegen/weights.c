@@ -1,23 +1,16 @@
 /*
- * weights.c: NAME.weights, the plan's constants. A 64-byte header (magic "HETCWTS1", the data
- * size, the FNV-1a 64 checksum of the data) and then every constant a node reads, each at a
+ * weights.c: NAME.weights, the plan's constants. A 64-byte header (magic "HETCWTS2", the data
+ * size, the checksum of the data, ir/checksum.h) and then every constant a node reads, each at a
  * 64-byte aligned offset. The runtime maps the file and checks size and checksum before use, so
  * a truncated or corrupt file is refused rather than computed with.
  */
 #include "cg_impl.h"
+#include "ir/checksum.h"
 
 #include <errno.h>
 #include <string.h>
 
 enum { ALIGN = 64, HEADER = 64 };
-
-static uint64_t
-fnv_step(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 /* constants some node reads or that are graph outputs */
 static int
@@ -34,21 +27,22 @@ cg_weights_layout(const Graph *g, Weights *w, Diag *d)
     w->offset = ir_alloc((size_t)(g->nval + 1) * sizeof(int64_t));
     if (!w->offset)
         return diag_oom(d);
-    uint64_t h = 0xcbf29ce484222325ull;
+    HcSum h;
+    hc_sum_init(&h);
     static const unsigned char zeros[ALIGN];
     for (ValId v = 0; v < g->nval; v++) {
         w->offset[v] = -1;
         if (!stored(g, v))
             continue;
         size_t pad = (size_t)((ALIGN - w->size % ALIGN) % ALIGN);
-        h = fnv_step(h, zeros, pad);
+        hc_sum_add(&h, zeros, pad);
         w->size += (int64_t)pad;
         w->offset[v] = w->size;
         size_t n = ir_nbytes(&g->val[v]);
-        h = fnv_step(h, g->val[v].data, n);
+        hc_sum_add(&h, g->val[v].data, n);
         w->size += (int64_t)n;
     }
-    w->sum = h;
+    w->sum = hc_sum_end(&h);
     return 0;
 }
 
@@ -58,7 +52,7 @@ cg_weights_write(const Graph *g, const Weights *w, const char *path, Diag *d)
     FILE *f = fopen(path, "wb");
     if (!f)
         return diag_env(d, "cannot write %s: %s", path, strerror(errno));
-    unsigned char head[HEADER] = "HETCWTS1";
+    unsigned char head[HEADER] = "HETCWTS2";
     uint64_t size = (uint64_t)w->size;
     memcpy(head + 8, &size, 8);
     memcpy(head + 16, &w->sum, 8);

@@ -8,6 +8,7 @@
  * single-threaded. Kernels call it from the plan's thread only.
  */
 #include "rt_backend.h"
+#include "ir/checksum.h"
 
 #include <cblas.h>
 
@@ -471,8 +472,8 @@ rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t exp
     uint64_t size, sum;
     memcpy(&size, h + 8, 8);
     memcpy(&sum, h + 16, 8);
-    if (memcmp(h, "HETCWTS1", 8) != 0 || size != expect_size || sum != expect_sum ||
-        rt_fnv1a64(h + WTS_HEADER, expect_size) != expect_sum) {
+    if (memcmp(h, "HETCWTS2", 8) != 0 || size != expect_size || sum != expect_sum ||
+        hc_sum(h + WTS_HEADER, expect_size) != expect_sum) {
         munmap(map, (size_t)st.st_size);
         goto done;
     }

@@ -71,8 +71,8 @@ double rt_now_ms(void);
 
 /* ---- weights files -------------------------------------------------------------------------- */
 
-/* NAME.weights: a 64-byte header (magic "HETCWTS1", data size, FNV-1a 64 checksum of the data)
- * then the data, each tensor at a 64-byte aligned offset. */
+/* NAME.weights: a 64-byte header (magic "HETCWTS2", data size, the data's checksum: hc_sum of
+ * ir/checksum.h) then the data, each tensor at a 64-byte aligned offset. */
 typedef struct RtWeights {
     const unsigned char *data;  /* mapped read-only */
     size_t size;
