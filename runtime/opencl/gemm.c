@@ -1,6 +1,8 @@
 /*
  * gemm.c: the host side of kernels/gemm.cl: C = A B on an OpenCL device, with the kernel's
- * blocking chosen for the device by timing.
+ * blocking chosen for the device by timing. The ops (conv.c) use the general form, ocl_gemm:
+ * operands at element offsets with their own strides, a batch of products in one launch, and
+ * an epilogue (alpha, a broadcast E scaled by beta, the fused activation) applied in the store.
  *
  * The candidates depend on the kind of device. On a CPU (PoCL and the like) a work-item's block
  * is as wide as two of the device's preferred vectors and tall enough to fill about half the
@@ -27,6 +29,7 @@
 #include <string.h>
 
 enum { MAX_CANDIDATES = 8, TUNE_ROUNDS = 5, PAD_B = 32 };
+enum { EPI_ON = 1, EPI_E = 2 };     /* the epilogue's flags, as in gemm.cl */
 
 /* the shapes timed by the tuner: M, N, K */
 static const int tune_shape[][3] = {{256, 256, 256}, {64, 1024, 576}};
@@ -115,51 +118,79 @@ options_of(const OclDev *d, const OclGemmCfg *c, char *buf, size_t cap)
              d->info.fma);
 }
 
+int64_t
+ocl_gemm_ldb(int64_t n, int64_t k)
+{
+    /* rows of B a multiple of 2 KiB apart, and enough of them to overflow the caches: pad,
+     * where the padded B's indices still fit in an int */
+    return n % 512 == 0 && k >= 256 && k * (n + PAD_B) <= INT_MAX ? n + PAD_B : n;
+}
+
+/* The largest index of an operand with rows rows of cols columns at strides rs and cs, or -1 for
+ * an empty one. */
+static int64_t
+last_index(int64_t rows, int64_t cols, int64_t rs, int64_t cs)
+{
+    return rows == 0 || cols == 0 ? -1 : (rows - 1) * rs + (cols - 1) * cs;
+}
+
+/* Copies each distinct B of g (one when zb is 0) into d's scratch with rows ldb floats apart;
+ * *b gets the scratch and its strides. */
+static int
+pad_b(OclDev *d, const OclGemmArgs *g, int64_t batch, int64_t ldb, OclGemmArgs *b)
+{
+    int64_t copies = g->zb ? batch : 1;
+    size_t need = (size_t)(copies * g->k * ldb) * 4;
+    int rc;
+    if (!d->scratch || d->scratch->bytes < need) {
+        ocl_buf_free(d, d->scratch);
+        d->scratch = NULL;
+        if ((rc = ocl_buf_new(d, need, &d->scratch)) != RT_OK)
+            return rc;
+    }
+    for (int64_t z = 0; z < copies; z++) {
+        size_t src[3] = {(size_t)(g->boff + z * g->zb) * 4, 0, 0};
+        size_t dst[3] = {(size_t)(z * g->k * ldb) * 4, 0, 0};
+        size_t region[3] = {(size_t)g->n * 4, (size_t)g->k, 1};
+        rc = OCL_CALL(d->ctx, clEnqueueCopyBufferRect(d->queue, g->b, d->scratch->mem, src, dst,
+                                                      region, (size_t)g->ldb * 4, 0,
+                                                      (size_t)ldb * 4, 0, 0, NULL, NULL));
+        if (rc != RT_OK)
+            return rc;
+    }
+    b->b = d->scratch->mem;
+    b->boff = 0;
+    b->ldb = ldb;
+    b->zb = g->zb ? g->k * ldb : 0;
+    return RT_OK;
+}
+
 int
-ocl_sgemm_cfg(OclDev *d, const OclGemmCfg *cfg, int64_t m, int64_t n, int64_t k,
-              const OclBuf *a, const OclBuf *b, OclBuf *c, cl_event *ev)
+ocl_gemm_cfg(OclDev *d, const OclGemmCfg *cfg, const OclGemmArgs *g, cl_event *ev)
 {
     if (ev)
         *ev = NULL;
     if (!well_formed(cfg))
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "ocl_sgemm: bad blocking %d/%dx%dx%d/%dx%dx%d",
                        cfg->local, cfg->tm, cfg->tn, cfg->tk, cfg->wm, cfg->vw, cfg->nv);
-    if (m < 0 || n < 0 || k < 0 || m * k > INT_MAX || k * n > INT_MAX || m * n > INT_MAX)
+    int64_t m = g->m, n = g->n, k = g->k, batch = g->batch > 0 ? g->batch : 1;
+    int64_t sam = g->trans_a ? 1 : g->lda, sak = g->trans_a ? g->lda : 1;
+    int64_t last[4] = { last_index(m, k, sam, sak), last_index(k, n, g->ldb, 1),
+                        last_index(m, n, g->ldc, 1), g->e ? last_index(m, n, g->ei, g->ej) : -1 };
+    int fits = m >= 0 && n >= 0 && k >= 0 && sam >= 0 && sak >= 0 && g->ldb >= n &&
+               g->ldc >= n && g->ei >= 0 && g->ej >= 0;
+    for (int i = 0; i < 4; i++)
+        fits &= last[i] <= INT_MAX;
+    if (!fits || m > INT_MAX || n > INT_MAX || k > INT_MAX)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "ocl_sgemm: sizes %lldx%lldx%lld out of range",
-                       (long long)m, (long long)n, (long long)k);
-    if ((size_t)(m * k) * 4 > a->bytes || (size_t)(k * n) * 4 > b->bytes ||
-        (size_t)(m * n) * 4 > c->bytes)
-        return rt_fail(d->ctx, RT_EINPUT, "ocl_sgemm: %lldx%lldx%lld needs larger buffers",
                        (long long)m, (long long)n, (long long)k);
     if (m == 0 || n == 0)   /* nothing to compute; still an event to wait on */
         return OCL_CALL(d->ctx, clEnqueueMarkerWithWaitList(d->queue, 0, NULL, ev));
-    if (k == 0) {           /* an empty sum */
-        float zero = 0.0f;
-        return OCL_CALL(d->ctx, clEnqueueFillBuffer(d->queue, c->mem, &zero, sizeof zero, 0,
-                                                    (size_t)(m * n) * 4, 0, NULL, ev));
-    }
-    /* rows of B a multiple of 2 KiB apart, and enough of them to overflow the caches: pad */
-    int64_t ldb = n % 512 == 0 && k >= 256 ? n + PAD_B : n;
-    if (k * ldb > INT_MAX)
-        ldb = n;
-    cl_mem bmem = b->mem;
+    OclGemmArgs a = *g;
     int rc;
-    if (ldb != n) {
-        size_t need = (size_t)(k * ldb) * 4;
-        if (!d->scratch || d->scratch->bytes < need) {
-            ocl_buf_free(d, d->scratch);
-            d->scratch = NULL;
-            if ((rc = ocl_buf_new(d, need, &d->scratch)) != RT_OK)
-                return rc;
-        }
-        size_t origin[3] = {0, 0, 0}, region[3] = {(size_t)n * 4, (size_t)k, 1};
-        rc = OCL_CALL(d->ctx, clEnqueueCopyBufferRect(d->queue, b->mem, d->scratch->mem, origin,
-                                                      origin, region, (size_t)n * 4, 0,
-                                                      (size_t)ldb * 4, 0, 0, NULL, NULL));
-        if (rc != RT_OK)
-            return rc;
-        bmem = d->scratch->mem;
-    }
+    if (g->ldb == n && ocl_gemm_ldb(n, k) != n &&
+        (rc = pad_b(d, g, batch, ocl_gemm_ldb(n, k), &a)) != RT_OK)
+        return rc;
     /* the kernel: the last one again, or found (or built) by its options */
     cl_kernel kern = d->last_kernel;
     if (!kern || memcmp(cfg, &d->last_cfg, sizeof *cfg) != 0) {
@@ -171,21 +202,71 @@ ocl_sgemm_cfg(OclDev *d, const OclGemmCfg *cfg, int64_t m, int64_t n, int64_t k,
         d->last_kernel = kern;
         d->last_cfg = *cfg;
     }
-    cl_int im = (cl_int)m, in = (cl_int)n, ik = (cl_int)k, ildb = (cl_int)ldb;
-    if ((rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 0, sizeof im, &im))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 1, sizeof in, &in))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 2, sizeof ik, &ik))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 3, sizeof a->mem, &a->mem))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 4, sizeof bmem, &bmem))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 5, sizeof c->mem, &c->mem))) ||
-        (rc = OCL_CALL(d->ctx, clSetKernelArg(kern, 6, sizeof ildb, &ildb))))
-        return rc;
+    /* the epilogue: none for a plain product; no affine step without an activation (act.c) */
+    const Fused *f = g->fuse;
+    int act = f ? (int)f->act : ACT_NONE, affine = act != ACT_NONE && f->affine;
+    int flags = (a.alpha != 1.0f || a.e || act != ACT_NONE ? EPI_ON : 0) | (a.e ? EPI_E : 0);
+    cl_float4 ap = {{ f ? f->alpha : 0.0f, f ? f->beta : 0.0f, affine ? f->mul : 1.0f,
+                      affine ? f->add : 0.0f }};
+    cl_int im = (cl_int)m, in = (cl_int)n, ik = (cl_int)k, isam = (cl_int)sam,
+           isak = (cl_int)sak, ildb = (cl_int)a.ldb, ildc = (cl_int)a.ldc, iei = (cl_int)a.ei,
+           iej = (cl_int)a.ej, iflags = flags, iact = act;
+    cl_long off[4] = {a.aoff, a.boff, a.coff, a.eoff}, z[4] = {a.za, a.zb, a.zc, a.ze};
+    cl_mem e = a.e;
+    struct {
+        size_t size;
+        const void *value;
+    } arg[] = {
+        {sizeof im, &im},       {sizeof in, &in},        {sizeof ik, &ik},
+        {sizeof a.a, &a.a},     {sizeof off[0], &off[0]}, {sizeof isam, &isam},
+        {sizeof isak, &isak},   {sizeof a.b, &a.b},      {sizeof off[1], &off[1]},
+        {sizeof ildb, &ildb},   {sizeof a.c, &a.c},      {sizeof off[2], &off[2]},
+        {sizeof ildc, &ildc},   {sizeof e, &e},          {sizeof off[3], &off[3]},
+        {sizeof iei, &iei},     {sizeof iej, &iej},      {sizeof z[0], &z[0]},
+        {sizeof z[1], &z[1]},   {sizeof z[2], &z[2]},    {sizeof z[3], &z[3]},
+        {sizeof a.alpha, &a.alpha}, {sizeof a.beta, &a.beta}, {sizeof iflags, &iflags},
+        {sizeof iact, &iact},   {sizeof ap, &ap},
+    };
+    for (cl_uint i = 0; i < sizeof arg / sizeof arg[0]; i++)
+        if ((rc = OCL_CALL(d->ctx, clSetKernelArg(kern, i, arg[i].size, arg[i].value))) != RT_OK)
+            return rc;
     size_t lx = (size_t)lx_of(cfg), ly = (size_t)ly_of(cfg);
-    size_t local[2] = {lx, ly};
-    size_t global[2] = { (size_t)((n + cfg->tn - 1) / cfg->tn) * lx,
-                         (size_t)((m + cfg->tm - 1) / cfg->tm) * ly };
-    return OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, kern, 2, NULL, global, local, 0,
+    size_t local[3] = {lx, ly, 1};
+    size_t global[3] = { (size_t)((n + cfg->tn - 1) / cfg->tn) * lx,
+                         (size_t)((m + cfg->tm - 1) / cfg->tm) * ly, (size_t)batch };
+    return OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, kern, 3, NULL, global, local, 0,
                                                    NULL, ev));
+}
+
+int
+ocl_gemm(OclDev *d, const OclGemmArgs *g, cl_event *ev)
+{
+    OclGemmCfg cfg;
+    int rc = ocl_gemm_tuned(d, &cfg);
+    if (rc != RT_OK) {
+        if (ev)
+            *ev = NULL;
+        return rc;
+    }
+    return ocl_gemm_cfg(d, &cfg, g, ev);
+}
+
+int
+ocl_sgemm_cfg(OclDev *d, const OclGemmCfg *cfg, int64_t m, int64_t n, int64_t k,
+              const OclBuf *a, const OclBuf *b, OclBuf *c, cl_event *ev)
+{
+    if (ev)
+        *ev = NULL;
+    if (m < 0 || n < 0 || k < 0 || m * k > INT_MAX || k * n > INT_MAX || m * n > INT_MAX)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "ocl_sgemm: sizes %lldx%lldx%lld out of range",
+                       (long long)m, (long long)n, (long long)k);
+    if ((size_t)(m * k) * 4 > a->bytes || (size_t)(k * n) * 4 > b->bytes ||
+        (size_t)(m * n) * 4 > c->bytes)
+        return rt_fail(d->ctx, RT_EINPUT, "ocl_sgemm: %lldx%lldx%lld needs larger buffers",
+                       (long long)m, (long long)n, (long long)k);
+    OclGemmArgs g = {.m = m, .n = n, .k = k, .a = a->mem, .b = b->mem, .c = c->mem,
+                     .lda = k, .ldb = n, .ldc = n, .alpha = 1.0f};
+    return ocl_gemm_cfg(d, cfg, &g, ev);
 }
 
 /* ---- tuning -------------------------------------------------------------------------------- */

@@ -142,6 +142,40 @@ int ocl_sgemm(OclDev *d, int64_t m, int64_t n, int64_t k, const OclBuf *a, const
 /* The same with a given blocking, for tests and the tuner. */
 int ocl_sgemm_cfg(OclDev *d, const OclGemmCfg *cfg, int64_t m, int64_t n, int64_t k,
                   const OclBuf *a, const OclBuf *b, OclBuf *c, cl_event *ev);
+/*
+ * The general product, for the ops: for each z < batch, C_z = act(alpha op(A_z) B_z + beta E_z)
+ * with C_z [m, n], op(A_z) [m, k] and B_z [k, n]: float32, each operand at its own element
+ * offset into its buffer (OclTensor.off / 4: no sub-buffers) and z times its batch stride past
+ * that. Rows of A (as stored), B and C lie lda, ldb and ldc floats apart; with trans_a, A is
+ * stored [k, m]. E's element (i, j) is at eoff + i * ei + j * ej, so a stride of 0 broadcasts
+ * (a bias per row: ei = 1, ej = 0); e NULL: none. fuse (NULL: none) is applied last, as the
+ * CPU's cpu_act_apply does. C must not overlap A, B or E. Every index within one product must
+ * fit in an int (else RT_EUNSUPPORTED). Queued like ocl_sgemm, with the tuned blocking.
+ *
+ * A B whose rows would alias in the caches (see ocl_gemm_ldb) is copied to d's scratch buffer
+ * with longer rows first; a caller that stages B itself (im2col) writes it with
+ * ocl_gemm_ldb(n, k) floats per row, which the GEMM then takes as it is. Tuning (the first
+ * ocl_gemm or ocl_sgemm on d) goes through the scratch too: call ocl_gemm_tuned before staging.
+ */
+typedef struct OclGemmArgs {
+    int64_t m, n, k;
+    int64_t batch;              /* products; 0 counts as 1 */
+    cl_mem a, b, c, e;
+    int64_t aoff, boff, coff, eoff;     /* elements from the start of each buffer */
+    int64_t lda, ldb, ldc;      /* row strides in floats */
+    int trans_a;
+    int64_t ei, ej;             /* E's strides per row and per column; 0 repeats */
+    int64_t za, zb, zc, ze;     /* strides from one product to the next, in floats */
+    float alpha, beta;          /* alpha: 1 for a plain product; beta scales E */
+    const Fused *fuse;
+} OclGemmArgs;
+
+int ocl_gemm(OclDev *d, const OclGemmArgs *g, cl_event *ev);
+int ocl_gemm_cfg(OclDev *d, const OclGemmCfg *cfg, const OclGemmArgs *g, cl_event *ev);
+/* The row length in floats the GEMM wants for a B of k rows of n: n, or a little more when rows
+ * n floats apart would map onto few cache sets. */
+int64_t ocl_gemm_ldb(int64_t n, int64_t k);
+
 /* The blockings tried on d: fills cfg[0 .. min(cap, count)), returns the count. */
 int ocl_gemm_candidates(const OclDev *d, OclGemmCfg *cfg, int cap);
 /* The blocking ocl_sgemm uses on d (searching for it if not done yet). */

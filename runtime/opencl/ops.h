@@ -21,7 +21,8 @@
 
 typedef struct OclTensor {
     cl_mem mem;
-    size_t off;                 /* bytes from the start of mem to element 0 */
+    size_t off;                 /* bytes from the start of mem to element 0: a multiple of the
+                                 * element size (plans align tensors to 64 bytes) */
     const void *host;           /* the same data in host memory (constants), or NULL */
     DType dt;
     int rank;

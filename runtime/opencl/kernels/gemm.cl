@@ -1,6 +1,11 @@
 /*
- * gemm.cl: C[M,N] = A[M,K] B[K,N] in float32, row-major, of any sizes. A and C are dense; rows
- * of B lie ldb >= N floats apart (the host pads them when N makes them alias in the caches).
+ * gemm.cl: C[M,N] = act(alpha A[M,K] B[K,N] + beta E[M,N]) in float32, of any sizes, for a batch
+ * of such products (the third dimension of the range). Each operand starts at an element offset
+ * into its buffer and has its own strides: A's element (i, k) is A[i * sam + k * sak] (so a
+ * transposed A is only other strides), rows of B and C lie ldb and ldc floats apart, and E is
+ * read at E[i * sei + j * sej], where a stride of 0 repeats a row or a column (a bias per row, a
+ * broadcast Gemm C). The epilogue (alpha, E, the fused activation of ir/attr.h) is applied once,
+ * as the block is stored; a plain product stores its accumulators as they are.
  *
  * A work-group computes a TM x TN tile of C; each of its work-items computes a WM x WN block of
  * that tile in registers, as WM rows of NV vectors of VW floats (WN = NV * VW). One step over k
@@ -14,9 +19,12 @@
  *    included; with SPILL=1 the accumulators therefore go back to C after each slice and are
  *    reloaded before the next, so none of them lives across a barrier.
  *  - sgemm_direct reads A and B straight from global memory, with no barrier at all: on a CPU the
- *    caches do the staging, and the accumulators stay in registers for the whole K loop.
+ *    caches do the staging, and the accumulators stay in registers for the whole K loop. A block
+ *    that would cross the bottom or right edge of C is moved back inside (it overlaps its
+ *    neighbour) and stores only its own part; rows are clamped when M < WM. Only when N < WN
+ *    does a block go one element at a time.
  * Nothing past the edges of A, B or C is read or written: sgemm_local loads zeros there and
- * checks its stores, and sgemm_direct computes blocks that cross an edge one element at a time.
+ * checks its stores.
  *
  * Options: TM, TN, TK, WM, VW (4, 8 or 16), NV, SPILL (0 or 1), and USE_FMA=1 where the device
  * has a hardware fused multiply-add (fma() is exact, and slow where it is emulated; mad() may
@@ -40,22 +48,105 @@
 #define MAC(a, b, c) mad(a, b, c)
 #endif
 
-/* Stores a work-item's block at C[m.., n..], skipping rows >= M and columns >= N. */
+/* the epilogue's flags (runtime/opencl/gemm.c sets them) */
+#define EPI_ON 1                    /* apply alpha, E and the activation */
+#define EPI_E 2                     /* E is given */
+
+/* The epilogue of a product: what the host passes, gathered. */
+typedef struct Epi {
+    __global const float *e;        /* E at this product's element (0, 0) */
+    int sei, sej, flags, act;
+    float alpha, beta;
+    float4 ap;                      /* the activation's alpha, beta, then the affine mul, add */
+} Epi;
+
+/* The fused activation (ir/attr.h ActKind, in the order of its enum), then y * mul + add, for a
+ * float (fused1) and for a vector (fusedv); p: the activation's alpha and beta, then mul and add
+ * (1 and 0 when there is no affine step). The same definition is in conv.cl; runtime/cpu/act.c
+ * is the reference. */
+#define FUSED(name, T)                                                                             \
+    T name(T y, int act, float4 p)                                                                 \
+    {                                                                                              \
+        switch (act) {                                                                             \
+        case 1: y = fmax(y, 0.0f); break;                                                          \
+        case 2: y = fmin(fmax(y, p.s0), p.s1); break;                                              \
+        case 3: y = y < 0.0f ? p.s0 * y : y; break;                                                \
+        case 4: y = fmax(0.0f, fmin(1.0f, p.s0 * y + p.s1)); break;                                \
+        case 5: y = y * fmax(0.0f, fmin(1.0f, y * (1.0f / 6) + 0.5f)); break;                      \
+        case 6: y = 1.0f / (1.0f + exp(-y)); break;                                                \
+        case 7: y = y / (1.0f + exp(-y)); break;                                                   \
+        default: break;                                                                            \
+        }                                                                                          \
+        return y * p.s2 + p.s3;                                                                    \
+    }
+FUSED(fused1, float)
+FUSED(fusedv, VT)
+
+/* The value stored at (i, j) of C for an accumulated v. */
+float
+finish(const Epi *ep, int i, int j, float v)
+{
+    v *= ep->alpha;
+    if (ep->flags & EPI_E)
+        v += ep->beta * ep->e[i * ep->sei + j * ep->sej];
+    return fused1(v, ep->act, ep->ap);
+}
+
+/* Applies the epilogue to a work-item's block at C[m.., n..] in its registers: row m + i reads
+ * E's row min(m + i, M - 1), and columns past N read nothing. */
 void
-store_block(__global float *C, int M, int N, int m, int n, VT acc[WM][NV])
+epilogue(VT acc[WM][NV], const Epi *ep, int M, int N, int m, int n)
 {
     UNROLL for (int i = 0; i < WM; i++) {
-        if (m + i >= M)
-            break;
+        __global const float *e = ep->e + min(m + i, M - 1) * ep->sei;
         UNROLL for (int j = 0; j < NV; j++) {
             int c = n + j * VW;
-            if (c + VW <= N) {
-                VSTORE(acc[i][j], 0, C + (m + i) * N + c);
+            VT v = acc[i][j] * ep->alpha, ev;
+            if (ep->flags & EPI_E) {
+                if (ep->sej == 0) {
+                    ev = (VT)(e[0]);
+                } else if (ep->sej == 1 && c + VW <= N) {
+                    ev = VLOAD(0, e + c);
+                } else {
+                    float t[VW];
+                    for (int q = 0; q < VW; q++)
+                        t[q] = c + q < N ? e[(c + q) * ep->sej] : 0.0f;
+                    ev = VLOAD(0, t);
+                }
+                v += ep->beta * ev;
+            }
+            acc[i][j] = fusedv(v, ep->act, ep->ap);
+        }
+    }
+}
+
+/* Stores a work-item's block at C[m.., n..] (rows ldc apart), only rows in [r0, M) and columns
+ * in [c0, N); fin: the final store, which applies the epilogue first (else the raw sums). */
+void
+store_block(__global float *C, int ldc, int M, int N, int m, int n, int r0, int c0,
+            VT acc[WM][NV], const Epi *ep, int fin)
+{
+    if (fin && (ep->flags & EPI_ON))
+        epilogue(acc, ep, M, N, m, n);
+    if (m >= r0 && n >= c0 && m + WM <= M && n + WN <= N) {
+        UNROLL for (int i = 0; i < WM; i++)
+            UNROLL for (int j = 0; j < NV; j++)
+                VSTORE(acc[i][j], 0, C + (m + i) * ldc + n + j * VW);
+        return;
+    }
+    UNROLL for (int i = 0; i < WM; i++) {
+        if (m + i < r0 || m + i >= M)
+            continue;
+        UNROLL for (int j = 0; j < NV; j++) {
+            int c = n + j * VW;
+            if (c >= c0 && c + VW <= N) {
+                VSTORE(acc[i][j], 0, C + (m + i) * ldc + c);
             } else {
                 float t[VW];
                 VSTORE(acc[i][j], 0, t);
-                for (int v = 0; v < VW && c + v < N; v++)
-                    C[(m + i) * N + c + v] = t[v];
+                for (int v = 0; v < VW; v++)
+                    if (c + v >= c0 && c + v < N)
+                        C[(m + i) * ldc + c + v] = t[v];
             }
         }
     }
@@ -63,17 +154,17 @@ store_block(__global float *C, int M, int N, int m, int n, VT acc[WM][NV])
 
 /* Loads a block from C[m.., n..], zero past the edges. */
 void
-load_block(__global const float *C, int M, int N, int m, int n, VT acc[WM][NV])
+load_block(__global const float *C, int ldc, int M, int N, int m, int n, VT acc[WM][NV])
 {
     UNROLL for (int i = 0; i < WM; i++) {
         UNROLL for (int j = 0; j < NV; j++) {
             int c = n + j * VW;
             if (m + i < M && c + VW <= N) {
-                acc[i][j] = VLOAD(0, C + (m + i) * N + c);
+                acc[i][j] = VLOAD(0, C + (m + i) * ldc + c);
             } else {
                 float t[VW];
                 for (int v = 0; v < VW; v++)
-                    t[v] = m + i < M && c + v < N ? C[(m + i) * N + c + v] : 0.0f;
+                    t[v] = m + i < M && c + v < N ? C[(m + i) * ldc + c + v] : 0.0f;
                 acc[i][j] = VLOAD(0, t);
             }
         }
@@ -92,18 +183,18 @@ zero_block(VT acc[WM][NV])
  * and rows [k0, k0 + TK) x columns [n0, n0 + TN) of B into Bs (row stride TN), zero outside A
  * and B: kn = the columns of A (rows of B) left in this slice. */
 void
-load_slices(__global const float *A, __global const float *B, int M, int N, int K, int ldb,
-            int m0, int n0, int k0, int kn, int lid, __local float *As, __local float *Bs)
+load_slices(__global const float *A, int sam, int sak, __global const float *B, int ldb, int M,
+            int N, int m0, int n0, int k0, int kn, int lid, __local float *As, __local float *Bs)
 {
     for (int e = lid; e < TM * TK / VW; e += NT) {
         int r = e / (TK / VW), c = e % (TK / VW) * VW;
-        __global const float *src = A + (m0 + r) * K + k0 + c;
+        __global const float *src = A + (m0 + r) * sam + (k0 + c) * sak;
         __local float *dst = As + r * TK + c;
-        if (m0 + r < M && c + VW <= kn) {
+        if (sak == 1 && m0 + r < M && c + VW <= kn) {
             VSTORE(VLOAD(0, src), 0, dst);
         } else {
             for (int v = 0; v < VW; v++)
-                dst[v] = m0 + r < M && c + v < kn ? src[v] : 0.0f;
+                dst[v] = m0 + r < M && c + v < kn ? src[v * sak] : 0.0f;
         }
     }
     for (int e = lid; e < TK * TN / VW; e += NT) {
@@ -119,10 +210,27 @@ load_slices(__global const float *A, __global const float *B, int M, int N, int 
     }
 }
 
+/* The arguments both kernels take, and the start of both: each operand moved to this product's
+ * element 0, and the epilogue gathered. */
+#define GEMM_ARGS                                                                                  \
+    const int M, const int N, const int K, __global const float *restrict A, const long aoff,     \
+        const int sam, const int sak, __global const float *restrict B, const long boff,          \
+        const int ldb, __global float *restrict C, const long coff, const int ldc,                \
+        __global const float *restrict E, const long eoff, const int sei, const int sej,          \
+        const long za, const long zb, const long zc, const long ze, const float alpha,            \
+        const float beta, const int flags, const int act, const float4 ap
+
+#define GEMM_START                                                                                 \
+    const long z = get_global_id(2);                                                               \
+    A += aoff + z * za;                                                                            \
+    B += boff + z * zb;                                                                            \
+    C += coff + z * zc;                                                                            \
+    Epi ep = {(flags & EPI_E) ? E + eoff + z * ze : E, sei, sej, flags, act, alpha, beta, ap}
+
 __kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
-sgemm_local(const int M, const int N, const int K, __global const float *restrict A,
-            __global const float *restrict B, __global float *restrict C, const int ldb)
+sgemm_local(GEMM_ARGS)
 {
+    GEMM_START;
     __local float As[TM * TK];
     __local float Bs[TK * TN];
     const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);
@@ -136,14 +244,14 @@ sgemm_local(const int M, const int N, const int K, __global const float *restric
 #endif
     for (int k0 = 0; k0 < K; k0 += TK) {
         const int kn = min(TK, K - k0);
-        load_slices(A, B, M, N, K, ldb, m0, n0, k0, kn, ty * LX + tx, As, Bs);
+        load_slices(A, sam, sak, B, ldb, M, N, m0, n0, k0, kn, ty * LX + tx, As, Bs);
         barrier(CLK_LOCAL_MEM_FENCE);
 #if SPILL
         if (m < M && n < N) {
             if (k0 == 0)
                 zero_block(acc);
             else
-                load_block(C, M, N, m, n, acc);
+                load_block(C, ldc, M, N, m, n, acc);
 #endif
             for (int k = 0; k < kn; k++) {
                 VT b[NV];
@@ -156,35 +264,45 @@ sgemm_local(const int M, const int N, const int K, __global const float *restric
                 }
             }
 #if SPILL
-            store_block(C, M, N, m, n, acc);
+            store_block(C, ldc, M, N, m, n, m, n, acc, &ep, k0 + kn >= K);
         }
 #endif
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-#if !SPILL
-    store_block(C, M, N, m, n, acc);
+#if SPILL
+    if (K == 0 && m < M && n < N) {     /* an empty sum: the epilogue alone */
+        zero_block(acc);
+        store_block(C, ldc, M, N, m, n, m, n, acc, &ep, 1);
+    }
+#else
+    store_block(C, ldc, M, N, m, n, m, n, acc, &ep, 1);
 #endif
 }
 
 __kernel __attribute__((reqd_work_group_size(LX, LY, 1))) void
-sgemm_direct(const int M, const int N, const int K, __global const float *restrict A,
-             __global const float *restrict B, __global float *restrict C, const int ldb)
+sgemm_direct(GEMM_ARGS)
 {
-    const int m = (int)get_global_id(1) * WM, n = (int)get_global_id(0) * WN;
-    if (m >= M || n >= N)
+    GEMM_START;
+    const int m0 = (int)get_global_id(1) * WM, n0 = (int)get_global_id(0) * WN;
+    if (m0 >= M || n0 >= N)
         return;
-    if (m + WM > M || n + WN > N) {
-        /* a block across the edge of C: one element at a time */
-        for (int i = m; i < min(m + WM, M); i++)
-            for (int j = n; j < min(n + WN, N); j++) {
+    if (N < WN) {
+        /* narrower than a block: one element at a time */
+        for (int i = m0; i < min(m0 + WM, M); i++)
+            for (int j = n0; j < N; j++) {
                 float s = 0.0f;
                 for (int k = 0; k < K; k++)
-                    s = MAC(A[i * K + k], B[k * ldb + j], s);
-                C[i * N + j] = s;
+                    s = MAC(A[i * sam + k * sak], B[k * ldb + j], s);
+                C[i * ldc + j] = ep.flags & EPI_ON ? finish(&ep, i, j, s) : s;
             }
         return;
     }
-    __global const float *a = A + m * K;
+    /* the block moved back inside C; rows past M - 1 (when M < WM) repeat the last one */
+    const int m = max(min(m0, M - WM), 0), n = min(n0, N - WN);
+    int ro[WM];
+    UNROLL for (int i = 0; i < WM; i++)
+        ro[i] = min(m + i, M - 1) * sam;
+    __global const float *a = A;
     __global const float *b = B + n;
     VT acc[WM][NV];
     zero_block(acc);
@@ -193,13 +311,12 @@ sgemm_direct(const int M, const int N, const int K, __global const float *restri
         UNROLL for (int j = 0; j < NV; j++)
             bv[j] = VLOAD(0, b + j * VW);
         UNROLL for (int i = 0; i < WM; i++) {
-            VT av = (VT)(a[i * K + k]);
+            VT av = (VT)(a[ro[i]]);
             UNROLL for (int j = 0; j < NV; j++)
                 acc[i][j] = MAC(av, bv[j], acc[i][j]);
         }
+        a += sak;
         b += ldb;
     }
-    UNROLL for (int i = 0; i < WM; i++)
-        UNROLL for (int j = 0; j < NV; j++)
-            VSTORE(acc[i][j], 0, C + (m + i) * N + n + j * VW);
+    store_block(C, ldc, M, N, m, n, m0, n0, acc, &ep, 1);
 }
