@@ -1,10 +1,7 @@
 /*
  * conv.c: Conv and ConvTranspose on f32, with 1, 2 or 3 spatial axes.
  *
- * Both ops relate an "image" side and a "column" side: image position = column position * stride
- * - pad + kernel offset * dilation. For Conv the image is X and each output position of Y is a
- * column; for ConvTranspose the image is Y and each input position of X is a column. Problems
- * are padded to three spatial axes (leading axes of size 1), so one set of loops serves all ranks.
+ * The geometry (conv_geom.h): an "image" side and a "column" side, padded to three spatial axes.
  *
  * Conv picks one of three methods:
  *   - one input channel per group (depthwise): a direct loop per output channel over a padded,
@@ -12,78 +9,20 @@
  *     multiply-add pass over the whole output plane; channels are spread over threads;
  *   - 1x1, stride 1, no padding: one GEMM (or GEMV on a 1x1 map) per image and group, on X;
  *   - otherwise a GEMM of W [M/group, C/group * k] by the patches of X: read in place as
- *     shifted views of a zero-padded copy of X for stride 1, copied out by im2col otherwise.
+ *     shifted views of zero-padded stride-phase planes of X (up to 2-D, strides up to 4),
+ *     copied out by im2col otherwise.
  * The GEMMs are sgemm.h's, with W packed once per plan.
  * ConvTranspose is the adjoint: col = W^T X per image and group (a GEMM), then col2im adds each
  * column into the window of Y it came from. Bias is written into Y first and GEMMs accumulate.
  */
+#include "conv_geom.h"
 #include "sgemm.h"
 
 #include <cblas.h>
 #include <string.h>
 
-enum { NS = 3 };                   /* spatial axes after padding the problem to 3-D */
 #define COL_CAP ((int64_t)1 << 21) /* floats of im2col scratch before blocking (8 MiB) */
 
-typedef struct Geom {
-    int64_t img[NS];             /* spatial sizes of the image side (Conv X, ConvT Y) */
-    int64_t col[NS];             /* of the column side (Conv Y, ConvT X) */
-    int64_t k[NS], s[NS], d[NS]; /* kernel, stride, dilation */
-    int64_t pb[NS];              /* padding at the beginning; the end follows from sizes */
-    int64_t imgsz, colsz, ksz;   /* products of img, col and k */
-} Geom;
-
-/*
- * Begin padding of spatial axis i: the explicit pads, none for VALID, or, for SAME_* and for
- * ConvTranspose's output_shape, the total padding that yields the output size in g, split
- * evenly with the odd unit at the end for SAME_UPPER and at the beginning otherwise (ONNX's
- * formulas). A negative total (output_shape above the natural size) counts as 0, as in ONNX
- * Runtime: the extra outputs at the end get the bias only.
- */
-static int64_t
-pad_begin(const ConvAttr *a, int i, const Geom *g, int j, int transpose)
-{
-    int64_t ek = (g->k[j] - 1) * g->d[j] + 1, total;
-    int same = a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER;
-    if (transpose && (same || a->output_shape.n)) {
-        int64_t adj = a->output_padding.n ? a->output_padding.v[i] : 0;
-        total = g->s[j] * (g->col[j] - 1) + adj + ek - g->img[j];
-    } else if (same) {
-        total = (g->col[j] - 1) * g->s[j] + ek - g->img[j];
-    } else if (a->auto_pad == PAD_VALID) {
-        return 0;
-    } else {
-        return a->pads.n ? a->pads.v[i] : 0;
-    }
-    if (total < 0)
-        total = 0;
-    return a->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
-}
-
-/* Fills g from the attributes and the shapes of X, W and Y (the output shape is authoritative). */
-static void
-geom_init(Geom *g, const ConvAttr *a, const RtTensor *x, const RtTensor *w, const RtTensor *y,
-          int transpose)
-{
-    int ns = x->rank - 2;
-    const RtTensor *img = transpose ? y : x, *col = transpose ? x : y;
-    for (int j = 0; j < NS; j++) {
-        g->img[j] = g->col[j] = g->k[j] = g->s[j] = g->d[j] = 1;
-        g->pb[j] = 0;
-    }
-    for (int i = 0; i < ns; i++) {
-        int j = NS - ns + i;
-        g->img[j] = img->dim[2 + i];
-        g->col[j] = col->dim[2 + i];
-        g->k[j] = w->dim[2 + i];
-        g->s[j] = a->strides.n ? a->strides.v[i] : 1;
-        g->d[j] = a->dilations.n ? a->dilations.v[i] : 1;
-        g->pb[j] = pad_begin(a, i, g, j, transpose);
-    }
-    g->imgsz = g->img[0] * g->img[1] * g->img[2];
-    g->colsz = g->col[0] * g->col[1] * g->col[2];
-    g->ksz = g->k[0] * g->k[1] * g->k[2];
-}
 
 /* Clamps v into [lo, hi]. */
 static int64_t
@@ -688,7 +627,7 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     if (rt_numel(y) == 0)
         return RT_OK;
     Geom g;
-    geom_init(&g, &attr->conv, x, w, y, 0);
+    geom_init(&g, &attr->conv, x->rank - 2, x->dim, w->dim, y->dim, 0);
     int64_t n = x->dim[0], c = x->dim[1], m = w->dim[0], group = attr->conv.group;
     int64_t cg = c / group, mg = m / group, rows = cg * g.ksz;
 
@@ -801,7 +740,7 @@ cpu_convtranspose(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, Rt
     if (rt_numel(y) == 0)
         return RT_OK;
     Geom g;
-    geom_init(&g, &attr->conv, x, w, y, 1);
+    geom_init(&g, &attr->conv, x->rank - 2, x->dim, w->dim, y->dim, 1);
     int64_t n = x->dim[0], c = x->dim[1], group = attr->conv.group;
     int64_t cg = c / group, mg = w->dim[1], m = mg * group, rows = mg * g.ksz;
     fill_bias(y->data, b, n, m, g.imgsz);

@@ -22,6 +22,7 @@
  * The scratch buffer is the device's (OclDev.scratch), shared with the GEMM's padded copy of B:
  * a staged B is written with ocl_gemm_ldb's row length, so the GEMM never copies it again.
  */
+#include "conv_geom.h"
 #include "ocl_impl.h"
 #include "ops.h"
 
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NS = 3 };                       /* spatial axes after padding to 3-D */
 #define COL_CAP ((int64_t)32 << 20)    /* bytes of im2col scratch before blocking */
 #define DIRECT_MACS ((int64_t)1 << 16) /* below: one launch (direct) beats two */
 enum { STRIP = 8 };                    /* outputs along W per work-item (SW, conv.cl) */
@@ -128,65 +128,6 @@ act_args(const Fused *f, cl_int *act, cl_float4 *p)
     *act = (cl_int)f->act;
     int affine = f->act != ACT_NONE && f->affine;
     *p = (cl_float4){{f->alpha, f->beta, affine ? f->mul : 1.0f, affine ? f->add : 0.0f}};
-}
-
-/* ---- geometry (as runtime/cpu/conv.c) -------------------------------------------------------- */
-
-typedef struct Geom {
-    int64_t img[NS];             /* spatial sizes of the image side (Conv X, ConvT Y) */
-    int64_t col[NS];             /* of the column side (Conv Y, ConvT X) */
-    int64_t k[NS], s[NS], d[NS]; /* kernel, stride, dilation */
-    int64_t pb[NS];              /* padding at the beginning; the end follows from sizes */
-    int64_t imgsz, colsz, ksz;   /* products of img, col and k */
-} Geom;
-
-/* Begin padding of spatial axis i (g's axis j): the explicit pads, none for VALID, or, for
- * SAME_* and for ConvTranspose's output_shape, the total padding that yields the output size,
- * split with the odd unit at the end for SAME_UPPER and at the beginning otherwise. A negative
- * total counts as 0. This is cpu/conv.c's rule, stated again because the kernels must agree. */
-static int64_t
-pad_begin(const ConvAttr *a, int i, const Geom *g, int j, int transpose)
-{
-    int64_t ek = (g->k[j] - 1) * g->d[j] + 1, total;
-    int same = a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER;
-    if (transpose && (same || a->output_shape.n)) {
-        int64_t adj = a->output_padding.n ? a->output_padding.v[i] : 0;
-        total = g->s[j] * (g->col[j] - 1) + adj + ek - g->img[j];
-    } else if (same) {
-        total = (g->col[j] - 1) * g->s[j] + ek - g->img[j];
-    } else if (a->auto_pad == PAD_VALID) {
-        return 0;
-    } else {
-        return a->pads.n ? a->pads.v[i] : 0;
-    }
-    if (total < 0)
-        total = 0;
-    return a->auto_pad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
-}
-
-/* Fills g from the attributes and the shapes of X, W and Y (the output shape is authoritative). */
-static void
-geom_init(Geom *g, const ConvAttr *a, const OclTensor *x, const OclTensor *w, const OclTensor *y,
-          int transpose)
-{
-    int ns = x->rank - 2;
-    const OclTensor *img = transpose ? y : x, *col = transpose ? x : y;
-    for (int j = 0; j < NS; j++) {
-        g->img[j] = g->col[j] = g->k[j] = g->s[j] = g->d[j] = 1;
-        g->pb[j] = 0;
-    }
-    for (int i = 0; i < ns; i++) {
-        int j = NS - ns + i;
-        g->img[j] = img->dim[2 + i];
-        g->col[j] = col->dim[2 + i];
-        g->k[j] = w->dim[2 + i];
-        g->s[j] = a->strides.n ? a->strides.v[i] : 1;
-        g->d[j] = a->dilations.n ? a->dilations.v[i] : 1;
-        g->pb[j] = pad_begin(a, i, g, j, transpose);
-    }
-    g->imgsz = g->img[0] * g->img[1] * g->img[2];
-    g->colsz = g->col[0] * g->col[1] * g->col[2];
-    g->ksz = g->k[0] * g->k[1] * g->k[2];
 }
 
 static cl_int4
@@ -352,7 +293,7 @@ ocl_op_conv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
     if (numel(x) > INT_MAX || numel(y) > INT_MAX || numel(w) > INT_MAX)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "Conv on OpenCL: a tensor of 2^31 floats or more");
     Geom g;
-    geom_init(&g, a, x, w, y, 0);
+    geom_init(&g, a, x->rank - 2, x->dim, w->dim, y->dim, 0);
     int64_t group = a->group > 0 ? a->group : 1, cg = x->dim[1] / group, mg = y->dim[1] / group;
     int64_t macs = numel(y) * cg * g.ksz;
     const char *force = getenv("HETC_OCL_CONV");
@@ -386,7 +327,7 @@ ocl_op_convtranspose(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "ConvTranspose on OpenCL: a tensor of 2^31 floats or more");
     Geom g;
-    geom_init(&g, &attr->conv, x, w, y, 1);
+    geom_init(&g, &attr->conv, x->rank - 2, x->dim, w->dim, y->dim, 1);
     int64_t group = attr->conv.group > 0 ? attr->conv.group : 1;
     return run_direct(d, "convtranspose_gather", &g, &attr->conv, in, nin, y, x->dim[1] / group,
                       w->dim[1], 1);
