@@ -14,6 +14,7 @@
  * same-shape, scalar and per-channel ([N,C,H,W] with [C,1,1]) operands all become long rows.
  * Outputs with more than PAR_MIN elements are split across the context's threads.
  */
+#include "bcast.h"
 #include "elt_impl.h"
 #include "vmath.h"
 
@@ -277,19 +278,9 @@ bcast_init(Bcast *b, const RtTensor *o, const RtTensor *const *in, int nin)
 {
     int64_t st[MAXIN][RT_MAXRANK];
     int r = o->rank;
-    for (int k = 0; k < nin; k++) {
-        int off = r - in[k]->rank;
-        int64_t s = 1;
-        if (off < 0)
+    for (int k = 0; k < nin; k++)
+        if (rt_bcast_strides(r, o->dim, in[k]->rank, in[k]->dim, st[k]) < 0)
             return -1;
-        for (int d = r - 1; d >= 0; d--) {
-            int64_t n = d < off ? 1 : in[k]->dim[d - off];
-            if (n != 1 && n != o->dim[d])
-                return -1;
-            st[k][d] = n == 1 ? 0 : s;
-            s *= n;
-        }
-    }
     /* drop the output's size-1 dims; merge a dim into the previous one where every operand's
      * outer stride is its inner stride times the inner size (both contiguous, or both 0) */
     b->rank = 0;

@@ -53,15 +53,6 @@ require_f32(OclDev *d, const char *op, OclTensor *const *in, int nin, OclTensor 
     return RT_OK;
 }
 
-static int64_t
-numel(const OclTensor *t)
-{
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++)
-        n *= t->dim[i];
-    return n;
-}
-
 /* The element offset of t's element 0. */
 static cl_long
 eoff(const OclTensor *t)
@@ -288,14 +279,14 @@ ocl_op_conv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
     if (x->rank < 3 || x->rank > 2 + NS)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "Conv on OpenCL: rank %d, expected 3 to 5",
                        x->rank);
-    if (numel(y) == 0)
+    if (ocl_numel(y) == 0)
         return RT_OK;
-    if (numel(x) > INT_MAX || numel(y) > INT_MAX || numel(w) > INT_MAX)
+    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX || ocl_numel(w) > INT_MAX)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "Conv on OpenCL: a tensor of 2^31 floats or more");
     Geom g;
     geom_init(&g, a, x->rank - 2, x->dim, w->dim, y->dim, 0);
     int64_t group = a->group > 0 ? a->group : 1, cg = x->dim[1] / group, mg = y->dim[1] / group;
-    int64_t macs = numel(y) * cg * g.ksz;
+    int64_t macs = ocl_numel(y) * cg * g.ksz;
     const char *force = getenv("HETC_OCL_CONV");
     int direct = (cg == 1 && group > 1) || macs < DIRECT_MACS;
     if (force && (strcmp(force, "direct") == 0 || strcmp(force, "gemm") == 0))
@@ -321,9 +312,9 @@ ocl_op_convtranspose(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
     if (x->rank < 3 || x->rank > 2 + NS)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "ConvTranspose on OpenCL: rank %d, expected 3 to 5",
                        x->rank);
-    if (numel(y) == 0)
+    if (ocl_numel(y) == 0)
         return RT_OK;
-    if (numel(x) > INT_MAX || numel(y) > INT_MAX || numel(w) > INT_MAX)
+    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX || ocl_numel(w) > INT_MAX)
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "ConvTranspose on OpenCL: a tensor of 2^31 floats or more");
     Geom g;
@@ -429,7 +420,7 @@ ocl_op_matmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTen
     (void)nout;
     if (rc != RT_OK)
         return rc;
-    if (numel(ty) == 0)
+    if (ocl_numel(ty) == 0)
         return RT_OK;
     int64_t k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
     int64_t n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1, bbatch = 1;
@@ -450,7 +441,7 @@ ocl_op_matmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTen
                      .ldc = n,
                      .alpha = 1.0f};
     if (bbatch == 1) { /* B is one matrix: [batch * M, K] x [K, N] */
-        g.m = numel(ty) / n;
+        g.m = ocl_numel(ty) / n;
         return ocl_gemm(d, &g, NULL);
     }
     int64_t sa[RT_MAXRANK] = {0}, sb[RT_MAXRANK] = {0}; /* nb >= 1: B has a batch */
@@ -467,7 +458,7 @@ ocl_op_matmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTen
         nz *= ty->dim[j];
     }
     g.batch = nz;
-    int64_t outer = numel(ty) / (nz * m * n), idx[RT_MAXRANK] = {0};
+    int64_t outer = ocl_numel(ty) / (nz * m * n), idx[RT_MAXRANK] = {0};
     for (int64_t o = 0; o < outer && rc == RT_OK; o++) {
         int64_t oa = 0, ob = 0;
         for (int i = 0; i < j; i++) {

@@ -17,6 +17,7 @@
  * Integer Div, Mod and Pow are left to the CPU: a division by zero is an error there, and a
  * kernel cannot report one without the host waiting for it.
  */
+#include "bcast.h"
 #include "ocl_impl.h"
 #include "ops.h"
 
@@ -191,34 +192,15 @@ typedef struct Walk {
     int64_t st[MAXIN][RT_MAXRANK];
 } Walk;
 
-static int64_t
-numel(const OclTensor *t)
-{
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++)
-        n *= t->dim[i];
-    return n;
-}
-
 /* Fills w for output y and operands x[0 .. n); -1 if an operand does not broadcast to y. */
 static int
 walk_init(Walk *w, const OclTensor *y, const OclTensor *const *x, int n)
 {
     int64_t st[MAXIN][RT_MAXRANK];
     int r = y->rank;
-    for (int k = 0; k < n; k++) {
-        int lead = r - x[k]->rank;
-        int64_t s = 1;
-        if (lead < 0)
+    for (int k = 0; k < n; k++)
+        if (rt_bcast_strides(r, y->dim, x[k]->rank, x[k]->dim, st[k]) < 0)
             return -1;
-        for (int d = r - 1; d >= 0; d--) {
-            int64_t m = d < lead ? 1 : x[k]->dim[d - lead];
-            if (m != 1 && m != y->dim[d])
-                return -1;
-            st[k][d] = m == 1 ? 0 : s;
-            s *= m;
-        }
-    }
     /* from the innermost dim out: skip size 1, merge into the dim before when all agree */
     w->rank = 0;
     for (int d = r - 1; d >= 0; d--) {
@@ -329,7 +311,7 @@ static int
 launch(OclDev *d, const Launch *l)
 {
     const OclTensor *y = l->y;
-    int64_t n = numel(y), off[MAXIN + 1], end = 0;
+    int64_t n = ocl_numel(y), off[MAXIN + 1], end = 0;
     if (n == 0)
         return RT_OK;
     for (int k = 0; k <= l->nin; k++) {
@@ -339,7 +321,7 @@ launch(OclDev *d, const Launch *l)
             return rt_fail(d->ctx, RT_EINPUT, "%s: offset %zu is not a multiple of %s's size",
                            l->name, t->off, dt_name(t->dt));
         off[k] = (int64_t)(t->off / esz);
-        end = off[k] + numel(t) > end ? off[k] + numel(t) : end;
+        end = off[k] + ocl_numel(t) > end ? off[k] + ocl_numel(t) : end;
     }
     Walk w;
     if (walk_init(&w, y, l->x, l->nin) < 0)
@@ -347,7 +329,7 @@ launch(OclDev *d, const Launch *l)
                        l->name);
     int flat = 1;
     for (int k = 0; k < l->nin; k++)
-        flat &= numel(l->x[k]) == n || numel(l->x[k]) == 1;
+        flat &= ocl_numel(l->x[k]) == n || ocl_numel(l->x[k]) == 1;
     size_t wg = group_size(d);
     int wide = end > INT_MAX - 4 * (int64_t)wg;     /* the flat kernel's padding included */
 
@@ -380,7 +362,7 @@ launch(OclDev *d, const Launch *l)
         for (int k = 0; k < MAXIN; k++) {
             arg(&g, sizeof x[k]->mem, &x[k]->mem);
             arg_idx(&g, off[k < l->nin ? k : 0]);
-            arg_int(&g, numel(x[k]) == n && n > 1);
+            arg_int(&g, ocl_numel(x[k]) == n && n > 1);
         }
         for (int k = 0; k < 3; k++)
             arg(&g, sizeof(cl_float), &l->p[k]);
@@ -458,7 +440,7 @@ clip(OclDev *d, Launch *l, OclTensor *const *in, int nin)
     l->p[1] = INFINITY;
     for (int i = 0; i < 2; i++) {
         const OclTensor *t = i + 1 < nin ? in[i + 1] : NULL;
-        if (!t || numel(t) == 0)
+        if (!t || ocl_numel(t) == 0)
             continue;
         if (t->dt != DT_F32)
             return rt_fail(d->ctx, RT_EUNSUPPORTED,
@@ -490,8 +472,8 @@ variadic(OclDev *d, OpKind op, Launch *l, OclTensor *const *in, int nin)
 {
     const OclTensor *y = l->y;
     if (nin == 1) {
-        size_t n = (size_t)numel(y) * rt_dtype_size(y->dt);
-        if (numel(in[0]) != numel(y))
+        size_t n = (size_t)ocl_numel(y) * rt_dtype_size(y->dt);
+        if (ocl_numel(in[0]) != ocl_numel(y))
             return rt_fail(d->ctx, RT_EINPUT, "%s: the output differs from the input", l->name);
         if (n == 0)
             return RT_OK;

@@ -29,6 +29,16 @@ typedef struct OclTensor {
     int64_t dim[RT_MAXRANK];
 } OclTensor;
 
+/* Elements of t. */
+static inline int64_t
+ocl_numel(const OclTensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        n *= t->dim[i];
+    return n;
+}
+
 typedef int (*OclOp)(OclDev *d, const Attr *a, OclTensor *const *in, int nin,
                      OclTensor *const *out, int nout);
 

@@ -16,15 +16,6 @@
 
 enum { NS = 3 }; /* spatial axes after padding to 3-D */
 
-static int64_t
-numel(const OclTensor *t)
-{
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++)
-        n *= t->dim[i];
-    return n;
-}
-
 /* RT_OK when x and y are float32 at float-aligned offsets, with fewer than 2^31 elements. */
 static int
 check(OclDev *d, const char *op, const OclTensor *x, const OclTensor *y)
@@ -34,7 +25,7 @@ check(OclDev *d, const char *op, const OclTensor *x, const OclTensor *y)
                        (int)(x->dt != DT_F32 ? x->dt : y->dt));
     if (x->off % 4 || y->off % 4)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: offset not float-aligned", op);
-    if (numel(x) > INT_MAX || numel(y) > INT_MAX)
+    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: 2^31 elements or more", op);
     return RT_OK;
 }
@@ -95,7 +86,7 @@ run_pool(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, const
     int rc = check(d, op, x, y);
     if (rc == RT_OK)
         rc = win_resolve(d, op, a, x, y, &w);
-    if (rc != RT_OK || numel(y) == 0)
+    if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
     cl_kernel k;
     if ((rc = ocl_kernel(d, "pool", NULL, "pool", &k)) != RT_OK)
@@ -162,7 +153,7 @@ run_global(OclDev *d, const char *op, const OclTensor *x, const OclTensor *y, in
     if ((rc = ocl_kernel(d, "pool", NULL, "global_pool", &k)) != RT_OK)
         return rc;
     cl_long xoff = (cl_long)(x->off / 4), yoff = (cl_long)(y->off / 4);
-    cl_int n = (cl_int)(numel(x) / planes), ikind = kind;
+    cl_int n = (cl_int)(ocl_numel(x) / planes), ikind = kind;
     if ((rc = OCL_CALL(d->ctx, clSetKernelArg(k, 0, sizeof x->mem, &x->mem))) ||
         (rc = OCL_CALL(d->ctx, clSetKernelArg(k, 1, sizeof xoff, &xoff))) ||
         (rc = OCL_CALL(d->ctx, clSetKernelArg(k, 2, sizeof y->mem, &y->mem))) ||
