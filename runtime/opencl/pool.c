@@ -92,7 +92,7 @@ run_pool(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, const
     if ((rc = ocl_kernel(d, "pool", NULL, "pool", &k)) != RT_OK)
         return rc;
     cl_long xoff = (cl_long)(x->off / 4), yoff = (cl_long)(y->off / 4);
-    cl_long ioff = ind ? (cl_long)(ind->off / 4) : 0; /* in 4-byte words (see pool.cl) */
+    cl_long ioff = ind ? (cl_long)(ind->off / 8) : 0;
     cl_mem imem = ind ? ind->mem : NULL;
     cl_int ikind = kind, cip = a->count_include_pad, order = a->storage_order;
     struct {

@@ -30,12 +30,11 @@ taps_in(int o, int k, int s, int dl, int pb, int lo, int hi)
 /*
  * One plane's output (ow, od * OH + oh) per work-item: range (OW, OD * OH, N * C). With I not
  * NULL (MaxPool only), I gets the flat index in X of the first maximum in scan order: the plane's
- * offset plus the position, row-major, or column-major when order is 1. I is int64 but only
- * 4-byte aligned (ioff counts 4-byte words), so each index goes as two 32-bit halves.
+ * offset plus the position, row-major, or column-major when order is 1.
  */
 __kernel void
 pool(__global const float *restrict X, const long xoff, __global float *restrict Y,
-     const long yoff, __global uint *restrict I, const long ioff, const int4 len,
+     const long yoff, __global long *restrict I, const long ioff, const int4 len,
      const int4 out, const int4 k, const int4 s, const int4 dl, const int4 pb, const int4 pe,
      const int kind, const int count_pad, const int order)
 {
@@ -70,15 +69,8 @@ pool(__global const float *restrict X, const long xoff, __global float *restrict
     const long o = c * yplane + orow * out.z + ow;
     if (kind == POOL_MAX) {
         Y[yoff + o] = best;
-        if (I) {    /* a long at a 4-byte aligned address: its two halves in device order */
-            long v = c * xplane + max(at, 0);
-            uint lo = (uint)v, hi = (uint)(v >> 32);
-#ifdef __ENDIAN_LITTLE__
-            vstore2((uint2)(lo, hi), 0, I + ioff + 2 * o);
-#else
-            vstore2((uint2)(hi, lo), 0, I + ioff + 2 * o);
-#endif
-        }
+        if (I)
+            I[ioff + o] = c * xplane + max(at, 0);
         return;
     }
     int lo = count_pad ? -pb.x : 0, hi = count_pad ? len.x + pe.x : len.x;
