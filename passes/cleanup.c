@@ -6,6 +6,7 @@
  * redirected to the input, unless the output is a graph output, which then stays a copy), and
  * (3) nodes none of whose outputs are used or graph outputs, repeated until nothing changes
  * (a backward sweep over the topological order does it in one pass); then ir_compact renumbers.
+ * Linear in nodes and values.
  */
 #include "passes.h"
 
@@ -15,26 +16,23 @@ is_graph_output(const Graph *g, ValId v)
     return (g->val[v].flags & V_OUTPUT) != 0;
 }
 
-/* Redirects every use of value from to value to. */
-static void
-replace_uses(Graph *g, ValId from, ValId to)
-{
-    for (NodeId n = 0; n < g->nnode; n++) {
-        Node *x = &g->node[n];
-        for (int j = 0; j < x->nin; j++)
-            if (x->in[j] == from)
-                x->in[j] = to;
-    }
-}
-
 int
 pass_cleanup(Graph *g, Diag *d)
 {
-    (void)d;
+    /* fwd[v]: the value that stands for v once the Identity defining v is gone; nodes come in
+     * topological order, so each node's inputs are redirected before it is looked at */
+    ValId *fwd = ir_alloc((size_t)(g->nval + 1) * sizeof *fwd);
+    if (!fwd)
+        return diag_oom(d);
+    for (ValId v = 0; v < g->nval; v++)
+        fwd[v] = v;
     for (NodeId n = 0; n < g->nnode; n++) {
         Node *x = &g->node[n];
         if (x->op == OP_NOP)
             continue;
+        for (int j = 0; j < x->nin; j++)
+            if (x->in[j] != NONE)
+                x->in[j] = fwd[x->in[j]];
         int folded = x->nout > 0;
         for (int j = 0; j < x->nout; j++)
             if (x->out[j] != NONE && !(g->val[x->out[j]].flags & V_CONST))
@@ -49,10 +47,11 @@ pass_cleanup(Graph *g, Diag *d)
         }
         if ((x->op == OP_IDENTITY || x->op == OP_DROPOUT) && x->in[0] != NONE &&
             !is_graph_output(g, x->out[0]) && (x->nout < 2 || x->out[1] == NONE)) {
-            replace_uses(g, x->out[0], x->in[0]);
+            fwd[x->out[0]] = x->in[0];
             x->op = OP_NOP;
         }
     }
+    ir_free(fwd);
     /* dead nodes: walking backwards, a node is dead when nothing live uses its outputs */
     ir_fill_uses(g);
     for (NodeId n = g->nnode - 1; n >= 0; n--) {

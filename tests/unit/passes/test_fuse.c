@@ -484,6 +484,31 @@ test_pad_conv(void)
     }
 }
 
+/* pass_cleanup (run before fusion): a chain of Identity and Dropout nodes goes, and every reader
+ * of its end, before or after other nodes, reads its start; an Identity that is a graph output
+ * stays. */
+static void
+test_identity_chain(void)
+{
+    fresh();
+    ValId x = TENSOR("x", 1, 2, 3, 3);
+    NodeId i1 = NODE(OP_IDENTITY, "i1", x);
+    NodeId i2 = NODE(OP_DROPOUT, "i2", out(i1));
+    NodeId i3 = NODE(OP_IDENTITY, "i3", out(i2));
+    NodeId r = NODE(OP_RELU, "relu", out(i3));
+    NodeId s = NODE(OP_SIGMOID, "sig", out(i2));
+    NodeId keep = NODE(OP_IDENTITY, "keep", out(r));
+    mark_output(out(s));
+    mark_output(out(keep));
+    CHECK(run() == 3);
+    r = find("relu");
+    s = find("sig");
+    keep = find("keep");
+    CHECK(r != NONE && s != NONE && keep != NONE);
+    CHECK(g->node[r].in[0] == x && g->node[s].in[0] == x);
+    CHECK(g->node[keep].op == OP_IDENTITY && g->node[keep].in[0] == g->node[r].out[0]);
+}
+
 /* ---- what must stay ----------------------------------------------------------------------------
  */
 
@@ -550,6 +575,7 @@ main(void)
     test_affine_after_act();
     test_standalone_bn();
     test_pad_conv();
+    test_identity_chain();
     test_blocked();
     if (g)
         ir_graph_free(g);
