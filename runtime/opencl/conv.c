@@ -265,6 +265,26 @@ conv_gemm(OclDev *d, const Geom *g, const ConvAttr *a, OclTensor *const *in, int
     return rc;
 }
 
+/* What Conv and ConvTranspose check first: float32, 1 to 3 spatial axes, sizes the kernels'
+ * int indices reach. A status < 0 to return, 1 when the output is empty (nothing to do), else 0. */
+static int
+conv_checks(OclDev *d, const char *op, OclTensor *const *in, int nin, OclTensor *const *out)
+{
+    const OclTensor *x = in[0], *w = in[1], *y = out[0];
+    int rc = require_f32(d, op, in, nin, out, 1);
+    if (rc != RT_OK)
+        return rc;
+    if (x->rank < 3 || x->rank > 2 + NS)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: rank %d, expected 3 to 5", op,
+                       x->rank);
+    if (ocl_numel(y) == 0)
+        return 1;
+    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX || ocl_numel(w) > INT_MAX)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: a tensor of 2^31 floats or more",
+                       op);
+    return 0;
+}
+
 int
 ocl_op_conv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTensor *const *out,
             int nout)
@@ -272,17 +292,10 @@ ocl_op_conv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
     const OclTensor *x = in[0], *w = in[1];
     const OclTensor *y = out[0];
     const ConvAttr *a = &attr->conv;
-    int rc = require_f32(d, "Conv", in, nin, out, 1);
+    int rc = conv_checks(d, "Conv", in, nin, out);
     (void)nout;
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank < 3 || x->rank > 2 + NS)
-        return rt_fail(d->ctx, RT_EUNSUPPORTED, "Conv on OpenCL: rank %d, expected 3 to 5",
-                       x->rank);
-    if (ocl_numel(y) == 0)
-        return RT_OK;
-    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX || ocl_numel(w) > INT_MAX)
-        return rt_fail(d->ctx, RT_EUNSUPPORTED, "Conv on OpenCL: a tensor of 2^31 floats or more");
+    if (rc != 0)
+        return rc < 0 ? rc : RT_OK;
     Geom g;
     geom_init(&g, a, x->rank - 2, x->dim, w->dim, y->dim, 0);
     int64_t group = a->group > 0 ? a->group : 1, cg = x->dim[1] / group, mg = y->dim[1] / group;
@@ -305,18 +318,10 @@ ocl_op_convtranspose(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
 {
     const OclTensor *x = in[0], *w = in[1];
     const OclTensor *y = out[0];
-    int rc = require_f32(d, "ConvTranspose", in, nin, out, 1);
+    int rc = conv_checks(d, "ConvTranspose", in, nin, out);
     (void)nout;
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank < 3 || x->rank > 2 + NS)
-        return rt_fail(d->ctx, RT_EUNSUPPORTED, "ConvTranspose on OpenCL: rank %d, expected 3 to 5",
-                       x->rank);
-    if (ocl_numel(y) == 0)
-        return RT_OK;
-    if (ocl_numel(x) > INT_MAX || ocl_numel(y) > INT_MAX || ocl_numel(w) > INT_MAX)
-        return rt_fail(d->ctx, RT_EUNSUPPORTED,
-                       "ConvTranspose on OpenCL: a tensor of 2^31 floats or more");
+    if (rc != 0)
+        return rc < 0 ? rc : RT_OK;
     Geom g;
     geom_init(&g, &attr->conv, x->rank - 2, x->dim, w->dim, y->dim, 1);
     int64_t group = attr->conv.group > 0 ? attr->conv.group : 1;

@@ -1,7 +1,8 @@
 # embed.cmake: turns the OpenCL kernels into C strings, run at build time as
 #   cmake -DKERNELS=<folder of .cl files> -DOUT=<file.c> -P embed.cmake
 # OUT gets one string per kernels/<name>.cl and ocl_source(name), which finds one by name. Each
-# line of a .cl file becomes one line of the C string, so the generated file stays readable.
+# line of a .cl file becomes one line of the C string, so the generated file stays readable. A line
+# #include "<other>.cl" is replaced by that file's text, so kernels can share helpers.
 file(GLOB cl_files "${KERNELS}/*.cl")
 list(SORT cl_files)
 set(strings "")
@@ -9,6 +10,13 @@ set(table "")
 foreach(f ${cl_files})
   get_filename_component(name "${f}" NAME_WE)
   file(READ "${f}" text)
+  # #include "other.cl" takes in that file's text (one level: shared helpers such as fused.cl)
+  string(REGEX MATCHALL "#include \"[a-z0-9_]+\\.cl\"" incs "${text}")
+  foreach(inc ${incs})
+    string(REGEX REPLACE "#include \"([a-z0-9_]+\\.cl)\"" "\\1" iname "${inc}")
+    file(READ "${KERNELS}/${iname}" itext)
+    string(REPLACE "${inc}" "${itext}" text "${text}")
+  endforeach()
   string(REPLACE "\\" "\\\\" text "${text}")
   string(REPLACE "\"" "\\\"" text "${text}")
   string(REPLACE "\n" "\\n\"\n    \"" text "${text}")

@@ -60,25 +60,7 @@ typedef struct Epi {
     float4 ap;                      /* the activation's alpha, beta, then the affine mul, add */
 } Epi;
 
-/* The fused activation (ir/attr.h ActKind, in the order of its enum), then y * mul + add, for a
- * float (fused1) and for a vector (fusedv); p: the activation's alpha and beta, then mul and add
- * (1 and 0 when there is no affine step). The same definition is in conv.cl; runtime/cpu/act.c
- * is the reference. */
-#define FUSED(name, T)                                                                             \
-    T name(T y, int act, float4 p)                                                                 \
-    {                                                                                              \
-        switch (act) {                                                                             \
-        case 1: y = fmax(y, 0.0f); break;                                                          \
-        case 2: y = fmin(fmax(y, p.s0), p.s1); break;                                              \
-        case 3: y = y < 0.0f ? p.s0 * y : y; break;                                                \
-        case 4: y = fmax(0.0f, fmin(1.0f, p.s0 * y + p.s1)); break;                                \
-        case 5: y = y * fmax(0.0f, fmin(1.0f, y * (1.0f / 6) + 0.5f)); break;                      \
-        case 6: y = 1.0f / (1.0f + exp(-y)); break;                                                \
-        case 7: y = y / (1.0f + exp(-y)); break;                                                   \
-        default: break;                                                                            \
-        }                                                                                          \
-        return y * p.s2 + p.s3;                                                                    \
-    }
+#include "fused.cl"
 FUSED(fused1, float)
 FUSED(fusedv, VT)
 
