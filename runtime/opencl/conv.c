@@ -85,32 +85,6 @@ gemm_scratch(OclDev *d, size_t bytes, cl_mem *out)
     return rc == RT_OK ? scratch(d, bytes, out) : rc;
 }
 
-/* A kernel argument: its size and where its value is. */
-typedef struct Arg {
-    size_t size;
-    const void *value;
-} Arg;
-#define ARG(x) ((Arg){sizeof(x), &(x)})
-
-/* Sets the n arguments of kernel name of program file (kernels/<file>.cl) and enqueues it over
- * global (dims sizes; nothing when one of them is 0). */
-static int
-launch(OclDev *d, const char *file, const char *name, const Arg *arg, int n, int dims,
-       const size_t *global)
-{
-    cl_kernel k;
-    int rc = ocl_kernel(d, file, NULL, name, &k);
-    for (int i = 0; i < dims; i++)
-        if (global[i] == 0)
-            return rc;
-    for (int i = 0; rc == RT_OK && i < n; i++)
-        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
-    if (rc == RT_OK)
-        rc = OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, global, NULL,
-                                                     0, NULL, NULL));
-    return rc;
-}
-
 /* The fused activation as conv.cl's kernels take it (see FUSED there): the kind, and alpha,
  * beta, mul and add, with no affine step without an activation (as cpu_act_apply). */
 static void
@@ -162,13 +136,15 @@ run_direct(OclDev *d, const char *kernel, const Geom *g, const ConvAttr *a, OclT
                     .pb = int4_of(g->pb),
                     .cm = {{(cl_int)cg, (cl_int)y->dim[1], (cl_int)mg, 0}}};
     act_args(&a->fuse, &p.act, &p.ap);
-    Arg arg[] = {ARG(p.x),  ARG(p.xoff), ARG(p.w),   ARG(p.woff), ARG(p.b), ARG(p.boff),
-                 ARG(p.y),  ARG(p.yoff), ARG(p.img), ARG(p.col),  ARG(p.k), ARG(p.s),
-                 ARG(p.dl), ARG(p.pb),   ARG(p.cm),  ARG(p.act),  ARG(p.ap)};
+    OclArg arg[] = {OCL_ARG(p.x),   OCL_ARG(p.xoff), OCL_ARG(p.w),  OCL_ARG(p.woff),
+                    OCL_ARG(p.b),   OCL_ARG(p.boff), OCL_ARG(p.y),  OCL_ARG(p.yoff),
+                    OCL_ARG(p.img), OCL_ARG(p.col),  OCL_ARG(p.k),  OCL_ARG(p.s),
+                    OCL_ARG(p.dl),  OCL_ARG(p.pb),   OCL_ARG(p.cm), OCL_ARG(p.act),
+                    OCL_ARG(p.ap)};
     size_t strip = transpose ? 1 : STRIP;
     size_t global[3] = {((size_t)out[2] + strip - 1) / strip, (size_t)(out[0] * out[1]),
                         (size_t)(y->dim[0] * y->dim[1])};
-    return launch(d, "conv", kernel, arg, (int)(sizeof arg / sizeof *arg), 3, global);
+    return ocl_launch(d, "conv", kernel, arg, (int)(sizeof arg / sizeof *arg), 3, global);
 }
 
 /* Writes the patches of image i, output rows [row0, row0 + rows), to buf with rows ldb floats
@@ -182,10 +158,11 @@ im2col(OclDev *d, const Geom *g, const OclTensor *x, int64_t i, cl_mem buf, int6
     cl_int ildb = (cl_int)ldb, irow0 = (cl_int)row0;
     cl_int4 img = int4_of(g->img), col = int4_of(g->col), k = int4_of(g->k), s = int4_of(g->s),
             dl = int4_of(g->d), pb = int4_of(g->pb);
-    Arg arg[] = {ARG(x->mem), ARG(xoff), ARG(buf), ARG(ildb), ARG(img),  ARG(col),
-                 ARG(k),      ARG(s),    ARG(dl),  ARG(pb),   ARG(irow0)};
+    OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xoff), OCL_ARG(buf),  OCL_ARG(ildb),
+                    OCL_ARG(img),    OCL_ARG(col),  OCL_ARG(k),    OCL_ARG(s),
+                    OCL_ARG(dl),     OCL_ARG(pb),   OCL_ARG(irow0)};
     size_t global[2] = {(size_t)rows, (size_t)(c * g->ksz)};
-    return launch(d, "conv", "im2col", arg, (int)(sizeof arg / sizeof *arg), 2, global);
+    return ocl_launch(d, "conv", "im2col", arg, (int)(sizeof arg / sizeof *arg), 2, global);
 }
 
 /* Conv by GEMM: pointwise on X itself, else im2col into scratch; the groups are the GEMM's
@@ -379,9 +356,10 @@ ocl_op_gemm(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
             return rc;
         cl_long soff = eoff(tb), doff = 0;
         cl_int cols = (cl_int)k, ldd = (cl_int)ldb;
-        Arg arg[] = {ARG(tb->mem), ARG(soff), ARG(cols), ARG(buf), ARG(doff), ARG(ldd)};
+        OclArg arg[] = {OCL_ARG(tb->mem), OCL_ARG(soff), OCL_ARG(cols),
+                        OCL_ARG(buf),     OCL_ARG(doff), OCL_ARG(ldd)};
         size_t global[2] = {(size_t)n, (size_t)k};
-        if ((rc = launch(d, "conv", "transpose", arg, 6, 2, global)) != RT_OK)
+        if ((rc = ocl_launch(d, "conv", "transpose", arg, 6, 2, global)) != RT_OK)
             return rc;
         g.b = buf;
         g.boff = 0;

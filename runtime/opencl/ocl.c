@@ -421,6 +421,23 @@ ocl_queue(const OclDev *d)
 }
 
 int
+ocl_launch(OclDev *d, const char *file, const char *name, const OclArg *arg, int n, int dims,
+           const size_t *global)
+{
+    cl_kernel k;
+    int rc = ocl_kernel(d, file, NULL, name, &k);
+    for (int i = 0; i < dims; i++)
+        if (global[i] == 0)
+            return rc;
+    for (int i = 0; rc == RT_OK && i < n; i++)
+        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
+    if (rc == RT_OK)
+        rc = OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, global, NULL,
+                                                     0, NULL, NULL));
+    return rc;
+}
+
+int
 ocl_finish(OclDev *d)
 {
     return OCL_CALL(d->ctx, clFinish(d->queue));

@@ -53,3 +53,16 @@ int ocl_cache_path(const OclDev *d, const char *tag, uint64_t key, const char *e
 /* Writes data to path through a temporary file and a rename, creating the folder as needed;
  * 0 on success, -1 otherwise (the cache is only an optimisation: callers go on). */
 int ocl_cache_write(const char *path, const void *data, size_t n);
+
+/* A kernel argument: its size and where its value is. */
+typedef struct OclArg {
+    size_t size;
+    const void *value;
+} OclArg;
+#define OCL_ARG(x) ((OclArg){sizeof(x), &(x)})
+
+/* Sets the n arguments of kernel name of the embedded program file (kernels/<file>.cl, built
+ * with no options) and enqueues it over global (dims sizes, the work-group size left to the
+ * driver). Nothing is enqueued when one of the sizes is 0. */
+int ocl_launch(OclDev *d, const char *file, const char *name, const OclArg *arg, int n, int dims,
+               const size_t *global);
