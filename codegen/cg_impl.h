@@ -23,6 +23,16 @@ int cg_weights_write(const Graph *g, const Weights *w, const char *path, Diag *d
 int cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOptions *o,
                     Diag *d);
 
+/* emit_cl.c: DIR/NAME.cl, the OpenCL programs a gpu plan uses, and their C strings in NAME.c */
+typedef struct CgClProgram {
+    const char *name;           /* runtime/opencl/kernels/<name>.cl */
+    const char *ops;            /* ONNX ops that use it, space-separated; "*": every plan */
+    const char *text;           /* with its #include "x.cl" lines resolved */
+} CgClProgram;
+extern const CgClProgram cg_cl_programs[];
+extern const int cg_cl_nprograms;
+int cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d);
+
 /* build.c */
 int cg_build(const CgOptions *o, Diag *d);
 int cg_plan_json(const Graph *g, const CgOptions *o, Diag *d);

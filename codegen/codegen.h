@@ -15,6 +15,7 @@ typedef struct CgOptions {
     const char *name;           /* C identifier used for files and symbols */
     const char *model;          /* the model's path, for comments */
     const char *strategy;       /* for the plan file */
+    int gpu;                    /* 1: every step on the OpenCL device (strategy gpu), 0: the CPU */
     int build;                  /* 0: write the sources only */
     int verbose;                /* print the compiler commands */
 } CgOptions;

@@ -74,10 +74,11 @@ emit_header(FILE *f, const Graph *g, const CgOptions *o)
             " *\n"
             " * inputs[i] and outputs[i] are caller-owned buffers of the dtypes and shapes below,\n"
             " * C order; a run reads the inputs and writes every output. A status is 0 or a\n"
-            " * negative code; %s_error(m) describes the last failure. Instances are independent;\n"
+            " * negative code; %s_error(m) describes the last failure (rt_create_error() in\n"
+            " * runtime/rt.h, that of a create that returned NULL). Instances are independent;\n"
             " * one instance runs one call at a time. Link with lib%s.a, libhetc_runtime.a, OpenBLAS,\n"
-            " * pthreads and libm.\n */\n",
-            n, n, n, n, n, n, n);
+            " * %spthreads and libm.\n */\n",
+            n, n, n, n, n, n, n, o->gpu ? "OpenCL, " : "");
     fputs("#pragma once\n\n", f);
     fprintf(f, "typedef struct %s %s;\n\n", n, n);
     fprintf(f, "enum { %s_NINPUTS = %d, %s_NOUTPUTS = %d };\n", n, g->ninput, n, g->noutput);
@@ -129,7 +130,7 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         put_comment_name(f, g->val[v].name);
         fputs(" */\n", f);
     }
-    fputs("};\n\nstatic const struct { char kind; long long at; } place[NTENSOR] = {\n", f);
+    fputs("};\n\nstatic const RtPlace place[NTENSOR] = {\n", f);
     for (ValId v = 0; v < g->nval; v++) {
         char kind = '-';
         long long at = 0;
@@ -227,6 +228,66 @@ static const char runtime_part[] =
     "        if (tracing)                                                   \\\n"
     "            rt_trace_step(m->ctx, k, t0_);                             \\\n"
     "    } while (0)\n\n"
+    "\n";
+
+/* The same for a plan on OpenCL: the tensors live on the device (runtime/opencl/plan.c); the
+ * device is the one HETC_CL_DEVICE names (an index or part of a name), else the first GPU, else
+ * the first device. Steps are queued; a traced run waits for each. */
+static const char runtime_part_gpu[] =
+    "static const OclPlanLayout layout = {NTENSOR, shape, place, NINPUT, NOUTPUT, input_tensor,\n"
+    "                                     output_tensor, ARENA_BYTES, WEIGHTS_BYTES};\n"
+    "\n"
+    "struct %N {\n"
+    "    RtCtx *ctx;\n"
+    "    RtWeights w;\n"
+    "    OclPlan p;\n"
+    "    char err[600];\n"
+    "};\n"
+    "\n"
+    "const char *\n%N_error(%N *m)\n{\n"
+    "    return m->err[0] ? m->err : rt_ctx_error(m->ctx);\n}\n"
+    "\n"
+    "void\n%N_destroy(%N *m)\n{\n"
+    "    if (!m)\n        return;\n"
+    "    ocl_plan_close(&m->p);\n"
+    "    rt_weights_close(&m->w);\n"
+    "    rt_ctx_free(m->ctx);\n"
+    "    free(m);\n}\n"
+    "\n"
+    "%N *\n%N_create(const char *weights_path, int threads, int *status)\n{\n"
+    "    int rc = RT_ENOMEM;\n"
+    "    rt_set_create_error(\"\");\n"
+    "    %N *m = calloc(1, sizeof *m);\n"
+    "    if (!m || !(m->ctx = rt_ctx_new(threads)))\n        goto fail;\n"
+    "    if (WEIGHTS_BYTES && (rc = rt_weights_open(&m->w, weights_path, WEIGHTS_BYTES,\n"
+    "                                               WEIGHTS_SUM)) != RT_OK)\n"
+    "        goto fail;\n"
+    "    if ((rc = ocl_plan_open(&m->p, m->ctx, getenv(\"HETC_CL_DEVICE\"), &layout, m->w.data))"
+    " != RT_OK)\n"
+    "        goto fail;\n"
+    "    ocl_use_sources(m->p.dev, NPROGRAM, cl_names, cl_texts);\n"
+    "    if (status)\n        *status = RT_OK;\n"
+    "    return m;\n"
+    "fail:\n"
+    "    if (m && m->ctx)\n        rt_set_create_error(rt_ctx_error(m->ctx));\n"
+    "    if (status)\n        *status = rc;\n"
+    "    %N_destroy(m);\n"
+    "    return NULL;\n}\n"
+    "\n"
+    "/* one step: queued, and when tracing waited for and timed; a failure names the step */\n"
+    "#define STEP(k, call)                                                  \\\n"
+    "    do {                                                               \\\n"
+    "        double t0_ = tracing ? rt_now_ms() : 0;                        \\\n"
+    "        if ((rc = (call)) != RT_OK ||                                  \\\n"
+    "            (tracing && (rc = ocl_finish(m->p.dev)) != RT_OK))         \\\n"
+    "            return fail(m, rc, step_name[k]);                          \\\n"
+    "        if (tracing)                                                   \\\n"
+    "            rt_trace_step(m->ctx, k, t0_);                             \\\n"
+    "    } while (0)\n\n"
+    "\n";
+
+/* what both kinds of plan have after the part above */
+static const char fail_part[] =
     "/* records which step failed, after the kernel's own detail */\n"
     "static int\nfail(%N *m, int rc, const char *step)\n{\n"
     "    snprintf(m->err, sizeof m->err, \"%s: %s\", step, rt_ctx_error(m->ctx)[0] ?\n"
@@ -234,11 +295,11 @@ static const char runtime_part[] =
     "    return rc;\n}\n"
     "\n";
 
-/* runtime_part with %N replaced by the plan's name (and %s kept for snprintf) */
+/* part with %N replaced by the plan's name (and %s kept for snprintf) */
 static void
-emit_runtime_part(FILE *f, const char *name)
+emit_part(FILE *f, const char *part, const char *name)
 {
-    for (const char *p = runtime_part; *p; p++) {
+    for (const char *p = part; *p; p++) {
         if (p[0] == '%' && p[1] == 'N') {
             fputs(name, f);
             p++;
@@ -248,34 +309,55 @@ emit_runtime_part(FILE *f, const char *name)
     }
 }
 
+/* The tensors of one side of a step: (T *const[]){&t[3], NULL, ...} */
 static void
-emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
+put_operands(FILE *f, const char *type, const ValId *v, int n)
+{
+    fprintf(f, "(%s *const[]){", type);
+    for (int j = 0; j < n; j++)
+        v[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "") : fprintf(f, "%s&t[%d]", j ? ", " : "",
+                                                                      v[j]);
+    if (n == 0)
+        fputs("NULL", f);
+    fputc('}', f);
+}
+
+static void
+emit_run(FILE *f, const Graph *g, const CgOptions *o)
 {
     fprintf(f, "int\n%s_run(%s *m, const void *const *inputs, void *const *outputs)\n{\n",
             o->name, o->name);
-    fputs("    RtTensor *t = m->t;\n    int rc, tracing = rt_trace_on(m->ctx);\n"
-          "    m->err[0] = 0;\n    if (tracing)\n        rt_trace_run(m->ctx);\n", f);
-    fputs("    for (int i = 0; i < NINPUT; i++)\n"
-          "        t[input_tensor[i]].data = (void *)inputs[i];\n"
-          "    for (int i = 0; i < NOUTPUT; i++)\n"
-          "        if (place[output_tensor[i]].kind == 'o' && place[output_tensor[i]].at == i)\n"
-          "            t[output_tensor[i]].data = outputs[i];\n", f);
+    fprintf(f, "    %s *t = %s;\n    int rc, tracing = rt_trace_on(m->ctx);\n"
+            "    m->err[0] = 0;\n    if (tracing)\n        rt_trace_run(m->ctx);\n",
+            o->gpu ? "OclTensor" : "RtTensor", o->gpu ? "m->p.t" : "m->t");
+    if (o->gpu)
+        fputs("    if ((rc = ocl_plan_write_inputs(&m->p, inputs)) != RT_OK)\n"
+              "        return fail(m, rc, \"copying the inputs to the device\");\n", f);
+    else
+        fputs("    for (int i = 0; i < NINPUT; i++)\n"
+              "        t[input_tensor[i]].data = (void *)inputs[i];\n"
+              "    for (int i = 0; i < NOUTPUT; i++)\n"
+              "        if (place[output_tensor[i]].kind == 'o' && place[output_tensor[i]].at == i)\n"
+              "            t[output_tensor[i]].data = outputs[i];\n", f);
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         fprintf(f, "\n    /* node %d \"", x->index);
         put_comment_name(f, x->name);
         fprintf(f, "\" (%s) */\n", ir_op[x->op].onnx);
-        fprintf(f, "    STEP(%d, cpu_%s(m->ctx, &a%d, (RtTensor *const[]){", n, ir_op[x->op].stem, n);
-        for (int j = 0; j < x->nin; j++)
-            x->in[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
-                             : fprintf(f, "%s&t[%d]", j ? ", " : "", x->in[j]);
-        if (x->nin == 0)
-            fputs("NULL", f);
-        fprintf(f, "}, %d,\n                  (RtTensor *const[]){", x->nin);
-        for (int j = 0; j < x->nout; j++)
-            x->out[j] == NONE ? fprintf(f, "%sNULL", j ? ", " : "")
-                              : fprintf(f, "%s&t[%d]", j ? ", " : "", x->out[j]);
-        fprintf(f, "}, %d));\n", x->nout);
+        if (o->gpu)
+            fprintf(f, "    STEP(%d, ocl_op_%s(m->p.dev, &a%d, ", n, ir_op[x->op].stem, n);
+        else
+            fprintf(f, "    STEP(%d, cpu_%s(m->ctx, &a%d, ", n, ir_op[x->op].stem, n);
+        put_operands(f, o->gpu ? "OclTensor" : "RtTensor", x->in, x->nin);
+        fprintf(f, ", %d,\n                  ", x->nin);
+        put_operands(f, o->gpu ? "OclTensor" : "RtTensor", x->out, x->nout);
+        fprintf(f, ", %d));\n", x->nout);
+    }
+    if (o->gpu) {
+        fputs("\n    if ((rc = ocl_plan_read_outputs(&m->p, outputs)) != RT_OK)\n"
+              "        return fail(m, rc, \"copying the outputs from the device\");\n"
+              "    return RT_OK;\n}\n\n", f);
+        return;
     }
     /* outputs that no step writes in place: constants, inputs, repeated outputs */
     fputs("\n    for (int i = 0; i < NOUTPUT; i++) {\n"
@@ -283,7 +365,6 @@ emit_run(FILE *f, const Graph *g, const Weights *w, const CgOptions *o)
           "        if (s->data != outputs[i] && rt_numel(s))\n"
           "            memcpy(outputs[i], s->data, (size_t)rt_numel(s) * rt_dtype_size(s->dt));\n"
           "    }\n", f);
-    (void)w;
     fputs("    return RT_OK;\n}\n\n", f);
 }
 
@@ -306,7 +387,8 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
         }
         fputs("NULL};\n", f);
     }
-    fputs("static const char *const info_processors[] = {\"cpu\"};\n\n", f);
+    fprintf(f, "static const char *const info_processors[] = {\"%s\"};\n\n",
+            o->gpu ? "gpu" : "cpu");
     fprintf(f, "static void *\ninfo_create(const char *path, int threads, int *status)\n{\n"
             "    return %s_create(path, threads, status);\n}\n\n", n);
     fprintf(f, "static int\ninfo_run(void *m, void *const *in, void *const *out)\n{\n"
@@ -359,16 +441,22 @@ cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOpt
             "Do not edit; compile the model again.\n */\n",
             (long long)g->opset, o->strategy, g->nnode, (long long)mp->arena,
             (long long)w->size);
-    fprintf(f, "#include \"%s.h\"\n\n#include \"runtime/rt_backend.h\"\n\n", o->name);
+    fprintf(f, "#include \"%s.h\"\n\n#include \"runtime/%s\"\n\n", o->name,
+            o->gpu ? "opencl/ops.h" : "rt_backend.h");
     fputs("#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
           f);
     emit_tables(f, g, mp, w);
+    if (o->gpu && cg_emit_cl(f, g, o, d) < 0) {
+        fclose(f);
+        return -1;
+    }
     fputs("/* attributes, one per step */\n", f);
     for (NodeId n = 0; n < g->nnode; n++)
         cg_emit_attr(f, &g->node[n], n);
     fputc('\n', f);
-    emit_runtime_part(f, o->name);
-    emit_run(f, g, w, o);
+    emit_part(f, o->gpu ? runtime_part_gpu : runtime_part, o->name);
+    emit_part(f, fail_part, o->name);
+    emit_run(f, g, o);
     emit_info(f, g, o);
     if (close_out(f, o, ".c", d) < 0 || !(f = open_out(o, "_main.c", d)))
         return -1;

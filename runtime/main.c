@@ -320,7 +320,8 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             fprintf(stderr, "%s: the weights file is truncated, corrupt or of another plan\n",
                     weights);
         else
-            fprintf(stderr, "%s: creating the plan failed: %s\n", argv[0], rt_strerror(rc));
+            fprintf(stderr, "%s: creating the plan failed: %s\n", argv[0],
+                    rt_create_error()[0] ? rt_create_error() : rt_strerror(rc));
         goto done;
     }
     lat = malloc((size_t)iters * sizeof *lat);

@@ -298,6 +298,21 @@ rt_ctx_error(const RtCtx *c)
     return c->err;
 }
 
+/* one per thread: instances are made on any thread */
+static _Thread_local char create_err[600];
+
+const char *
+rt_create_error(void)
+{
+    return create_err;
+}
+
+void
+rt_set_create_error(const char *msg)
+{
+    snprintf(create_err, sizeof create_err, "%s", msg ? msg : "");
+}
+
 int
 rt_fail(RtCtx *c, int status, const char *fmt, ...)
 {

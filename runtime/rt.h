@@ -52,6 +52,11 @@ void rt_ctx_consts(RtCtx *ctx, const void *data, size_t bytes);
 /* Last error detail (the failing call, file or kernel), for messages; never NULL. */
 const char *rt_ctx_error(const RtCtx *ctx);
 
+/* Why the last plan instance created on this thread failed to start (the failing OpenCL call,
+ * say), or "" when it did not say: a NAME_create that returns NULL has no instance to ask. */
+const char *rt_create_error(void);
+void rt_set_create_error(const char *msg);
+
 /* ---- tracing: the start and end of every step of a run ------------------------------------- */
 
 typedef struct RtTraceEvent {
@@ -85,6 +90,13 @@ typedef struct RtWeights {
 int rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t expect_sum);
 void rt_weights_close(RtWeights *w);
 uint64_t rt_fnv1a64(const void *data, size_t n);
+
+/* Where a plan's tensor lives (generated tables): kind 'a' the arena, 'w' the weights, at a byte
+ * offset; 'i' an input, 'o' an output, at an index; '-' not stored (no elements, or unused). */
+typedef struct RtPlace {
+    char kind;
+    long long at;
+} RtPlace;
 
 /* ---- the standalone binary ------------------------------------------------------------------- */
 

@@ -74,9 +74,11 @@ static const char usage_compile[] =
     "\n"
     "  -o DIR             output folder (created if missing)\n"
     "  --name NAME        name of the plan, its files and symbols (default: the model's stem)\n"
-    "  --strategy S       cpu (all on the CPU), or auto (the default; the CPU in this version).\n"
-    "                     gpu, greedy, optimal, split and pipeline need OpenCL processors and\n"
-    "                     come with later versions.\n"
+    "  --strategy S       cpu (every step on the CPU), gpu (every step on one OpenCL device:\n"
+    "                     at run time the one $HETC_CL_DEVICE names by index or by part of\n"
+    "                     its name, else the first GPU, else the first device), or auto (the\n"
+    "                     default; the CPU in this version). greedy, optimal, split and\n"
+    "                     pipeline partition across processors and come with later versions.\n"
     "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
     "  --bind NAME=FILE   as for inspect: input NAME becomes a constant of the plan\n"
     "  --no-build         write the sources and weights but do not run the C compiler\n"
@@ -493,15 +495,15 @@ model_stem(const char *path, char *buf, size_t size)
 static int
 check_strategy(const char *s)
 {
-    static const char *const now[] = {"cpu", "auto"};
-    static const char *const later[] = {"gpu", "greedy", "optimal", "split", "pipeline"};
-    for (int i = 0; i < 2; i++)
+    static const char *const now[] = {"cpu", "gpu", "auto"};
+    static const char *const later[] = {"greedy", "optimal", "split", "pipeline"};
+    for (int i = 0; i < 3; i++)
         if (strcmp(s, now[i]) == 0)
             return 0;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 4; i++)
         if (strcmp(s, later[i]) == 0)
-            return usage_error("compile", "this strategy needs OpenCL processors, which come "
-                               "with a later version; use cpu or auto", s);
+            return usage_error("compile", "this strategy (partitioning across processors) "
+                               "comes with a later version; use cpu, gpu or auto", s);
     return usage_error("compile", "unknown strategy (cpu, gpu, greedy, optimal, split, "
                        "pipeline, auto)", s);
 }
@@ -574,15 +576,16 @@ cmd_compile(int argc, char **argv)
     Diag d;
     diag_init(&d, ma.model);
     MemPlan mp;
-    CgOptions o = {dir, ident, ma.model, "cpu", build, verbose};
+    int gpu = strcmp(strategy, "gpu") == 0;
+    CgOptions o = {dir, ident, ma.model, gpu ? "gpu" : "cpu", gpu, build, verbose};
     if (pass_pipeline_cpu(g, &mp, &d) < 0 || cg_compile(g, &mp, &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
         ir_graph_free(g);
         goto done;
     }
-    printf("%s: %d steps on cpu; arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
-           ident, g->nnode, (double)mp.arena / 1e6, (double)mp.total / 1e6,
+    printf("%s: %d steps on %s; arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
+           ident, g->nnode, o.strategy, (double)mp.arena / 1e6, (double)mp.total / 1e6,
            (double)mp.lower / 1e6);
     if (build)
         printf("wrote %s/%s (run it with --help)\n", dir, ident);

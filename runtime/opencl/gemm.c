@@ -275,7 +275,8 @@ ocl_sgemm_cfg(OclDev *d, const OclGemmCfg *cfg, int64_t m, int64_t n, int64_t k,
 static int
 tune_path(const OclDev *d, char *buf, size_t cap)
 {
-    const char *parts[] = {tune_magic, ocl_source("gemm")};
+    const char *src = ocl_dev_source(d, "gemm");
+    const char *parts[] = {tune_magic, src ? src : ""};
     return ocl_cache_path(d, "gemm", ocl_cache_key(d, parts, 2), "tune", buf, cap);
 }
 

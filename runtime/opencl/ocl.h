@@ -78,6 +78,14 @@ int ocl_check(RtCtx *ctx, cl_int err, const char *call, const char *file, int li
 /* The text of the embedded kernels/<name>.cl, or NULL (generated at build time). */
 const char *ocl_source(const char *name);
 
+/* Makes d build its programs from a plan's own sources (its NAME.cl, embedded in the plan):
+ * program names[i] is texts[i]; a program not among them is then an error. The arrays must
+ * outlive d. */
+void ocl_use_sources(OclDev *d, int n, const char *const *names, const char *const *texts);
+/* The source text of program name on d: the plan's (ocl_use_sources) or else the embedded one;
+ * NULL when there is none. */
+const char *ocl_dev_source(const OclDev *d, const char *name);
+
 /* The program built from the embedded source name with the given build options (NULL: none):
  * built on the first call for these options, then kept by d, which releases it. A build failure
  * is RT_ECL with the first lines of the build log. */

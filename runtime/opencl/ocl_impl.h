@@ -39,6 +39,9 @@ struct OclDev {
     OclGemmCfg last_cfg;        /* the blocking of last_kernel, the GEMM kernel used last */
     cl_kernel last_kernel;      /* (not owned: one of programs' kernels) */
     OclBuf *scratch;            /* the GEMM's padded copy of B; grows, never shrinks */
+    int nplan;                  /* ocl_use_sources: the plan's programs (plan_names NULL: the */
+    const char *const *plan_names;      /* library's embedded ones) */
+    const char *const *plan_texts;
 };
 
 /* The FNV-1a 64 hash of what identifies a build on d: device name, driver version, platform

@@ -277,24 +277,53 @@ ocl_program_src(OclDev *d, const char *tag, const char *src, const char *options
     return rc;
 }
 
+void
+ocl_use_sources(OclDev *d, int n, const char *const *names, const char *const *texts)
+{
+    d->nplan = n;
+    d->plan_names = names;
+    d->plan_texts = texts;
+}
+
+const char *
+ocl_dev_source(const OclDev *d, const char *name)
+{
+    if (!d->plan_names)
+        return ocl_source(name);
+    for (int i = 0; i < d->nplan; i++)
+        if (strcmp(d->plan_names[i], name) == 0)
+            return d->plan_texts[i];
+    return NULL;
+}
+
+/* The source of program name on d, or RT_ECL saying where it was looked for. */
+static int
+find_source(OclDev *d, const char *name, const char **src)
+{
+    if ((*src = ocl_dev_source(d, name)) != NULL)
+        return RT_OK;
+    return rt_fail(d->ctx, RT_ECL, d->plan_names ? "the plan's OpenCL source has no program "
+                   "\"%s\" (compile the model again)" : "no embedded OpenCL source named \"%s\"",
+                   name);
+}
+
 int
 ocl_program(OclDev *d, const char *name, const char *options, cl_program *out)
 {
-    const char *src = ocl_source(name);
+    const char *src;
     *out = NULL;
-    if (!src)
-        return rt_fail(d->ctx, RT_ECL, "no embedded OpenCL source named \"%s\"", name);
-    return ocl_program_src(d, name, src, options, out);
+    int rc = find_source(d, name, &src);
+    return rc == RT_OK ? ocl_program_src(d, name, src, options, out) : rc;
 }
 
 int
 ocl_kernel(OclDev *d, const char *name, const char *options, const char *kernel, cl_kernel *out)
 {
-    const char *src = ocl_source(name);
+    const char *src;
     OclProgram *p;
     *out = NULL;
-    if (!src)
-        return rt_fail(d->ctx, RT_ECL, "no embedded OpenCL source named \"%s\"", name);
+    if (find_source(d, name, &src) != RT_OK)
+        return RT_ECL;
     int rc = get_program(d, name, src, options, &p);
     if (rc != RT_OK)
         return rc;

@@ -15,6 +15,8 @@
  * switch per float is very slow there), im2col writes a whole output row with a plain copy
  * loop, and taps outside the image read a clamped, valid address and select 0 instead of
  * branching. ConvTranspose's gather and the transpose stay one output per work-item.
+ *
+ * hetc-ops: Conv ConvTranspose Gemm
  */
 
 #include "fused.cl"

@@ -19,6 +19,8 @@
  * same operations in the same order, no contraction into fused multiply-adds (below), and
  * division and sqrt correctly rounded (the host asks for it where the device has it), so the
  * exact ops agree bit for bit and the others within the accuracy of the built-in functions.
+ *
+ * hetc-ops: eltwise
  */
 #pragma OPENCL FP_CONTRACT OFF
 

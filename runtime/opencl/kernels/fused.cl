@@ -4,6 +4,8 @@
  * for a float or vector type T; p holds the activation's alpha and beta, then mul and add (1 and 0
  * when there is no affine step). runtime/cpu/act.c is the reference. Other kernel files include
  * this one by name, which embed.cmake resolves when it embeds them.
+ *
+ * hetc-ops: (none of its own: conv.cl and gemm.cl take it in)
  */
 #define FUSED(name, T)                                                                             \
     T name(T y, int act, float4 p)                                                                 \

@@ -29,6 +29,8 @@
  * Options: TM, TN, TK, WM, VW (4, 8 or 16), NV, SPILL (0 or 1), and USE_FMA=1 where the device
  * has a hardware fused multiply-add (fma() is exact, and slow where it is emulated; mad() may
  * round either way).
+ *
+ * hetc-ops: Conv ConvTranspose Gemm MatMul
  */
 
 #define CAT_(a, b) a##b
