@@ -393,6 +393,7 @@ ocl_close(OclDev *d)
             free(k);
         }
         clReleaseProgram(p->program);
+        free(p->options);
         free(p);
     }
     if (d->queue)

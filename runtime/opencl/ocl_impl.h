@@ -20,6 +20,8 @@ typedef struct OclKernel {
 typedef struct OclProgram {
     struct OclProgram *next;
     uint64_t key;
+    const char *src;            /* a stable source (get_program), with its options; else NULL */
+    char *options;
     cl_program program;
     OclKernel *kernels;
 } OclProgram;

@@ -233,11 +233,19 @@ build_source(OclDev *d, const char *src, const char *options, cl_program *out)
     return RT_OK;
 }
 
-/* The entry of the program for (src, options), building it if new. */
+/* The entry of the program for (src, options), building it if new. A src that stays put for
+ * the life of d (an embedded or a plan's source: stable) is found again by its address and the
+ * options, without hashing its text: ops look their programs up on every launch. */
 static int
-get_program(OclDev *d, const char *tag, const char *src, const char *options, OclProgram **out)
+get_program(OclDev *d, const char *tag, const char *src, const char *options, int stable,
+            OclProgram **out)
 {
     const char *parts[] = {options ? options : "", src};
+    for (OclProgram *p = d->programs; stable && p; p = p->next)
+        if (p->src == src && p->options && strcmp(p->options, parts[0]) == 0) {
+            *out = p;
+            return RT_OK;
+        }
     uint64_t key = ocl_cache_key(d, parts, 2);
     for (OclProgram *p = d->programs; p; p = p->next)
         if (p->key == key) {
@@ -261,6 +269,10 @@ get_program(OclDev *d, const char *tag, const char *src, const char *options, Oc
             save_binary(d, p->program, path, key);
     }
     p->key = key;
+    if (stable && (p->options = malloc(strlen(parts[0]) + 1)) != NULL) {
+        strcpy(p->options, parts[0]);
+        p->src = src;
+    }
     p->next = d->programs;
     d->programs = p;
     *out = p;
@@ -272,7 +284,7 @@ ocl_program_src(OclDev *d, const char *tag, const char *src, const char *options
                 cl_program *out)
 {
     OclProgram *p;
-    int rc = get_program(d, tag, src, options, &p);
+    int rc = get_program(d, tag, src, options, 0, &p);
     *out = rc == RT_OK ? p->program : NULL;
     return rc;
 }
@@ -312,8 +324,11 @@ ocl_program(OclDev *d, const char *name, const char *options, cl_program *out)
 {
     const char *src;
     *out = NULL;
+    OclProgram *p;
     int rc = find_source(d, name, &src);
-    return rc == RT_OK ? ocl_program_src(d, name, src, options, out) : rc;
+    if (rc == RT_OK && (rc = get_program(d, name, src, options, 1, &p)) == RT_OK)
+        *out = p->program;
+    return rc;
 }
 
 int
@@ -324,7 +339,7 @@ ocl_kernel(OclDev *d, const char *name, const char *options, const char *kernel,
     *out = NULL;
     if (find_source(d, name, &src) != RT_OK)
         return RT_ECL;
-    int rc = get_program(d, name, src, options, &p);
+    int rc = get_program(d, name, src, options, 1, &p);
     if (rc != RT_OK)
         return rc;
     for (OclKernel *k = p->kernels; k; k = k->next)
