@@ -6,8 +6,9 @@
 # #include "<other>.cl" is replaced by that file's text, so kernels can share helpers.
 # MODE=codegen makes the compiler's copy instead (codegen writes a plan's NAME.cl from it): the
 # table cg_cl_programs of {name, ops, text}, where ops is what follows "hetc-ops:" in the file's
-# opening comment: the ONNX ops whose OpenCL code uses the program, "eltwise" standing for every
-# elementwise op (a file without that line is taken into every plan).
+# opening comment (on one or more lines, each starting so): the ONNX ops whose OpenCL code uses
+# the program, "eltwise" standing for every elementwise op (a file without such a line is taken
+# into every plan).
 file(GLOB cl_files "${KERNELS}/*.cl")
 list(SORT cl_files)
 set(strings "")
@@ -16,6 +17,16 @@ set(cgtable "")
 foreach(f ${cl_files})
   get_filename_component(name "${f}" NAME_WE)
   file(READ "${f}" text)
+  # the file's own "hetc-ops:" lines (before any #include is taken in), joined
+  string(REGEX MATCHALL "hetc-ops:[^\n*]*" marks "${text}")
+  set(ops "*")
+  if(marks)
+    string(REPLACE "hetc-ops:" "" ops "${marks}")
+    string(REPLACE ";" " " ops "${ops}")
+    string(REGEX REPLACE "  +" " " ops "${ops}")
+    string(STRIP "${ops}" ops)
+  endif()
+  string(APPEND cgtable "    { \"${name}\", \"${ops}\", src_${name} },\n")
   # #include "other.cl" takes in that file's text (one level: shared helpers such as fused.cl)
   string(REGEX MATCHALL "#include \"[a-z0-9_]+\\.cl\"" incs "${text}")
   foreach(inc ${incs})
@@ -23,13 +34,6 @@ foreach(f ${cl_files})
     file(READ "${KERNELS}/${iname}" itext)
     string(REPLACE "${inc}" "${itext}" text "${text}")
   endforeach()
-  set(ops "")
-  if(text MATCHES "hetc-ops:([^\n*]*)")
-    string(STRIP "${CMAKE_MATCH_1}" ops)
-  elseif(NOT text MATCHES "hetc-ops:")
-    set(ops "*")
-  endif()
-  string(APPEND cgtable "    { \"${name}\", \"${ops}\", src_${name} },\n")
   string(REPLACE "\\" "\\\\" text "${text}")
   string(REPLACE "\"" "\\\"" text "${text}")
   string(REPLACE "\n" "\\n\"\n    \"" text "${text}")
