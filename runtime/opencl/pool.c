@@ -1,5 +1,5 @@
 /*
- * pool.c: MaxPool (with or without its Indices), AveragePool, GlobalAveragePool and
+ * pool.c: MaxPool (with or without its Indices), AveragePool, LpPool, GlobalAveragePool and
  * GlobalMaxPool on an OpenCL device, float32, the counterparts of runtime/cpu/pool.c.
  *
  * The windowed pools resolve their padding from the attributes and the shapes exactly as the CPU
@@ -77,7 +77,8 @@ win_resolve(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, co
     return RT_OK;
 }
 
-/* Runs pool.cl's pool of the given kind (0 max, 1 average) on x into y, and ind (NULL: none). */
+/* Runs pool.cl's pool of the given kind (0 max, 1 average, 2 Lp) on x into y, and ind (NULL:
+ * none). */
 static int
 run_pool(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, const OclTensor *y,
          const OclTensor *ind, int kind)
@@ -95,6 +96,7 @@ run_pool(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, const
     cl_long ioff = ind ? (cl_long)(ind->off / 8) : 0;
     cl_mem imem = ind ? ind->mem : NULL;
     cl_int ikind = kind, cip = a->count_include_pad, order = a->storage_order;
+    cl_float p = (cl_float)a->p; /* LpPool's norm, as the CPU's float */
     struct {
         size_t size;
         const void *value;
@@ -104,7 +106,7 @@ run_pool(OclDev *d, const char *op, const PoolAttr *a, const OclTensor *x, const
         {sizeof w.len, &w.len},   {sizeof w.out, &w.out}, {sizeof w.k, &w.k},
         {sizeof w.s, &w.s},       {sizeof w.dl, &w.dl},   {sizeof w.pb, &w.pb},
         {sizeof w.pe, &w.pe},     {sizeof ikind, &ikind}, {sizeof cip, &cip},
-        {sizeof order, &order},
+        {sizeof order, &order},   {sizeof p, &p},
     };
     for (cl_uint i = 0; i < sizeof arg / sizeof arg[0]; i++)
         if ((rc = OCL_CALL(d->ctx, clSetKernelArg(k, i, arg[i].size, arg[i].value))) != RT_OK)
@@ -135,6 +137,16 @@ ocl_op_averagepool(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclT
 {
     (void)nin, (void)nout;
     return run_pool(d, "AveragePool", &a->pool, in[0], out[0], NULL, 1);
+}
+
+int
+ocl_op_lppool(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *const *out,
+              int nout)
+{
+    (void)nin, (void)nout;
+    if (a->pool.p < 1)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "LpPool: p = %lld", (long long)a->pool.p);
+    return run_pool(d, "LpPool", &a->pool, in[0], out[0], NULL, 2);
 }
 
 /* The global pool of the given kind over each [N, C] plane of x (rank 2: planes of 1). */

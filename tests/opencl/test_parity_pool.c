@@ -1,6 +1,7 @@
 /*
  * test_parity_pool.c: MaxPool (with and without Indices, both storage orders), AveragePool (with
- * and without the pads in the divisor) and the global pools on OpenCL (runtime/opencl/pool.c)
+ * and without the pads in the divisor), LpPool (p = 1, 2, 3) and the global pools on OpenCL
+ * (runtime/opencl/pool.c)
  * against the CPU kernels, on the geometry of tests/kernels/test_cpu_pool.c: odd sizes,
  * strides, asymmetric pads, dilations, ceil_mode (with the last window past the input and the
  * end pad), SAME_* and VALID, 1-D, 2-D and 3-D. MaxPool's inputs are rounded to halves so that
@@ -49,9 +50,10 @@ pool_out(const PoolCase *t, int i)
     return q + 1;
 }
 
-/* One pool of case t: op with count_include_pad cip, Indices in storage order order when ind. */
+/* One pool of case t: op with count_include_pad cip, Indices in storage order order when ind;
+ * LpPool with norm p. */
 static void
-check_pool(const PoolCase *t, OpKind op, int cip, int ind, int order)
+check_pool(const PoolCase *t, OpKind op, int cip, int ind, int order, int64_t p)
 {
     int64_t xd[5] = {t->n, t->c}, yd[5] = {t->n, t->c};
     for (int i = 0; i < t->ns; i++) {
@@ -75,10 +77,14 @@ check_pool(const PoolCase *t, OpKind op, int cip, int ind, int order)
                         .auto_pad = t->ap,
                         .ceil_mode = t->ceil,
                         .count_include_pad = cip,
-                        .storage_order = order};
+                        .storage_order = order,
+                        .p = p};
     char name[200];
-    snprintf(name, sizeof name, "%s %s%s cip=%d order=%d", t->name,
-             op == OP_MAXPOOL ? "MaxPool" : "AveragePool", ind ? "+Indices" : "", cip, order);
+    snprintf(name, sizeof name, "%s %s%s cip=%d order=%d p=%lld", t->name,
+             op == OP_MAXPOOL       ? "MaxPool"
+             : op == OP_AVERAGEPOOL ? "AveragePool"
+                                    : "LpPool",
+             ind ? "+Indices" : "", cip, order, (long long)p);
     RtTensor *outs[2] = {y, idx};
     par_check(name, op, &a, &x, 1, outs, ind ? 2 : 1, 0, ATOL, RTOL);
     kt_free(x), kt_free(y), kt_free(idx);
@@ -122,6 +128,11 @@ check_errors(void)
     CHECK(ocl_op_averagepool(par_dev, &a, ini, 1, out, 1) == RT_EUNSUPPORTED);
     CHECK(ocl_op_globalmaxpool(par_dev, &a, ini, 1, out, 1) == RT_EUNSUPPORTED);
     CHECK(ocl_op_maxpool(par_dev, &a, in, 1, out, 2) == RT_EUNSUPPORTED); /* Indices of i32 */
+    a.pool.p = 2;
+    CHECK(ocl_op_lppool(par_dev, &a, in, 1, out, 1) == RT_EUNSUPPORTED); /* kernel rank */
+    a.pool.p = 0;
+    a.pool.kernel = (Ints){2, (const int64_t[]){2, 2}};
+    CHECK(ocl_op_lppool(par_dev, &a, in, 1, out, 1) == RT_EUNSUPPORTED); /* p = 0 */
 }
 
 static double
@@ -175,15 +186,19 @@ main(void)
           ocl_op[OP_GLOBALAVERAGEPOOL] == ocl_op_globalaveragepool);
     CHECK(cpu_kernel[OP_GLOBALMAXPOOL] == cpu_globalmaxpool &&
           ocl_op[OP_GLOBALMAXPOOL] == ocl_op_globalmaxpool);
+    CHECK(cpu_kernel[OP_LPPOOL] == cpu_lppool && ocl_op[OP_LPPOOL] == ocl_op_lppool);
     double t0 = now_ms();
     /* every geometry with each pool: average with and without the pads in the divisor, max
-     * without and with Indices in both storage orders */
+     * without and with Indices in both storage orders, Lp with p = 1, 2 and 3 (1 and 2 are
+     * the CPU's |x| and x * x, 3 goes through powf) */
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        check_pool(&cases[i], OP_AVERAGEPOOL, 0, 0, 0);
-        check_pool(&cases[i], OP_AVERAGEPOOL, 1, 0, 0);
-        check_pool(&cases[i], OP_MAXPOOL, 0, 0, 0);
-        check_pool(&cases[i], OP_MAXPOOL, 0, 1, 0);
-        check_pool(&cases[i], OP_MAXPOOL, 0, 1, 1);
+        check_pool(&cases[i], OP_AVERAGEPOOL, 0, 0, 0, 2);
+        check_pool(&cases[i], OP_AVERAGEPOOL, 1, 0, 0, 2);
+        check_pool(&cases[i], OP_MAXPOOL, 0, 0, 0, 2);
+        check_pool(&cases[i], OP_MAXPOOL, 0, 1, 0, 2);
+        check_pool(&cases[i], OP_MAXPOOL, 0, 1, 1, 2);
+        for (int64_t p = 1; p <= 3; p++)
+            check_pool(&cases[i], OP_LPPOOL, 0, 0, 0, p);
     }
     double t1 = now_ms();
     check_global(4, (const int64_t[]){2, 5, 7, 9});

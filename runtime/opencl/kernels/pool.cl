@@ -1,6 +1,6 @@
 /*
- * pool.cl: MaxPool (with its Indices), AveragePool and the global pools (runtime/opencl/pool.c),
- * one output per work-item, each a loop over the taps of its window.
+ * pool.cl: MaxPool (with its Indices), AveragePool, LpPool and the global pools
+ * (runtime/opencl/pool.c), one output per work-item, each a loop over the taps of its window.
  *
  * Windows follow runtime/cpu/pool.c: every problem is padded to three spatial axes (D, H, W)
  * with leading axes of size 1; a vector argument holds one value per axis in .x, .y, .z: len and
@@ -10,10 +10,20 @@
  * average divides by the taps inside [0, len), or inside [-pb, len + pe) with count_include_pad,
  * counted per axis as the window is a box; a window with no tap inside gives -FLT_MAX (max) or
  * NaN (average), as on the CPU. Offsets are in elements from the start of a buffer.
+ *
+ * hetc-ops: MaxPool AveragePool GlobalAveragePool GlobalMaxPool LpPool
  */
 
 #define POOL_MAX 0
 #define POOL_AVG 1
+#define POOL_LP 2
+
+/* LpPool's term of one tap: the CPU's R_ABS, R_SQ or R_POW */
+float
+lp_term(float v, float p)
+{
+    return p == 1.0f ? fabs(v) : p == 2.0f ? v * v : pow(fabs(v), p);
+}
 
 /* The taps of output o along one axis that lie inside [lo, hi). */
 int
@@ -36,7 +46,7 @@ __kernel void
 pool(__global const float *restrict X, const long xoff, __global float *restrict Y,
      const long yoff, __global long *restrict I, const long ioff, const int4 len,
      const int4 out, const int4 k, const int4 s, const int4 dl, const int4 pb, const int4 pe,
-     const int kind, const int count_pad, const int order)
+     const int kind, const int count_pad, const int order, const float p)
 {
     const int ow = (int)get_global_id(0), orow = (int)get_global_id(1), c = (int)get_global_id(2);
     const int od = orow / out.y, oh = orow % out.y;
@@ -58,7 +68,7 @@ pool(__global const float *restrict X, const long xoff, __global float *restrict
                     continue;
                 int rm = (id * len.y + ih) * len.z + iw;
                 float v = x[rm];
-                sum += v;
+                sum += kind == POOL_LP ? lp_term(v, p) : v;
                 if (at < 0 || v > best) {
                     best = v;
                     at = order ? id + (ih + iw * len.y) * len.x : rm;
@@ -71,6 +81,10 @@ pool(__global const float *restrict X, const long xoff, __global float *restrict
         Y[yoff + o] = best;
         if (I)
             I[ioff + o] = c * xplane + max(at, 0);
+        return;
+    }
+    if (kind == POOL_LP) {
+        Y[yoff + o] = p == 2.0f ? sqrt(sum) : p == 1.0f ? sum : pow(sum, 1.0f / p);
         return;
     }
     int lo = count_pad ? -pb.x : 0, hi = count_pad ? len.x + pe.x : len.x;
