@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench.py --hetc PATH [--models DIR] [--examples DIR] [--threads 1 2] [--runs 20] [--out FILE] [--no-pin]
+"""bench.py --hetc PATH [--models DIR] [--examples DIR] [--threads 1 2] [--runs 20] [--out FILE] [--no-pin] [--gpu]
 
 Times every compiled plan against ONNX Runtime in the same run: each model (the reference models
 in HETC_MODELS and the generated examples) is compiled with `hetc compile --strategy cpu`; then,
@@ -8,6 +8,10 @@ for each thread count, the hetc binary reports the median of --runs timed runs a
 intra-op threads = the thread count) is timed the same way on the same inputs. The two are
 interleaved model by model so that the machine's load hits both alike, and a run with fewer
 threads than CPUs is pinned, for both, to the same first CPUs (--no-pin: left to the scheduler).
+
+With --gpu, each model is also compiled with `--strategy gpu` and that plan timed beside the two on
+the OpenCL device (HETC_CL_DEVICE picks it; on PoCL, POCL_MAX_PTHREAD_COUNT is set to the thread
+count and the run pinned like the others, so a CPU-backed OpenCL device gets the same cores).
 
 Writes a Markdown table (model, threads, hetc ms, ORT ms, hetc/ORT, hetc GFLOP/s) with the
 machine, the date and the geometric mean of the ratios per thread count, to --out (default:
@@ -122,7 +126,8 @@ def time_hetc(exe, inputs, threads, runs, warmup, cpus=None):
     cmd = [str(exe), "--json", "--iters", str(runs), "--warmup", str(warmup),
            "--threads", str(threads)] + [a for f in inputs for a in ("--input", str(f))]
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, preexec_fn=pin)
+    env = dict(os.environ, POCL_MAX_PTHREAD_COUNT=str(threads))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, preexec_fn=pin, env=env)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
     return json.loads(p.stdout)["latency_ms"]["median"]
@@ -140,29 +145,46 @@ def main():
     ap.add_argument("-k", dest="filter", default="")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin runs with fewer threads than CPUs to the first CPUs")
+    ap.add_argument("--gpu", action="store_true",
+                    help="also time the model's --strategy gpu plan on the OpenCL device")
     args = ap.parse_args()
     hetc = os.path.abspath(args.hetc)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, model, shapes, files in models(args):
             work = Path(tmp) / name
-            cmd = [hetc, "compile", str(model), "-o", str(work), "--name", "m", "--strategy", "cpu"]
-            cmd += [a for k, v in shapes.items() for a in ("--shape", k + "=" + "x".join(map(str, v)))]
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            if p.returncode != 0:
-                print("skip %s: compile failed: %s" % (name, p.stderr.strip()), file=sys.stderr)
+            shape_args = [a for k, v in shapes.items()
+                          for a in ("--shape", k + "=" + "x".join(map(str, v)))]
+            exes = {}
+            for strategy in ("cpu", "gpu") if args.gpu else ("cpu",):
+                out = work / strategy
+                cmd = [hetc, "compile", str(model), "-o", str(out), "--name", "m",
+                       "--strategy", strategy] + shape_args
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                if p.returncode != 0:
+                    print("skip %s (%s): compile failed: %s" % (name, strategy, p.stderr.strip()),
+                          file=sys.stderr)
+                    continue
+                exes[strategy] = out / "m"
+            if "cpu" not in exes:
                 continue
-            info = subprocess.run([hetc, "inspect", str(model), "--json"] +
-                                  cmd[cmd.index("cpu") + 1:], capture_output=True, text=True)
+            info = subprocess.run([hetc, "inspect", str(model), "--json"] + shape_args,
+                                  capture_output=True, text=True)
             flops = json.loads(info.stdout)["flops"] if info.returncode == 0 else 0
             feeds, inputs = make_inputs(model, shapes, files, work)
             for t in args.threads:
                 cpus = cpus_for(t, args.pin)
-                h = time_hetc(work / "m", inputs, t, args.runs, args.warmup, cpus)
+                h = time_hetc(exes["cpu"], inputs, t, args.runs, args.warmup, cpus)
+                g = None
+                if "gpu" in exes:
+                    try:
+                        g = time_hetc(exes["gpu"], inputs, t, args.runs, args.warmup, cpus)
+                    except RuntimeError as e:
+                        print("%s: the gpu plan failed: %s" % (name, e), file=sys.stderr)
                 o = time_ort(model, feeds, t, args.runs, args.warmup, cpus)
-                rows.append((name, t, h, o, flops))
-                print("%-20s %dT hetc %8.3f ms  ORT %8.3f ms  ratio %.2f" % (name, t, h, o, h / o),
-                      flush=True)
+                rows.append((name, t, h, o, flops, g))
+                print("%-20s %dT hetc %8.3f ms  ORT %8.3f ms  ratio %.2f%s"
+                      % (name, t, h, o, h / o, "  OpenCL %8.3f ms" % g if g else ""), flush=True)
     lines = ["# Benchmarks", "",
              "Machine: %s, %d cores; %s. Date: %s. hetc plans with `--strategy cpu`; ONNX Runtime "
              "%s (CPU provider, all graph optimisations, sequential, intra-op threads = threads). "
@@ -171,20 +193,27 @@ def main():
                 datetime.date.today().isoformat(), ort.__version__, args.runs, args.warmup,
                 "; runs with fewer threads than CPUs pinned, both, to the first CPUs"
                 if args.pin else ""), "",
-             "| model | threads | hetc ms | ORT ms | hetc/ORT | hetc GFLOP/s |",
-             "|---|---|---|---|---|---|"]
-    for name, t, h, o, fl in rows:
-        lines.append("| %s | %d | %.3f | %.3f | %.2f | %.1f |" % (name, t, h, o, h / o,
-                                                                  fl / h / 1e6 if h else 0))
+             "| model | threads | hetc ms | ORT ms | hetc/ORT | hetc GFLOP/s |"
+             + (" OpenCL plan ms | OpenCL/ORT |" if args.gpu else ""),
+             "|---|---|---|---|---|---|" + ("---|---|" if args.gpu else "")]
+    for name, t, h, o, fl, g in rows:
+        gpu = (" %.3f | %.2f |" % (g, g / o) if g else " failed | - |") if args.gpu else ""
+        lines.append("| %s | %d | %.3f | %.3f | %.2f | %.1f |%s" % (name, t, h, o, h / o,
+                                                                    fl / h / 1e6 if h else 0, gpu))
     lines.append("")
     for t in args.threads:
         for label, pick in (("reference models", lambda n: "(example)" not in n),
                             ("all models", lambda n: True)):
-            r = [h / o for n, tt, h, o, _ in rows if tt == t and pick(n)]
+            r = [h / o for n, tt, h, o, _, _ in rows if tt == t and pick(n)]
             if r:
                 lines.append("Geometric mean of hetc/ORT at %d thread%s, %s: **%.2f** (%d models)."
                              % (t, "" if t == 1 else "s", label,
                                 math.exp(sum(map(math.log, r)) / len(r)), len(r)))
+            r = [g / o for n, tt, h, o, _, g in rows if tt == t and pick(n) and g]
+            if r:
+                lines.append("Geometric mean of OpenCL plan/ORT at %d thread%s, %s: **%.2f** "
+                             "(%d models)." % (t, "" if t == 1 else "s", label,
+                                               math.exp(sum(map(math.log, r)) / len(r)), len(r)))
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
