@@ -39,21 +39,6 @@ cl_type(DType t, int out)
     }
 }
 
-/* Whether d's extensions include cl_khr_fp64 (asked on each call: a driver lookup; the list
- * goes to scratch slot 0, as it can be long). */
-static int
-has_fp64(const OclDev *d)
-{
-    size_t n = 0;
-    if (clGetDeviceInfo(d->device, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS || n == 0)
-        return 0;
-    char *ext = rt_scratch(d->ctx, 0, n + 1);
-    if (!ext || clGetDeviceInfo(d->device, CL_DEVICE_EXTENSIONS, n, ext, NULL) != CL_SUCCESS)
-        return 0;
-    ext[n] = 0;
-    return strstr(ext, "cl_khr_fp64") != NULL;
-}
-
 /* y = x converted to y's dtype. */
 static int
 cast(OclDev *d, const char *name, const OclTensor *x, const OclTensor *y)
@@ -76,23 +61,16 @@ cast(OclDev *d, const char *name, const OclTensor *x, const OclTensor *y)
     if (x->dt == y->dt)
         return OCL_CALL(d->ctx, clEnqueueCopyBuffer(d->queue, x->mem, y->mem, x->off, y->off,
                                                     (size_t)n * xs, 0, NULL, NULL));
-    if ((x->dt == DT_F64 || y->dt == DT_F64) && !has_fp64(d))
+    if ((x->dt == DT_F64 || y->dt == DT_F64) && !d->info.fp64)
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "%s on OpenCL: float64 needs cl_khr_fp64, which %s lacks", name,
                        d->info.name);
     char opt[128];
     snprintf(opt, sizeof opt, "-DSRC=%d -DDST=%d -DST=%s -DDT=%s", (int)x->dt, (int)y->dt, st, dt);
-    cl_kernel k;
-    int rc = ocl_kernel(d, "cast", opt, "cast", &k);
     cl_long yoff = (cl_long)(y->off / ys), xoff = (cl_long)(x->off / xs), cn = n;
     OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yoff), OCL_ARG(x->mem), OCL_ARG(xoff), OCL_ARG(cn)};
-    for (int i = 0; rc == RT_OK && i < 5; i++)
-        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
     size_t global = (size_t)n;
-    if (rc == RT_OK)
-        rc = OCL_CALL(d->ctx,
-                      clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL));
-    return rc;
+    return ocl_launch(d, "cast", opt, "cast", arg, 5, 1, &global, NULL);
 }
 
 int

@@ -144,7 +144,7 @@ run_direct(OclDev *d, const char *kernel, const Geom *g, const ConvAttr *a, OclT
     size_t strip = transpose ? 1 : STRIP;
     size_t global[3] = {((size_t)out[2] + strip - 1) / strip, (size_t)(out[0] * out[1]),
                         (size_t)(y->dim[0] * y->dim[1])};
-    return ocl_launch(d, "conv", kernel, arg, (int)(sizeof arg / sizeof *arg), 3, global);
+    return ocl_launch(d, "conv", NULL, kernel, arg, (int)(sizeof arg / sizeof *arg), 3, global, NULL);
 }
 
 /* Writes the patches of image i, output rows [row0, row0 + rows), to buf with rows ldb floats
@@ -162,7 +162,7 @@ im2col(OclDev *d, const Geom *g, const OclTensor *x, int64_t i, cl_mem buf, int6
                     OCL_ARG(img),    OCL_ARG(col),  OCL_ARG(k),    OCL_ARG(s),
                     OCL_ARG(dl),     OCL_ARG(pb),   OCL_ARG(irow0)};
     size_t global[2] = {(size_t)rows, (size_t)(c * g->ksz)};
-    return ocl_launch(d, "conv", "im2col", arg, (int)(sizeof arg / sizeof *arg), 2, global);
+    return ocl_launch(d, "conv", NULL, "im2col", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
 }
 
 /* Conv by GEMM: pointwise on X itself, else im2col into scratch; the groups are the GEMM's
@@ -359,7 +359,7 @@ ocl_op_gemm(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
         OclArg arg[] = {OCL_ARG(tb->mem), OCL_ARG(soff), OCL_ARG(cols),
                         OCL_ARG(buf),     OCL_ARG(doff), OCL_ARG(ldd)};
         size_t global[2] = {(size_t)n, (size_t)k};
-        if ((rc = ocl_launch(d, "conv", "transpose", arg, 6, 2, global)) != RT_OK)
+        if ((rc = ocl_launch(d, "conv", NULL, "transpose", arg, 6, 2, global, NULL)) != RT_OK)
             return rc;
         g.b = buf;
         g.boff = 0;

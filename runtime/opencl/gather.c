@@ -36,15 +36,8 @@ word_type(size_t es, int *words)
 static int
 launch(OclDev *d, const char *opt, const char *name, const OclArg *arg, int n, int64_t items)
 {
-    cl_kernel k;
-    int rc = ocl_kernel(d, "gather", opt, name, &k);
-    for (int i = 0; rc == RT_OK && i < n; i++)
-        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
     size_t global = (size_t)items;
-    if (rc == RT_OK && items > 0)
-        rc = OCL_CALL(d->ctx,
-                      clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL));
-    return rc;
+    return ocl_launch(d, "gather", opt, name, arg, n, 1, &global, NULL);
 }
 
 /* The size of the words t's elements move as: its element size, 8 for 16-byte elements. */

@@ -47,26 +47,6 @@ mem_of(const OclTensor *t)
     return t ? t->mem : NULL;
 }
 
-/* Sets the n arguments of kernel name of norm.cl (an argument with a NULL value is local
- * memory of that size) and enqueues it over global, in work-groups of local (NULL: the driver
- * picks). Nothing is enqueued when a size is 0. */
-static int
-launch(OclDev *d, const char *name, const OclArg *arg, int n, int dims, const size_t *global,
-       const size_t *local)
-{
-    cl_kernel k;
-    int rc = ocl_kernel(d, "norm", NULL, name, &k);
-    for (int i = 0; i < dims; i++)
-        if (global[i] == 0)
-            return rc;
-    for (int i = 0; rc == RT_OK && i < n; i++)
-        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
-    if (rc == RT_OK)
-        rc = OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, global,
-                                                     local, 0, NULL, NULL));
-    return rc;
-}
-
 /* The work-group size for groups of n elements of kernel name: the smallest power of two that
  * covers n, capped by WG_MAX, the device and the kernel. */
 static int
@@ -138,7 +118,7 @@ ocl_op_batchnormalization(OclDev *d, const Attr *a, OclTensor *const *in, int ni
                     OCL_ARG(in[4]->mem), OCL_ARG(vo),  OCL_ARG(y->mem),     OCL_ARG(yo),
                     OCL_ARG(c),          OCL_ARG(eps), OCL_ARG(act),        OCL_ARG(p)};
     size_t global[2] = {(size_t)(ocl_numel(x) / planes), (size_t)planes};
-    return launch(d, "batchnorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
+    return ocl_launch(d, "norm", NULL, "batchnorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
 }
 
 int
@@ -177,7 +157,7 @@ ocl_op_instancenormalization(OclDev *d, const Attr *a, OclTensor *const *in, int
                     OCL_ARG(inv0),
                     {wg * sizeof(float), NULL}};
     size_t global[2] = {wg, (size_t)planes}, local[2] = {wg, 1};
-    return launch(d, "instnorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
+    return ocl_launch(d, "norm", NULL, "instnorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
 }
 
 /* ---- LayerNormalization -------------------------------------------------------------------- */
@@ -265,7 +245,7 @@ ocl_op_layernormalization(OclDev *d, const Attr *a, OclTensor *const *in, int ni
                     OCL_ARG(dim),         OCL_ARG(sr),  OCL_ARG(ss),
                     OCL_ARG(br),          OCL_ARG(bs),  {wg * sizeof(float), NULL}};
     size_t global[2] = {wg, (size_t)outer}, local[2] = {wg, 1};
-    return launch(d, "layernorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
+    return ocl_launch(d, "norm", NULL, "layernorm", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
 }
 
 /* ---- LRN ----------------------------------------------------------------------------------- */
@@ -291,7 +271,7 @@ ocl_op_lrn(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *c
     OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xo), OCL_ARG(y->mem), OCL_ARG(yo),   OCL_ARG(c),
                     OCL_ARG(lo),     OCL_ARG(hi), OCL_ARG(alpha),  OCL_ARG(beta), OCL_ARG(bias)};
     size_t global[2] = {(size_t)(ocl_numel(x) / planes), (size_t)planes};
-    return launch(d, "lrn", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
+    return ocl_launch(d, "norm", NULL, "lrn", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
 }
 
 /* ---- Softmax, LogSoftmax, Hardmax ---------------------------------------------------------- */
@@ -336,12 +316,12 @@ soft_run(OclDev *d, const AxisAttr *a, const OclTensor *x, const OclTensor *y, i
                         {wg * sizeof(float), NULL},
                         {wg * sizeof(cl_long), NULL}};
         size_t global[2] = {wg, (size_t)outer}, local[2] = {wg, 1};
-        return launch(d, "soft_row", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
+        return ocl_launch(d, "norm", NULL, "soft_row", arg, (int)(sizeof arg / sizeof *arg), 2, global, local);
     }
     OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xo), OCL_ARG(y->mem),
                     OCL_ARG(yo),     OCL_ARG(n),  OCL_ARG(k)};
     size_t global[2] = {(size_t)inner, (size_t)outer};
-    return launch(d, "soft_col", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
+    return ocl_launch(d, "norm", NULL, "soft_col", arg, (int)(sizeof arg / sizeof *arg), 2, global, NULL);
 }
 
 int

@@ -194,7 +194,7 @@ describe(RtCtx *ctx, const Found *f, int index, OclDevInfo *info)
     cl_device_type type = 0;
     cl_uint units = 0, vec = 0;
     cl_bool unified = CL_FALSE;
-    cl_device_fp_config fp = 0;
+    cl_device_fp_config fp = 0, dfp = 0;
     size_t wg = 0;
     cl_ulong global = 0, local = 0, alloc = 0;
     memset(info, 0, sizeof *info);
@@ -219,6 +219,8 @@ describe(RtCtx *ctx, const Found *f, int index, OclDevInfo *info)
     if (rc == RT_OK)
         rc = DEVICE_VALUE(ctx, f->device, CL_DEVICE_SINGLE_FP_CONFIG, fp);
     if (rc == RT_OK)
+        rc = DEVICE_VALUE(ctx, f->device, CL_DEVICE_DOUBLE_FP_CONFIG, dfp);
+    if (rc == RT_OK)
         rc = DEVICE_VALUE(ctx, f->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, vec);
     if (rc == RT_OK)
         rc = DEVICE_VALUE(ctx, f->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, wg);
@@ -235,6 +237,7 @@ describe(RtCtx *ctx, const Found *f, int index, OclDevInfo *info)
     info->compute_units = (int)units;
     info->unified = unified == CL_TRUE;
     info->fma = (fp & CL_FP_FMA) != 0;
+    info->fp64 = dfp != 0;
     info->vec_float = (int)vec;
     info->max_wg = wg;
     info->global_mem = global;
@@ -422,19 +425,19 @@ ocl_queue(const OclDev *d)
 }
 
 int
-ocl_launch(OclDev *d, const char *file, const char *name, const OclArg *arg, int n, int dims,
-           const size_t *global)
+ocl_launch(OclDev *d, const char *file, const char *options, const char *name,
+           const OclArg *arg, int n, int dims, const size_t *global, const size_t *local)
 {
     cl_kernel k;
-    int rc = ocl_kernel(d, file, NULL, name, &k);
+    int rc = ocl_kernel(d, file, options, name, &k);
     for (int i = 0; i < dims; i++)
         if (global[i] == 0)
             return rc;
     for (int i = 0; rc == RT_OK && i < n; i++)
         rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
     if (rc == RT_OK)
-        rc = OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, global, NULL,
-                                                     0, NULL, NULL));
+        rc = OCL_CALL(d->ctx, clEnqueueNDRangeKernel(d->queue, k, (cl_uint)dims, NULL, global,
+                                                     local, 0, NULL, NULL));
     return rc;
 }
 

@@ -66,8 +66,9 @@ typedef struct OclArg {
 } OclArg;
 #define OCL_ARG(x) ((OclArg){sizeof(x), &(x)})
 
-/* Sets the n arguments of kernel name of the embedded program file (kernels/<file>.cl, built
- * with no options) and enqueues it over global (dims sizes, the work-group size left to the
- * driver). Nothing is enqueued when one of the sizes is 0. */
-int ocl_launch(OclDev *d, const char *file, const char *name, const OclArg *arg, int n, int dims,
-               const size_t *global);
+/* Sets the n arguments of kernel name of program file (kernels/<file>.cl, built with options,
+ * NULL: none; an argument with a NULL value is local memory of that size) and enqueues it over
+ * global (dims sizes) in work-groups of local (NULL: the driver's choice). Nothing is enqueued
+ * when one of the sizes is 0. */
+int ocl_launch(OclDev *d, const char *file, const char *options, const char *name,
+               const OclArg *arg, int n, int dims, const size_t *global, const size_t *local);

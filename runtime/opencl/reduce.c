@@ -52,16 +52,6 @@ dt_info(DType t)
     }
 }
 
-/* 1 when the device computes in double (cl_khr_fp64, or OpenCL 1.2's core doubles) */
-static int
-has_fp64(const OclDev *d)
-{
-    cl_device_fp_config fp = 0;
-    if (clGetDeviceInfo(d->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS)
-        return 0;
-    return fp != 0;
-}
-
 /* 1 when float division and sqrt can be asked to round correctly (ReduceMean, ReduceL2) */
 static int
 exact_div(const OclDev *d)
@@ -204,7 +194,7 @@ reduce_run(OclDev *d, const Attr *a, OclTensor *const *in, int nin, const OclTen
     if (!di.cl || y->dt != x->dt)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: dtype %d to %d", op, (int)x->dt,
                        (int)y->dt);
-    if (fp64 && !has_fp64(d))
+    if (fp64 && !d->info.fp64)
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "%s on OpenCL: dtype %d is reduced in double, which the device lacks", op,
                        (int)x->dt);
@@ -350,7 +340,7 @@ arg_run(OclDev *d, const Attr *a, const OclTensor *x, const OclTensor *y, int ma
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: dtype %d", op, (int)x->dt);
     if (y->dt != DT_I64)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: output dtype %d", op, (int)y->dt);
-    if (wide && !has_fp64(d))
+    if (wide && !d->info.fp64)
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "%s on OpenCL: dtype %d is compared in double, which the device lacks", op,
                        (int)x->dt);
@@ -401,7 +391,7 @@ ocl_op_cumsum(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor
     int wide = !di.small && x->dt != DT_F32; /* summed in double, as on the CPU */
     if (!di.cl || x->dt == DT_BOOL || y->dt != x->dt)
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "CumSum on OpenCL: dtype %d", (int)x->dt);
-    if (wide && !has_fp64(d))
+    if (wide && !d->info.fp64)
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "CumSum on OpenCL: dtype %d is summed in double, which the device lacks",
                        (int)x->dt);

@@ -252,19 +252,12 @@ get_scales(OclDev *d, const ResizeAttr *a, OclTensor *const *in, int nin, const 
 
 /* ---- launches -------------------------------------------------------------------------------- */
 
-/* Enqueues kernel name of resize.cl (built with opt) over items work-items. */
+/* Enqueues kernel name of resize.cl, built with options opt, over items work-items. */
 static int
 launch(OclDev *d, const char *opt, const char *name, const OclArg *arg, int n, int64_t items)
 {
-    cl_kernel k;
-    int rc = ocl_kernel(d, "resize", opt, name, &k);
-    for (int i = 0; rc == RT_OK && i < n; i++)
-        rc = OCL_CALL(d->ctx, clSetKernelArg(k, (cl_uint)i, arg[i].size, arg[i].value));
     size_t global = (size_t)items;
-    if (rc == RT_OK && items > 0)
-        rc = OCL_CALL(d->ctx,
-                      clEnqueueNDRangeKernel(d->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL));
-    return rc;
+    return ocl_launch(d, "resize", opt, name, arg, n, 1, &global, NULL);
 }
 
 /* A device buffer of bytes (> 0), initialised from host when not NULL; release it (safe once

@@ -12,6 +12,8 @@ equal. Tests whose output shapes depend on input values are compiled with those 
 A test counts as unsupported when `hetc compile` refuses it with exit 2 naming an unknown op or
 saying "not supported" (printed with --verbose); any other failure to compile or run, and any
 mismatch, is a failure. Ends with `N passed, N failed, N skipped`; exit status 1 on failures.
+With --strategy gpu the plans run on the OpenCL device; with none, the run is skipped (exit 77),
+or fails when HETC_REQUIRE_OPENCL=1.
 
 Run
   .venv/bin/python tests/conformance/onnx_node_run.py --hetc build/tools/hetc [--suite node]
@@ -29,6 +31,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
+from opencl_probe import skip_without_opencl  # noqa: E402
 import onnx
 from onnx import numpy_helper
 
@@ -141,6 +146,7 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--keep", help="keep the compiled tests in this folder")
     args = ap.parse_args()
+    skip_without_opencl(args.strategy)
     hetc = os.path.abspath(args.hetc)
     suites = args.suite or ["node"]
     if "all" in suites:

@@ -10,7 +10,8 @@ Runtime) and requires every output to match within DESIGN.md's tolerance:
 
 Prints one line per model with the worst ratio of error to tolerance (<= 1 passes), checks that
 the OCR recogniser's output decodes to "Hello World 2024", and ends with `N passed, N failed`.
-A missing models folder is said and skipped. Exit status 1 if anything failed.
+A missing models folder is said and skipped. Exit status 1 if anything failed; with --strategy gpu
+and no OpenCL device, 77 (skipped), or 1 when HETC_REQUIRE_OPENCL=1.
 """
 import argparse
 import json
@@ -21,6 +22,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
+from opencl_probe import skip_without_opencl  # noqa: E402
 
 ATOL, RTOL = 1e-4, 1e-3
 results = {"passed": 0, "failed": 0}
@@ -145,6 +149,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("-k", dest="filter", default="")
     args = ap.parse_args()
+    skip_without_opencl(args.strategy)
     hetc = os.path.abspath(args.hetc)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
