@@ -10,25 +10,74 @@
  *    coordinates, and so the operands' offsets, come from its index by divisions, once per
  *    work-item.
  *
- * Options: ELT_<OP> (the op, see below), TA TB TC TO (the OpenCL types of a, b, c and y; b and c
- * default to TA), UT (the unsigned twin of TA for wrapping integer arithmetic), IDX (int, or long
- * for huge tensors), and for Clip with bounds on the device LO_T and HI_T (1: bound in b or c).
- * p0 p1 p2 are the op's scalar parameters (alpha, beta, gamma, Clip's constant bounds, ...).
+ * Options: ELT_<OP> (the op, see below); TA TB TC TO, the OpenCL types that a, b, c and y are
+ * stored as (float16 and bfloat16 as ushort); KA KB KC, how an operand becomes a compute value
+ * (int, u64, flt, f16, bf16), and KO how a result is stored (the same, or bool); UO, the unsigned
+ * twin of TO for integer outputs; CT, the type the op computes in, as the CPU kernel does
+ * (runtime/cpu/eltwise.c): long, or ulong where an operand is uint64 (CT_INT, CT_UNS), with
+ * wrapping arithmetic, when no dtype is a float; otherwise float, or double (CT_DBL) where the
+ * CPU's double matters (float64, integers mixed with floats); GEN = 0 when every dtype is
+ * float32, where the CPU has its own float32 loops (a few ops differ from its double forms on
+ * NaN or signed zeros); FP64 when doubles appear; IDX (int, or long for huge tensors); LO_T and
+ * HI_T for Clip (1: the bound is operand b or c). p0 p1 p2 are the op's scalar parameters
+ * (alpha, beta, gamma, Mean's count, Mod's fmod, ...).
  *
- * Each F is written as the CPU kernel computes the op on float32 (runtime/cpu/eltwise.c): the
- * same operations in the same order, no contraction into fused multiply-adds (below), and
- * division and sqrt correctly rounded (the host asks for it where the device has it), so the
- * exact ops agree bit for bit and the others within the accuracy of the built-in functions.
+ * Conversions follow the CPU (runtime/cpu/elt_impl.h): integers widen to 64 bits exactly and
+ * wrap to the output's width; a float becomes an integer truncated toward zero, saturating at
+ * int64, NaN as 0 (convert_long_sat_rtz), then wraps; float16 and bfloat16 are converted with
+ * integer arithmetic, to nearest even, and stored from a float.
+ *
+ * Each F is written as the CPU kernel computes the op: the same operations in the same order, no
+ * contraction into fused multiply-adds (below), and division and sqrt correctly rounded (the
+ * host asks for it where the device has it), so the exact ops agree bit for bit and the others
+ * within the accuracy of the built-in functions.
  *
  * hetc-ops: eltwise
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#ifndef FP64
+#define FP64 0
+#endif
+#if FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
 
 #ifndef TB
 #define TB TA
 #endif
 #ifndef TC
 #define TC TA
+#endif
+#ifndef CT
+#define CT TA
+#endif
+#ifndef KA
+#define KA int
+#endif
+#ifndef KB
+#define KB KA
+#endif
+#ifndef KC
+#define KC KA
+#endif
+#ifndef KO
+#define KO int
+#endif
+#ifndef UO
+#define UO TO
+#endif
+#ifndef CT_INT
+#define CT_INT 0
+#endif
+#ifndef CT_UNS
+#define CT_UNS 0
+#endif
+#ifndef CT_DBL
+#define CT_DBL 0
+#endif
+#ifndef GEN
+#define GEN 0
 #endif
 #ifndef LO_T
 #define LO_T 0
@@ -44,6 +93,147 @@
 /* t limited to [lo, hi], tested in this order; NaN stays NaN */
 #define CLAMP(t, lo, hi) ((t) < (lo) ? (lo) : (t) > (hi) ? (hi) : (t))
 
+/* a floating constant of CT's precision */
+#if CT_DBL
+#define LIT(x) x
+#else
+#define LIT(x) CAT(x, f)
+#endif
+
+/* ---- float16 and bfloat16 (elt_impl.h's conversions) ---------------------------------------- */
+
+float
+f16_to_f32(ushort h)
+{
+    uint sign = (uint)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    if (e == 0) {   /* zero or subnormal: m * 2^-24, a normal float */
+        float f = (float)m * 5.9604644775390625e-8f;
+        return sign ? -f : f;
+    }
+    return as_float(sign | (e == 31 ? 0x7f800000 | m << 13 : (e + 112) << 23 | m << 13));
+}
+
+/* to nearest even; overflow gives inf; NaN stays NaN, quiet, with its top payload bits */
+ushort
+f32_to_f16(float f)
+{
+    uint x = as_uint(f), ax = x & 0x7fffffff, h;
+    ushort sign = (ushort)((x >> 16) & 0x8000);
+    if (ax > 0x7f800000)
+        return (ushort)(sign | 0x7e00 | ((ax >> 13) & 0x3ff));
+    if (ax >= 0x47800000)   /* >= 65536, inf included */
+        return (ushort)(sign | 0x7c00);
+    if (ax < 0x38800000)    /* below 2^-14: a subnormal; the scaling by 2^24 is exact */
+        return (ushort)(sign | (ushort)rint(fabs(f) * 16777216.0f));
+    h = ((ax >> 23) - 112) << 10 | (ax & 0x7fffff) >> 13;
+    uint rest = ax & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+        h++;                /* a carry into the exponent is right, up to inf */
+    return (ushort)(sign | h);
+}
+
+float
+bf16_to_f32(ushort h)
+{
+    return as_float((uint)h << 16);
+}
+
+ushort
+f32_to_bf16(float f)
+{
+    uint x = as_uint(f);
+    if ((x & 0x7fffffff) > 0x7f800000)
+        return (ushort)(x >> 16 | 0x40);
+    return (ushort)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+}
+
+/* ---- operands in, results out --------------------------------------------------------------- */
+
+/* LD_<kind>(x): a stored element as CT. ST_<kind>(r): a CT result as TO. */
+#if CT_INT
+#define IW(x) CAT(as_, CT)(x)           /* a 64-bit integer as CT, bits unchanged */
+#define LD_int(x) IW((long)(x))
+#define LD_u64(x) IW(x)
+#define LD_flt(x) IW(convert_long_sat_rtz(x))
+#define LD_f16(x) IW(convert_long_sat_rtz(f16_to_f32(x)))
+#define LD_bf16(x) IW(convert_long_sat_rtz(bf16_to_f32(x)))
+#define ST_int(r) CAT(as_, TO)((UO)(r))
+#define ST_u64(r) ((ulong)(r))
+#else
+#define LD_int(x) ((CT)(x))
+#define LD_u64(x) ((CT)(x))
+#define LD_flt(x) ((CT)(x))
+#define LD_f16(x) ((CT)f16_to_f32(x))
+#define LD_bf16(x) ((CT)bf16_to_f32(x))
+#define ST_int(r) CAT(as_, TO)((UO)convert_long_sat_rtz(r))
+#define ST_u64(r) ((r) >= 0x1p63f ? convert_ulong_sat_rtz(r) : as_ulong(convert_long_sat_rtz(r)))
+#endif
+#define LD_bool LD_int
+#define ST_bool(r) ((uchar)((r) != 0))
+#define ST_flt(r) ((TO)(r))
+#define ST_f16(r) f32_to_f16((float)(r))
+#define ST_bf16(r) f32_to_bf16((float)(r))
+
+#define LA(x) CAT(LD_, KA)(x)
+#define LB(x) CAT(LD_, KB)(x)
+#define LC(x) CAT(LD_, KC)(x)
+#define LO(x) CAT(LD_, KO)(x)
+#define ST(r) CAT(ST_, KO)(r)
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+#if CT_INT
+/* wrapping arithmetic, in ulong */
+#define WADD(a, b) IW(as_ulong(a) + as_ulong(b))
+#define WSUB(a, b) IW(as_ulong(a) - as_ulong(b))
+#define WMUL(a, b) IW(as_ulong(a) * as_ulong(b))
+#define WNEG(a) IW(0UL - as_ulong(a))
+
+/* truncating division; b = 0 was refused on the host (the CPU fails on it) */
+CT
+idiv(CT a, CT b)
+{
+#if CT_UNS
+    return b == 0 ? 0 : a / b;
+#else
+    return b == 0 ? 0 : b == -1 ? WNEG(a) : a / b;
+#endif
+}
+
+/* the remainder of idiv; with fmod_mode 0, the sign of the divisor */
+CT
+imod(CT a, CT b, float fmod_mode)
+{
+#if CT_UNS
+    return b == 0 ? 0 : a % b;
+#else
+    CT r = b == 0 || b == -1 ? 0 : a % b;
+    return fmod_mode == 0 && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+#endif
+}
+
+/* a^b by squaring, wrapping; a negative exponent gives the truncated quotient */
+long
+ipow(long a, long b)
+{
+    ulong r = 1, x = as_ulong(a);
+    if (b < 0)
+        return a == 1 ? 1 : a == -1 ? (b % 2 ? -1 : 1) : 0;
+    for (; b; b >>= 1, x *= x)
+        if (b & 1)
+            r *= x;
+    return as_long(r);
+}
+#else
+/* fmod, and with fmod_mode 0 the sign of the divisor, like Python */
+CT
+mod_f(CT a, CT b, float fmod_mode)
+{
+    CT r = fmod(a, b);
+    return fmod_mode == 0 && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+#endif
+
 /* tanh(x) rounded to +-1 where the correctly rounded float is +-1 (|x| > 9.02): PoCL's tanh
  * stops 1 ulp short of it, which made Gelu's tanh form of -inf -inf where the CPU has NaN */
 float
@@ -52,9 +242,9 @@ tanh_sat(float x)
     return fabs(x) > 9.02f ? copysign(1.0f, x) : tanh(x);
 }
 
-/* erf(x) as the CPU kernels compute it (vmath.h's vm_erf, within 2e-7): Abramowitz and Stegun's
- * 7.1.26 for |x| >= 0.4, below it the Maclaurin series to x^9. PoCL's erf is a scalar call
- * some 40 times slower than exp, and this also follows the CPU more closely. */
+/* erf(x) as the CPU's float32 loops compute it (vmath.h's vm_erf, within 2e-7): Abramowitz and
+ * Stegun's 7.1.26 for |x| >= 0.4, below it the Maclaurin series to x^9. PoCL's erf is a scalar
+ * call some 40 times slower than exp, and this also follows the CPU more closely. */
 float
 erf_as(float x)
 {
@@ -77,11 +267,25 @@ erf_as(float x)
     return x < 0 ? -r : r;
 }
 
-/* ---- the ops: F(a, b, c) -------------------------------------------------------------------- */
+/* the CPU's double forms (libm's erf and tanh) where it has no float32 loop */
+#if CT_DBL
+#define TANH(x) tanh(x)
+#else
+#define TANH(x) tanh_sat(x)
+#endif
+#if GEN
+#define ERF(x) erf(x)
+#else
+#define ERF(x) erf_as(x)
+#endif
 
-#if defined(ELT_ABS)            /* integers wrap: |INT_MIN| = INT_MIN, as on the CPU */
-#ifdef UT
-#define F(a, b, c) ((a) < 0 ? (TO)((UT)0 - (UT)(a)) : (a))
+/* ---- the ops: F(a, b, c), on CT values ------------------------------------------------------ */
+
+/* Integer forms (CT_INT) exist for the ops that have them on the CPU: Abs, Neg, Sign, Relu, Not,
+ * Ceil, Floor, Round, Clip and every binary op; the host computes the others in floats. */
+#if defined(ELT_ABS)            /* integers wrap: |INT64_MIN| = INT64_MIN, as on the CPU */
+#if CT_INT
+#define F(a, b, c) ((a) < 0 ? WNEG(a) : (a))
 #else
 #define F(a, b, c) fabs(a)
 #endif
@@ -98,11 +302,24 @@ erf_as(float x)
 #elif defined(ELT_ATANH)
 #define F(a, b, c) atanh(a)
 #elif defined(ELT_CEIL)
+#if CT_INT
+#define F(a, b, c) (a)
+#else
 #define F(a, b, c) ceil(a)
-#elif defined(ELT_CELU)
+#endif
+#elif defined(ELT_CELU)         /* the double form gives 0 for NaN */
+#if GEN
+#define F(a, b, c) (fmax((CT)0, a) + fmin((CT)0, p0 * expm1((a) / p0)))
+#else
 #define F(a, b, c) ((a) > 0 ? (a) : p0 * expm1((a) / p0))
-#elif defined(ELT_CLIP)         /* bounds p0, p1 (-inf, inf where omitted), or b, c */
-#define F(a, b, c) CLAMP(a, LO_T ? (b) : p0, HI_T ? (c) : p1)
+#endif
+#elif defined(ELT_CLIP)         /* bounds in b, c (LO_T, HI_T); crossed ones differ on the CPU */
+#if GEN                         /* min(max(a, lo), hi) */
+#define CLIP_LO(a, lo) (LO_T && (a) < (lo) ? (lo) : (a))
+#define F(a, b, c) (HI_T && CLIP_LO(a, b) > (c) ? (c) : CLIP_LO(a, b))
+#else                           /* its float32 loop: the lower bound wins */
+#define F(a, b, c) (LO_T && (a) < (b) ? (b) : HI_T && (a) > (c) ? (c) : (a))
+#endif
 #elif defined(ELT_COS)
 #define F(a, b, c) cos(a)
 #elif defined(ELT_COSH)
@@ -110,33 +327,54 @@ erf_as(float x)
 #elif defined(ELT_ELU)
 #define F(a, b, c) ((a) < 0 ? p0 * expm1(a) : (a))
 #elif defined(ELT_ERF)
-#define F(a, b, c) erf_as(a)
+#define F(a, b, c) ERF(a)
 #elif defined(ELT_EXP)
 #define F(a, b, c) exp(a)
 #elif defined(ELT_FLOOR)
+#if CT_INT
+#define F(a, b, c) (a)
+#else
 #define F(a, b, c) floor(a)
+#endif
 #elif defined(ELT_GELU)         /* exact form */
+#if GEN
+#define F(a, b, c) (LIT(0.5) * (a) * (1 + ERF((a) * LIT(0.7071067811865476))))
+#else
 #define F(a, b, c) (0.5f * (a) * (1 + erf_as((a) * 0.70710678f)))
+#endif
 #elif defined(ELT_GELU_TANH)    /* approximate = "tanh" */
+#if GEN
+#define F(a, b, c)                                                                                 \
+    (LIT(0.5) * (a) * (1 + TANH(LIT(0.7978845608028654) * ((a) + LIT(0.044715) * (a) * (a) * (a)))))
+#else
 #define F(a, b, c)                                                                                 \
     (0.5f * (a) * (1 + tanh_sat(0.7978845608f * ((a) + 0.044715f * (a) * (a) * (a)))))
+#endif
 #elif defined(ELT_HARDSIGMOID)
 #define F(a, b, c) CLAMP(p0 * (a) + p1, 0, 1)
 #elif defined(ELT_HARDSWISH)
+#if GEN
+#define F(a, b, c) ((a) * CLAMP((a) + 3, 0, 6) / 6)
+#else
 #define F(a, b, c) ((a) * CLAMP((a) + 3, 0, 6) * (1.0f / 6))
+#endif
 #elif defined(ELT_ISINF)        /* p0: detect +inf, p1: detect -inf */
 #define F(a, b, c) (isinf(a) && (((a) > 0 && p0 != 0) || ((a) < 0 && p1 != 0)))
 #elif defined(ELT_ISNAN)
 #define F(a, b, c) isnan(a)
 #elif defined(ELT_LEAKYRELU)
+#if GEN
+#define F(a, b, c) ((a) < 0 ? p0 * (a) : (a))
+#else
 #define F(a, b, c) (((a) < 0 ? 0 : (a)) + p0 * ((a) < 0 ? (a) : 0))
+#endif
 #elif defined(ELT_LOG)
 #define F(a, b, c) log(a)
 #elif defined(ELT_MISH)
-#define F(a, b, c) ((a) * tanh_sat(((a) > 0 ? (a) : 0) + log1p(exp(-fabs(a)))))
+#define F(a, b, c) ((a) * TANH(((a) > 0 ? (a) : 0) + log1p(exp(-fabs(a)))))
 #elif defined(ELT_NEG)
-#ifdef UT
-#define F(a, b, c) ((TO)((UT)0 - (UT)(a)))
+#if CT_INT
+#define F(a, b, c) WNEG(a)
 #else
 #define F(a, b, c) (-(a))
 #endif
@@ -147,13 +385,23 @@ erf_as(float x)
 #elif defined(ELT_RELU)
 #define F(a, b, c) ((a) < 0 ? 0 : (a))
 #elif defined(ELT_ROUND)        /* halves to even */
+#if CT_INT
+#define F(a, b, c) (a)
+#else
 #define F(a, b, c) rint(a)
+#endif
 #elif defined(ELT_SELU)         /* alpha p0, gamma p2 */
 #define F(a, b, c) ((a) <= 0 ? p2 * (p0 * exp(a) - p0) : p2 * (a))
 #elif defined(ELT_SIGMOID)
-#define F(a, b, c) (1.0f / (1.0f + exp(-(a))))
-#elif defined(ELT_SIGN)         /* NaN and zeros stay as they are */
-#define F(a, b, c) ((a) > 0 ? (TO)1 : (a) < 0 ? (TO)-1 : (a))
+#define F(a, b, c) (1 / (1 + exp(-(a))))
+#elif defined(ELT_SIGN)         /* NaN stays; float32 keeps -0, the double form gives +0 */
+#if CT_INT
+#define F(a, b, c) ((CT)(((a) > 0) - ((a) < 0)))
+#elif GEN
+#define F(a, b, c) (isnan(a) ? (a) : (CT)(((a) > 0) - ((a) < 0)))
+#else
+#define F(a, b, c) ((a) > 0 ? 1.0f : (a) < 0 ? -1.0f : (a))
+#endif
 #elif defined(ELT_SIN)
 #define F(a, b, c) sin(a)
 #elif defined(ELT_SINH)
@@ -167,51 +415,79 @@ erf_as(float x)
 #elif defined(ELT_TAN)
 #define F(a, b, c) tan(a)
 #elif defined(ELT_TANH)
-#define F(a, b, c) tanh_sat(a)
+#define F(a, b, c) TANH(a)
 #elif defined(ELT_THRESHOLDEDRELU)
 #define F(a, b, c) ((a) > p0 ? (a) : 0)
 
-/* binary; Sum and Mean are folds of ADD, Mean's last step MEAN_LAST divides by p0 = n */
+/* binary; Sum and Mean are folds of ADD, Mean's last step MEAN_LAST stores the sum as the CPU
+ * does (rounded or wrapped to the output's dtype), reads it back and divides by p0 = n */
 #elif defined(ELT_ADD)
-#ifdef UT
-#define F(a, b, c) ((TO)((UT)(a) + (UT)(b)))
+#if CT_INT
+#define F(a, b, c) WADD(a, b)
 #else
 #define F(a, b, c) ((a) + (b))
 #endif
 #elif defined(ELT_MEAN_LAST)
-#define F(a, b, c) (((a) + (b)) / p0)
+#if CT_INT                      /* the CPU divides the int64 it reads back */
+#define F(a, b, c) IW(as_long(LO(ST(WADD(a, b)))) / (long)p0)
+#else
+#define F(a, b, c) (LO(ST((a) + (b))) / p0)
+#endif
 #elif defined(ELT_SUB)
-#ifdef UT
-#define F(a, b, c) ((TO)((UT)(a) - (UT)(b)))
+#if CT_INT
+#define F(a, b, c) WSUB(a, b)
 #else
 #define F(a, b, c) ((a) - (b))
 #endif
 #elif defined(ELT_MUL)
-#ifdef UT
-#define F(a, b, c) ((TO)((UT)(a) * (UT)(b)))
+#if CT_INT
+#define F(a, b, c) WMUL(a, b)
 #else
 #define F(a, b, c) ((a) * (b))
 #endif
 #elif defined(ELT_DIV)
+#if CT_INT
+#define F(a, b, c) idiv(a, b)
+#else
 #define F(a, b, c) ((a) / (b))
+#endif
 #elif defined(ELT_POW)
+#if CT_INT
+#define F(a, b, c) IW(ipow(as_long(a), as_long(b)))
+#else
 #define F(a, b, c) pow(a, b)
-#elif defined(ELT_MOD)          /* p0 = fmod; else the sign of the divisor, like Python */
+#endif
+#elif defined(ELT_MOD)          /* p0 = fmod */
+#if CT_INT
+#define F(a, b, c) imod(a, b, p0)
+#else
 #define F(a, b, c) mod_f(a, b, p0)
-float
-mod_f(float a, float b, float fmod_mode)
-{
-    float r = fmod(a, b);
-    return fmod_mode == 0 && r != 0 && (r < 0) != (b < 0) ? r + b : r;
-}
-#elif defined(ELT_MAX)          /* a NaN in either propagates */
+#endif
+#elif defined(ELT_MAX)          /* floats: a NaN in either propagates */
+#if CT_INT
+#define F(a, b, c) ((a) < (b) ? (b) : (a))
+#else
 #define F(a, b, c) ((a) != (a) || (a) > (b) ? (a) : (b))
+#endif
 #elif defined(ELT_MIN)
+#if CT_INT
+#define F(a, b, c) ((b) < (a) ? (b) : (a))
+#else
 #define F(a, b, c) ((a) != (a) || (a) < (b) ? (a) : (b))
+#endif
 #elif defined(ELT_PRELU)
+#if CT_INT
+#define F(a, b, c) ((a) < 0 ? WMUL(a, b) : (a))
+#elif GEN
+#define F(a, b, c) ((a) < 0 ? (a) * (b) : (a))
+#else
 #define F(a, b, c) (((a) < 0 ? 0 : (a)) + (b) * ((a) < 0 ? (a) : 0))
-#elif defined(ELT_BITSHIFT)     /* p0 != 0: right; shifting out every bit gives 0 */
-#define F(a, b, c) ((b) > 63 ? (TO)0 : p0 != 0 ? (TO)((ulong)(a) >> (b)) : (TO)((ulong)(a) << (b)))
+#endif
+#elif defined(ELT_BITSHIFT)     /* integers only; p0 != 0: right; shifting out every bit gives 0 */
+#define F(a, b, c)                                                                                 \
+    (as_ulong(b) > 63 ? (CT)0                                                                      \
+     : p0 != 0        ? IW(as_ulong(a) >> as_ulong(b))                                             \
+                      : IW(as_ulong(a) << as_ulong(b)))
 #elif defined(ELT_EQUAL)
 #define F(a, b, c) ((a) == (b))
 #elif defined(ELT_GREATER)
@@ -229,15 +505,18 @@ mod_f(float a, float b, float fmod_mode)
 #elif defined(ELT_XOR)
 #define F(a, b, c) (((a) != 0) != ((b) != 0))
 
-/* ternary: a is the condition, b and c any type of the same size (copied as bits) */
+/* ternary: a is the condition, b and c any type of the same size, copied as bits */
 #elif defined(ELT_WHERE)
-#define F(a, b, c) ((a) ? (b) : (c))
 #else
 #error "eltwise.cl: no ELT_<op> option"
 #endif
 
-/* the result converted to the output type (0 or 1 for a bool) */
-#define G(a, b, c) ((TO)(F(a, b, c)))
+/* y's element from stored operands */
+#ifdef ELT_WHERE
+#define G(a, b, c) ((a) ? (b) : (c))
+#else
+#define G(a, b, c) ST(F(LA(a), LB(b), LC(c)))
+#endif
 
 /* ---- the kernels ---------------------------------------------------------------------------- */
 
