@@ -148,7 +148,7 @@ unary_f32(const Unary *u, float *restrict y, const float *restrict x, int64_t n)
     case OP_ABS: MAP(fabsf(v));
     case OP_CELU: MAP(v > 0 ? v : al * expm1f(v / al));
     case OP_CEIL: MAP(ceilf(v));
-    case OP_CLIP: MAP(v < lo ? lo : v > hi ? hi : v);
+    case OP_CLIP: MAP((v = v < lo ? lo : v) > hi ? hi : v);  /* crossed bounds give hi */
     case OP_COS: MAP(cosf(v));
     case OP_ELU: MAP(v < 0 ? al * expm1f(v) : v);
     case OP_ERF: MAP(vm_erf(v));

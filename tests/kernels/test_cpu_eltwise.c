@@ -412,6 +412,10 @@ test_clip(void)
     CHECK(close_f32("clip max", y, (double[]){-3, -1, -0.5, 0, 0.5, 0.75, 0.75}));
     CHECK(call(cpu_clip, NULL, &x, 1, y) == RT_OK);
     CHECK(close_f32("clip none", y, (double[]){-3, -1, -0.5, 0, 0.5, 1, 3}));
+    /* crossed bounds: the spec's min(max(x, lo), hi) is hi everywhere */
+    RtTensor *crossed[3] = {x, hi, lo};
+    CHECK(call(cpu_clip, NULL, crossed, 3, y) == RT_OK);
+    CHECK(close_f32("clip crossed", y, (double[]){-0.75, -0.75, -0.75, -0.75, -0.75, -0.75, -0.75}));
 
     RtTensor *xi = T(DT_I64, 5), *yi = T(DT_I64, 5), *li = SCALAR(DT_I64), *hi2 = SCALAR(DT_I64);
     setv(xi, 5, -10.0, -2.0, 0.0, 4.0, 9.0);

@@ -313,13 +313,9 @@ erf_as(float x)
 #else
 #define F(a, b, c) ((a) > 0 ? (a) : p0 * expm1((a) / p0))
 #endif
-#elif defined(ELT_CLIP)         /* bounds in b, c (LO_T, HI_T); crossed ones differ on the CPU */
-#if GEN                         /* min(max(a, lo), hi) */
-#define CLIP_LO(a, lo) (LO_T && (a) < (lo) ? (lo) : (a))
+#elif defined(ELT_CLIP)         /* bounds in b, c (LO_T, HI_T): min(max(a, lo), hi), so that */
+#define CLIP_LO(a, lo) (LO_T && (a) < (lo) ? (lo) : (a))        /* crossed bounds give hi */
 #define F(a, b, c) (HI_T && CLIP_LO(a, b) > (c) ? (c) : CLIP_LO(a, b))
-#else                           /* its float32 loop: the lower bound wins */
-#define F(a, b, c) (LO_T && (a) < (b) ? (b) : HI_T && (a) > (c) ? (c) : (a))
-#endif
 #elif defined(ELT_COS)
 #define F(a, b, c) cos(a)
 #elif defined(ELT_COSH)
