@@ -113,10 +113,10 @@ store_f(RtTensor *t, int64_t i, double x)
         double a = fabs(x);
         int e;
         double m = frexp(a, &e); /* a = m 2^e, m in [0.5, 1) */
-        uint16_t h = isnan(x)      ? 0x7e00
-                     : a >= 65504  ? 0x7c00
-                     : a < 0x1p-14 ? (uint16_t)(a * 0x1p24)
-                                   : (uint16_t)((e + 14) << 10 | ((int)(m * 2048) & 0x3ff));
+        unsigned h = isnan(x)      ? 0x7e00u
+                     : a >= 65504  ? 0x7c00u
+                     : a < 0x1p-14 ? (unsigned)(a * 0x1p24)
+                                   : (unsigned)((e + 14) << 10 | ((int)(m * 2048) & 0x3ff));
         ((uint16_t *)t->data)[i] = (uint16_t)(s | h);
     }
 }
