@@ -66,19 +66,6 @@ cl_type(DType t)
     }
 }
 
-/* An unsigned type of an element's size, for ops that copy elements as bits, or NULL. */
-static const char *
-bits_type(DType t)
-{
-    switch (rt_dtype_size(t)) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    case 8: return "ulong";
-    default: return NULL;
-    }
-}
-
 /* eltwise.cl's kind of a dtype: how its elements are read (LD_<kind>) and written (ST_<kind>) */
 static const char *
 kind(DType t)
@@ -264,80 +251,6 @@ walk_init(Walk *w, const OclTensor *y, const OclTensor *const *x, int n)
     return 0;
 }
 
-/* Kernel arguments in order; the first failure stays in rc. */
-typedef struct Args {
-    OclDev *d;
-    cl_kernel k;
-    cl_uint i;
-    int wide; /* IDX is long (else int) */
-    int rc;
-} Args;
-
-static void
-arg(Args *g, size_t size, const void *p)
-{
-    if (g->rc == RT_OK)
-        g->rc = OCL_CALL(g->d->ctx, clSetKernelArg(g->k, g->i, size, p));
-    g->i++;
-}
-
-static void
-arg_int(Args *g, int v)
-{
-    cl_int c = v;
-    arg(g, sizeof c, &c);
-}
-
-static void
-arg_idx(Args *g, int64_t v)
-{
-    cl_long l = v;
-    cl_int i = (cl_int)v;
-    if (g->wide)
-        arg(g, sizeof l, &l);
-    else
-        arg(g, sizeof i, &i);
-}
-
-/* an IDX8 of v[0 .. n), zero past n */
-static void
-arg_idx8(Args *g, const int64_t *v, int n)
-{
-    cl_long8 l = {{0}};
-    cl_int8 i = {{0}};
-    for (int k = 0; k < n; k++) {
-        l.s[k] = v[k];
-        i.s[k] = (cl_int)v[k];
-    }
-    if (g->wide)
-        arg(g, sizeof l, &l);
-    else
-        arg(g, sizeof i, &i);
-}
-
-/* 1 when the device rounds float division and sqrt correctly on request (asked on every call:
- * one lookup in the driver, and OclDev has no room for it) */
-static int
-exact_div(const OclDev *d)
-{
-    cl_device_fp_config fp = 0;
-    if (clGetDeviceInfo(d->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS)
-        return 0;
-    return (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
-}
-
-/* The work-items of a work-group: a power of two, large on CPUs, whose drivers (PoCL) run a
- * work-group as a loop and each group as a task. One size for every launch, so that drivers
- * that compile per work-group size compile few variants. */
-static size_t
-group_size(const OclDev *d)
-{
-    size_t l = d->info.cpu ? 1024 : 256;
-    while (l > 1 && l > d->info.max_wg)
-        l /= 2;
-    return l;
-}
-
 static size_t
 round_up(size_t n, size_t m)
 {
@@ -370,7 +283,9 @@ build_options(const Launch *l, int wide, int exact, char *opt, size_t cap)
                  l->fn, wide ? "long" : "int", m->ct, m->is_int, m->uns, m->dbl, m->gen);
     for (int k = 0; k <= MAXIN; k++) {
         const OclTensor *t = k == MAXIN ? l->y : l->x[k < l->nin ? k : 0];
-        const char *ty = !l->bits ? cl_type(t->dt) : k == 0 ? "uchar" : bits_type(t->dt);
+        const char *ty = !l->bits ? cl_type(t->dt)
+                         : k == 0 ? "uchar"
+                                  : ocl_uint_type(rt_dtype_size(t->dt));
         fp64 |= !l->bits && t->dt == DT_F64;
         if (k < MAXIN)
             len += snprintf(opt + len, cap - (size_t)len, " -DT%c=%s -DK%c=%s", abc[k], ty, abc[k],
@@ -409,12 +324,12 @@ launch(OclDev *d, const Launch *l)
     int flat = 1;
     for (int k = 0; k < l->nin; k++)
         flat &= ocl_numel(l->x[k]) == n || ocl_numel(l->x[k]) == 1;
-    size_t wg = group_size(d);
+    size_t wg = ocl_group_size(d);
     int wide = end > INT_MAX - 4 * (int64_t)wg; /* the flat kernel's padding included */
 
     char opt[768];
-    build_options(l, wide, exact_div(d), opt, sizeof opt);
-    Args g = {d, NULL, 0, wide, RT_OK};
+    build_options(l, wide, d->info.exact_div, opt, sizeof opt);
+    OclArgs g = {d, NULL, 0, wide, RT_OK};
     g.rc = ocl_kernel(d, "eltwise", opt, flat ? "elt_flat" : "elt_bcast", &g.k);
     if (g.rc != RT_OK)
         return g.rc;
@@ -424,16 +339,16 @@ launch(OclDev *d, const Launch *l)
     for (int k = 0; k < MAXIN; k++)
         x[k] = l->x[k < l->nin ? k : 0];
     if (flat) {
-        arg_idx(&g, n);
-        arg(&g, sizeof y->mem, &y->mem);
-        arg_idx(&g, off[l->nin]);
+        ocl_arg_idx(&g, n);
+        ocl_arg(&g, sizeof y->mem, &y->mem);
+        ocl_arg_idx(&g, off[l->nin]);
         for (int k = 0; k < MAXIN; k++) {
-            arg(&g, sizeof x[k]->mem, &x[k]->mem);
-            arg_idx(&g, off[k < l->nin ? k : 0]);
-            arg_int(&g, ocl_numel(x[k]) == n && n > 1);
+            ocl_arg(&g, sizeof x[k]->mem, &x[k]->mem);
+            ocl_arg_idx(&g, off[k < l->nin ? k : 0]);
+            ocl_arg_int(&g, ocl_numel(x[k]) == n && n > 1);
         }
         for (int k = 0; k < 3; k++)
-            arg(&g, sizeof(cl_float), &l->p[k]);
+            ocl_arg(&g, sizeof(cl_float), &l->p[k]);
         if (g.rc != RT_OK)
             return g.rc;
         size_t global = round_up((size_t)(n + 3) / 4, wg);
@@ -452,20 +367,20 @@ launch(OclDev *d, const Launch *l)
     int64_t rows = 65535 * (int64_t)l1;
     for (int64_t j0 = 0; j0 < n1; j0 += rows) {
         g.i = 0;
-        arg_idx(&g, n0);
-        arg_idx(&g, n1);
-        arg_idx(&g, j0);
-        arg_int(&g, w.rank);
-        arg_idx8(&g, w.dim, w.rank);
-        arg(&g, sizeof y->mem, &y->mem);
-        arg_idx(&g, off[l->nin]);
+        ocl_arg_idx(&g, n0);
+        ocl_arg_idx(&g, n1);
+        ocl_arg_idx(&g, j0);
+        ocl_arg_int(&g, w.rank);
+        ocl_arg_idx8(&g, w.dim, w.rank, 0);
+        ocl_arg(&g, sizeof y->mem, &y->mem);
+        ocl_arg_idx(&g, off[l->nin]);
         for (int k = 0; k < MAXIN; k++) {
-            arg(&g, sizeof x[k]->mem, &x[k]->mem);
-            arg_idx(&g, off[k < l->nin ? k : 0]);
-            arg_idx8(&g, w.st[k < l->nin ? k : 0], w.rank);
+            ocl_arg(&g, sizeof x[k]->mem, &x[k]->mem);
+            ocl_arg_idx(&g, off[k < l->nin ? k : 0]);
+            ocl_arg_idx8(&g, w.st[k < l->nin ? k : 0], w.rank, 0);
         }
         for (int k = 0; k < 3; k++)
-            arg(&g, sizeof(cl_float), &l->p[k]);
+            ocl_arg(&g, sizeof(cl_float), &l->p[k]);
         if (g.rc != RT_OK)
             return g.rc;
         int64_t m = n1 - j0 < rows ? n1 - j0 : rows;
@@ -641,7 +556,7 @@ eltwise(OclDev *d, OpKind op, const Attr *a, OclTensor *const *in, int nin, OclT
     if (e->form == WHERE) {
         if (nin != 3 || !in[1] || !in[2])
             return rt_fail(d->ctx, RT_EINPUT, "Where: %d inputs", nin);
-        if (in[0]->dt != DT_BOOL || in[1]->dt != y->dt || in[2]->dt != y->dt || !bits_type(y->dt))
+        if (in[0]->dt != DT_BOOL || in[1]->dt != y->dt || in[2]->dt != y->dt || !ocl_uint_type(rt_dtype_size(y->dt)))
             return rt_fail(d->ctx, RT_EUNSUPPORTED, "Where on OpenCL: dtypes %s, %s, %s to %s",
                            dt_name(in[0]->dt), dt_name(in[1]->dt), dt_name(in[2]->dt),
                            dt_name(y->dt));

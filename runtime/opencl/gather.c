@@ -22,14 +22,7 @@ static const char *
 word_type(size_t es, int *words)
 {
     *words = es == 16 ? 2 : 1;
-    switch (es) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    case 8:
-    case 16: return "ulong";
-    default: return NULL;
-    }
+    return ocl_uint_type(es == 16 ? 8 : es);
 }
 
 /* Enqueues kernel name of gather.cl, built with options opt, over items work-items. */

@@ -30,99 +30,25 @@ enum {
 
 /* ---- launches -------------------------------------------------------------------------------- */
 
-/* The unsigned OpenCL type of a unit of u bytes. */
-static const char *
-unit_type(int64_t u)
-{
-    switch (u) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    default: return "ulong";
-    }
-}
-
-/* The work-items of a work-group, as eltwise.c picks them: large on CPUs (PoCL runs a group as
- * a loop), 256 on GPUs, never past the device's limit. */
-static size_t
-group_size(const OclDev *d)
-{
-    size_t l = d->info.cpu ? 1024 : 256;
-    while (l > 1 && l > d->info.max_wg)
-        l /= 2;
-    return l;
-}
-
-/* Kernel arguments in order; the first failure stays in rc. */
-typedef struct Args {
-    OclDev *d;
-    cl_kernel k;
-    cl_uint i;
-    int wide; /* IDX is long (else int) */
-    int rc;
-} Args;
-
-static void
-arg(Args *g, size_t size, const void *p)
-{
-    if (g->rc == RT_OK)
-        g->rc = OCL_CALL(g->d->ctx, clSetKernelArg(g->k, g->i, size, p));
-    g->i++;
-}
-
-static void
-arg_int(Args *g, int v)
-{
-    cl_int c = v;
-    arg(g, sizeof c, &c);
-}
-
-static void
-arg_idx(Args *g, int64_t v)
-{
-    cl_long l = v;
-    cl_int i = (cl_int)v;
-    if (g->wide)
-        arg(g, sizeof l, &l);
-    else
-        arg(g, sizeof i, &i);
-}
-
-/* an IDX8 of v[0 .. n), 1 past n (dims; strides there are never used) */
-static void
-arg_idx8(Args *g, const int64_t *v, int n)
-{
-    cl_long8 l;
-    cl_int8 i;
-    for (int k = 0; k < 8; k++) {
-        l.s[k] = k < n ? v[k] : 1;
-        i.s[k] = (cl_int)l.s[k];
-    }
-    if (g->wide)
-        arg(g, sizeof l, &l);
-    else
-        arg(g, sizeof i, &i);
-}
-
 /* Starts kernel name of movement.cl built for units of u bytes (and extra options). */
-static Args
+static OclArgs
 args_start(OclDev *d, const char *name, int64_t u, int wide, const char *extra)
 {
     char opt[160];
-    snprintf(opt, sizeof opt, "-DT=%s -DIDX=%s -DIDX8=%s8%s%s", unit_type(u), wide ? "long" : "int",
-             wide ? "long" : "int", extra ? " " : "", extra ? extra : "");
-    Args g = {d, NULL, 0, wide, RT_OK};
+    snprintf(opt, sizeof opt, "-DT=%s -DIDX=%s -DIDX8=%s8%s%s", ocl_uint_type((size_t)u),
+             wide ? "long" : "int", wide ? "long" : "int", extra ? " " : "", extra ? extra : "");
+    OclArgs g = {d, NULL, 0, wide, RT_OK};
     g.rc = ocl_kernel(d, "movement", opt, name, &g.k);
     return g;
 }
 
 /* Enqueues g's kernel over n work-items (n > 0), in groups of group_size. */
 static int
-args_run(Args *g, int64_t n)
+args_run(OclArgs *g, int64_t n)
 {
     if (g->rc != RT_OK)
         return g->rc;
-    size_t wg = group_size(g->d), global = ((size_t)n + wg - 1) / wg * wg;
+    size_t wg = ocl_group_size(g->d), global = ((size_t)n + wg - 1) / wg * wg;
     return OCL_CALL(
         g->d->ctx, clEnqueueNDRangeKernel(g->d->queue, g->k, 1, NULL, &global, &wg, 0, NULL, NULL));
 }
@@ -198,16 +124,16 @@ launch_copy(OclDev *d, const Walk *w, int64_t doff, int64_t soff)
         ds[i] = w->ds[w->rank - 1 - i] / w->es;
         ss[i] = w->ss[w->rank - 1 - i] / w->es;
     }
-    Args g = args_start(d, "move_copy", w->es, wide, NULL);
-    arg_idx(&g, n);
-    arg_int(&g, w->rank);
-    arg_idx8(&g, dim, w->rank);
-    arg(&g, sizeof w->dm, &w->dm);
-    arg_idx(&g, doff / w->es);
-    arg_idx8(&g, ds, w->rank);
-    arg(&g, sizeof w->sm, &w->sm);
-    arg_idx(&g, soff / w->es);
-    arg_idx8(&g, ss, w->rank);
+    OclArgs g = args_start(d, "move_copy", w->es, wide, NULL);
+    ocl_arg_idx(&g, n);
+    ocl_arg_int(&g, w->rank);
+    ocl_arg_idx8(&g, dim, w->rank, 1);
+    ocl_arg(&g, sizeof w->dm, &w->dm);
+    ocl_arg_idx(&g, doff / w->es);
+    ocl_arg_idx8(&g, ds, w->rank, 1);
+    ocl_arg(&g, sizeof w->sm, &w->sm);
+    ocl_arg_idx(&g, soff / w->es);
+    ocl_arg_idx8(&g, ss, w->rank, 1);
     return args_run(&g, n);
 }
 
@@ -774,20 +700,20 @@ ocl_op_pad(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *c
     snprintf(extra, sizeof extra, "-DPAD_MODE=%d", (int)a->pad.mode);
     cl_ulong2 c;
     memcpy(&c, val, sizeof c);
-    Args g = args_start(d, "move_pad", u, wide, extra);
-    arg_idx(&g, n);
-    arg_int(&g, r);
-    arg_int(&g, (int)sub);
-    arg_idx8(&g, kd, r);
-    arg_idx8(&g, kl, r);
-    arg_idx8(&g, kc, r);
-    arg_idx8(&g, kk, r);
-    arg_idx8(&g, ks, r);
-    arg(&g, sizeof y->mem, &y->mem);
-    arg_idx(&g, (int64_t)y->off / u);
-    arg(&g, sizeof x->mem, &x->mem);
-    arg_idx(&g, (int64_t)x->off / u);
-    arg(&g, sizeof c, &c); /* the constant's bytes, a unit of them per part */
+    OclArgs g = args_start(d, "move_pad", u, wide, extra);
+    ocl_arg_idx(&g, n);
+    ocl_arg_int(&g, r);
+    ocl_arg_int(&g, (int)sub);
+    ocl_arg_idx8(&g, kd, r, 1);
+    ocl_arg_idx8(&g, kl, r, 1);
+    ocl_arg_idx8(&g, kc, r, 1);
+    ocl_arg_idx8(&g, kk, r, 1);
+    ocl_arg_idx8(&g, ks, r, 1);
+    ocl_arg(&g, sizeof y->mem, &y->mem);
+    ocl_arg_idx(&g, (int64_t)y->off / u);
+    ocl_arg(&g, sizeof x->mem, &x->mem);
+    ocl_arg_idx(&g, (int64_t)x->off / u);
+    ocl_arg(&g, sizeof c, &c); /* the constant's bytes, a unit of them per part */
     return args_run(&g, n);
 }
 
@@ -822,16 +748,16 @@ ocl_op_trilu(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor 
     int64_t n = ocl_numel(x) * sub;
     int64_t far = n + (int64_t)(x->off > y->off ? x->off : y->off) / u;
     int wide = far > INT_MAX - 4096;
-    Args g = args_start(d, "move_trilu", u, wide, NULL);
-    arg_idx(&g, n);
-    arg_int(&g, (int)sub);
-    arg_idx(&g, rows);
-    arg_idx(&g, cols);
-    arg_idx(&g, k);
-    arg_int(&g, a->mode.mode != 0);
-    arg(&g, sizeof y->mem, &y->mem);
-    arg_idx(&g, (int64_t)y->off / u);
-    arg(&g, sizeof x->mem, &x->mem);
-    arg_idx(&g, (int64_t)x->off / u);
+    OclArgs g = args_start(d, "move_trilu", u, wide, NULL);
+    ocl_arg_idx(&g, n);
+    ocl_arg_int(&g, (int)sub);
+    ocl_arg_idx(&g, rows);
+    ocl_arg_idx(&g, cols);
+    ocl_arg_idx(&g, k);
+    ocl_arg_int(&g, a->mode.mode != 0);
+    ocl_arg(&g, sizeof y->mem, &y->mem);
+    ocl_arg_idx(&g, (int64_t)y->off / u);
+    ocl_arg(&g, sizeof x->mem, &x->mem);
+    ocl_arg_idx(&g, (int64_t)x->off / u);
     return args_run(&g, n);
 }

@@ -238,6 +238,7 @@ describe(RtCtx *ctx, const Found *f, int index, OclDevInfo *info)
     info->unified = unified == CL_TRUE;
     info->fma = (fp & CL_FP_FMA) != 0;
     info->fp64 = dfp != 0;
+    info->exact_div = (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
     info->vec_float = (int)vec;
     info->max_wg = wg;
     info->global_mem = global;
@@ -422,6 +423,68 @@ cl_command_queue
 ocl_queue(const OclDev *d)
 {
     return d->queue;
+}
+
+void
+ocl_arg(OclArgs *g, size_t size, const void *p)
+{
+    if (g->rc == RT_OK)
+        g->rc = OCL_CALL(g->d->ctx, clSetKernelArg(g->k, g->i, size, p));
+    g->i++;
+}
+
+void
+ocl_arg_int(OclArgs *g, int v)
+{
+    cl_int c = v;
+    ocl_arg(g, sizeof c, &c);
+}
+
+void
+ocl_arg_idx(OclArgs *g, int64_t v)
+{
+    cl_long l = v;
+    cl_int i = (cl_int)v;
+    if (g->wide)
+        ocl_arg(g, sizeof l, &l);
+    else
+        ocl_arg(g, sizeof i, &i);
+}
+
+void
+ocl_arg_idx8(OclArgs *g, const int64_t *v, int n, int64_t fill)
+{
+    cl_long8 l;
+    cl_int8 i;
+    for (int k = 0; k < 8; k++) {
+        l.s[k] = k < n ? v[k] : fill;
+        i.s[k] = (cl_int)l.s[k];
+    }
+    if (g->wide)
+        ocl_arg(g, sizeof l, &l);
+    else
+        ocl_arg(g, sizeof i, &i);
+}
+
+size_t
+ocl_group_size(const OclDev *d)
+{
+    size_t l = d->info.cpu ? 1024 : 256;
+    while (l > 1 && l > d->info.max_wg)
+        l /= 2;
+    return l;
+}
+
+const char *
+ocl_uint_type(size_t bytes)
+{
+    switch (bytes) {
+    case 1: return "uchar";
+    case 2: return "ushort";
+    case 4: return "uint";
+    case 8: return "ulong";
+    default: return NULL;
+    }
 }
 
 int

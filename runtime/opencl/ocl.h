@@ -39,6 +39,8 @@ typedef struct OclDevInfo {
     int unified;                /* CL_DEVICE_HOST_UNIFIED_MEMORY: buffers can be zero-copy */
     int fma;                    /* single precision has a hardware fused multiply-add */
     int fp64;                   /* doubles (CL_DEVICE_DOUBLE_FP_CONFIG not 0: cl_khr_fp64) */
+    int exact_div;              /* float division and sqrt round correctly on request
+                                 * (-cl-fp32-correctly-rounded-divide-sqrt) */
     int vec_float;              /* preferred float vector width */
     size_t max_wg;              /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     uint64_t global_mem, local_mem, max_alloc;     /* bytes */

@@ -66,6 +66,32 @@ typedef struct OclArg {
 } OclArg;
 #define OCL_ARG(x) ((OclArg){sizeof(x), &(x)})
 
+/* A kernel's arguments set one after another (ocl_arg*): the first failure stays in rc and the
+ * rest are skipped. wide: the kernel's IDX type is long (else int). */
+typedef struct OclArgs {
+    OclDev *d;
+    cl_kernel k;
+    cl_uint i;
+    int wide;
+    int rc;
+} OclArgs;
+void ocl_arg(OclArgs *g, size_t size, const void *p);
+void ocl_arg_int(OclArgs *g, int v);
+/* an IDX: long or int as g->wide says */
+void ocl_arg_idx(OclArgs *g, int64_t v);
+/* an IDX8 holding v[0 .. n) then fill */
+void ocl_arg_idx8(OclArgs *g, const int64_t *v, int n, int64_t fill);
+
+/* The work-items of a work-group for the simple kernels: a power of two, large on CPUs, whose
+ * drivers (PoCL) run a work-group as a loop and each group as a task, 256 on GPUs, never past
+ * the device's limit. One size for every launch, so that drivers that compile per work-group
+ * size compile few variants. */
+size_t ocl_group_size(const OclDev *d);
+
+/* The unsigned OpenCL type of bytes bytes (1, 2, 4 or 8: "uchar" ... "ulong"), else NULL: the
+ * unit of kernels that move elements as bits. */
+const char *ocl_uint_type(size_t bytes);
+
 /* Sets the n arguments of kernel name of program file (kernels/<file>.cl, built with options,
  * NULL: none; an argument with a NULL value is local memory of that size) and enqueues it over
  * global (dims sizes) in work-groups of local (NULL: the driver's choice). Nothing is enqueued

@@ -52,16 +52,6 @@ dt_info(DType t)
     }
 }
 
-/* 1 when float division and sqrt can be asked to round correctly (ReduceMean, ReduceL2) */
-static int
-exact_div(const OclDev *d)
-{
-    cl_device_fp_config fp = 0;
-    if (clGetDeviceInfo(d->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS)
-        return 0;
-    return (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
-}
-
 /* RT_OK when t's offset is a whole number of elements and t has fewer than 2^31 of them. */
 static int
 check_tensor(OclDev *d, const char *op, const OclTensor *t)
@@ -232,7 +222,7 @@ reduce_run(OclDev *d, const Attr *a, OclTensor *const *in, int nin, const OclTen
     else
         len +=
             snprintf(opt + len, sizeof opt - (size_t)len, " -DCOMB=%d -DPRE=%d -DPOST=%d%s", comb,
-                     pre, post, exact_div(d) ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+                     pre, post, d->info.exact_div ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
     if (x->dt == DT_BOOL)
         snprintf(opt + len, sizeof opt - (size_t)len, " -DOUT_BOOL");
     cl_kernel k;
