@@ -39,50 +39,7 @@
 
 #define IS_FLOAT(t) ((t) == F32 || (t) == F64 || (t) == F16 || (t) == BF16)
 
-float
-f16_to_f32(ushort h)
-{
-    uint sign = (uint)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    if (e == 0) { /* zero or subnormal: m * 2^-24, a normal float */
-        float f = (float)m * 5.9604644775390625e-8f;
-        return sign ? -f : f;
-    }
-    return as_float(sign | (e == 31 ? 0x7f800000 | m << 13 : (e + 112) << 23 | m << 13));
-}
-
-/* to nearest even; overflow gives inf, NaN stays NaN with its top payload bits */
-ushort
-f32_to_f16(float f)
-{
-    uint x = as_uint(f), ax = x & 0x7fffffff, h;
-    ushort sign = (ushort)((x >> 16) & 0x8000);
-    if (ax > 0x7f800000)
-        return (ushort)(sign | 0x7e00 | ((ax >> 13) & 0x3ff));
-    if (ax >= 0x47800000) /* >= 65536, inf included */
-        return (ushort)(sign | 0x7c00);
-    if (ax < 0x38800000) /* below 2^-14: a subnormal half, the scaling by 2^24 exact */
-        return (ushort)(sign | (ushort)rint(fabs(f) * 16777216.0f));
-    h = ((ax >> 23) - 112) << 10 | (ax & 0x7fffff) >> 13;
-    uint rest = ax & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
-        h++; /* a carry into the exponent is right, up to inf */
-    return (ushort)(sign | h);
-}
-
-float
-bf16_to_f32(ushort h)
-{
-    return as_float((uint)h << 16);
-}
-
-ushort
-f32_to_bf16(float f)
-{
-    uint x = as_uint(f);
-    if ((x & 0x7fffffff) > 0x7f800000)
-        return (ushort)(x >> 16 | 0x40);
-    return (ushort)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
-}
+#include "half.cl"
 
 /* (float)(double)u: u rounded to 53 significant bits (to nearest, ties to even), then to a
  * float. The rounded value, q times 2^s with q below 2^54, converts exactly after q does. */
