@@ -5,8 +5,8 @@
  * on any fixed-size dtype, linear and cubic on float32.
  *
  * The host builds the CPU's separable per-axis tables (the input index and weight of every tap
- * of every output index; see the CPU file for the method) by the same code, copied here because
- * the CPU's helpers are private to it; they go to the device in one buffer. Nearest is then one
+ * of every output index) with the CPU's own code (runtime/resize_geom.h); they go to the device
+ * in one buffer. Nearest is then one
  * gather kernel over the output. Linear and cubic run the CPU's passes, one launch per
  * non-identity axis in the CPU's order, through temporary device buffers, each summing its taps
  * in the CPU's order, so results match the CPU's to the last bit where the device rounds float
@@ -15,149 +15,11 @@
  */
 #include "ocl_impl.h"
 #include "ops.h"
+#include "resize_geom.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-enum {
-    MAXTAPS = 4096, /* the widest antialias footprint (a scale of about 1/2000), as the CPU */
-};
-
-typedef struct AxisMap { /* how one axis of the output reads the input */
-    int64_t in, out;
-    int taps;               /* input indices per output index (1 for nearest) */
-    int64_t *idx;           /* [out][taps] input indices, clamped to [0, in) */
-    float *w;               /* [out][taps] weights; NULL for nearest */
-    unsigned char *outside; /* [out] 1: extrapolate (tf_crop_and_resize), else NULL */
-    int identity;           /* output index o reads input index o alone */
-} AxisMap;
-
-typedef struct Scales {
-    double s[RT_MAXRANK];                  /* output / input size */
-    double ow[RT_MAXRANK];                 /* s * input size, the reference's "output_width" */
-    double r0[RT_MAXRANK], r1[RT_MAXRANK]; /* roi start and end (tf_crop_and_resize) */
-} Scales;
-
-/* ---- coordinates and taps, as runtime/cpu/resize.c ------------------------------------------- */
-
-static double
-source_coord(const ResizeAttr *a, const Scales *sc, int d, int64_t in, int64_t out, double x)
-{
-    double s = sc->s[d], ow = sc->ow[d], n1 = (double)(in - 1);
-    switch (a->coord) {
-    case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
-    case CT_HALF_PIXEL_SYMMETRIC:
-        return (double)in / 2 * (1 - (double)out / ow) + (x + 0.5) / s - 0.5;
-    case CT_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5) / s - 0.5 : 0;
-    case CT_ALIGN_CORNERS: return out == 1 || ow == 1 ? 0 : x * n1 / (ow - 1);
-    case CT_ASYMMETRIC: return x / s;
-    case CT_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / s;
-    case CT_TF_CROP_AND_RESIZE:
-        if (ow == 1 || out == 1)
-            return ow == 1 ? (sc->r0[d] + sc->r1[d]) * n1 / 2 : sc->r0[d] * n1;
-        return sc->r0[d] * n1 + x * (sc->r1[d] - sc->r0[d]) * n1 / (ow - 1);
-    }
-    return x;
-}
-
-static double
-cubic(double x, double A)
-{
-    x = fabs(x);
-    if (x <= 1)
-        return ((A + 2) * x - (A + 3)) * x * x + 1;
-    if (x < 2)
-        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-    return 0;
-}
-
-static int
-tap_span(const ResizeAttr *a, double s, int *first, int *taps)
-{
-    double sa = s < 1 ? s : 1, f = a->mode == RSZ_CUBIC ? -1 : 0;
-    if (a->antialias && a->mode != RSZ_NEAREST)
-        f = floor((a->mode == RSZ_LINEAR ? -1 : -2) / sa) + 1;
-    if (!(2 - 2 * f <= MAXTAPS))
-        return -1;
-    *first = (int)f;
-    *taps = a->mode == RSZ_NEAREST ? 1 : 2 - 2 * (int)f;
-    return 0;
-}
-
-static int64_t
-nearest(NearestMode m, double v)
-{
-    double f = floor(v), t = v - f;
-    if (t == 0)
-        return (int64_t)f;
-    switch (m) {
-    case NM_ROUND_PREFER_FLOOR: return (int64_t)(t <= 0.5 ? f : f + 1);
-    case NM_ROUND_PREFER_CEIL: return (int64_t)(t < 0.5 ? f : f + 1);
-    case NM_FLOOR: return (int64_t)f;
-    case NM_CEIL: return (int64_t)(f + 1);
-    }
-    return (int64_t)f;
-}
-
-static void
-fill_taps(const ResizeAttr *a, const Scales *sc, int d, AxisMap *m, int64_t o, int first)
-{
-    double v = source_coord(a, sc, d, m->in, m->out, (double)o);
-    int64_t *ix = m->idx + o * m->taps;
-    float *w = m->w ? m->w + o * m->taps : NULL;
-    if (m->outside)
-        m->outside[o] = v < 0 || v > (double)(m->in - 1);
-    if (!isfinite(v))
-        v = 0;
-    v = fmax(fmin(v, 1e15), -1e15);
-    if (a->mode == RSZ_NEAREST) {
-        int64_t k = nearest(a->nearest, v);
-        ix[0] = k < 0 ? 0 : k >= m->in ? m->in - 1 : k;
-        return;
-    }
-    double base = ceil(v) - 1, t = v - base, sa = sc->s[d] < 1 ? sc->s[d] : 1, sum = 0;
-    double wt[MAXTAPS];
-    for (int k = 0; k < m->taps; k++) {
-        double dist = first + k - t;
-        if (!a->antialias && a->mode == RSZ_LINEAR)
-            wt[k] = k == 0 ? 1 - t : t;
-        else if (a->mode == RSZ_LINEAR)
-            wt[k] = fmax(0, 1 - fabs(dist * sa));
-        else
-            wt[k] = cubic(a->antialias ? dist * sa : dist, a->cubic_a);
-        int64_t at = (int64_t)base + first + k;
-        if (a->exclude_outside && (at < 0 || at >= m->in))
-            wt[k] = 0;
-        sum += wt[k];
-        ix[k] = at < 0 ? 0 : at >= m->in ? m->in - 1 : at;
-    }
-    int norm = (a->antialias || a->exclude_outside) && sum != 0;
-    for (int k = 0; k < m->taps; k++)
-        w[k] = (float)(norm ? wt[k] / sum : wt[k]);
-}
-
-static int
-is_identity(const AxisMap *m)
-{
-    if (m->in != m->out)
-        return 0;
-    for (int64_t o = 0; o < m->out; o++) {
-        if (m->outside && m->outside[o])
-            return 0;
-        double self = 0, other = 0;
-        for (int k = 0; k < m->taps; k++) {
-            double wk = m->w ? m->w[o * m->taps + k] : 1;
-            if (m->idx[o * m->taps + k] == o)
-                self += wk;
-            else
-                other += fabs(wk);
-        }
-        if (self != 1 || other != 0)
-            return 0;
-    }
-    return 1;
-}
 
 /* ---- operands -------------------------------------------------------------------------------- */
 
@@ -191,63 +53,27 @@ get_scales(OclDev *d, const ResizeAttr *a, OclTensor *const *in, int nin, const 
            Scales *sc)
 {
     const OclTensor *x = in[0];
-    int r = x->rank, na = a->axes.n ? a->axes.n : r, axes[RT_MAXRANK], rc = RT_OK;
+    int r = x->rank, na, axes[RT_MAXRANK];
     const OclTensor *roi = opt_in(in, nin, 1), *scl = opt_in(in, nin, 2), *siz = opt_in(in, nin, 3);
     _Alignas(8) unsigned char buf[3][2 * RT_MAXRANK * 8];
-    for (int i = 0; i < r; i++) {
-        sc->s[i] = (double)y->dim[i] / (double)x->dim[i];
-        sc->ow[i] = (double)y->dim[i];
-        sc->r0[i] = 0;
-        sc->r1[i] = 1;
-    }
-    if (na > r)
-        return rt_fail(d->ctx, RT_EINPUT, "Resize: %d axes for rank %d", na, r);
-    for (int i = 0; i < na; i++) {
-        int64_t v = a->axes.n ? a->axes.v[i] : i;
-        v = v < 0 ? v + r : v;
-        if (v < 0 || v >= r)
-            return rt_fail(d->ctx, RT_EINPUT, "Resize: axis %lld out of range", (long long)v);
-        axes[i] = (int)v;
-    }
+    rsz_default(sc, r, x->dim, y->dim);
+    int rc = rsz_axes(d->ctx, a, r, axes, &na);
+    if (rc != RT_OK)
+        return rc;
     if ((scl && (scl->dt != DT_F32 || ocl_numel(scl) != na)) ||
         (siz && (siz->dt != DT_I64 || ocl_numel(siz) != na)))
         return rt_fail(d->ctx, RT_EINPUT, "Resize: scales must be %d float32, sizes %d int64", na,
                        na);
+    if (roi && a->coord != CT_TF_CROP_AND_RESIZE)
+        roi = NULL;
+    if (roi && ((roi->dt != DT_F32 && roi->dt != DT_F64) || ocl_numel(roi) != 2 * na))
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "Resize: roi must be %d float32/64", 2 * na);
     const float *fs = scl ? small_values(d, scl, buf[0], sizeof buf[0], &rc) : NULL;
     const int64_t *zs = siz ? small_values(d, siz, buf[1], sizeof buf[1], &rc) : NULL;
+    const void *rv = roi ? small_values(d, roi, buf[2], sizeof buf[2], &rc) : NULL;
     if (rc != RT_OK)
         return rc;
-    if (roi && a->coord == CT_TF_CROP_AND_RESIZE) {
-        if ((roi->dt != DT_F32 && roi->dt != DT_F64) || ocl_numel(roi) != 2 * na)
-            return rt_fail(d->ctx, RT_EUNSUPPORTED, "Resize: roi must be %d float32/64", 2 * na);
-        const void *rv = small_values(d, roi, buf[2], sizeof buf[2], &rc);
-        if (!rv)
-            return rc;
-        for (int i = 0; i < na; i++) {
-            int f = roi->dt == DT_F32;
-            sc->r0[axes[i]] = f ? ((const float *)rv)[i] : ((const double *)rv)[i];
-            sc->r1[axes[i]] = f ? ((const float *)rv)[na + i] : ((const double *)rv)[na + i];
-        }
-    }
-    double keep = a->policy == AR_NOT_LARGER ? INFINITY : 0; /* keep_aspect_ratio_policy */
-    for (int i = 0; zs && a->policy != AR_STRETCH && i < na; i++) {
-        double q = (double)zs[i] / (double)x->dim[axes[i]];
-        keep = a->policy == AR_NOT_LARGER ? fmin(keep, q) : fmax(keep, q);
-    }
-    for (int i = 0; i < na; i++) {
-        int k = axes[i];
-        if (fs) {
-            float f = fs[i];
-            if (!(f > 0))
-                return rt_fail(d->ctx, RT_EINPUT, "Resize: scale %g is not positive", (double)f);
-            sc->s[k] = f;
-            sc->ow[k] = (double)(f * (float)x->dim[k]); /* float32, as the reference */
-        } else if (zs) {
-            sc->s[k] = a->policy != AR_STRETCH ? keep : (double)zs[i] / (double)x->dim[k];
-            sc->ow[k] = sc->s[k] * (double)x->dim[k];
-        }
-    }
-    return RT_OK;
+    return rsz_apply(d->ctx, a, x->dim, axes, na, fs, zs, rv, roi && roi->dt == DT_F32, sc);
 }
 
 /* ---- launches -------------------------------------------------------------------------------- */
