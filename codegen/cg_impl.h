@@ -19,7 +19,10 @@ typedef struct Weights {
 int cg_weights_layout(const Graph *g, Weights *w, Diag *d);
 int cg_weights_write(const Graph *g, const Weights *w, const char *path, Diag *d);
 
-/* emit_c.c */
+/* emit_c.c; cg_put_cstr writes s as a C string literal, and with brk (not NULL) ends the
+ * literal after each newline that more text follows and writes brk there ("\"\n    \"": one
+ * source line per line of C) */
+void cg_put_cstr(FILE *f, const char *s, const char *brk);
 int cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOptions *o,
                     Diag *d);
 

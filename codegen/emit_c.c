@@ -9,13 +9,15 @@
 #include <errno.h>
 #include <string.h>
 
-static void
-put_cstr(FILE *f, const char *s)
+void
+cg_put_cstr(FILE *f, const char *s, const char *brk)
 {
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        if (c == '\n' && brk)
+            fprintf(f, "\\n%s", s[1] ? brk : "");
+        else if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c < 0x20 || c >= 0x7f)
             fprintf(f, "\\%03o", c);
@@ -159,7 +161,7 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         snprintf(buf, sizeof buf, "node %d \"%s\" (%s)", g->node[n].index, g->node[n].name,
                  ir_op[g->node[n].op].onnx);
         fputs("    ", f);
-        put_cstr(f, buf);
+        cg_put_cstr(f, buf, NULL);
         fputs(",\n", f);
     }
     fputs("    NULL};\nstatic const char *const step_op[NSTEP + 1] = {", f);
@@ -382,7 +384,7 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
         }
         fprintf(f, "{0}};\nstatic const char *const info_%s_names[%d] = {", what, cnt + 1);
         for (int i = 0; i < cnt; i++) {
-            put_cstr(f, g->val[io ? g->output[i] : g->input[i]].name);
+            cg_put_cstr(f, g->val[io ? g->output[i] : g->input[i]].name, NULL);
             fputs(", ", f);
         }
         fputs("NULL};\n", f);
@@ -399,7 +401,7 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
     fprintf(f, "static RtCtx *\ninfo_ctx(void *inst)\n{\n    const %s *p = inst;\n"
             "    return p->ctx;\n}\n\n", n);
     fprintf(f, "const RtModelInfo %s_info = {\n    ", n);
-    put_cstr(f, n);
+    cg_put_cstr(f, n, NULL);
     fprintf(f, ", NINPUT, NOUTPUT, info_inputs, info_input_names, info_outputs, "
             "info_output_names,\n    info_processors, 1, info_create, info_run, info_destroy, "
             "info_error,\n    info_ctx, NSTEP, step_name, step_op,\n};\n");

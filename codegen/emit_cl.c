@@ -39,25 +39,6 @@ program_used(const CgClProgram *p, const Graph *g)
     return 0;
 }
 
-/* text as a C string literal, one source line per line of C */
-static void
-put_text(FILE *f, const char *text)
-{
-    fputs("    \"", f);
-    for (const char *s = text; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\n')
-            fputs(s[1] ? "\\n\"\n    \"" : "\\n", f);
-        else if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\%03o", c);
-        else
-            fputc(c, f);
-    }
-    fputs("\",\n", f);
-}
-
 int
 cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d)
 {
@@ -92,7 +73,9 @@ cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d)
     for (int i = 0; i < cg_cl_nprograms; i++)
         if (program_used(&cg_cl_programs[i], g)) {
             fprintf(c, "    /* %s */\n", cg_cl_programs[i].name);
-            put_text(c, cg_cl_programs[i].text);
+            fputs("    ", c);
+            cg_put_cstr(c, cg_cl_programs[i].text, "\"\n    \"");
+            fputs(",\n", c);
         }
     fputs("    NULL};\n\n", c);
     return 0;
