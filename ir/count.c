@@ -4,8 +4,8 @@
  * One function per FlopClass (the FLOPS column of ops.def), dispatched through a table. A
  * multiply-add counts as 2 FLOPs; bias additions of Conv/Gemm are not counted. Per-element costs
  * (FL_ELT per output element, FL_RED per input element, FL_POOL per window element) come from
- * ir_op[op].k. A count that needs a shape that is not known is 0; one that overflows int64
- * saturates at INT64_MAX.
+ * ir_op[op].k. A count that needs a shape that is not known is -1 in ir_node_flops_known (0 in
+ * ir_node_flops, for estimates); one that overflows int64 saturates at INT64_MAX.
  */
 #include "ir.h"
 #include "shape_impl.h"
@@ -124,11 +124,19 @@ static FlopFn *const flops[] = {
 };
 
 int64_t
-ir_node_flops(const Graph *g, const Node *n)
+ir_node_flops_known(const Graph *g, const Node *n)
 {
+    if (n->op == OP_UNKNOWN)
+        return -1;
     FlopClass c = ir_op[n->op].flops;
     IR_ASSERT((unsigned)c < sizeof flops / sizeof flops[0] && flops[c]);
-    int64_t f = flops[c](g, n);
+    return flops[c](g, n);
+}
+
+int64_t
+ir_node_flops(const Graph *g, const Node *n)
+{
+    int64_t f = ir_node_flops_known(g, n);
     return f < 0 ? 0 : f;
 }
 

@@ -2,6 +2,10 @@
  * diag.c: diagnostics for bad input and environment failures. A Diag keeps the first message and
  * counts the rest, so a caller can report one clear line and still know whether more went wrong.
  * Messages read "FILE: what went wrong" (diag_node adds the node; see graph.c).
+ *
+ * Whatever a model's names hold reaches a terminal only escaped: a message is formatted, then
+ * every byte that is a control character (C0, DEL, C1) or not part of well-formed UTF-8 becomes
+ * \xNN, so a diagnostic stays one printable line. ir_put_escaped does the same for printers.
  */
 #include "ir.h"
 
@@ -23,24 +27,93 @@ diag_init(Diag *d, const char *file)
     d->file = file;
 }
 
+/* Bytes (1 to 4) of the well-formed UTF-8 character at str, or 0 where none starts. */
+static int
+utf8_len(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+          : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
+        return 0;
+    for (int i = 1; i < n; i++)     /* stops at the terminating 0, which is no continuation */
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
+        (n == 3 && s[0] == 0xed && s[1] >= 0xa0) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;   /* overlong forms, surrogates, beyond U+10FFFF */
+    return n;
+}
+
+int
+ir_utf8_printable(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int n = utf8_len(s);
+    if ((n == 1 && (u[0] < 0x20 || u[0] == 0x7f)) || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0))
+        return 0;
+    return n;
+}
+
+/* s escaped into buf (size > 0), cut before an escape or character that does not fit. */
+static void
+escape(const char *s, char *buf, size_t size)
+{
+    size_t k = 0;
+    while (*s) {
+        int n = ir_utf8_printable(s);
+        if (n == 0) {
+            if (k + 4 >= size)
+                break;
+            snprintf(buf + k, 5, "\\x%02x", (unsigned char)*s);
+            k += 4;
+            s++;
+        } else {
+            if (k + (size_t)n >= size)
+                break;
+            memcpy(buf + k, s, (size_t)n);
+            k += (size_t)n;
+            s += n;
+        }
+    }
+    buf[k] = 0;
+}
+
+int
+ir_put_escaped(const char *s, FILE *f)
+{
+    int w = 0;
+    while (*s) {
+        int n = ir_utf8_printable(s);
+        if (n == 0) {
+            fprintf(f, "\\x%02x", (unsigned char)*s++);
+            w += 4;
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+            w++;
+        }
+    }
+    return w;
+}
+
 static void
 vrecord(Diag *d, DiagKind kind, const char *fmt, va_list ap)
 {
     if (d->nerr++ > 0)
         return;
     d->kind = kind;
+    char raw[sizeof d->msg];
     size_t n = 0;
     if (d->file) {
-        int k = snprintf(d->msg, sizeof d->msg, "%s: ", d->file);
+        int k = snprintf(raw, sizeof raw, "%s: ", d->file);
         n = k > 0 ? (size_t)k : 0;
-        if (n >= sizeof d->msg)
-            n = sizeof d->msg - 1;
+        if (n >= sizeof raw)
+            n = sizeof raw - 1;
     }
-    vsnprintf(d->msg + n, sizeof d->msg - n, fmt, ap);
-    /* keep the message on one printable line whatever a model's names contain */
-    for (char *p = d->msg; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    vsnprintf(raw + n, sizeof raw - n, fmt, ap);
+    /* one printable line whatever a model's names or the file's name contain */
+    escape(raw, d->msg, sizeof d->msg);
 }
 
 int

@@ -10,6 +10,9 @@
  *
  * Names that are not plain identifiers are quoted; `_` is an omitted optional input; `?` is an
  * unknown rank or dimension. Only attributes that differ from the op's defaults are printed.
+ * Inside quotes, `"` and `\` are escaped with a backslash, and control characters and bytes that
+ * are not well-formed UTF-8 as \xNN, so a dump is safe to print and ordinary names read back as
+ * they are.
  */
 #include "ir.h"
 
@@ -17,18 +20,23 @@
 #include <math.h>
 #include <string.h>
 
-/* A C-style quoted string, with quotes, backslashes and control bytes escaped. */
+/* A C-style quoted string: quotes and backslashes escaped with a backslash, control characters
+ * and bytes outside well-formed UTF-8 as \\xNN. */
 static void
 put_quoted(const char *s, FILE *f)
 {
     fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
+    while (*s) {
+        int n = ir_utf8_printable(s);
+        if (*s == '"' || *s == '\\') {
             fputc('\\', f);
-        if ((unsigned char)*p < 0x20)
-            fprintf(f, "\\x%02x", (unsigned char)*p);
-        else
-            fputc(*p, f);
+            fputc(*s++, f);
+        } else if (n == 0) {
+            fprintf(f, "\\x%02x", (unsigned char)*s++);
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+        }
     }
     fputc('"', f);
 }
@@ -299,7 +307,9 @@ ir_dump(const Graph *g, FILE *f)
             if (v->flags & V_CONST)
                 fputs(" const", f);
         }
-        fprintf(f, " = %s(", x->op == OP_UNKNOWN ? x->optype : ir_op[x->op].onnx);
+        fputs(" = ", f);
+        ir_put_escaped(x->op == OP_UNKNOWN ? x->optype : ir_op[x->op].onnx, f);
+        fputc('(', f);
         for (int j = 0; j < x->nin; j++) {
             if (j)
                 fputs(", ", f);

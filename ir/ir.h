@@ -83,6 +83,12 @@ int diag_env(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 int diag_oom(Diag *d);
 /* exit status for a failed Diag: 2 for bad input, 3 for environment */
 int diag_status(const Diag *d);
+/* Bytes (1 to 4) of the character at s to print as they are, or 0 if s[0] must be escaped: a
+ * control character (C0, DEL, C1) or a byte that starts no well-formed UTF-8 character. */
+int ir_utf8_printable(const char *s);
+/* Writes s with what ir_utf8_printable refuses as \xNN, as diagnostics are; returns the columns
+ * written (a character counts 1), for padding. */
+int ir_put_escaped(const char *s, FILE *f);
 
 /* ---- data types -------------------------------------------------------------------------------- */
 
@@ -235,10 +241,16 @@ int ir_fold_node(Graph *g, NodeId n, Diag *d);      /* all inputs const: compute
 /* ---- counts (count.c) ----------------------------------------------------------------------------- */
 
 int64_t ir_node_flops(const Graph *g, const Node *n);   /* multiply-add = 2; 0 if unknown */
-/* a + b for non-negative counts, saturating at INT64_MAX (counts of hostile models overflow) */
+/* The same, but -1 if a shape it needs is unknown or the op is not supported, and INT64_MAX if
+ * the count does not fit int64 (ir_count_add keeps both), for reports that must not guess. */
+int64_t ir_node_flops_known(const Graph *g, const Node *n);
+/* a + b for counts, saturating at INT64_MAX (counts of hostile models overflow); -1 (unknown)
+ * if either is */
 static inline int64_t
 ir_count_add(int64_t a, int64_t b)
 {
+    if (a < 0 || b < 0)
+        return -1;
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 int64_t ir_node_bytes(const Graph *g, const Node *n);   /* bytes read + written */

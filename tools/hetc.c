@@ -12,6 +12,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef HETC_VERSION
+#error "HETC_VERSION (CMake's PROJECT_VERSION) must be defined"
+#endif
 
 enum { EXIT_USAGE = 1, EXIT_INPUT = 2, EXIT_ENV = 3 };
 
@@ -25,8 +31,9 @@ static const char usage_main[] =
     "                       inputs, outputs and unsupported ops\n"
     "  compile MODEL.onnx   compile a model into C, a weights file, a library and a binary\n"
     "\n"
-    "Run 'hetc COMMAND --help' for a command's flags. Exit status: 0 ok, 1 usage error,\n"
-    "2 bad input (model, flags, tensors), 3 environment failure (out of memory, I/O).\n";
+    "Run 'hetc help COMMAND' (or 'hetc COMMAND --help') for a command's flags, and\n"
+    "'hetc --version' for the version. Exit status: 0 ok, 1 usage error, 2 bad input (model,\n"
+    "flags, tensors), 3 environment failure (out of memory, I/O).\n";
 
 static const char usage_inspect[] =
     "usage: hetc inspect MODEL.onnx [--shape NAME=DIMS]... [--bind NAME=FILE.pb]... [--json]\n"
@@ -47,24 +54,6 @@ static const char usage_inspect[] =
     "FLOPs count a multiply-add as 2. Ops hetc does not know are all listed; the command then\n"
     "exits with status 2 after printing its report.\n";
 
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 if it is not one. */
-static int
-utf8_len(const unsigned char *s)
-{
-    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-          : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
-        (n == 3 && s[0] == 0xed && s[1] >= 0xa0))
-        return 0;   /* overlong forms and surrogates */
-    return n;
-}
-
-/* A JSON string; bytes of a model's names that are not UTF-8 become U+FFFD. */
 static const char usage_compile[] =
     "usage: hetc compile MODEL.onnx -o DIR [--name NAME] [--strategy S] [--shape NAME=DIMS]...\n"
     "                    [--bind NAME=FILE.pb]... [--no-build] [--verbose]\n"
@@ -86,36 +75,34 @@ static const char usage_compile[] =
     "  -h, --help         this text\n"
     "\n"
     "Prints the memory plan: the arena beside the sum of all intermediate tensors and the\n"
-    "lower bound (the most bytes alive at once). $HETC_CC overrides the C compiler.\n";
+    "lower bound (the most bytes alive at once). $HETC_CC overrides the C compiler. On a\n"
+    "terminal, each phase is shown on stderr as it starts, with the time since the start.\n";
 
+/* A JSON string; bytes of a model's names that are not UTF-8 become U+FFFD, control characters
+ * (C0, DEL, C1) \\u escapes, so the text is valid JSON and safe on a terminal. */
 static void
 json_str(const char *str, FILE *f)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', f);
     while (*s) {
-        int n = utf8_len(s);
-        if (n == 0) {
-            fputs("\\ufffd", f);
-            s++;
-        } else if (*s == '"' || *s == '\\') {
+        int n = ir_utf8_printable((const char *)s);
+        if (*s == '"' || *s == '\\') {
             fprintf(f, "\\%c", *s++);
         } else if (*s < 0x20 || *s == 0x7f) {
             fprintf(f, "\\u%04x", *s++);
+        } else if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] < 0xa0) {
+            fprintf(f, "\\u%04x", s[1]);     /* a C1 control character */
+            s += 2;
+        } else if (n == 0) {
+            fputs("\\ufffd", f);
+            s++;
         } else {
             fwrite(s, 1, (size_t)n, f);
             s += n;
         }
     }
     fputc('"', f);
-}
-
-/* A model's name on a diagnostic line: control characters become '?' so the line stays one. */
-static void
-put_clean(const char *s, FILE *f)
-{
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }
 
 static void
@@ -138,7 +125,7 @@ json_shape(const Value *v, FILE *f)
 }
 
 typedef struct Report {
-    int64_t params, flops, act_bytes;
+    int64_t params, flops, act_bytes;   /* -1: unknown (dynamic dims); INT64_MAX: too large */
     int nnodes;             /* nodes of the model, Constant nodes included */
     const char *ops[OP_COUNT + 1];      /* op names in order of first appearance */
     int opcount[OP_COUNT + 1];
@@ -160,6 +147,17 @@ count_op(Report *r, const char *name)
     }
 }
 
+/* v's bytes: -1 if its shape or dtype is unknown, INT64_MAX if more than int64 holds */
+static int64_t
+value_bytes(const Value *v)
+{
+    int64_t n = ir_numel(v);
+    int64_t es = (int64_t)ir_dtype_size(v->dt);
+    if (n < 0 || (es == 0 && n > 0))
+        return -1;
+    return n > 0 && es > INT64_MAX / n ? INT64_MAX : n * es;
+}
+
 static void
 make_report(const Graph *g, Report *r)
 {
@@ -170,9 +168,8 @@ make_report(const Graph *g, Report *r)
     }
     r->nnodes = g->nconstnode;
     for (ValId v = 0; v < g->nval; v++) {
-        int64_t n = ir_numel(&g->val[v]);
-        if ((g->val[v].flags & V_PARAM) && n > 0)
-            r->params = ir_count_add(r->params, n);
+        if (g->val[v].flags & V_PARAM)
+            r->params = ir_count_add(r->params, ir_numel(&g->val[v]));
     }
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
@@ -187,12 +184,41 @@ make_report(const Graph *g, Report *r)
             const Value *o = x->out[j] == NONE ? NULL : &g->val[x->out[j]];
             if (o && !(o->flags & V_CONST)) {
                 folded = 0;
-                r->act_bytes = ir_count_add(r->act_bytes, (int64_t)ir_nbytes(o));
+                r->act_bytes = ir_count_add(r->act_bytes, value_bytes(o));
             }
         }
         if (!folded)
-            r->flops = ir_count_add(r->flops, ir_node_flops(g, x));
+            r->flops = ir_count_add(r->flops, ir_node_flops_known(g, x));
     }
+}
+
+static int
+count_known(int64_t n)
+{
+    return n >= 0 && n != INT64_MAX;
+}
+
+static void
+json_count(const char *key, int64_t n, FILE *f)
+{
+    if (count_known(n))
+        fprintf(f, ", \"%s\": %lld", key, (long long)n);
+    else
+        fprintf(f, ", \"%s\": null", key);
+}
+
+/* A count in the text report, "LABEL N UNIT (N / SCALE, with DIGITS decimals, TAIL)", or "?" and
+ * why there is no number. */
+static void
+text_count(const char *label, int64_t n, const char *unit, double scale, int digits,
+           const char *tail, FILE *f)
+{
+    fprintf(f, "%-12s", label);
+    if (count_known(n))
+        fprintf(f, "%lld%s (%.*f %s)\n", (long long)n, unit, digits, (double)n / scale, tail);
+    else
+        fprintf(f, "? (%s)\n", n < 0 ? "depends on dynamic dimensions or unsupported ops"
+                                     : "too large to count");
 }
 
 static void
@@ -206,8 +232,10 @@ print_json(const Graph *g, const Report *r, FILE *f)
         json_str(r->ops[i], f);
         fprintf(f, ": %d", r->opcount[i]);
     }
-    fprintf(f, "}, \"params\": %lld, \"flops\": %lld, \"activation_bytes\": %lld",
-            (long long)r->params, (long long)r->flops, (long long)r->act_bytes);
+    fputc('}', f);
+    json_count("params", r->params, f);
+    json_count("flops", r->flops, f);
+    json_count("activation_bytes", r->act_bytes, f);
     for (int io = 0; io < 2; io++) {
         fputs(io ? ", \"outputs\": [" : ", \"inputs\": [", f);
         int n = io ? g->noutput : g->ninput;
@@ -239,7 +267,9 @@ print_json(const Graph *g, const Report *r, FILE *f)
 static void
 print_value_line(const Value *v, FILE *f)
 {
-    fprintf(f, "  %-32s %-8s ", v->name, ir_dtype_name(v->dt));
+    fputs("  ", f);
+    int w = ir_put_escaped(v->name, f);
+    fprintf(f, "%*s %-8s ", w < 32 ? 32 - w : 0, "", ir_dtype_name(v->dt));
     json_shape(v, f);
     fputc('\n', f);
 }
@@ -247,16 +277,17 @@ print_value_line(const Value *v, FILE *f)
 static void
 print_text(const Graph *g, const Report *r, FILE *f)
 {
-    fprintf(f, "model       %s\n", g->file);
-    fprintf(f, "graph       \"%s\", opset %lld, IR version %lld, producer \"%s\"\n", g->name,
-            (long long)g->opset, (long long)g->ir_version, g->producer);
-    fprintf(f, "nodes       %d\n", r->nnodes);
-    fprintf(f, "params      %lld (%.2f MB as float32)\n", (long long)r->params,
-            (double)r->params * 4 / 1e6);
-    fprintf(f, "flops       %lld (%.3f G; a multiply-add counts 2)\n", (long long)r->flops,
-            (double)r->flops / 1e9);
-    fprintf(f, "activations %lld bytes (%.2f MB, all intermediate tensors)\n",
-            (long long)r->act_bytes, (double)r->act_bytes / 1e6);
+    fputs("model       ", f);
+    ir_put_escaped(g->file, f);
+    fputs("\ngraph       \"", f);
+    ir_put_escaped(g->name, f);
+    fprintf(f, "\", opset %lld, IR version %lld, producer \"", (long long)g->opset,
+            (long long)g->ir_version);
+    ir_put_escaped(g->producer, f);
+    fprintf(f, "\"\nnodes       %d\n", r->nnodes);
+    text_count("params", r->params, "", 1e6 / 4, 2, "MB as float32", f);
+    text_count("flops", r->flops, "", 1e9, 3, "G; a multiply-add counts 2", f);
+    text_count("activations", r->act_bytes, " bytes", 1e6, 2, "MB, all intermediate tensors", f);
     fputs("inputs\n", f);
     for (int i = 0; i < g->ninput; i++)
         print_value_line(&g->val[g->input[i]], f);
@@ -264,20 +295,29 @@ print_text(const Graph *g, const Report *r, FILE *f)
     for (int i = 0; i < g->noutput; i++)
         print_value_line(&g->val[g->output[i]], f);
     fputs("ops\n", f);
-    for (int i = 0; i < r->nops; i++)
-        fprintf(f, "  %-24s %d\n", r->ops[i], r->opcount[i]);
+    for (int i = 0; i < r->nops; i++) {
+        fputs("  ", f);
+        int w = ir_put_escaped(r->ops[i], f);
+        fprintf(f, "%*s %d\n", w < 24 ? 24 - w : 0, "", r->opcount[i]);
+    }
     fprintf(f, "unsupported %d\n", r->nunsupported);
-    for (NodeId n = 0; n < g->nnode; n++)
-        if (g->node[n].op == OP_UNKNOWN)
-            fprintf(f, "  node %d \"%s\" (%s)\n", g->node[n].index, g->node[n].name,
-                    g->node[n].optype);
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op != OP_UNKNOWN)
+            continue;
+        fprintf(f, "  node %d \"", x->index);
+        ir_put_escaped(x->name, f);
+        fputs("\" (", f);
+        ir_put_escaped(x->optype, f);
+        fputs(")\n", f);
+    }
 }
 
 /* One line naming every unsupported node (up to what fits), for stderr. */
 static void
 report_unsupported(const Graph *g, int count)
 {
-    put_clean(g->file, stderr);
+    ir_put_escaped(g->file, stderr);
     fprintf(stderr, ": %d unsupported op%s:", count, count == 1 ? "" : "s");
     int shown = 0;
     for (NodeId n = 0; n < g->nnode; n++) {
@@ -289,9 +329,9 @@ report_unsupported(const Graph *g, int count)
             break;
         }
         fprintf(stderr, "%s node %d \"", shown > 1 ? "," : "", x->index);
-        put_clean(x->name, stderr);
+        ir_put_escaped(x->name, stderr);
         fputs("\" (", stderr);
-        put_clean(x->optype, stderr);
+        ir_put_escaped(x->optype, stderr);
         fputc(')', stderr);
     }
     fputc('\n', stderr);
@@ -304,9 +344,9 @@ note_dynamic(const Graph *g)
         const Value *v = &g->val[g->input[i]];
         if (ir_shape_known(v))
             continue;
-        put_clean(g->file, stderr);
+        ir_put_escaped(g->file, stderr);
         fputs(": note: input \"", stderr);
-        put_clean(v->name, stderr);
+        ir_put_escaped(v->name, stderr);
         fputs("\" has dynamic dimensions; pass --shape NAME=DIMS to make every shape static\n",
               stderr);
     }
@@ -315,10 +355,43 @@ note_dynamic(const Graph *g)
 static int
 usage_error(const char *cmd, const char *msg, const char *arg)
 {
-    fprintf(stderr, "hetc%s%s: %s%s%s\n", cmd ? " " : "", cmd ? cmd : "", msg, arg ? ": " : "",
-            arg ? arg : "");
-    fprintf(stderr, "Run 'hetc%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, "hetc%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    ir_put_escaped(msg, stderr);
+    if (arg) {
+        fputs(": ", stderr);
+        ir_put_escaped(arg, stderr);
+    }
+    fprintf(stderr, "\nRun 'hetc%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
     return EXIT_USAGE;
+}
+
+/* Progress of a long command, for a person watching: "hetc: [1.2 s] PHASE" on stderr as each
+ * phase starts, only when stderr is a terminal (logs and pipes stay quiet). */
+typedef struct Progress {
+    int on;
+    struct timespec t0;
+} Progress;
+
+static void
+progress_init(Progress *p)
+{
+    p->on = isatty(STDERR_FILENO);
+    clock_gettime(CLOCK_MONOTONIC, &p->t0);
+}
+
+/* "WHAT" and then NAME (a path from the command line, may be NULL) escaped */
+static void
+progress(const Progress *p, const char *what, const char *name)
+{
+    if (!p || !p->on)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double s = (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
+    fprintf(stderr, "hetc: [%.1f s] %s", s, what);
+    if (name)
+        ir_put_escaped(name, stderr);
+    fputc('\n', stderr);
 }
 
 /* What inspect and compile share: the model, --shape overrides and --bind tensors. */
@@ -399,13 +472,14 @@ model_arg(ModelArgs *ma, int argc, char **argv, int *i)
     return 1;
 }
 
-/* Loads the model, binds inputs, infers and verifies. NULL after printing the diagnostic, with
- * *status set to the exit status. */
+/* Loads the model, binds inputs, infers and verifies, showing the phases on pr (may be NULL).
+ * NULL after printing the diagnostic, with *status set to the exit status. */
 static Graph *
-model_load(const ModelArgs *ma, int *status)
+model_load(const ModelArgs *ma, const Progress *pr, int *status)
 {
     Diag d;
     diag_init(&d, ma->model);
+    progress(pr, "loading ", ma->model);
     Graph *g = onnx_load(ma->model, ma->ov, ma->nov, &d);
     for (int i = 0; g && i < ma->nbind && !d.nerr; i++) {
         char name[IR_MAXNAME];
@@ -413,6 +487,8 @@ model_load(const ModelArgs *ma, int *status)
         snprintf(name, sizeof name, "%.*s", (int)len, ma->bind[i]);
         onnx_bind_input(g, name, ma->bind[i] + len + 1, &d);
     }
+    if (g && !d.nerr)
+        progress(pr, "inferring shapes", NULL);
     if (g && !d.nerr && ir_infer(g, &d) == 0 && ir_verify(g, &d) == 0)
         return g;
     fprintf(stderr, "%s\n", d.msg);
@@ -454,7 +530,7 @@ cmd_inspect(int argc, char **argv)
         rc = usage_error("inspect", "no model given", NULL);
         goto done;
     }
-    Graph *g = model_load(&ma, &rc);
+    Graph *g = model_load(&ma, NULL, &rc);
     if (!g)
         goto done;
     Report r;
@@ -563,6 +639,10 @@ cmd_compile(int argc, char **argv)
                                              : "no model given", NULL);
         goto done;
     }
+    if (!dir[0] || (name && !name[0])) {
+        rc = usage_error("compile", dir[0] ? "--name needs a name" : "-o needs a folder", NULL);
+        goto done;
+    }
     if ((rc = check_strategy(strategy)) != 0)
         goto done;
     char ident[128];
@@ -570,7 +650,9 @@ cmd_compile(int argc, char **argv)
         cg_identifier(name, ident, sizeof ident);
     else
         model_stem(ma.model, ident, sizeof ident);
-    Graph *g = model_load(&ma, &rc);
+    Progress pr;
+    progress_init(&pr);
+    Graph *g = model_load(&ma, &pr, &rc);
     if (!g)
         goto done;
     Diag d;
@@ -578,7 +660,11 @@ cmd_compile(int argc, char **argv)
     MemPlan mp;
     int gpu = strcmp(strategy, "gpu") == 0;
     CgOptions o = {dir, ident, ma.model, gpu ? "gpu" : "cpu", gpu, build, verbose};
-    if (pass_pipeline_cpu(g, &mp, &d) < 0 || cg_compile(g, &mp, &o, &d) < 0) {
+    progress(&pr, "planning (cleanup, fusion, memory plan)", NULL);
+    int planned = pass_pipeline_cpu(g, &mp, &d) == 0;
+    if (planned)
+        progress(&pr, "writing sources into ", dir);
+    if (!planned || cg_compile(g, &mp, &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
         ir_graph_free(g);
@@ -587,8 +673,11 @@ cmd_compile(int argc, char **argv)
     printf("%s: %d steps on %s; arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
            ident, g->nnode, o.strategy, (double)mp.arena / 1e6, (double)mp.total / 1e6,
            (double)mp.lower / 1e6);
-    if (build)
-        printf("wrote %s/%s (run it with --help)\n", dir, ident);
+    if (build) {
+        fputs("wrote ", stdout);
+        ir_put_escaped(dir, stdout);
+        printf("/%s (run it with --help)\n", ident);
+    }
     ir_graph_free(g);
     rc = 0;
 done:
@@ -603,16 +692,43 @@ not_yet(const char *cmd)
     return EXIT_USAGE;
 }
 
+/* hetc help [COMMAND]: the text of hetc --help or of hetc COMMAND --help */
+static int
+cmd_help(int argc, char **argv)
+{
+    if (argc > 1)
+        return usage_error(NULL, "help takes one command", argv[1]);
+    const char *topic = argc ? argv[0] : NULL;
+    if (!topic)
+        fputs(usage_main, stdout);
+    else if (strcmp(topic, "inspect") == 0)
+        fputs(usage_inspect, stdout);
+    else if (strcmp(topic, "compile") == 0)
+        fputs(usage_compile, stdout);
+    else if (strcmp(topic, "viz") == 0 || strcmp(topic, "profile") == 0 ||
+             strcmp(topic, "study") == 0)
+        return not_yet(topic);
+    else
+        return usage_error(NULL, "unknown command", topic);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     if (argc < 2)
         return usage_error(NULL, "no command given", NULL);
     const char *cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         fputs(usage_main, stdout);
         return 0;
     }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        puts("hetc " HETC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc - 2, argv + 2);
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 2, argv + 2);
     if (strcmp(cmd, "compile") == 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# usage.sh HETC: the command line's exit statuses and help texts (docs/cli.md).
+# usage.sh HETC MODEL VERSION: the command line's exit statuses, help texts and version, and the
+# progress lines of compile (on a terminal only) (docs/cli.md).
 set -u
-hetc=$1
+hetc=$1 model=$2 version=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -47,6 +48,51 @@ one_line inspect junk
 : >"$tmp/empty.onnx"
 expect 2 inspect "$tmp/empty.onnx"
 expect 2 inspect "$tmp"
+
+# --version, help COMMAND
+check() { # check DESCRIPTION COMMAND...: the command succeeds
+    local what=$1; shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+for v in --version version; do
+    expect 0 $v
+    check "hetc $v prints 'hetc $version'" [ "$(cat "$tmp/out")" = "hetc $version" ]
+done
+expect 0 help
+"$hetc" --help >"$tmp/main"
+check "hetc help is hetc --help" cmp -s "$tmp/out" "$tmp/main"
+for c in inspect compile; do
+    expect 0 help $c
+    "$hetc" $c --help >"$tmp/cmd"
+    check "hetc help $c is hetc $c --help" cmp -s "$tmp/out" "$tmp/cmd"
+done
+expect 1 help frobnicate
+one_line_plus_hint() {
+    check "one diagnostic and one hint line after hetc $*" [ "$(wc -l <"$tmp/err")" -eq 2 ]
+}
+one_line_plus_hint help frobnicate
+expect 1 help inspect compile
+expect 1 help viz
+
+# empty output folder or name
+expect 1 compile "$model" -o ""
+expect 1 compile "$model" -o "$tmp/o" --name=
+expect 1 compile "$model" -o "$tmp/o" --name ""
+
+# progress: quiet when stderr is not a terminal, one line per phase on a terminal
+expect 0 compile "$model" -o "$tmp/quiet" --no-build
+check "compile writes nothing on stderr off a terminal" [ ! -s "$tmp/err" ]
+if command -v script >/dev/null; then
+    # script(1) runs the command on a pseudo-terminal; its output is both streams together
+    script -qec "$(printf '%q ' "$hetc" compile "$model" -o "$tmp/tty" --no-build) 2>&1" \
+        /dev/null >"$tmp/tty.log" </dev/null
+    for phase in loading 'inferring shapes' planning 'writing sources'; do
+        check "compile on a terminal shows '$phase'" \
+            grep -Eq "^hetc: \[[0-9]+\.[0-9] s\] $phase" "$tmp/tty.log"
+    done
+else
+    echo "note: script(1) not found; progress on a terminal not checked"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
