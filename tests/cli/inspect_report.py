@@ -85,7 +85,8 @@ def check_sizes(d):
            and isinstance(j.get("flops"), int) and j["flops"] >= conv, out[:300])
     rc, out, err = run("inspect", path, "--shape", "X=2x3x8x8")
     report("symbolic batch with --shape: text numbers",
-           rc == 0 and re.search(r"^flops +\d+ ", out.decode(errors="replace"), re.M) is not None, out[:300])
+           rc == 0 and re.search(r"^flops +\d+ ", out.decode(errors="replace"), re.M) is not None,
+           out[:300])
 
     # 2^61 float32 elements: the count of elements fits int64, their bytes do not; four Relus
     # of 2^61 FLOPs each make 2^63, one more than int64 holds
@@ -103,7 +104,7 @@ def check_sizes(d):
     j = json.loads(out) if rc == 0 else {}
     report("2^63 bytes and FLOPs: null, not a wrapped or saturated number",
            rc == 0 and j.get("activation_bytes", 0) is None and j.get("flops", 0) is None
-           and "9223372036854775807" not in out.decode(errors="replace"), "exit %d %s %s" % (rc, out, err))
+           and b"9223372036854775807" not in out, "exit %d %s %s" % (rc, out, err))
     nodes = nodes[:1]
     nodes[0].output[0] = "Y"
     m = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
@@ -160,7 +161,8 @@ def check_names(d):
     clean("text report: stderr clean", err)
     text = out.decode(errors="replace")
     report("text report: names escaped as \\xNN, UTF-8 kept",
-           rc == 0 and "in\\x1b[2J\\x1b]0;pwned\\x07\\x0aDEL\\x7f\\xc2\\x9b31m\\xff\\xfe\\xc3" in text
+           rc == 0
+           and "in\\x1b[2J\\x1b]0;pwned\\x07\\x0aDEL\\x7f\\xc2\\x9b31m\\xff\\xfe\\xc3" in text
            and "graph\\x1b[2J" in text and "producer\\x1b[2J" in text
            and re.search(r"^model +.*m\\x1b\[2J", text, re.M) is not None, text[:600])
 
@@ -192,8 +194,8 @@ def check_names(d):
                      ("compile", p, "-o", os.path.join(d, "o2"), "--no-build")):
             rc, out, err = run(*args)
             report("%s (%s): exit 2" % (what, args[0]), rc == 2, "exit %d" % rc)
-            clean("%s (%s%s): one clean stderr line" % (what, args[0], " --json" * (len(args) == 3)),
-                  err, lines=1)
+            flags = " --json" * (len(args) == 3)
+            clean("%s (%s%s): one clean stderr line" % (what, args[0], flags), err, lines=1)
             clean("%s (%s): clean stdout" % (what, args[0]), out)
 
     # a flag value with control bytes in a usage error

@@ -20,7 +20,8 @@ check() { # check DESCRIPTION COMMAND...: the command succeeds (its output in $t
 
 prefix=$tmp/prefix
 check "cmake --install" "$cmake" --install "$build" --prefix "$prefix"
-for f in bin/hetc lib/libhetc_runtime.a include/hetc/runtime/rt.h include/hetc/runtime/rt_backend.h \
+for f in bin/hetc lib/libhetc_runtime.a \
+         include/hetc/runtime/rt.h include/hetc/runtime/rt_backend.h \
          include/hetc/runtime/opencl/ocl.h include/hetc/runtime/opencl/ops.h \
          include/hetc/ir/attr.h include/hetc/ir/checksum.h include/hetc/ir/opkind.h \
          include/hetc/ir/ops.def lib/pkgconfig/hetc.pc lib/cmake/hetc/hetcConfig.cmake \
