@@ -3,7 +3,8 @@
 # only that prefix: its layout; the installed hetc's version; examples/embed built against it
 # with pkg-config and with find_package(hetc) (from a copy of the prefix moved elsewhere, as both
 # package files find the prefix from their own place), each run on a plan the installed hetc
-# wrote; the two agree. FLAGS go to every compile and link (the sanitizer build's -fsanitize).
+# wrote; the two agree; and the installed hetc builds and runs a plan's binary itself. FLAGS go
+# to every compile and link (the sanitizer build's -fsanitize).
 # $CMAKE names the cmake to use (default: the one on PATH).
 set -u
 build=$1 model=$2 cc=$3 flags=${4:-}
@@ -55,6 +56,11 @@ check "examples/embed builds" "$cmake" --build "$tmp/cmake"
 check "embed (find_package) runs" "$tmp/cmake/embed" "$tmp/cmake/plan/classifier.weights"
 cp "$tmp/log" "$tmp/out-cmake"
 check "both builds print the same outputs" cmp "$tmp/out-cmake" "$tmp/out-pc"
+
+# the installed hetc builds the plan's binary itself, and the binary runs
+check "installed hetc compiles and builds a binary" \
+    "$prefix/bin/hetc" compile "$model" -o "$tmp/full" --name classifier --verbose
+check "the binary it built runs" "$tmp/full/classifier" --json
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
