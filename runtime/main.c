@@ -1,8 +1,15 @@
 /*
- * main.c: rt_main, the standalone binary of every plan. Reads the inputs (.bin raw or .pb
- * TensorProto; seeded pseudo-random without --input), runs the plan --warmup times and then
- * --iters times, writes the outputs and reports latency. Exit status: 0 ok, 1 usage, 2 bad input
- * (a weights file or an input of the wrong size or type), 3 environment failure.
+ * main.c: rt_main, the standalone binary of every plan. Reads the inputs (.bin raw, .pb
+ * TensorProto or .npy, in order or by name; seeded pseudo-random without --input), runs the plan
+ * --warmup times and then --iters times, writes the outputs and reports latency and throughput.
+ * Exit status: 0 ok, 1 usage, 2 bad input (a weights or input file that is missing, not a regular
+ * file, of the wrong size or type), 3 environment failure.
+ *
+ * Every count that comes from the plan or the command line is bounded before it sizes anything:
+ * tensor sizes are checked for overflow, input files are sized before they are read, the
+ * latencies kept for the statistics are a bounded sample (all of them up to SAMPLE_CAP runs, a
+ * uniform reservoir sample beyond), and --threads is clamped to the CPUs online. Names that come
+ * from the model are escaped before they reach a terminal or a JSON file.
  *
  * OpenBLAS picks its kernels and starts its threads when the library loads, before main, and
  * Debian's build does not recognise newer AVX-512 CPUs; so unless the user chose them, the binary
@@ -12,6 +19,7 @@
 #include "rt_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +27,23 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAXFILES = 256 };
+#ifndef HETC_VERSION
+#error "HETC_VERSION (CMake's PROJECT_VERSION) must be defined"
+#endif
+
+enum { MAXFILES = 256, SAMPLE_CAP = 1 << 16 };
 
 static const char usage[] =
-    "usage: %s [--input FILE]... [--output FILE]... [--iters N] [--warmup N] [--threads N]\n"
-    "          [--weights FILE] [--trace TRACE.json] [--json]\n"
+    "usage: %s [--input [NAME=]FILE]... [--output FILE]... [--iters N] [--warmup N]\n"
+    "          [--threads N] [--weights FILE] [--trace TRACE.json] [--json] [--version]\n"
     "\n"
-    "Runs the plan %s. Inputs are raw little-endian .bin files or ONNX TensorProto .pb files, one\n"
-    "per model input in order; without --input they are seeded pseudo-random. --output writes\n"
-    "each output (.pb when the name ends in .pb, else raw .bin). --json prints latency as JSON.\n"
+    "Runs the plan %s. Inputs are raw little-endian .bin files, ONNX TensorProto .pb files or\n"
+    "NumPy .npy files (little-endian, C order, the input's dtype and shape), one per model input\n"
+    "in order, or each as NAME=FILE in any order; without --input they are seeded pseudo-random.\n"
+    "--output writes each output in order (.pb or .npy by the name's ending, else raw .bin).\n"
+    "--iters runs the plan N times (default 1, 10 with --json) after --warmup runs; it reports\n"
+    "the median latency and the throughput, or with --json latency_ms {median, p10, p90, min},\n"
+    "throughput_ips, iters, threads and processors. --threads is at most the CPUs online.\n"
     "--trace writes the steps of the last run (Chrome trace format: chrome://tracing, Perfetto).\n"
     "The weights default to %s.weights beside the executable.\n";
 
@@ -77,6 +93,108 @@ ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* ---- text from the model: escaped for terminals and JSON ------------------------------------ */
+
+/* The length of the valid UTF-8 sequence at s (1 to 4) and its code point in *cp; 0 when the
+ * bytes there are not valid UTF-8 (a stray continuation, an overlong form, a surrogate, a cut
+ * sequence, a code point above U+10FFFF). */
+static int
+utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    int n;
+    uint32_t v, lo = 0x80;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, v = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, v = c & 0x0f, lo = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, v = c & 0x07, lo = 0x10000;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)      /* also stops at the terminating NUL */
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < lo || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/* Whether a terminal could act on code point cp: C0 and C1 controls, DEL, and the
+ * bidirectional overrides and isolates that reorder what follows them. */
+static int
+unsafe_cp(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* s made safe to print: printable text as it is; a backslash, a quote, control characters, the
+ * bidirectional controls and bytes of invalid UTF-8 as \\, \", \xHH or \uHHHH. Cut with "..."
+ * to fit cap bytes. Returns buf. */
+static const char *
+esc(char *buf, size_t cap, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = 0;
+    while (*p) {
+        char piece[16];
+        uint32_t cp;
+        int len = utf8_seq(p, &cp), k;
+        if (len == 0)
+            k = snprintf(piece, sizeof piece, "\\x%02x", *p), len = 1;
+        else if (unsafe_cp(cp))
+            k = cp < 0x80 ? snprintf(piece, sizeof piece, "\\x%02x", (unsigned)cp)
+                          : snprintf(piece, sizeof piece, "\\u%04x", (unsigned)cp);
+        else if (cp == '\\' || cp == '"')
+            k = snprintf(piece, sizeof piece, "\\%c", (char)cp);
+        else
+            k = len, memcpy(piece, p, (size_t)len);
+        if (n + (size_t)k + 4 > cap) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+        memcpy(buf + n, piece, (size_t)k);
+        n += (size_t)k;
+        p += len;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* s as a JSON string: valid UTF-8 as it is (with \u escapes for controls and the bidirectional
+ * controls), each byte of invalid UTF-8 as U+FFFD. */
+static void
+json_string(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', f);
+    while (*p) {
+        uint32_t cp;
+        int len = utf8_seq(p, &cp);
+        if (len == 0)
+            fputs("\\ufffd", f), len = 1;
+        else if (cp == '"' || cp == '\\')
+            fprintf(f, "\\%c", (char)cp);
+        else if (unsafe_cp(cp))
+            fprintf(f, "\\u%04x", (unsigned)cp);
+        else
+            fwrite(p, 1, (size_t)len, f);
+        p += len;
+    }
+    fputc('"', f);
+}
+
+/* ---- inputs and outputs ---------------------------------------------------------------------- */
+
 /* seeded inputs: xorshift32 from 1234 + index; floats in [0, 1), integers in 0..9, bools 0/1 */
 static void
 fill_random(const RtTensor *t, void *dst, int index)
@@ -103,11 +221,232 @@ fill_random(const RtTensor *t, void *dst, int index)
     }
 }
 
+/* Which input an --input value names and the file, for NAME=FILE: the input whose name is the
+ * longest text before an '=' of arg; -1 when no input is named so (arg is a file). */
+static int
+named_input(const RtModelInfo *info, const char *arg, const char **file)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (int k = 0; k < info->ninput; k++) {
+        size_t n = strlen(info->input_names[k]);
+        if (strncmp(arg, info->input_names[k], n) == 0 && arg[n] == '=' &&
+            (best < 0 || n > best_len))
+            best = k, best_len = n;
+    }
+    if (best >= 0)
+        *file = arg + best_len + 1;
+    return best;
+}
+
+/* Puts the --input values in the order of the plan's inputs: all by position or all by name.
+ * 0, or 1 (usage) after a message. */
+static int
+order_inputs(const char *argv0, const RtModelInfo *info, const char **args, int nargs,
+             const char **files)
+{
+    char b1[256], b2[256], b3[256];
+    int nnamed = 0;
+    for (int k = 0; k < info->ninput; k++)
+        files[k] = NULL;
+    for (int i = 0; i < nargs; i++) {
+        const char *file;
+        int k = named_input(info, args[i], &file);
+        const char *eq = strchr(args[i], '=');
+        if (k < 0 && eq && access(args[i], F_OK) != 0) {
+            snprintf(b2, sizeof b2, "%.*s", (int)(eq - args[i]), args[i]);
+            fprintf(stderr, "%s: --input %s: the plan has no input named \"%s\"\n", argv0,
+                    esc(b1, sizeof b1, args[i]), esc(b3, sizeof b3, b2));
+            return 1;
+        }
+        if (k < 0)
+            continue;
+        nnamed++;
+        if (files[k]) {
+            fprintf(stderr, "%s: input \"%s\" is given twice\n", argv0,
+                    esc(b1, sizeof b1, info->input_names[k]));
+            return 1;
+        }
+        files[k] = file;
+    }
+    if (nnamed == 0) {
+        if (nargs != info->ninput) {
+            fprintf(stderr, "%s: the plan has %d inputs; %d --input given\n", argv0,
+                    info->ninput, nargs);
+            return 1;
+        }
+        for (int k = 0; k < nargs; k++)
+            files[k] = args[k];
+        return 0;
+    }
+    if (nnamed != nargs) {
+        fprintf(stderr, "%s: give every --input as NAME=FILE or none\n", argv0);
+        return 1;
+    }
+    for (int k = 0; k < info->ninput; k++) {
+        if (!files[k]) {
+            fprintf(stderr, "%s: input \"%s\" has no --input %s=FILE\n", argv0,
+                    esc(b1, sizeof b1, info->input_names[k]),
+                    esc(b2, sizeof b2, info->input_names[k]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The largest file that can hold a tensor of nb bytes, numel elements: raw data (.bin), a .npy
+ * header and the data, or a TensorProto with each element a varint of up to 10 bytes and its key
+ * (unpacked int64_data), and room for names and doc strings. */
+static size_t
+max_file(const char *path, size_t nb, int64_t numel)
+{
+    const size_t slack = (size_t)1 << 20;
+    if (ends_with(path, ".npy"))
+        return nb <= SIZE_MAX - slack ? nb + slack : SIZE_MAX;
+    if (!ends_with(path, ".pb"))
+        return nb;
+    size_t n = (size_t)numel;
+    if (n > (SIZE_MAX - slack) / 11)
+        return SIZE_MAX;
+    return n * 11 + slack;
+}
+
+/* Reads input k from path into *dst (nb bytes; replaced when the file's buffer is used as is).
+ * RT_OK, or the status after one line on stderr. */
+static int
+read_input(const RtModelInfo *info, int k, const char *path, size_t nb, void **dst)
+{
+    const RtTensor *t = &info->inputs[k];
+    char err[256], name[256], pathq[512];
+    void *data;
+    size_t size;
+    esc(name, sizeof name, info->input_names[k]);
+    esc(pathq, sizeof pathq, path);
+    int rc = rt_read_file(path, max_file(path, nb, rt_numel(t)), &data, &size, err, sizeof err);
+    if (rc != RT_OK && !(rc == RT_EINPUT && size > nb && !ends_with(path, ".pb") &&
+                         !ends_with(path, ".npy"))) {
+        fprintf(stderr, "%s: input %d \"%s\": %s\n", pathq, k, name, err);
+        return rc;
+    }
+    if (ends_with(path, ".pb")) {
+        rc = rt_read_pb(data, size, t, *dst, err, sizeof err);
+    } else if (ends_with(path, ".npy")) {
+        rc = rt_read_npy(data, size, t, *dst, err, sizeof err);
+    } else if (size != nb) {
+        snprintf(err, sizeof err, "needs %zu bytes, the file has %zu", nb, size);
+        rc = RT_EINPUT;
+    } else {
+        free(*dst);     /* the file's bytes are the tensor */
+        *dst = data;
+        data = NULL;
+    }
+    free(data);
+    if (rc != RT_OK)
+        fprintf(stderr, "%s: input %d \"%s\": %s\n", pathq, k, name, err);
+    return rc;
+}
+
+/* Opens path for writing without blocking on a FIFO that has no reader, then blocking again. */
+static FILE *
+open_out(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return NULL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
+/* Writes output k to path (.pb, .npy or raw by the name's ending); RT_OK or RT_EIO after a
+ * message naming the path. */
+static int
+write_output(const RtModelInfo *info, int k, const char *path, void *data)
+{
+    RtTensor t = info->outputs[k];
+    t.data = data;
+    errno = 0;
+    FILE *f = open_out(path);
+    int rc = f ? RT_OK : RT_EIO;
+    if (f && ends_with(path, ".pb")) {
+        rc = rt_write_pb(f, &t, info->output_names[k]);
+    } else if (f && ends_with(path, ".npy")) {
+        rc = rt_write_npy(f, &t);
+    } else if (f) {
+        size_t nb;
+        rt_tensor_bytes(&t, &nb);
+        rc = fwrite(data, 1, nb, f) == nb ? RT_OK : RT_EIO;
+    }
+    int saved = errno;
+    if (f && fclose(f) != 0 && rc == RT_OK) {
+        saved = errno;
+        rc = RT_EIO;
+    }
+    if (rc != RT_OK) {
+        char pathq[512];
+        fprintf(stderr, "%s: cannot write output %d: %s\n", esc(pathq, sizeof pathq, path), k,
+                saved ? strerror(saved) : "write failed");
+        return RT_EIO;
+    }
+    return RT_OK;
+}
+
+/* ---- statistics ------------------------------------------------------------------------------ */
+
+/* Latencies of the timed runs: every one up to cap, then a uniform sample of cap of them
+ * (reservoir sampling, a fixed seed); the count, sum and minimum are exact. */
+typedef struct Stats {
+    double *sample;
+    int64_t cap, n, count;
+    double sum_ms, min_ms;
+    uint64_t rng;
+} Stats;
+
+static void
+stats_add(Stats *s, double ms)
+{
+    s->count++;
+    s->sum_ms += ms;
+    s->min_ms = s->count == 1 || ms < s->min_ms ? ms : s->min_ms;
+    if (s->n < s->cap) {
+        s->sample[s->n++] = ms;
+        return;
+    }
+    s->rng ^= s->rng << 13;     /* xorshift64 */
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    uint64_t j = s->rng % (uint64_t)s->count;
+    if (j < (uint64_t)s->cap)
+        s->sample[j] = ms;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile of the sorted sample, as the binary always gave it (element n*p/100);
+ * n <= SAMPLE_CAP, so the product cannot overflow. */
+static double
+stats_pct(const Stats *s, int p)
+{
+    int64_t i = s->n * p / 100;
+    return s->sample[i < s->n ? i : s->n - 1];
+}
+
+/* inferences per second over the timed runs; 0 when they took no measurable time */
+static double
+stats_ips(const Stats *s)
+{
+    return s->sum_ms > 0 ? (double)s->count * 1e3 / s->sum_ms : 0;
 }
 
 static double
@@ -117,6 +456,8 @@ now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+/* ---- the rest -------------------------------------------------------------------------------- */
 
 /* the default weights path: NAME.weights beside the executable */
 static void
@@ -139,8 +480,10 @@ default_weights(char *buf, size_t size, const char *argv0, const char *name)
 static void
 print_summary(const RtModelInfo *info, int k, const RtTensor *t)
 {
+    char name[256];
     int64_t n = rt_numel(t);
-    printf("output %d \"%s\" %s[", k, info->output_names[k], t->dt == DT_F32 ? "float32" : "");
+    printf("output %d \"%s\" %s[", k, esc(name, sizeof name, info->output_names[k]),
+           t->dt == DT_F32 ? "float32" : "");
     for (int i = 0; i < t->rank; i++)
         printf("%s%lld", i ? "," : "", (long long)t->dim[i]);
     printf("]");
@@ -159,59 +502,71 @@ print_summary(const RtModelInfo *info, int k, const RtTensor *t)
     printf("\n");
 }
 
-static void
-json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* The steps of the last run as Chrome trace events, one track per processor. */
+/* The steps of the last run as Chrome trace events, one track per processor, named after the
+ * processor's device. */
 static int
 write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = open_out(path);
     if (!f)
         return RT_EIO;
     int n;
     const RtTraceEvent *ev = rt_ctx_trace_events(ctx, &n);
+    char track[512];
+    snprintf(track, sizeof track, "%s: %s (%d thread%s)", info->processors[0],
+             rt_ctx_device_name(ctx), threads, threads == 1 ? "" : "s");
     fprintf(f, "{\"traceEvents\": [\n");
     fprintf(f, "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, \"tid\": 0, "
-            "\"args\": {\"name\": \"%s (%d thread%s)\"}}", info->processors[0], threads,
-            threads == 1 ? "" : "s");
+            "\"args\": {\"name\": ");
+    json_string(f, track);
+    fprintf(f, "}}");
     for (int i = 0; i < n; i++) {
         fprintf(f, ",\n  {\"name\": ");
         json_string(f, info->step_names[ev[i].step]);
-        fprintf(f, ", \"cat\": \"%s\", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, "
-                "\"dur\": %.3f, \"args\": {\"step\": %d, \"op\": \"%s\"}}",
-                info->step_ops[ev[i].step], ev[i].start_ms * 1e3,
-                (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step, info->step_ops[ev[i].step]);
+        fprintf(f, ", \"cat\": ");
+        json_string(f, info->step_ops[ev[i].step]);
+        fprintf(f, ", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
+                "\"args\": {\"step\": %d, \"op\": ", ev[i].start_ms * 1e3,
+                (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step);
+        json_string(f, info->step_ops[ev[i].step]);
+        fprintf(f, "}}");
     }
     fprintf(f, "\n], \"displayTimeUnit\": \"ms\", \"otherData\": {\"plan\": ");
     json_string(f, info->name);
+    fprintf(f, ", \"device\": ");
+    json_string(f, rt_ctx_device_name(ctx));
     fprintf(f, "}}\n");
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? RT_OK : RT_EIO;
 }
 
+/* --threads beyond the CPUs online are clamped to them, with a note: more threads than CPUs
+ * only contend, and a huge count would exhaust the process's threads. */
+static int
+clamp_threads(const char *argv0, int threads)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online < 1 || threads <= online)
+        return threads;
+    fprintf(stderr, "%s: note: --threads %d, but %ld CPUs are online; using %ld\n", argv0,
+            threads, online, online);
+    return (int)(online < INT_MAX ? online : INT_MAX);
+}
+
 int
 rt_main(int argc, char **argv, const RtModelInfo *info)
 {
-    const char *inputs[MAXFILES], *outputs[MAXFILES], *weights = NULL, *trace = NULL;
+    const char *args[MAXFILES], *inputs[MAXFILES], *outputs[MAXFILES], *weights = NULL,
+               *trace = NULL;
     int nin = 0, nout = 0, iters = 1, warmup = 0, threads = 1, json = 0, iters_set = 0;
+    char b1[256];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf(usage, argv[0], info->name, info->name);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("%s (a plan of hetc %s)\n", esc(b1, sizeof b1, info->name), HETC_VERSION);
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
@@ -223,7 +578,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         }
         i++;
         if (strcmp(a, "--input") == 0 && nin < MAXFILES) {
-            inputs[nin++] = v;
+            args[nin++] = v;
         } else if (strcmp(a, "--output") == 0 && nout < MAXFILES) {
             outputs[nout++] = v;
         } else if (strcmp(a, "--weights") == 0) {
@@ -239,67 +594,61 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             return 1;
         }
     }
-    if (nin != 0 && nin != info->ninput) {
-        fprintf(stderr, "%s: the plan has %d inputs; %d --input given\n", argv[0], info->ninput,
-                nin);
-        return 1;
+    if (info->ninput > MAXFILES || info->noutput > MAXFILES) {
+        fprintf(stderr, "%s: too many inputs or outputs\n", argv[0]);
+        return 3;
     }
+    if (nin != 0 && order_inputs(argv[0], info, args, nin, inputs) != 0)
+        return 1;
     if (nout != 0 && nout != info->noutput) {
         fprintf(stderr, "%s: the plan has %d outputs; %d --output given\n", argv[0],
                 info->noutput, nout);
         return 1;
     }
+    for (int k = 0; k < nout; k++) {
+        if (ends_with(outputs[k], ".npy") && info->outputs[k].dt == DT_BF16) {
+            fprintf(stderr, "%s: --output %s: output %d \"%s\" is bfloat16, which NumPy has no "
+                    "dtype for (write .bin or .pb)\n", argv[0], outputs[k], k,
+                    esc(b1, sizeof b1, info->output_names[k]));
+            return 1;
+        }
+    }
     if (json && !iters_set)
         iters = 10;
     maybe_reexec(argv);
+    threads = clamp_threads(argv[0], threads);   /* after the re-exec: one note */
 
     int rc = RT_OK, status = 0;
     char path[4096], err[256];
     void *in[MAXFILES] = {0}, *out[MAXFILES] = {0};
-    double *lat = NULL;
+    Stats st = {.rng = 0x9e3779b97f4a7c15u};
     void *m = NULL;
-    if (info->ninput > MAXFILES || info->noutput > MAXFILES) {
-        fprintf(stderr, "%s: too many inputs or outputs\n", argv[0]);
-        return 3;
-    }
     for (int k = 0; k < info->ninput; k++) {
         const RtTensor *t = &info->inputs[k];
-        size_t nb = (size_t)rt_numel(t) * rt_dtype_size(t->dt);
-        in[k] = malloc(nb ? nb : 1);
-        if (!in[k]) {
+        size_t nb;
+        if (rt_tensor_bytes(t, &nb) != 0) {
+            fprintf(stderr, "%s: input %d \"%s\" is too large to address\n", argv[0], k,
+                    esc(b1, sizeof b1, info->input_names[k]));
+            rc = RT_EINPUT;
+            goto done;
+        }
+        if (!(in[k] = malloc(nb ? nb : 1))) {
             rc = RT_ENOMEM;
             goto fail;
         }
-        if (nin == 0) {
+        if (nin == 0)
             fill_random(t, in[k], k);
-            continue;
-        }
-        void *data;
-        size_t size;
-        if ((rc = rt_read_file(inputs[k], &data, &size)) != RT_OK) {
-            fprintf(stderr, "%s: cannot read: %s\n", inputs[k], strerror(errno));
-            rc = RT_EINPUT;
-            goto done;
-        }
-        if (ends_with(inputs[k], ".pb")) {
-            rc = rt_read_pb(data, size, t, in[k], err, sizeof err);
-            if (rc != RT_OK)
-                fprintf(stderr, "%s: input %d \"%s\": %s\n", inputs[k], k, info->input_names[k],
-                        err);
-        } else if (size != nb) {
-            fprintf(stderr, "%s: input %d \"%s\" needs %zu bytes, the file has %zu\n", inputs[k],
-                    k, info->input_names[k], nb, size);
-            rc = RT_EINPUT;
-        } else {
-            memcpy(in[k], data, nb);
-        }
-        free(data);
-        if (rc != RT_OK)
+        else if ((rc = read_input(info, k, inputs[k], nb, &in[k])) != RT_OK)
             goto done;
     }
     for (int k = 0; k < info->noutput; k++) {
-        const RtTensor *t = &info->outputs[k];
-        size_t nb = (size_t)rt_numel(t) * rt_dtype_size(t->dt);
+        size_t nb;
+        if (rt_tensor_bytes(&info->outputs[k], &nb) != 0) {
+            fprintf(stderr, "%s: output %d \"%s\" is too large to address\n", argv[0], k,
+                    esc(b1, sizeof b1, info->output_names[k]));
+            rc = RT_EINPUT;
+            goto done;
+        }
         if (!(out[k] = calloc(nb ? nb : 1, 1))) {
             rc = RT_ENOMEM;
             goto fail;
@@ -309,27 +658,40 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         default_weights(path, sizeof path, argv[0], info->name);
         weights = path;
     }
+    /* a FIFO or a device must not block or feed the plan: refused before the plan opens it (a
+     * missing file is left to the plan, which needs none when it has no weights) */
+    size_t wsize;
+    int wfd = rt_open_regular(weights, &wsize, err, sizeof err);
+    if (wfd == -2) {
+        fprintf(stderr, "%s: the weights file: %s\n", esc(b1, sizeof b1, weights), err);
+        rc = RT_EINPUT;
+        goto done;
+    }
+    if (wfd >= 0)
+        close(wfd);
     m = info->create(weights, threads, &rc);
     if (!m) {
         if (rc == RT_EIO) {
             /* a missing or unreadable weights file is bad input, like a missing --input */
-            fprintf(stderr, "%s: cannot read the weights: %s\n", weights, strerror(errno));
+            fprintf(stderr, "%s: cannot read the weights: %s\n", esc(b1, sizeof b1, weights),
+                    strerror(errno));
             rc = RT_EINPUT;
-        }
-        else if (rc == RT_EINPUT)
+        } else if (rc == RT_EINPUT) {
             fprintf(stderr, "%s: the weights file is truncated, corrupt or of another plan\n",
-                    weights);
-        else
+                    esc(b1, sizeof b1, weights));
+        } else {
             fprintf(stderr, "%s: creating the plan failed: %s\n", argv[0],
                     rt_create_error()[0] ? rt_create_error() : rt_strerror(rc));
+        }
         goto done;
     }
-    lat = malloc((size_t)iters * sizeof *lat);
-    if (!lat || (trace && rt_ctx_trace(info->ctx(m), info->nsteps + 1) != RT_OK)) {
+    st.cap = iters < SAMPLE_CAP ? iters : SAMPLE_CAP;
+    st.sample = malloc((size_t)st.cap * sizeof *st.sample);
+    if (!st.sample || (trace && rt_ctx_trace(info->ctx(m), info->nsteps + 1) != RT_OK)) {
         rc = RT_ENOMEM;
         goto fail;
     }
-    for (int i = 0; i < warmup + iters; i++) {
+    for (int64_t i = 0; i < (int64_t)warmup + iters; i++) {
         double t0 = now_ms();
         rc = info->run(m, in, out);
         double t1 = now_ms();
@@ -338,41 +700,27 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             goto done;
         }
         if (i >= warmup)
-            lat[i - warmup] = t1 - t0;
+            stats_add(&st, t1 - t0);
     }
-    for (int k = 0; k < nout; k++) {
-        RtTensor t = info->outputs[k];
-        t.data = out[k];
-        FILE *f = fopen(outputs[k], "wb");
-        int ok = f != NULL;
-        if (ok && ends_with(outputs[k], ".pb"))
-            ok = rt_write_pb(f, &t, info->output_names[k]) == RT_OK;
-        else if (ok) {
-            size_t nb = (size_t)rt_numel(&t) * rt_dtype_size(t.dt);
-            ok = fwrite(out[k], 1, nb, f) == nb;
-        }
-        if (f && fclose(f) != 0)
-            ok = 0;
-        if (!ok) {
-            fprintf(stderr, "%s: cannot write: %s\n", outputs[k], strerror(errno));
-            rc = RT_EIO;
+    for (int k = 0; k < nout; k++)
+        if ((rc = write_output(info, k, outputs[k], out[k])) != RT_OK)
             goto done;
-        }
-    }
     if (trace && (rc = write_trace(trace, info, info->ctx(m), threads)) != RT_OK) {
-        fprintf(stderr, "%s: cannot write: %s\n", trace, strerror(errno));
+        fprintf(stderr, "%s: cannot write the trace: %s\n", esc(b1, sizeof b1, trace),
+                strerror(errno));
         goto done;
     }
-    qsort(lat, (size_t)iters, sizeof *lat, cmp_double);
+    qsort(st.sample, (size_t)st.n, sizeof *st.sample, cmp_double);
     if (json) {
         printf("{\"latency_ms\": {\"median\": %.4f, \"p10\": %.4f, \"p90\": %.4f, \"min\": %.4f}, "
                "\"iters\": %d, \"threads\": %d, \"processors\": [",
-               lat[iters / 2], lat[iters / 10], lat[(iters * 9) / 10 < iters ? (iters * 9) / 10
-                                                                             : iters - 1],
-               lat[0], iters, threads);
-        for (int i = 0; i < info->nprocessors; i++)
-            printf("%s\"%s\"", i ? ", " : "", info->processors[i]);
-        printf("]}\n");
+               stats_pct(&st, 50), stats_pct(&st, 10), stats_pct(&st, 90), st.min_ms, iters,
+               threads);
+        for (int i = 0; i < info->nprocessors; i++) {
+            printf("%s", i ? ", " : "");
+            json_string(stdout, info->processors[i]);
+        }
+        printf("], \"throughput_ips\": %.2f}\n", stats_ips(&st));
     } else if (nout == 0) {
         for (int k = 0; k < info->noutput; k++) {
             RtTensor t = info->outputs[k];
@@ -380,7 +728,8 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             print_summary(info, k, &t);
         }
         if (iters > 1)
-            printf("latency median %.3f ms over %d runs\n", lat[iters / 2], iters);
+            printf("latency median %.3f ms over %d runs, throughput %.2f inferences/s\n",
+                   stats_pct(&st, 50), iters, stats_ips(&st));
     }
     goto done;
 fail:
@@ -393,6 +742,6 @@ done:
         free(in[k]);
         free(out[k]);
     }
-    free(lat);
+    free(st.sample);
     return status;
 }

@@ -64,6 +64,25 @@ rt_dtype_size(DType t)
     }
 }
 
+int
+rt_tensor_bytes(const RtTensor *t, size_t *bytes)
+{
+    size_t n = rt_dtype_size(t->dt);
+    *bytes = 0;
+    if (n == 0 || t->rank < 0 || t->rank > RT_MAXRANK)
+        return -1;
+    for (int i = 0; i < t->rank; i++) {
+        if (t->dim[i] < 0 || (uint64_t)t->dim[i] > SIZE_MAX)
+            return -1;
+        size_t d = (size_t)t->dim[i];
+        if (d && n > SIZE_MAX / d)
+            return -1;
+        n *= d;
+    }
+    *bytes = n;
+    return 0;
+}
+
 int64_t
 rt_numel(const RtTensor *t)
 {
@@ -127,6 +146,7 @@ struct RtCtx {
     const unsigned char *const_lo, *const_hi; /* the plan's constants (rt_ctx_consts) */
     Derived *derived;           /* rt_derived's buffers, newest first */
     char err[512];
+    char device[256];           /* rt_ctx_device_name; "" until asked or set */
 };
 
 static void
@@ -296,6 +316,50 @@ const char *
 rt_ctx_error(const RtCtx *c)
 {
     return c->err;
+}
+
+void
+rt_ctx_set_device_name(RtCtx *c, const char *name)
+{
+    snprintf(c->device, sizeof c->device, "%s", name);
+}
+
+/* The value of /proc/cpuinfo's first "model name" line (x86; "Hardware" or "Model" elsewhere),
+ * without the spaces around it; 0 when there is none. */
+static int
+cpu_model_name(char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon || (strncmp(line, "model name", 10) && strncmp(line, "Hardware", 8) &&
+                       strncmp(line, "Model", 5)))
+            continue;
+        char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t n = strcspn(v, "\n");
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (n) {
+            snprintf(out, cap, "%.*s", (int)n, v);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+const char *
+rt_ctx_device_name(RtCtx *c)
+{
+    if (!c->device[0] && !cpu_model_name(c->device, sizeof c->device))
+        snprintf(c->device, sizeof c->device, "cpu");
+    return c->device;
 }
 
 /* one per thread: instances are made on any thread */
@@ -469,7 +533,8 @@ int
 rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t expect_sum)
 {
     memset(w, 0, sizeof *w);
-    int fd = open(path, O_RDONLY);
+    /* without blocking: a FIFO must not hang the open (it is refused below) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return RT_EIO;
     struct stat st;

@@ -39,6 +39,9 @@ typedef struct RtTensor {
 
 int64_t rt_numel(const RtTensor *t);
 size_t rt_dtype_size(DType t);
+/* t's size in bytes into *bytes: 0, or -1 when a dim is negative, the dtype has no size or the
+ * product overflows a size_t. */
+int rt_tensor_bytes(const RtTensor *t, size_t *bytes);
 
 /* The context of one plan instance: worker threads and scratch memory. */
 typedef struct RtCtx RtCtx;
@@ -48,6 +51,12 @@ int rt_ctx_threads(const RtCtx *ctx);
 /* Tells ctx where the plan's constants (its mapped weights) lie: kernels may keep data derived
  * from a tensor in that range (pre-packed weights) for the life of ctx. */
 void rt_ctx_consts(RtCtx *ctx, const void *data, size_t bytes);
+
+/* The name of the processor ctx runs on, for traces and reports: the OpenCL device's name once a
+ * gpu plan opened one (rt_ctx_set_device_name), else the CPU's model name from /proc/cpuinfo,
+ * else "cpu". Valid while ctx lives. */
+const char *rt_ctx_device_name(RtCtx *ctx);
+void rt_ctx_set_device_name(RtCtx *ctx, const char *name);
 
 /* Last error detail (the failing call, file or kernel), for messages; never NULL. */
 const char *rt_ctx_error(const RtCtx *ctx);

@@ -62,6 +62,7 @@ ocl_plan_open(OclPlan *p, RtCtx *ctx, const char *spec, const OclPlanLayout *lay
     int nio = lay->ninput + lay->noutput, rc;
     if ((rc = ocl_open(ctx, spec, &p->dev)) != RT_OK)
         return rc;
+    rt_ctx_set_device_name(ctx, p->dev->info.name);     /* for the binary's trace */
     p->io = calloc((size_t)nio + 1, sizeof *p->io);
     p->t = calloc((size_t)lay->ntensor + 1, sizeof *p->t);
     if (!p->io || !p->t)
