@@ -10,7 +10,8 @@
 # are refused at once ("not a regular file"); a file far larger than its input is refused before
 # it is read; --iters near INT_MAX neither overflows nor allocates per run; --threads is clamped
 # to the CPUs online; names from the model are escaped; --version; .npy in and out;
-# --input NAME=FILE; throughput; output errors name the output path; the trace names the device.
+# --input NAME=FILE; throughput; output errors name the output path; the trace names the device
+# (the CPU's model name; on a gpu plan, where OpenCL has a device, the device's name).
 set -u
 hetc=$1 py=$2
 tmp=$(mktemp -d)
@@ -256,6 +257,24 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1
 if [ -n "$cpu" ]; then
     grep -qF "\"name\": \"cpu: $cpu (1 thread)\"" "$tmp/t.json" && ok ||
         bad "the trace does not name the CPU ($cpu): $(head -3 "$tmp/t.json")"
+fi
+# on a gpu plan, the OpenCL device's name (skipped where there is no OpenCL device: exit 3)
+if "$hetc" compile "$tmp/two.onnx" -o "$tmp/gpu" --name gpu --strategy gpu >/dev/null 2>&1; then
+    timeout 120 "$tmp/gpu/gpu" --trace "$tmp/g.json" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        "$py" -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+dev = t["otherData"]["device"]
+assert dev and dev != "cpu", dev
+assert t["traceEvents"][0]["args"]["name"] == "gpu: %s (1 thread)" % dev, t["traceEvents"][0]
+' "$tmp/g.json" && ok || bad "the gpu plan's trace does not name its device: $(head -2 "$tmp/g.json")"
+    elif [ "$rc" -eq 3 ]; then
+        echo "skipped the gpu trace: no OpenCL device ($(cat "$tmp/err"))"
+    else
+        bad "the gpu plan exited $rc: $(cat "$tmp/err")"
+    fi
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
