@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 /* protobuf-c allocates the unpacked message from a scratch arena; a failed allocation is
  * remembered, so that a parse that fails for want of memory is not reported as a corrupt file */
@@ -153,10 +153,25 @@ default_opset(Loader *L, const Onnx__ModelProto *m)
     return 0;
 }
 
+/* 1 after reporting it if a name from the model is longer than IR_MAXNAME allows (the driver and
+ * codegen size their buffers by it), else 0 */
+static int
+name_too_long(Loader *L, const char *name, const char *what)
+{
+    size_t n = strlen(name);
+    if (n < IR_MAXNAME)
+        return 0;
+    diag_error(L->d, "%s \"%.32s...\" is %zu bytes long; names are limited to %d bytes", what,
+               name, n, IR_MAXNAME - 1);
+    return 1;
+}
+
 /* Creates the value for a node output or graph input; an existing name is an error. */
 static ValId
 define(Loader *L, const char *name, const char *what)
 {
+    if (name_too_long(L, name, what))
+        return NONE;
     int dup;
     ValId v = ir_val_add(L->g, name, DT_UNDEF, &dup);
     if (v == NONE) {
@@ -174,6 +189,9 @@ convert_node(Loader *L, const Onnx__NodeProto *np)
     Graph *g = L->g;
     const char *optype = pbstr(np->op_type), *dom = pbstr(np->domain);
     int known_domain = dom[0] == 0 || strcmp(dom, "ai.onnx") == 0;
+    if (name_too_long(L, pbstr(np->name), "node name") || name_too_long(L, optype, "op type") ||
+        name_too_long(L, dom, "domain"))
+        return -1;
     if (np->n_input > 4096 || np->n_output > 4096)
         return onnx_node_error(L, np, "%zu inputs and %zu outputs", np->n_input, np->n_output);
     if (known_domain && L->opset < 1)
@@ -294,6 +312,8 @@ static int
 convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, int nov)
 {
     Graph *g = L->g;
+    if (name_too_long(L, pbstr(gp->name), "graph name"))
+        return -1;
     g->name = ir_strndup(g, pbstr(gp->name), strlen(pbstr(gp->name)));
     if (!g->name)
         return diag_oom(L->d);
@@ -401,6 +421,12 @@ onnx_load_buffer(const void *buf, size_t size, const char *path, const ShapeOver
     L.dir = dir;
     PbHeap heap = {scratch, 0};
     ProtobufCAllocator pa = {pb_alloc, pb_free, &heap};
+    /* protobuf-c recurses into nested messages without a limit: measure the nesting first */
+    if (!onnx_wire_depth_ok(&onnx__model_proto__descriptor, buf, size)) {
+        diag_error(d, "messages nest more than %d deep (subgraphs within subgraphs?); hetc "
+                   "refuses such files", ONNX_MAX_NESTING);
+        goto fail;
+    }
     Onnx__ModelProto *m = onnx__model_proto__unpack(&pa, size, buf);
     if (!m) {
         if (heap.failed)
@@ -435,43 +461,36 @@ fail:
     return NULL;
 }
 
-/* Reads a whole regular file of at most ONNX_MAX_FILE bytes; the buffer is owned by the caller
- * (ir_free). NULL with the reason in d. */
+/* Reads a whole regular file of at most ONNX_MAX_FILE bytes (file.c opens it without blocking and
+ * refuses anything else); the buffer is owned by the caller (ir_free). NULL with the reason in d. */
 static void *
 read_file(const char *path, size_t *size, Diag *d)
 {
     /* messages name the file unless the Diag already does */
-    const char *p = d->file && strcmp(d->file, path) == 0 ? "" : path, *sep = p[0] ? ": " : "";
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        diag_error(d, "%s%scannot open: %s", p, sep, strerror(errno));
+    const char *label = d->file && strcmp(d->file, path) == 0 ? "" : path;
+    int64_t n = 0;
+    int fd = onnx_file_open(path, label, 0, &n, d);
+    if (fd < 0)
         return NULL;
-    }
-    struct stat st;
     void *buf = NULL;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        diag_error(d, "%s%snot a regular file", p, sep);
+    if (n > ONNX_MAX_FILE) {
+        diag_error(d, "%s%sthe file is %lld bytes; protobuf files are limited to 2 GiB", label,
+                   label[0] ? ": " : "", (long long)n);
         goto done;
     }
-    if (st.st_size > ONNX_MAX_FILE) {
-        diag_error(d, "%s%sthe file is %lld bytes; protobuf files are limited to 2 GiB", p, sep,
-                   (long long)st.st_size);
-        goto done;
-    }
-    buf = ir_alloc((size_t)st.st_size + 1);
+    buf = ir_alloc((size_t)n + 1);
     if (!buf) {
         diag_oom(d);
         goto done;
     }
-    if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        diag_env(d, "%s%sread failed: %s", p, sep, strerror(errno));
+    if (onnx_file_read(fd, buf, (size_t)n, 0, label, d) < 0) {
         ir_free(buf);
         buf = NULL;
         goto done;
     }
-    *size = (size_t)st.st_size;
+    *size = (size_t)n;
 done:
-    fclose(f);
+    close(fd);
     return buf;
 }
 

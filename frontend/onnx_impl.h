@@ -20,6 +20,26 @@ pbstr(const char *s)
     return s ? s : "";
 }
 
+/* file.c */
+/* Opens path read-only without blocking and accepts only a regular file (a FIFO, a device or a
+ * directory is bad input, "not a regular file"); flags are added to open's (O_NOFOLLOW). Returns
+ * the descriptor (close it) with the file's size in *size, or -1 with the reason in d. label
+ * starts each message ("" when the Diag already names the file). */
+int onnx_file_open(const char *path, const char *label, int flags, int64_t *size, Diag *d);
+/* Reads exactly n bytes at offset; 0, or -1 with the reason in d (a read error is an
+ * environment failure; a file that ends early is bad input). */
+int onnx_file_read(int fd, void *dst, size_t n, int64_t offset, const char *label, Diag *d);
+/* The real path of external data file location, which must lie inside the model's folder dir
+ * ("" = the current one) once every symlink is resolved; not absolute, no "..". Owned (ir_free);
+ * NULL with the reason, which names what (the tensor) and location, in d. */
+char *onnx_external_path(const char *dir, const char *location, const char *what, Diag *d);
+
+/* wire.c */
+/* 1 if no message in the protobuf bytes (a message of type desc) nests deeper than
+ * ONNX_MAX_NESTING, else 0; linear time, no allocation, no recursion. Bytes that do not parse
+ * count as 1 (the unpacking refuses them). */
+int onnx_wire_depth_ok(const ProtobufCMessageDescriptor *desc, const void *buf, size_t size);
+
 /* tensor.c */
 /* Converts a TensorProto into constant value v (dtype, shape, data). 0 or -1 (diag). */
 int onnx_tensor_to_value(Loader *L, const Onnx__TensorProto *t, ValId v, const char *what);

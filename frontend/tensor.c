@@ -2,14 +2,16 @@
  * tensor.c: TensorProto -> constant Value. Checks every size field against what the file really
  * holds before allocating (dims non-negative, element counts that fit 64 bits, data fields of the
  * right length), so a corrupt model gets a diagnostic rather than a huge allocation. Handles
- * raw_data, the typed repeated fields, and external data confined to the model's folder.
+ * raw_data, the typed repeated fields, and external data confined to the model's folder (file.c),
+ * whose file is opened and measured before its buffer is allocated.
  */
 #include "onnx_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 static int
 check_dtype(Loader *L, int32_t dt, const char *what)
@@ -21,83 +23,65 @@ check_dtype(Loader *L, int32_t dt, const char *what)
     return 0;
 }
 
-/* Reads length bytes at offset of the external file named by location into dst. */
+/*
+ * Loads the external data of t into v: the file is opened (a regular file inside the model's
+ * folder) and checked to hold nbytes at the declared offset before the buffer is allocated, so a
+ * tensor that declares gigabytes over a small, missing or special file costs nothing.
+ */
 static int
-read_external(Loader *L, const char *location, int64_t offset, int64_t length, void *dst,
-              const char *what)
-{
-    if (!location[0])
-        return diag_error(L->d, "%s: external data has no location", what);
-    if (location[0] == '/' || location[0] == '\\')
-        return diag_error(L->d, "%s: external data path \"%s\" is absolute; it must be relative "
-                          "to the model's folder", what, location);
-    for (const char *p = location; *p;) {
-        size_t k = strcspn(p, "/\\");
-        if (k == 2 && p[0] == '.' && p[1] == '.')
-            return diag_error(L->d, "%s: external data path \"%s\" leaves the model's folder",
-                              what, location);
-        p += k;
-        if (*p)
-            p++;
-    }
-    size_t n = strlen(L->dir) + strlen(location) + 2;
-    char *path = ir_alloc(n);
-    if (!path)
-        return diag_oom(L->d);
-    snprintf(path, n, "%s%s%s", L->dir, L->dir[0] ? "/" : "", location);
-    int rc = -1;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f) {
-        diag_error(L->d, "%s: cannot open external data \"%s\": %s", what, path, strerror(errno));
-        goto done;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        diag_error(L->d, "%s: external data \"%s\" is not a regular file", what, path);
-        goto done;
-    }
-    if (offset < 0 || offset > st.st_size || length > st.st_size - offset) {
-        diag_error(L->d, "%s: external data \"%s\" holds %lld bytes; the tensor needs %lld at "
-                   "offset %lld", what, path, (long long)st.st_size, (long long)length,
-                   (long long)offset);
-        goto done;
-    }
-    if (fseeko(f, (off_t)offset, SEEK_SET) != 0 ||
-        fread(dst, 1, (size_t)length, f) != (size_t)length) {
-        diag_error(L->d, "%s: cannot read external data \"%s\"", what, path);
-        goto done;
-    }
-    rc = 0;
-done:
-    if (f)
-        fclose(f);
-    ir_free(path);
-    return rc;
-}
-
-static int
-load_external(Loader *L, const Onnx__TensorProto *t, void *dst, int64_t nbytes, const char *what)
+load_external(Loader *L, const Onnx__TensorProto *t, ValId v, int64_t nbytes, const char *what)
 {
     const char *location = "";
     int64_t offset = 0, length = -1;
     for (size_t i = 0; i < t->n_external_data; i++) {
-        const char *k = pbstr(t->external_data[i]->key), *v = pbstr(t->external_data[i]->value);
+        const char *k = pbstr(t->external_data[i]->key), *s = pbstr(t->external_data[i]->value);
         char *end;
         if (strcmp(k, "location") == 0) {
-            location = v;
+            location = s;
         } else if (strcmp(k, "offset") == 0 || strcmp(k, "length") == 0) {
             errno = 0;
-            long long x = strtoll(v, &end, 10);
-            if (errno || *end || end == v || x < 0)
+            long long x = strtoll(s, &end, 10);
+            if (errno || *end || end == s || x < 0)
                 return diag_error(L->d, "%s: external data %s \"%s\" is not a byte count", what,
-                                  k, v);
+                                  k, s);
             *(k[0] == 'o' ? &offset : &length) = x;
         }
     }
     if (length >= 0 && length != nbytes)
         return diag_error(L->d, "%s: external data length %lld, the tensor needs %lld bytes", what,
                           (long long)length, (long long)nbytes);
-    return read_external(L, location, offset, nbytes, dst, what);
+    char *path = onnx_external_path(L->dir, location, what, L->d);
+    if (!path)
+        return -1;
+    char label[800];
+    snprintf(label, sizeof label, "%s: external data \"%.400s\"", what, path);
+    int64_t size = 0;
+    int rc = -1, fd = onnx_file_open(path, label, O_NOFOLLOW, &size, L->d);
+    if (fd < 0)
+        goto done;
+    /* offset <= size first, so size - offset cannot overflow */
+    if (offset > size || nbytes > size - offset) {
+        diag_error(L->d, "%s: external data \"%s\" holds %lld bytes; the tensor needs %lld at "
+                   "offset %lld", what, path, (long long)size, (long long)nbytes,
+                   (long long)offset);
+        goto done;
+    }
+    if (nbytes > 0) {
+        unsigned char *data = ir_galloc(L->g, (size_t)nbytes);
+        if (!data) {
+            diag_oom(L->d);
+            goto done;
+        }
+        if (onnx_file_read(fd, data, (size_t)nbytes, offset, label, L->d) < 0)
+            goto done;
+        L->g->val[v].data = data;
+    }
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    ir_free(path);
+    return rc;
 }
 
 /* the typed field that holds data of type dt, and how many entries one element takes */
@@ -182,6 +166,8 @@ onnx_tensor_to_value(Loader *L, const Onnx__TensorProto *t, ValId v, const char 
         return diag_error(L->d, "%s: external tensor of %lld bytes is too large", what,
                           (long long)nbytes);
     }
+    if (external)
+        return load_external(L, t, v, nbytes, what);
     if (numel == 0)
         return 0;
     unsigned char *data = ir_galloc(g, (size_t)nbytes);
@@ -189,8 +175,6 @@ onnx_tensor_to_value(Loader *L, const Onnx__TensorProto *t, ValId v, const char 
         return diag_oom(L->d);
     x = &g->val[v];
     x->data = data;
-    if (external)
-        return load_external(L, t, data, nbytes, what);
     if (t->has_raw_data)
         memcpy(data, t->raw_data.data, (size_t)nbytes);
     else

@@ -7,11 +7,16 @@ words. Covers Constant attribute forms, initializers listed as inputs, typed and
 external data (and paths that leave the model's folder), symbolic dims and --shape, nodes out of
 order, the forms of older opsets that the frontend normalises (Slice-1, Squeeze-11, Upsample,
 Pad-2, Clip-6, Split-2, ReduceMean-11, Resize-10), unknown ops, duplicate and undefined names and
-cycles.
+cycles. Hostile files: a FIFO, a device or a directory as the model, as external data or as a
+--bind file (exit 2 at once, never a hang), external data that a symlink leads out of the model's
+folder, huge declared external tensors over small files (no allocation before the file is
+checked: run under an address-space limit), messages nested deep enough to exhaust the stack, and
+names longer than the IR takes.
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -170,14 +175,22 @@ def inits_and_data():
                [vi("x", F, [2, 3])], [vi("y")], [huge]), ["overflow"])
 
 
-def external(location, data_file, data, words=None):
-    t = helper.make_tensor("w", F, [2, 3], [])
+def ext_model(location, dims=(2, 3), offset="8", length=None):
+    """x + w with w's data in an external file"""
+    t = helper.make_tensor("w", F, list(dims), [])
     t.ClearField("float_data")
     t.data_location = TensorProto.EXTERNAL
-    for k, v in (("location", location), ("offset", "8"), ("length", "24")):
+    nbytes = 4 * int(np.prod(dims))
+    for k, v in (("location", location), ("offset", offset),
+                 ("length", str(nbytes) if length is None else length)):
         e = t.external_data.add()
         e.key, e.value = k, v
-    m = model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", F, [2, 3])], [vi("y")], [t])
+    return model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", F, list(dims))], [vi("y")],
+                 [t])
+
+
+def external(location, data_file, data, words=None):
+    m = ext_model(location)
     files = {data_file: data} if data_file else {}
     if words is None:
         expect_ok("external data (offset, length)", m, files=files)
@@ -188,11 +201,141 @@ def external(location, data_file, data, words=None):
 def externals():
     data = b"\0" * 8 + np.arange(6, dtype=np.float32).tobytes()
     external("w.bin", "w.bin", data)
-    external("/etc/passwd", None, None, ["absolute"])
-    external("../w.bin", None, None, ["leaves the model's folder"])
+    # the one line names the model, the tensor and the location
+    external("/etc/passwd", None, None, ["m.onnx: initializer \"w\"", "\"/etc/passwd\"",
+                                         "absolute"])
+    external("../w.bin", None, None, ["m.onnx: initializer \"w\"", "\"../w.bin\"",
+                                      "leaves the model's folder"])
     external("sub/../../w.bin", None, None, ["leaves the model's folder"])
     external("missing.bin", None, None, ["cannot open external data"])
     external("w.bin", "w.bin", data[:20], ["holds 20 bytes"])
+
+
+def asan_build():
+    """sanitizer builds reserve terabytes of address space: no RLIMIT_AS for them"""
+    with open(HETC, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def run_limited(args, seconds=20, vmem=None):
+    """(exit status, stderr) of hetc args, killed after seconds (status None: it hung), with the
+    address space limited to vmem bytes where the build allows it"""
+    def limit():
+        if vmem and not asan_build():
+            resource.setrlimit(resource.RLIMIT_AS, (vmem, vmem))
+    try:
+        p = subprocess.run([HETC] + list(args), capture_output=True, text=True, timeout=seconds,
+                           preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        return None, "(killed after %d s)" % seconds
+    return p.returncode, p.stderr
+
+
+def expect_refused(name, args, words, seconds=20, vmem=None):
+    """hetc args exits 2 within seconds, one line with each of words"""
+    rc, err = run_limited(args, seconds, vmem)
+    lines = [l for l in err.splitlines() if l.strip()]
+    ok = rc == 2 and len(lines) == 1 and all(w in lines[0] for w in words)
+    report(name, ok, "exit %s, stderr %r" % (rc, err))
+
+
+GiB = 1 << 30
+
+
+def hostile_files():
+    """special files and symlinks where the frontend expects regular files in the model's folder"""
+    notreg = ["not a regular file"]
+    with tempfile.TemporaryDirectory() as top:
+        d = os.path.join(top, "model")
+        outside = os.path.join(top, "elsewhere")
+        os.mkdir(d)
+        os.mkdir(outside)
+        good = os.path.join(d, "relu.onnx")
+        onnx.save(relu_model(), good)
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        expect_refused("a FIFO as the model", ["inspect", fifo], notreg + ["FIFO"], seconds=10)
+        expect_refused("/dev/zero as the model", ["inspect", "/dev/zero"], notreg + ["device"])
+        expect_refused("a directory as the model", ["inspect", d], notreg + ["directory"])
+        expect_refused("--bind with a FIFO", ["inspect", good, "--bind", "x=" + fifo],
+                       notreg + ["fifo"], seconds=10)
+        expect_refused("--bind with a directory", ["inspect", good, "--bind", "x=" + d], notreg)
+
+        data = b"\0" * 8 + np.arange(6, dtype=np.float32).tobytes()
+        with open(os.path.join(outside, "w.bin"), "wb") as f:
+            f.write(data)
+        os.mkdir(os.path.join(d, "sub"))
+        with open(os.path.join(d, "sub", "real.bin"), "wb") as f:
+            f.write(data)
+        os.mkdir(os.path.join(d, "adir"))
+        os.symlink(os.path.join(outside, "w.bin"), os.path.join(d, "out.bin"))
+        os.symlink("../elsewhere", os.path.join(d, "outdir"))
+        os.symlink("sub/real.bin", os.path.join(d, "in.bin"))
+        os.symlink("/dev/zero", os.path.join(d, "zero.bin"))
+
+        def ext(name, location, words, dims=(2, 3), vmem=None, path=None):
+            path = path or os.path.join(d, "m.onnx")
+            onnx.save(ext_model(location, dims), path)
+            if words is None:
+                rc, err = run_limited(["inspect", path], vmem=vmem)
+                report(name, rc == 0, "exit %s, stderr %r" % (rc, err))
+            else:
+                expect_refused(name, ["inspect", path], words, vmem=vmem)
+
+        ext("external data through a symlink inside the folder", "in.bin", None)
+        os.symlink(d, os.path.join(top, "link"))
+        ext("the model's folder reached through a symlink", "sub/real.bin", None,
+            path=os.path.join(top, "link", "m.onnx"))
+        ext("external data: a FIFO", "fifo", notreg + ["FIFO", "initializer \"w\""])
+        ext("external data: a directory", "adir", notreg + ["directory"])
+        ext("external data: a symlink to a file outside the folder", "out.bin",
+            ["m.onnx: initializer \"w\"", "\"out.bin\"", "outside the model's folder"])
+        ext("external data: a symlinked folder outside", "outdir/w.bin",
+            ["\"outdir/w.bin\"", "outside the model's folder"])
+        ext("external data: a symlink to /dev/zero", "zero.bin", ["outside the model's folder"])
+        # 8 GiB declared, a few bytes there: refused before anything is allocated, so it fits in
+        # 1 GiB of address space and takes no time
+        big = (2, GiB)
+        for what, loc, words in (("a 32-byte file", "sub/real.bin", ["holds 32 bytes"]),
+                                 ("a missing file", "missing.bin", ["cannot open external data"]),
+                                 ("a FIFO", "fifo", notreg),
+                                 ("/dev/zero", "zero.bin", ["outside the model's folder"])):
+            ext("8 GiB external tensor over " + what, loc, words, dims=big, vmem=GiB)
+        onnx.save(ext_model("sub/real.bin", offset="9223372036854775807"), os.path.join(d, "o.onnx"))
+        expect_refused("external data offset near 2^63", ["inspect", os.path.join(d, "o.onnx")],
+                       ["holds 32 bytes"])
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def nested(depth):
+    """a ModelProto whose graph nests subgraphs depth deep through node attributes"""
+    def field(num, payload):
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
+    g = b""
+    for _ in range(depth):
+        g = field(1, field(5, field(6, g)))   # GraphProto.node > NodeProto.attribute > .g
+    return field(7, g)
+
+
+def hostile_contents():
+    """what protobuf-c or the IR would choke on"""
+    # 3000 subgraphs (9000 messages) deep in 30 KB overflowed protobuf-c's recursion
+    expect_bad("messages nested 3000 subgraphs deep", None, ["nest more than"], raw=nested(3000))
+    expect_bad("messages nested past the limit", None, ["nest more than"], raw=nested(40))
+    long_name = "n" * 5000
+    m = model([helper.make_node("Relu", ["x"], [long_name]), helper.make_node("Neg", [long_name], ["y"])],
+              [vi("x", F, [4])], [vi("y")])
+    expect_bad("a tensor name longer than the IR takes", m, ["5000 bytes", "limited to"])
+    m = model([helper.make_node("Relu", ["x"], ["y"], name=long_name)], [vi("x", F, [4])], [vi("y")])
+    expect_bad("a node name longer than the IR takes", m, ["node name", "5000 bytes"])
 
 
 def shapes():
@@ -317,6 +460,8 @@ def main():
     constants()
     inits_and_data()
     externals()
+    hostile_files()
+    hostile_contents()
     shapes()
     order_and_names()
     legacy()
