@@ -6,6 +6,7 @@
  * allocated to its exact size, so ASan sees one), a crash, a leak or a hang is a bug. Built as a
  * libFuzzer binary with -DHETC_FUZZ=ON (clang), and always linked into fuzz_tensor_replay, which
  * ctest runs over the checked-in corpus (fuzz/corpus_tensor/, made by make_corpus_tensor.py).
+ * The first call also checks that tensors too large to address are refused (check_overflow).
  */
 #include "rt_io.h"
 
@@ -24,9 +25,42 @@ static const RtTensor wants[] = {
     {NULL, DT_U16, 3, {1, 2, 1}},
 };
 
+/* Once per process: a tensor whose byte count overflows (or has a negative dim) is never sized
+ * with a wrapped count; both readers refuse it without touching the destination. */
+static void
+check_overflow(void)
+{
+    static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, "
+                              "'shape': (4611686018427387904,), }";
+    const RtTensor bad[] = {
+        {NULL, DT_F32, 1, {INT64_C(1) << 62}},
+        {NULL, DT_F64, 3, {1 << 30, 1 << 30, 1 << 30}},
+        {NULL, DT_F32, 2, {-1, 4}},
+    };
+    unsigned char npy[128] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, sizeof hdr - 1, 0};
+    memcpy(npy + 10, hdr, sizeof hdr - 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t nb = 1;
+        char err[256] = "";
+        if (rt_tensor_bytes(&bad[i], &nb) == 0 || nb != 0)
+            abort();
+        if (rt_read_pb("\x10\x01", 2, &bad[i], NULL, err, sizeof err) != RT_EINPUT || !err[0])
+            abort();
+        err[0] = 0;
+        if (rt_read_npy(npy, 10 + sizeof hdr - 1, &bad[i], NULL, err, sizeof err) != RT_EINPUT ||
+            !err[0])
+            abort();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int checked;
+    if (!checked) {
+        check_overflow();
+        checked = 1;
+    }
     if (size < 2)
         return 0;
     const RtTensor *want = &wants[data[0] % (sizeof wants / sizeof wants[0])];

@@ -175,11 +175,13 @@ rt_read_pb(const void *data, size_t size, const RtTensor *want, void *dst, char 
     const unsigned char *raw = NULL;
     size_t rawlen = 0, nbytes, es = rt_dtype_size(want->dt);
     int tf = typed_field(want->dt);
-    if (rt_tensor_bytes(want, &nbytes) != 0 || es == 0 || tf == 0) {
+    if (es == 0 || tf == 0) {
         snprintf(err, errsz, "the input's type (%s) cannot be read from a .pb file",
                  rt_dtype_name(want->dt));
         return RT_EINPUT;
     }
+    if (rt_tensor_bytes(want, &nbytes) != 0)
+        goto huge;
     int cplx = want->dt == DT_C64 || want->dt == DT_C128;
     PbDst d = {dst, cplx ? es / 2 : es, 0, 0, want->dt};
     d.cap = nbytes / d.entsz;
@@ -299,6 +301,9 @@ rt_read_pb(const void *data, size_t size, const RtTensor *want, void *dst, char 
     return RT_OK;
 bad:
     snprintf(err, errsz, "not a TensorProto (malformed protobuf)");
+    return RT_EINPUT;
+huge:
+    snprintf(err, errsz, "the input is too large to address");
     return RT_EINPUT;
 toomany:
     snprintf(err, errsz, "the tensor has more than %d dims", RT_MAXRANK);
@@ -566,7 +571,11 @@ rt_read_npy(const void *data, size_t size, const RtTensor *want, void *dst, char
         snprintf(err, errsz, "the .npy has shape %s, the input %s", have, need_shape);
         return RT_EINPUT;
     }
-    if (rt_tensor_bytes(want, &nbytes) != 0 || size - start - hlen != nbytes) {
+    if (rt_tensor_bytes(want, &nbytes) != 0) {
+        snprintf(err, errsz, "the input is too large to address");
+        return RT_EINPUT;
+    }
+    if (size - start - hlen != nbytes) {
         snprintf(err, errsz, "the .npy has %zu bytes of data, the input needs %zu",
                  size - start - hlen, nbytes);
         return RT_EINPUT;
