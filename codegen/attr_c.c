@@ -1,12 +1,15 @@
 /*
  * attr_c.c: a node's typed attributes as a C initializer. Each attribute class is described by a
  * table of its fields (name, kind, offset), so one loop prints any class: integer lists become
- * static arrays emitted just before the Attr constant that points to them.
+ * static arrays emitted just before the Attr constant that points to them. Steps with equal
+ * attributes share one constant (cg_emit_attrs): thousands of equal constants would keep gcc
+ * busy for minutes merging them itself (-fipa-icf, quadratic).
  */
 #include "cg_impl.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef enum FieldKind { FK_I64, FK_INT, FK_FLOAT, FK_DOUBLE, FK_INTS, FK_ENUM } FieldKind;
@@ -139,4 +142,63 @@ cg_emit_attr(FILE *f, const Node *x, int id)
         }
     }
     fputs("}};\n", f);
+}
+
+/* FNV-1a of a rendering */
+static uint64_t
+hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+int
+cg_emit_attrs(FILE *f, const Graph *g, int *rep, Diag *d)
+{
+    /* open addressing over each step's rendering under id 0: slot -> first step rendering so */
+    size_t cap = 16;
+    while (cap < 2 * (size_t)g->nnode)
+        cap *= 2;
+    int *slot = ir_alloc(cap * sizeof *slot);
+    char **text = ir_alloc(((size_t)g->nnode + 1) * sizeof *text);
+    size_t *len = ir_alloc(((size_t)g->nnode + 1) * sizeof *len);
+    int rc = 0;
+    if (text)
+        memset(text, 0, ((size_t)g->nnode + 1) * sizeof *text);
+    if (!slot || !text || !len) {
+        rc = diag_oom(d);
+        goto done;
+    }
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = -1;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        FILE *m = open_memstream(&text[n], &len[n]);
+        if (!m) {
+            rc = diag_oom(d);
+            goto done;
+        }
+        cg_emit_attr(m, &g->node[n], 0);
+        if (fclose(m) != 0 || !text[n]) {
+            rc = diag_oom(d);
+            goto done;
+        }
+        size_t i = (size_t)hash(text[n], len[n]) & (cap - 1);
+        for (; slot[i] >= 0; i = (i + 1) & (cap - 1))
+            if (len[slot[i]] == len[n] && memcmp(text[slot[i]], text[n], len[n]) == 0)
+                break;
+        if (slot[i] < 0) {
+            slot[i] = n;
+            cg_emit_attr(f, &g->node[n], n);
+        }
+        rep[n] = slot[i];
+    }
+done:
+    for (NodeId n = 0; text && n < g->nnode; n++)
+        free(text[n]); /* open_memstream's buffers come from malloc */
+    ir_free(slot);
+    ir_free(text);
+    ir_free(len);
+    return rc;
 }

@@ -1,32 +1,29 @@
 /*
  * build.c: cg_compile's driver: lays out the weights, writes the sources, the weights file and
  * the plan file, then builds lib<NAME>.a and the executable with the system C compiler. The
- * compiler, flags and runtime paths are fixed when hetc itself is built (see CMakeLists.txt);
- * $HETC_CC overrides the compiler. Commands run without a shell.
+ * compiler, flags and runtime paths are fixed when hetc itself is built (build_config.h, from
+ * CMakeLists.txt), one argument each; an installed hetc uses the runtime installed beside it
+ * (PREFIX/lib, PREFIX/include/hetc), one in its build tree that build tree. $HETC_CC overrides
+ * the compiler and may carry arguments, split as a shell splits words (quotes, backslashes; no
+ * expansions). Commands run without a shell. On a terminal, a line on stderr says which command
+ * runs and for how long.
  */
 #include "cg_impl.h"
+#include "build_config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 extern char **environ;
 
-#ifndef HETC_CC
-#define HETC_CC "cc"
-#endif
-#ifndef HETC_RT_CFLAGS
-#define HETC_RT_CFLAGS ""
-#endif
-#ifndef HETC_RT_LIB
-#define HETC_RT_LIB ""
-#endif
-#ifndef HETC_RT_LDLIBS
-#define HETC_RT_LDLIBS ""
-#endif
+enum { MAXARGS = 256 };
 
 const char *
 cg_path(char *buf, size_t size, const CgOptions *o, const char *suffix)
@@ -35,34 +32,121 @@ cg_path(char *buf, size_t size, const CgOptions *o, const char *suffix)
     return buf;
 }
 
-void
-cg_identifier(const char *s, char *buf, size_t size)
-{
-    size_t k = 0;
-    if (size == 0)
-        return;
-    if (*s >= '0' && *s <= '9' && k + 1 < size)
-        buf[k++] = '_';
-    for (; *s && k + 1 < size; s++) {
-        char c = *s;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        buf[k++] = ok ? c : '_';
-    }
-    if (k == 0 && size > 1)
-        buf[k++] = 'm';
-    buf[k] = 0;
-}
+/* An argument vector; words of $HETC_CC and paths made here live in store. */
+typedef struct Args {
+    const char *v[MAXARGS + 1];
+    int n;
+} Args;
 
-/* Splits flags on spaces into argv (at most max - 1 words appended at *argc). */
 static void
-add_words(const char **argv, int *argc, int max, char *flags)
+add(Args *a, const char *s)
 {
-    for (char *p = strtok(flags, " "); p && *argc < max - 1; p = strtok(NULL, " "))
-        argv[(*argc)++] = p;
+    if (a->n < MAXARGS)
+        a->v[a->n++] = s;
+    a->v[a->n] = NULL;
 }
 
+static void
+add_list(Args *a, const char *const *list)
+{
+    for (; *list; list++)
+        add(a, *list);
+}
+
+/*
+ * Splits s into words as a POSIX shell does, without expansions: blanks separate words, '...'
+ * keeps everything, "..." keeps everything but a backslash before $ ` " \ or newline, and a
+ * backslash outside quotes keeps the next character. The words are written into out (at least
+ * strlen(s) + 1 bytes per word boundary: 2 * strlen(s) + 1 is enough) and added to a. -1 on an
+ * unterminated quote or a trailing backslash.
+ */
 static int
-run(const char **argv, int verbose, Diag *d)
+split_words(const char *s, char *out, Args *a)
+{
+    char *w = NULL;
+    while (*s) {
+        char c = *s++;
+        if (c == ' ' || c == '\t' || c == '\n') {
+            if (w) {
+                *out++ = 0;
+                add(a, w);
+                w = NULL;
+            }
+            continue;
+        }
+        if (!w)
+            w = out;
+        if (c == '\'') {
+            while (*s && *s != '\'')
+                *out++ = *s++;
+            if (!*s++)
+                return -1;
+        } else if (c == '"') {
+            while (*s && *s != '"') {
+                if (*s == '\\' && s[1] && strchr("$`\"\\\n", s[1]))
+                    s++;
+                *out++ = *s++;
+            }
+            if (!*s++)
+                return -1;
+        } else if (c == '\\') {
+            if (!*s)
+                return -1;
+            *out++ = *s++;
+        } else {
+            *out++ = c;
+        }
+    }
+    if (w) {
+        *out = 0;
+        add(a, w);
+    }
+    return 0;
+}
+
+/* Where the runtime is: installed beside this hetc (DIR_OF_EXE/../lib/libhetc_runtime.a and
+ * DIR_OF_EXE/../include/hetc/runtime/rt.h), else the build tree hetc was built in. */
+typedef struct Runtime {
+    char include[PATH_MAX + 80]; /* "-I..." of an installed runtime; "" for the build tree */
+    char lib[PATH_MAX + 80];
+} Runtime;
+
+static void
+find_runtime(Runtime *r)
+{
+    char exe[PATH_MAX], inc[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    r->include[0] = 0;
+    snprintf(r->lib, sizeof r->lib, "%s", cfg_lib[0]);
+    if (n <= 0)
+        return;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    char lib[PATH_MAX + 64], hdr[PATH_MAX + 80];
+    snprintf(inc, sizeof inc, "%s/%s", exe, cfg_installed_include);
+    snprintf(hdr, sizeof hdr, "%s/runtime/rt.h", inc);
+    snprintf(lib, sizeof lib, "%s/%s", exe, cfg_installed_lib);
+    if (access(hdr, R_OK) != 0 || access(lib, R_OK) != 0)
+        return;
+    snprintf(r->lib, sizeof r->lib, "%s", lib);
+    snprintf(r->include, sizeof r->include, "-I%s", inc);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Runs argv and waits for it; on a terminal, a line on stderr shows what runs (label) and for
+ * how long, cleared when done. */
+static int
+run(const char *const *argv, const char *label, int verbose, Diag *d)
 {
     if (verbose) {
         for (int i = 0; argv[i]; i++)
@@ -76,55 +160,90 @@ run(const char **argv, int verbose, Diag *d)
     int rc = posix_spawnp(&pid, argv[0], NULL, NULL, av, environ);
     if (rc != 0)
         return diag_env(d, "cannot run %s: %s", argv[0], strerror(rc));
-    int st;
-    if (waitpid(pid, &st, 0) < 0)
-        return diag_env(d, "waiting for %s: %s", argv[0], strerror(errno));
+    int st, tty = isatty(STDERR_FILENO);
+    double t0 = now_s(), shown = -1;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, tty ? WNOHANG : 0);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return diag_env(d, "waiting for %s: %s", argv[0], strerror(errno));
+        if (w == pid)
+            break;
+        double t = now_s() - t0;
+        if (t - shown >= 1.0 || shown < 0) {
+            fprintf(stderr, "\rhetc: %s (%.0f s)\033[K", label, t);
+            shown = t;
+        }
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
+    if (shown >= 0)
+        fputs("\r\033[K", stderr);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return diag_env(d, "%s failed (status %d) building the plan; run with --verbose to see "
                         "the command", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     return 0;
 }
 
+/* Runs the compiler ($HETC_CC's words, else the one hetc was built with) with the plan's flags,
+ * then the words of each NULL-terminated list in parts (NULL-terminated). */
+static int
+run_cc(const char *cc, char *store, const Runtime *rt, const char *const *const *parts,
+       const char *label, int verbose, Diag *d)
+{
+    char flags[8][PATH_MAX + 8];
+    Args a = {{NULL}, 0};
+    if (cc && split_words(cc, store, &a) < 0)
+        return diag_env(d, "HETC_CC: unterminated quote or trailing backslash in \"%s\"", cc);
+    if (a.n == 0)
+        add_list(&a, cfg_cc);
+    add_list(&a, cfg_cflags);
+    if (rt->include[0]) {
+        add(&a, rt->include);
+    } else {
+        for (int i = 0; cfg_includes[i] && i < 8; i++) {
+            snprintf(flags[i], sizeof flags[i], "-I%s", cfg_includes[i]);
+            add(&a, flags[i]);
+        }
+    }
+    for (; *parts; parts++)
+        add_list(&a, *parts);
+    return run(a.v, label, verbose, d);
+}
+
 int
 cg_build(const CgOptions *o, Diag *d)
 {
-    char src[4096], obj[4096], lib[4096], mainsrc[4096], exe[4096];
-    char cflags[] = HETC_RT_CFLAGS, ldlibs[] = HETC_RT_LDLIBS;
-    const char *cc = getenv("HETC_CC") ? getenv("HETC_CC") : HETC_CC;
+    char src[4096], obj[4096], lib[4096], mainsrc[4096], exe[4096], label[4200];
+    const char *cc = getenv("HETC_CC");
+    char *store = ir_alloc(cc ? 2 * strlen(cc) + 2 : 1);
+    int rc = -1;
+    Runtime rt;
+    if (!store)
+        return diag_oom(d);
+    find_runtime(&rt);
     cg_path(src, sizeof src, o, ".c");
     cg_path(obj, sizeof obj, o, ".o");
     snprintf(lib, sizeof lib, "%s/lib%s.a", o->dir, o->name);
     cg_path(mainsrc, sizeof mainsrc, o, "_main.c");
     cg_path(exe, sizeof exe, o, "");
-    const char *argv[64];
-    int argc = 0;
-    argv[argc++] = cc;
-    add_words(argv, &argc, 64, cflags);
-    argv[argc++] = "-c";
-    argv[argc++] = src;
-    argv[argc++] = "-o";
-    argv[argc++] = obj;
-    argv[argc] = NULL;
-    if (run(argv, o->verbose, d) < 0)
-        return -1;
+    const char *compile[] = {"-c", src, "-o", obj, NULL};
+    const char *const *const compile_parts[] = {compile, NULL};
     const char *ar[] = {"ar", "rcs", lib, obj, NULL};
-    if (run(ar, o->verbose, d) < 0)
-        return -1;
-    char cflags2[] = HETC_RT_CFLAGS;
-    argc = 0;
-    argv[argc++] = cc;
-    add_words(argv, &argc, 64, cflags2);
-    argv[argc++] = mainsrc;
-    argv[argc++] = lib;
-    argv[argc++] = HETC_RT_LIB;
-    add_words(argv, &argc, 64, ldlibs);
-    argv[argc++] = "-o";
-    argv[argc++] = exe;
-    argv[argc] = NULL;
-    if (run(argv, o->verbose, d) < 0)
-        return -1;
+    const char *link[] = {mainsrc, lib, rt.lib, NULL}, *to[] = {"-o", exe, NULL};
+    const char *const *const link_parts[] = {link, cfg_ldlibs, to, NULL};
+    snprintf(label, sizeof label, "compiling %s.c", o->name);
+    if (run_cc(cc, store, &rt, compile_parts, label, o->verbose, d) < 0 ||
+        run(ar, "archiving", o->verbose, d) < 0)
+        goto done;
+    snprintf(label, sizeof label, "linking %s", o->name);
+    if (run_cc(cc, store, &rt, link_parts, label, o->verbose, d) < 0)
+        goto done;
     remove(obj);
-    return 0;
+    rc = 0;
+done:
+    ir_free(store);
+    return rc;
 }
 
 /* A naive roofline until the cost model arrives: the predicted times are placeholders. */
@@ -134,10 +253,56 @@ predict_ms(const Graph *g, const Node *x)
     return (double)ir_node_flops(g, x) / 1e8 + (double)ir_node_bytes(g, x) / 2e7;
 }
 
+/* s as a JSON string: control characters escaped, bytes outside well-formed UTF-8 (and C1
+ * controls) as U+FFFD */
+static void
+put_json(FILE *f, const char *s)
+{
+    fputc('"', f);
+    while (*s) {
+        unsigned char c = (unsigned char)*s;
+        int n = ir_utf8_printable(s);
+        if (n == 0) {
+            fputs(c < 0x80 ? "" : "\\ufffd", f);
+            if (c < 0x80)
+                fprintf(f, "\\u%04x", c);
+            n = 1;
+        } else if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+        }
+        s += n;
+    }
+    fputc('"', f);
+}
+
+/* The compile host's CPU as /proc/cpuinfo names it ("model name"), else "cpu". */
+static void
+cpu_model(char *buf, size_t size)
+{
+    char line[512];
+    snprintf(buf, size, "cpu");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon)
+            continue;
+        char *v = colon + 1 + strspn(colon + 1, " \t");
+        v[strcspn(v, "\n")] = 0;
+        if (*v)
+            snprintf(buf, size, "%s", v);
+        break;
+    }
+    fclose(f);
+}
+
 int
 cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
 {
-    char path[4096];
+    char path[4096], model[256];
     cg_path(path, sizeof path, o, ".plan.json");
     FILE *f = fopen(path, "w");
     if (!f)
@@ -145,27 +310,41 @@ cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
     double t = 0;
     for (NodeId n = 0; n < g->nnode; n++)
         t += predict_ms(g, &g->node[n]);
+    const char *proc = o->gpu ? "gpu0" : "cpu0";
     fprintf(f, "{\"strategy\": \"%s\", \"predicted_ms\": %.6f,\n", o->strategy, t);
     fputs(" \"cost_model\": \"uncalibrated roofline: 100 GFLOP/s, 20 GB/s\",\n", f);
-    fputs(" \"processors\": [{\"id\": \"cpu0\", \"kind\": \"cpu\", \"backend\": \"openblas\"}],\n",
-          f);
+    if (o->gpu) {
+        fputs(" \"processors\": [{\"id\": \"gpu0\", \"kind\": \"gpu\", \"backend\": \"opencl\", "
+              "\"name\": \"the OpenCL device picked at run time: $HETC_CL_DEVICE (an index or "
+              "part of a name), else the first GPU, else the first device\"}],\n", f);
+    } else {
+        cpu_model(model, sizeof model);
+        fputs(" \"processors\": [{\"id\": \"cpu0\", \"kind\": \"cpu\", \"backend\": \"openblas\", "
+              "\"name\": ", f);
+        put_json(f, model);
+        fputs("}],\n", f);
+    }
     fputs(" \"steps\": [", f);
     t = 0;
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         double dt = predict_ms(g, x);
-        fprintf(f, "%s\n  {\"node\": \"", n ? "," : "");
-        for (const char *p = x->name; *p; p++) {
-            unsigned char c = (unsigned char)*p;
-            if (c == '"' || c == '\\')
-                fprintf(f, "\\%c", c);
-            else if (c < 0x20)
-                fprintf(f, "\\u%04x", c);
+        fprintf(f, "%s\n  {\"node\": ", n ? "," : "");
+        put_json(f, x->name);
+        fprintf(f, ", \"index\": %d, \"op\": \"%s\", \"ops\": \"%s\", \"fused\": [", x->index,
+                ir_op[x->op].onnx, x->ops ? x->ops : ir_op[x->op].onnx);
+        /* the fused ops: those of x->ops other than the node's own (its first mention) */
+        int own = 0, k = 0;
+        for (const char *p = x->ops; p && *p;) {
+            size_t len = strcspn(p, "+");
+            if (!own && strlen(ir_op[x->op].onnx) == len && !strncmp(p, ir_op[x->op].onnx, len))
+                own = 1;
             else
-                fputc(c, f);
+                fprintf(f, "%s\"%.*s\"", k++ ? ", " : "", (int)len, p);
+            p += len + (p[len] == '+');
         }
-        fprintf(f, "\", \"index\": %d, \"op\": \"%s\", \"processor\": \"cpu0\", "
-                "\"start_ms\": %.6f, \"end_ms\": %.6f}", x->index, ir_op[x->op].onnx, t, t + dt);
+        fprintf(f, "], \"processor\": \"%s\", \"start_ms\": %.6f, \"end_ms\": %.6f}", proc, t,
+                t + dt);
         t += dt;
     }
     fputs("],\n \"transfers\": []}\n", f);

@@ -171,6 +171,8 @@ typedef struct Node {
     ValId *out;                 /* out[i] == NONE: optional output not requested */
     Attr *attr;                 /* never NULL; the member named by ir_op[op].attr is valid */
     int dev, region;            /* placement, filled by later passes; NONE until then */
+    const char *ops;            /* the ops fused into this one, in order ("Conv+Add+Relu", set by
+                                 * pass_fuse; arena-owned); NULL: the node's op alone */
 } Node;
 
 typedef struct Graph {

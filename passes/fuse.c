@@ -23,7 +23,8 @@
  *  Every value that disappears (y and the chain's intermediates) was used by the absorbed node
  *  alone and was no graph output. P takes over the last absorbed node's output value, so no use
  *  is rewritten and the order stays topological; absorbed nodes become OP_NOP and ir_compact
- *  drops them and every value left unreferenced.
+ *  drops them and every value left unreferenced. The node that absorbs names the ops it took
+ *  in Node.ops ("Pad+Conv+BatchNormalization+Relu"), for traces and the plan file.
  * Method: ir_fill_uses and the first two users of every value, then one walk over the nodes in
  * order; each candidate follows its chain forward through the single users. Linear in nodes,
  * values and weight elements.
@@ -311,6 +312,25 @@ fold_weights(Fuse *f, NodeId n, int64_t C)
     return 0;
 }
 
+/* Node u is absorbed into node n: its op joins n's fused ops (Node.ops), after n's own
+ * ("Conv+Relu") or, with before, in front ("Pad+Conv"), and u becomes OP_NOP. Without memory
+ * for the new name, only the name is lost. */
+static void
+absorb(Graph *g, NodeId n, NodeId u, int before)
+{
+    const Node *x = &g->node[n], *y = &g->node[u];
+    const char *a = x->ops ? x->ops : ir_op[x->op].onnx, *b = y->ops ? y->ops : ir_op[y->op].onnx;
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = ir_galloc(g, la + lb + 2);
+    if (s) {
+        memcpy(s, before ? b : a, before ? lb : la);
+        s[before ? lb : la] = '+';
+        memcpy(s + (before ? lb : la) + 1, before ? a : b, (before ? la : lb) + 1);
+        g->node[n].ops = s;
+    }
+    g->node[u].op = OP_NOP;
+}
+
 /* P (node n) takes over the output value v of absorbed node u. */
 static void
 take_over(Graph *g, NodeId n, NodeId u, ValId v)
@@ -319,7 +339,7 @@ take_over(Graph *g, NodeId n, NodeId u, ValId v)
     g->val[old].def = NONE;
     g->node[n].out[0] = v;
     g->val[v].def = n;
-    g->node[u].op = OP_NOP;
+    absorb(g, n, u, 0);
 }
 
 /* The scalar float32 constant v, if it is one. */
@@ -370,7 +390,7 @@ fuse_act(Fuse *f, NodeId n, Fused *fu)
         if (!((mul->in[0] == cur && mul->in[1] == so) || (mul->in[0] == so && mul->in[1] == cur)))
             return;
         *fu = (Fused){.act = ACT_SILU};
-        g->node[a].op = OP_NOP;
+        absorb(g, n, a, 0);
         take_over(g, n, b, mul->out[0]);
         return;
     }
@@ -549,7 +569,7 @@ match_pad_conv(Fuse *f, NodeId p)
     }
     a->pads = (Ints){2 * ns, np};
     g->node[c].in[0] = pad->in[0];
-    g->node[p].op = OP_NOP;
+    absorb(g, c, p, 1);
 }
 
 /* ir_fill_uses, and the first two users of every value in f->user. */
@@ -604,7 +624,7 @@ absorb_chain(Fuse *f, NodeId n, int64_t C, ValId *cur)
     *cur = g->node[n].out[0];
     for (NodeId u; (u = sole_user(f, *cur)) != NONE && compose(f, u, *cur, C);) {
         if (last != NONE)
-            g->node[last].op = OP_NOP;
+            absorb(g, n, last, 0);
         last = u;
         *cur = g->node[u].out[0];
     }
