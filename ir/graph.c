@@ -212,6 +212,7 @@ typedef struct NameMap {
     int cap;                /* power of two */
     int count;
     ValId *slot;            /* NONE = empty */
+    int fresh;              /* fresh names "%k": every k from nval up to this one is taken */
 } NameMap;
 
 static uint32_t
@@ -280,7 +281,7 @@ map_rebuild(Graph *g)
     NameMap *m = g->names;
     ir_free(m->slot);
     m->slot = NULL;
-    m->cap = m->count = 0;
+    m->cap = m->count = m->fresh = 0;
     for (ValId v = 0; v < g->nval; v++)
         if (map_insert(g, v) < 0)
             return -1;
@@ -366,11 +367,15 @@ ir_val_add(Graph *g, const char *name, DType dt, int *dup)
     if (dup)
         *dup = 0;
     if (!name) {
-        /* fresh names cannot collide with ONNX names that happen to look the same: retry */
-        int k = g->nval;
+        /* fresh names cannot collide with ONNX names that happen to look the same: retry, from
+         * where the last retry stopped, so that a model holding many such names costs each of
+         * them one look-up, not one per fresh name */
+        NameMap *m = g->names;
+        int k = m->fresh > g->nval ? m->fresh : g->nval;
         do
             snprintf(buf, sizeof buf, "%%%d", k++);
         while (ir_val_find(g, buf) != NONE);
+        m->fresh = k;
         name = buf;
     } else if (ir_val_find(g, name) != NONE) {
         if (dup)

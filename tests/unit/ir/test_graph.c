@@ -52,6 +52,27 @@ test_names(void)
     ValId fresh = ir_val_add(g, NULL, DT_I64, NULL);
     CHECK(fresh != NONE && g->val[fresh].name[0] == '%');
     ir_graph_free(g);
+
+    /* a model that holds the names fresh values would take: each fresh value skips them all,
+     * in time linear overall (one retry per name taken, not per fresh value) */
+    enum { TAKEN = 200000, FRESH = 100000 };
+    g = ir_graph_new("t.onnx");
+    int ok = 1;
+    for (int i = 0; i < TAKEN; i++) {
+        snprintf(buf, sizeof buf, "%%%d", TAKEN + i);     /* ahead of nval */
+        ok &= ir_val_add(g, buf, DT_F32, NULL) == i;
+    }
+    CHECK(ok);
+    for (int i = 0; i < FRESH; i++) {
+        fresh = ir_val_add(g, NULL, DT_F32, NULL);
+        snprintf(buf, sizeof buf, "%%%d", 2 * TAKEN + i);
+        if (fresh == NONE || strcmp(g->val[fresh].name, buf) != 0)
+            break;
+        if (i == FRESH - 1)
+            CHECK(ir_val_find(g, buf) == fresh);
+    }
+    CHECK(g->nval == TAKEN + FRESH);
+    ir_graph_free(g);
 }
 
 static void
