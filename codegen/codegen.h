@@ -1,6 +1,6 @@
 /*
  * codegen.h: from a planned graph to files and a binary. cg_compile writes DIR/NAME.c (the plan:
- * one kernel call per step, each with a comment naming its ONNX node, attributes baked in as
+ * a table of steps, each row with a comment naming its ONNX node and ops, attributes baked in as
  * constants), DIR/NAME.h (the embedding API), DIR/NAME_main.c (the standalone binary's main),
  * DIR/NAME.weights (constants, mapped at start), DIR/NAME.plan.json, and builds DIR/libNAME.a and
  * the executable DIR/NAME with the system C compiler against libhetrt.
@@ -24,5 +24,8 @@ typedef struct CgOptions {
  * file error (3), naming the failing command or call. */
 int cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d);
 
-/* Writes a valid C identifier made from s into buf (non-alphanumerics become '_'). */
+/* Writes a C identifier made from s into buf (size >= 128 takes any): each run of bytes other
+ * than letters and digits becomes one '_', none leading or trailing; a name that starts with a
+ * digit or would collide with a keyword, the C library's, POSIX's, OpenCL's, the runtime's or
+ * the plan's own names gets the prefix "plan_" (names.c). */
 void cg_identifier(const char *s, char *buf, size_t size);
