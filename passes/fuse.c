@@ -313,14 +313,21 @@ fold_weights(Fuse *f, NodeId n, int64_t C)
 }
 
 /* Node u is absorbed into node n: its op joins n's fused ops (Node.ops), after n's own
- * ("Conv+Relu") or, with before, in front ("Pad+Conv"), and u becomes OP_NOP. Without memory
- * for the new name, only the name is lost. */
+ * ("Conv+Relu") or, with before, in front ("Pad+Conv"), and u becomes OP_NOP. The name stops
+ * growing at about MAXOPS bytes ("Conv+Mul+...": a long chain costs no quadratic memory), and
+ * without memory for it only the name is lost. */
+enum { MAXOPS = 160 };
 static void
 absorb(Graph *g, NodeId n, NodeId u, int before)
 {
     const Node *x = &g->node[n], *y = &g->node[u];
     const char *a = x->ops ? x->ops : ir_op[x->op].onnx, *b = y->ops ? y->ops : ir_op[y->op].onnx;
     size_t la = strlen(a), lb = strlen(b);
+    g->node[u].op = OP_NOP;
+    if (la > 4 && strcmp(a + la - 4, "+...") == 0)
+        return;
+    if (la + lb > MAXOPS)
+        b = "...", lb = 3;
     char *s = ir_galloc(g, la + lb + 2);
     if (s) {
         memcpy(s, before ? b : a, before ? lb : la);
@@ -328,7 +335,6 @@ absorb(Graph *g, NodeId n, NodeId u, int before)
         memcpy(s + (before ? lb : la) + 1, before ? a : b, (before ? la : lb) + 1);
         g->node[n].ops = s;
     }
-    g->node[u].op = OP_NOP;
 }
 
 /* P (node n) takes over the output value v of absorbed node u. */

@@ -220,6 +220,27 @@ def check_fused(tmp, model):
            gplan["steps"][0]["processor"] == "gpu0", str(gp))
 
 
+def check_long_fusion(tmp):
+    """a Conv that absorbs a long chain names a bounded number of its ops"""
+    rng = np.random.default_rng(2)
+    w = numpy_helper.from_array(rng.standard_normal((2, 3, 1, 1)).astype(np.float32), "w")
+    k = numpy_helper.from_array(np.array(1.001, np.float32), "k")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+             helper.make_node("Relu", ["c"], ["v0"], name="relu")]
+    for i in range(2000):
+        nodes.append(helper.make_node("Mul", ["v%d" % i, "k"],
+                                      ["y" if i == 1999 else "v%d" % (i + 1)]))
+    model = save(nodes, os.path.join(tmp, "long.onnx"), [w, k], shape=(1, 3, 4, 4))
+    p, ident = compile_plan(model, os.path.join(tmp, "long"), "--no-build")
+    ops = ""
+    if p.returncode == 0:
+        plan = json.load(open(os.path.join(tmp, "long", ident + ".plan.json")))
+        ops = plan["steps"][0]["ops"] if len(plan["steps"]) == 1 else repr(plan["steps"][:2])
+    report("a 2000-op fusion names its first ops, then ...",
+           ops.startswith("Conv+Relu+Mul+Mul") and ops.endswith("+...") and len(ops) < 200,
+           p.stderr + ops[:300])
+
+
 def check_installed(tmp, model):
     """an installed layout in a folder with spaces, an output folder with spaces"""
     prefix = os.path.join(tmp, "pre fix")
@@ -364,6 +385,7 @@ def main():
             check_names(tmp)
             check_node_names(tmp)
             check_fused(tmp, fused)
+            check_long_fusion(tmp)
             check_installed(tmp, fused)
             check_cc(tmp, fused)
             check_cxx(tmp, fused)
