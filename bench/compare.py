@@ -7,8 +7,8 @@ costs speed: each model (the reference models in HETC_MODELS and the generated e
 as bench.py finds them) is compiled with `hetc compile --strategy cpu` by both; then, for each
 thread count, the two binaries are run in turn, --rounds times, the order swapped every round,
 each run reporting the median of --runs timed runs after warm-up (`--json`). A build's latency is
-the median of its round medians, so a burst of load on the shared machine moves one round, not
-the result. Runs with fewer threads than CPUs are pinned, both builds alike, to the first CPUs,
+the median of its round medians, and new/old the median of the rounds' ratios (each round's two
+runs back to back), so a burst of load on the shared machine moves one round, not the result. Runs with fewer threads than CPUs are pinned, both builds alike, to the first CPUs,
 as bench.py does. --new-env sets variables for the new build's runs only (HETC_CPU=avx2 times a
 lower build of the kernels).
 
@@ -91,26 +91,27 @@ def main():
                         env = new_env if b == "new" else {}
                         got[b].append(timed(exes[b], inputs, t, args, cpus, env))
                 old, new = statistics.median(got["old"]), statistics.median(got["new"])
-                rows.append((name, t, old, new))
+                ratio = statistics.median(n / o for o, n in zip(got["old"], got["new"]))
+                rows.append((name, t, old, new, ratio))
                 print("%-28s %dT old %8.3f ms  new %8.3f ms  new/old %.3f"
-                      % (name, t, old, new, new / old), flush=True)
+                      % (name, t, old, new, ratio), flush=True)
     lines = ["# new against old", "",
              "Machine: %s, %d cores; %s. Date: %s. cpu plans; each build's latency is the median "
              "of %d rounds (order swapped each round) of the median of %d runs after %d warm-up "
-             "runs%s.%s"
+             "runs; new/old is the median of the rounds' ratios%s.%s"
              % (bench.cpu_name(), os.cpu_count() or 0, platform.platform(),
                 datetime.date.today().isoformat(), args.rounds, args.runs, args.warmup,
                 "; runs with fewer threads than CPUs pinned to the first CPUs" if args.pin else "",
                 " New build run with %s." % " ".join(args.new_env) if args.new_env else ""),
              "", "old: `%s`; new: `%s`" % (builds["old"], builds["new"]), "",
              "| model | threads | old ms | new ms | new/old |", "|---|---|---|---|---|"]
-    for name, t, old, new in rows:
-        lines.append("| %s | %d | %.3f | %.3f | %.3f |" % (name, t, old, new, new / old))
+    for name, t, old, new, ratio in rows:
+        lines.append("| %s | %d | %.3f | %.3f | %.3f |" % (name, t, old, new, ratio))
     lines.append("")
     for t in args.threads:
         for label, pick in (("reference models", lambda n: "(example)" not in n),
                             ("all models", lambda n: True)):
-            r = [new / old for n, tt, old, new in rows if tt == t and pick(n)]
+            r = [ratio for n, tt, _, _, ratio in rows if tt == t and pick(n)]
             if r:
                 lines.append("Geometric mean of new/old at %d thread%s, %s: **%.3f** (%d models)."
                              % (t, "" if t == 1 else "s", label, geomean(r), len(r)))
