@@ -4,8 +4,16 @@
  * Input: a cleaned, topologically ordered graph with static shapes. A tensor lives from the step
  * that defines it to the last step that reads it. Method: greedy by size, largest first (as
  * TFLite's and ggml's planners do): each tensor goes to the lowest 64-byte aligned offset where it
- * overlaps no already placed tensor whose lifetime intersects its own. O(T^2) in the tensors,
- * fine for graphs of thousands of nodes. The lower bound is the most bytes live at one step.
+ * overlaps no already placed tensor whose lifetime intersects its own. The pairs of tensors whose
+ * lifetimes intersect are listed once (a sweep over the steps), and each tensor looks only at its
+ * placed partners, sorted by offset: O(P log P) for P such pairs, a few per tensor in real models.
+ * A graph with more than PAIR_BUDGET pairs per tensor (thousands of tensors alive at once) is
+ * planned instead by a sweep over the steps that gives each tensor a freed place of exactly its
+ * size, or new bytes at the end: O(T log T) for T tensors, optimal when they are all one size.
+ * The lower bound is the most bytes live at one step.
+ *
+ * Every byte count is checked: a tensor, the bytes live at one step or the arena beyond
+ * PASS_MAX_BYTES is refused, naming the tensor or the step.
  *
  * Concat in place: when a Concat's output O is laid out so that each input is one contiguous
  * range of it (every dim before the axis is 1), an input produced by a step of its own is placed
@@ -19,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ALIGN = 64 };
+enum { ALIGN = 64, PAIR_BUDGET = 32, PAIR_MIN = 1 << 21 };
 
 typedef struct Item {
     ValId v;
@@ -27,6 +35,11 @@ typedef struct Item {
     int first, last;        /* steps */
     int64_t off;
 } Item;
+
+/* A placed partner of the tensor being placed: its bytes [off, end). */
+typedef struct Span {
+    int64_t off, end;
+} Span;
 
 static int
 by_size_desc(const void *a, const void *b)
@@ -38,16 +51,44 @@ by_size_desc(const void *a, const void *b)
 }
 
 static int
+by_offset(const void *a, const void *b)
+{
+    const Span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int
 in_arena(const Graph *g, ValId v)
 {
     const Value *x = &g->val[v];
     return x->def != NONE && !(x->flags & (V_OUTPUT | V_CONST | V_INPUT));
 }
 
+int
+pass_tensor_bytes(const Value *v, int64_t *bytes)
+{
+    int64_t n = 1, es = (int64_t)ir_dtype_size(v->dt);
+    if (v->rank < 0)
+        return -1;
+    for (int i = 0; i < v->rank; i++) {
+        if (v->dim[i] < 0)
+            return -1;
+        if (v->dim[i] != 0 && n > PASS_MAX_BYTES / v->dim[i])
+            n = PASS_MAX_BYTES + 1;     /* too many elements whatever the rest */
+        else
+            n *= v->dim[i];
+    }
+    if (n > PASS_MAX_BYTES || (es && n > PASS_MAX_BYTES / es))
+        return -1;
+    *bytes = n * es;
+    return 0;
+}
+
 /* Marks the Concat inputs that live inside their Concat's output: host[v] is that output and
- * at[v] the byte offset in it (host[v] NONE otherwise); holds[o] is 1 for such an output. */
+ * at[v] the byte offset in it (host[v] NONE otherwise); holds[o] is 1 for such an output.
+ * count[] is scratch, all zero on entry and on return. Sizes are known to be in range. */
 static void
-concat_in_place(const Graph *g, ValId *host, int64_t *at, char *holds)
+concat_in_place(const Graph *g, ValId *host, int64_t *at, char *holds, int *count)
 {
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
@@ -61,71 +102,295 @@ concat_in_place(const Graph *g, ValId *host, int64_t *at, char *holds)
             lead = ov->dim[i] == 1;
         if (!lead || host[o] != NONE)
             continue;
+        int nin = 0;
+        while (nin < x->nin && x->in[nin] != NONE)
+            count[x->in[nin++]]++;
         int64_t off = 0;
-        for (int j = 0; j < x->nin; j++) {
+        for (int j = 0; j < nin; j++) {
             ValId v = x->in[j];
-            if (v == NONE)
-                break;
-            int64_t bytes = (int64_t)ir_nbytes(&g->val[v]);
-            int once = 1;
-            for (int k = 0; k < x->nin; k++)
-                once &= k == j || x->in[k] != v;
-            if (once && in_arena(g, v) && host[v] == NONE && !holds[v] && g->val[v].dt == ov->dt &&
-                !(ir_op[g->node[g->val[v].def].op].flags & F_VIEW)) {
+            if (count[v] == 1 && in_arena(g, v) && host[v] == NONE && !holds[v] &&
+                g->val[v].dt == ov->dt && !(ir_op[g->node[g->val[v].def].op].flags & F_VIEW)) {
                 host[v] = o;
                 at[v] = off;
                 holds[o] = 1;
             }
-            off += bytes;
+            off += (int64_t)ir_nbytes(&g->val[v]);
+        }
+        for (int j = 0; j < nin; j++)
+            count[x->in[j]] = 0;
+    }
+}
+
+/* Lists, for each item, the items whose lifetimes meet its own: part[start[i] .. start[i+1]).
+ * Returns the number of pairs, or -1 when there are more than budget (nothing is listed then). */
+static int64_t
+list_pairs(const Item *it, int nit, int nstep, int64_t budget, int *start, int **part)
+{
+    /* items by first step (a counting sort), then a sweep that keeps the items alive so far */
+    int *cnt = ir_alloc((size_t)(nstep + 2) * sizeof(int));
+    int *order = ir_alloc((size_t)(nit + 1) * sizeof(int));
+    int *alive = ir_alloc((size_t)(nit + 1) * sizeof(int));
+    int64_t npair = -2;
+    *part = NULL;
+    if (!cnt || !order || !alive)
+        goto done;
+    memset(cnt, 0, (size_t)(nstep + 2) * sizeof(int));
+    for (int i = 0; i < nit; i++)
+        cnt[it[i].first + 1]++;
+    for (int s = 0; s <= nstep; s++)
+        cnt[s + 1] += cnt[s];
+    for (int i = 0; i < nit; i++)
+        order[cnt[it[i].first]++] = i;
+    /* two sweeps: count each item's partners, then fill them in */
+    for (int pass = 0; pass < 2; pass++) {
+        int nalive = 0;
+        int64_t total = 0;
+        if (pass == 0)
+            memset(start, 0, (size_t)(nit + 1) * sizeof(int));
+        for (int k = 0; k < nit; k++) {
+            int i = order[k];
+            for (int a = 0; a < nalive;) {
+                int j = alive[a];
+                if (it[j].last < it[i].first) {
+                    alive[a] = alive[--nalive];     /* dead from here on */
+                    continue;
+                }
+                if (pass == 0) {
+                    start[i]++;
+                    start[j]++;
+                    if ((total += 2) > 2 * budget) {
+                        npair = -1;
+                        goto done;
+                    }
+                } else {
+                    (*part)[start[i]++] = j;
+                    (*part)[start[j]++] = i;
+                }
+                a++;
+            }
+            alive[nalive++] = i;
+        }
+        if (pass == 0) {
+            /* start[i] becomes the end of i's range; the fill pass moves it to the start */
+            for (int i = 1; i <= nit; i++)
+                start[i] += start[i - 1];
+            for (int i = nit; i > 0; i--)
+                start[i] = start[i - 1];
+            start[0] = 0;
+            npair = total / 2;
+            *part = ir_alloc((size_t)total * sizeof(int) + 1);
+            if (!*part) {
+                npair = -2;
+                goto done;
+            }
         }
     }
+    /* the fill pass left start[i] at the end of i's range, which is where i + 1 starts */
+    for (int i = nit; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+done:
+    ir_free(cnt);
+    ir_free(order);
+    ir_free(alive);
+    return npair;
+}
+
+/* Greedy by size with the partners listed: it[] sorted largest first, span[] room for the most
+ * partners of one item. 0, or -1 when the arena would pass PASS_MAX_BYTES. */
+static int
+place_greedy(Item *it, int nit, const int *start, const int *part, Span *span, int64_t *arena)
+{
+    for (int i = 0; i < nit; i++) {
+        Item *x = &it[i];
+        int ns = 0;
+        for (int e = start[i]; e < start[i + 1]; e++) {
+            const Item *y = &it[part[e]];
+            if (y->off >= 0)
+                span[ns++] = (Span){y->off, y->off + y->size};
+        }
+        qsort(span, (size_t)ns, sizeof *span, by_offset);
+        int64_t off = 0;
+        for (int k = 0; k < ns && span[k].off < off + x->size; k++)
+            if (span[k].end > off)
+                off = span[k].end;
+        if (off > PASS_MAX_BYTES - x->size)
+            return -1;
+        x->off = off;
+        if (off + x->size > *arena)
+            *arena = off + x->size;
+    }
+    return 0;
+}
+
+/* The sweep for graphs with too many pairs: at each step the tensors it defines take a freed
+ * place of their exact size (it[] is sorted by size, so equal sizes are neighbours) or new bytes
+ * at the end, then the tensors it last reads are freed. 0, -1 past PASS_MAX_BYTES, -2 OOM. */
+static int
+place_sweep(Item *it, int nit, int nstep, int64_t *arena)
+{
+    int *cls = ir_alloc((size_t)(nit + 1) * sizeof(int));      /* size class of each item */
+    int *top = ir_alloc((size_t)(nit + 1) * sizeof(int));      /* per class: free stack size */
+    int *base = ir_alloc((size_t)(nit + 1) * sizeof(int));     /* per class: stack start */
+    int64_t *freed = ir_alloc((size_t)(nit + 1) * sizeof(int64_t));
+    int *byfirst = ir_alloc((size_t)(nit + 1) * sizeof(int));
+    int *bylast = ir_alloc((size_t)(nit + 1) * sizeof(int));
+    int *cf = ir_alloc((size_t)(nstep + 2) * sizeof(int));
+    int *cl = ir_alloc((size_t)(nstep + 2) * sizeof(int));
+    int rc = -2;
+    if (!cls || !top || !base || !freed || !byfirst || !bylast || !cf || !cl)
+        goto done;
+    /* classes: runs of one size; a class's stack can hold all of its items */
+    int ncls = 0;
+    for (int i = 0; i < nit; i++) {
+        if (i == 0 || it[i].size != it[i - 1].size) {
+            base[ncls] = i;
+            top[ncls++] = 0;
+        }
+        cls[i] = ncls - 1;
+    }
+    memset(cf, 0, (size_t)(nstep + 2) * sizeof(int));
+    memset(cl, 0, (size_t)(nstep + 2) * sizeof(int));
+    for (int i = 0; i < nit; i++) {
+        cf[it[i].first + 1]++;
+        cl[it[i].last + 1]++;
+    }
+    for (int s = 0; s <= nstep; s++) {
+        cf[s + 1] += cf[s];
+        cl[s + 1] += cl[s];
+    }
+    for (int i = 0; i < nit; i++) {
+        byfirst[cf[it[i].first]++] = i;
+        bylast[cl[it[i].last]++] = i;
+    }
+    /* after the fill, cf[s] is the end of step s's run, and the start of step s + 1's */
+    for (int s = 0, a = 0, f = 0; s < nstep; s++) {
+        for (; a < cf[s]; a++) {
+            Item *x = &it[byfirst[a]];
+            int c = cls[byfirst[a]];
+            if (top[c] > 0) {
+                x->off = freed[base[c] + --top[c]];
+            } else {
+                if (*arena > PASS_MAX_BYTES - x->size) {
+                    rc = -1;
+                    goto done;
+                }
+                x->off = *arena;
+                *arena += x->size;
+            }
+        }
+        for (; f < cl[s]; f++) {
+            int c = cls[bylast[f]];
+            freed[base[c] + top[c]++] = it[bylast[f]].off;
+        }
+    }
+    rc = 0;
+done:
+    ir_free(cls);
+    ir_free(top);
+    ir_free(base);
+    ir_free(freed);
+    ir_free(byfirst);
+    ir_free(bylast);
+    ir_free(cf);
+    ir_free(cl);
+    return rc;
+}
+
+/* Each tensor's bytes, checked; 0, or -1 with the tensor named. */
+static int
+size_items(const Graph *g, Item *it, int nit, Diag *d)
+{
+    for (int i = 0; i < nit; i++) {
+        int64_t bytes;
+        const Value *x = &g->val[it[i].v];
+        if (pass_tensor_bytes(x, &bytes) < 0)
+            return diag_node(d, g, x->def, "tensor \"%s\" %s", x->name, ir_shape_known(x)
+                             ? "is too large to address (more than 2^47 bytes)"
+                             : "has no static shape");
+        it[i].size = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    }
+    return 0;
+}
+
+/* The most bytes live at one step, as differences between steps: add[s] the bytes of the tensors
+ * born at step s, sub[s] of those that die after it, each saturating past PASS_MAX_BYTES. 0, or
+ * -1 with the step named when more than PASS_MAX_BYTES are live at once. */
+static int
+lower_bound(const Graph *g, const Item *it, int nit, int64_t *add, int64_t *sub, int64_t *lower,
+            Diag *d)
+{
+    memset(add, 0, (size_t)(g->nnode + 1) * sizeof *add);
+    memset(sub, 0, (size_t)(g->nnode + 1) * sizeof *sub);
+    for (int i = 0; i < nit; i++) {
+        int64_t *a = &add[it[i].first], *b = &sub[it[i].last];
+        *a = *a > PASS_MAX_BYTES - it[i].size ? PASS_MAX_BYTES + 1 : *a + it[i].size;
+        *b = *b > PASS_MAX_BYTES - it[i].size ? PASS_MAX_BYTES + 1 : *b + it[i].size;
+    }
+    int64_t cur = 0;    /* at most PASS_MAX_BYTES, so no sum below can overflow */
+    for (NodeId s = 0; s < g->nnode; s++) {
+        cur += add[s];
+        if (cur > PASS_MAX_BYTES)
+            return diag_node(d, g, s, "the tensors live at this step need more than 2^47 bytes");
+        if (cur > *lower)
+            *lower = cur;
+        cur -= sub[s];
+    }
+    return 0;
 }
 
 int
 pass_memplan(Graph *g, MemPlan *mp, Diag *d)
 {
     memset(mp, 0, sizeof *mp);
-    mp->offset = ir_galloc(g, (size_t)(g->nval + 1) * sizeof(int64_t));
-    Item *it = ir_alloc((size_t)(g->nval + 1) * sizeof(Item));
-    int64_t *live = ir_alloc((size_t)(g->nnode + 1) * sizeof(int64_t));
-    int *index = ir_alloc((size_t)(g->nval + 1) * sizeof(int));
-    int *last = ir_alloc((size_t)(g->nval + 1) * sizeof(int));
-    ValId *host = ir_alloc((size_t)(g->nval + 1) * sizeof(ValId));
-    int64_t *at = ir_alloc((size_t)(g->nval + 1) * sizeof(int64_t));
-    char *holds = ir_alloc((size_t)(g->nval + 1));
+    int nv = g->nval, nn = g->nnode;
+    mp->offset = ir_galloc(g, (size_t)(nv + 1) * sizeof(int64_t));
+    Item *it = ir_alloc((size_t)(nv + 1) * sizeof(Item));
+    int64_t *add = ir_alloc((size_t)(nn + 1) * sizeof(int64_t));
+    int64_t *sub = ir_alloc((size_t)(nn + 1) * sizeof(int64_t));
+    int *index = ir_alloc((size_t)(nv + 1) * sizeof(int));
+    int *last = ir_alloc((size_t)(nv + 1) * sizeof(int));
+    ValId *host = ir_alloc((size_t)(nv + 1) * sizeof(ValId));
+    int64_t *at = ir_alloc((size_t)(nv + 1) * sizeof(int64_t));
+    char *holds = ir_alloc((size_t)(nv + 1));
+    int *start = ir_alloc((size_t)(nv + 2) * sizeof(int)), *part = NULL;
+    Span *span = NULL;
     int rc = -1, nit = 0;
-    if (!mp->offset || !it || !live || !index || !last || !host || !at || !holds) {
+    if (!mp->offset || !it || !add || !sub || !index || !last || !host || !at || !holds ||
+        !start) {
         diag_oom(d);
         goto done;
     }
-    for (ValId v = 0; v < g->nval; v++) {
+    for (ValId v = 0; v < nv; v++) {
+        mp->offset[v] = -1;
         host[v] = NONE;
         holds[v] = 0;
+        index[v] = 0;
         last[v] = g->val[v].def;
     }
-    for (NodeId n = 0; n < g->nnode; n++) {
+    for (NodeId n = 0; n < nn; n++) {
         const Node *x = &g->node[n];
         for (int j = 0; j < x->nin; j++)
             if (x->in[j] != NONE && last[x->in[j]] < n)
                 last[x->in[j]] = n;
     }
-    concat_in_place(g, host, at, holds);
-    for (ValId v = 0; v < g->nval; v++) {
-        mp->offset[v] = -1;
-        index[v] = -1;
-        if (!in_arena(g, v) || host[v] != NONE)
-            continue;
-        int64_t bytes = (int64_t)ir_nbytes(&g->val[v]);
-        Item *x = &it[nit];
-        x->v = v;
-        x->size = (bytes + ALIGN - 1) / ALIGN * ALIGN;
-        x->first = g->val[v].def;
-        x->last = last[v];
-        x->off = -1;
-        index[v] = nit++;
+    for (ValId v = 0; v < nv; v++)
+        if (in_arena(g, v))
+            it[nit++] = (Item){v, 0, g->val[v].def, last[v], -1};
+    if (size_items(g, it, nit, d) < 0)
+        goto done;
+    concat_in_place(g, host, at, holds, index);
+    /* the items with places of their own; an output holding Concat inputs lives from the first
+     * of them to the last use of any */
+    int k = 0;
+    for (int i = 0; i < nit; i++) {
+        if (host[it[i].v] == NONE) {
+            index[it[i].v] = k;
+            it[k++] = it[i];
+        }
     }
-    /* an output holding Concat inputs lives from the first of them to the last use of any */
-    for (ValId v = 0; v < g->nval; v++) {
+    nit = k;
+    for (ValId v = 0; v < nv; v++) {
         if (host[v] == NONE)
             continue;
         Item *x = &it[index[host[v]]];
@@ -134,53 +399,49 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
         if (last[v] > x->last)
             x->last = last[v];
     }
-    /* the lower bound and the total */
-    memset(live, 0, (size_t)(g->nnode + 1) * sizeof(int64_t));
-    for (int i = 0; i < nit; i++) {
-        mp->total += it[i].size;
-        for (int s = it[i].first; s <= it[i].last; s++)
-            live[s] += it[i].size;
-    }
-    for (int s = 0; s < g->nnode; s++)
-        if (live[s] > mp->lower)
-            mp->lower = live[s];
+    for (int i = 0; i < nit; i++)
+        mp->total = mp->total > INT64_MAX - it[i].size ? INT64_MAX : mp->total + it[i].size;
+    if (lower_bound(g, it, nit, add, sub, &mp->lower, d) < 0)
+        goto done;
     qsort(it, (size_t)nit, sizeof *it, by_size_desc);
-    for (int i = 0; i < nit; i++) {
-        /* candidate offsets: 0 and the end of every placed tensor alive at the same time; take
-         * the lowest one that fits */
-        int64_t best = -1;
-        for (int c = -1; c < i; c++) {
-            int64_t off = c < 0 ? 0 : it[c].off + it[c].size;
-            if (c >= 0 && (it[c].last < it[i].first || it[i].last < it[c].first))
-                continue;
-            if (best >= 0 && off >= best)
-                continue;
-            int ok = 1;
-            for (int k = 0; k < i && ok; k++) {
-                if (it[k].last < it[i].first || it[i].last < it[k].first)
-                    continue;   /* lifetimes do not meet */
-                if (off < it[k].off + it[k].size && it[k].off < off + it[i].size)
-                    ok = 0;
-            }
-            if (ok)
-                best = off;
-        }
-        it[i].off = best;
-        mp->offset[it[i].v] = best;
-        if (best + it[i].size > mp->arena)
-            mp->arena = best + it[i].size;
+    int64_t budget = (int64_t)PAIR_BUDGET * nit > PAIR_MIN ? (int64_t)PAIR_BUDGET * nit : PAIR_MIN;
+    int64_t npair = list_pairs(it, nit, nn, budget, start, &part);
+    int placed;
+    if (npair >= 0) {
+        int most = 0;
+        for (int i = 0; i < nit; i++)
+            if (start[i + 1] - start[i] > most)
+                most = start[i + 1] - start[i];
+        span = ir_alloc((size_t)most * sizeof *span + 1);
+        placed = span ? place_greedy(it, nit, start, part, span, &mp->arena) : -2;
+    } else {
+        placed = npair == -1 ? place_sweep(it, nit, nn, &mp->arena) : -2;
     }
-    for (ValId v = 0; v < g->nval; v++)
+    if (placed == -2) {
+        diag_oom(d);
+        goto done;
+    }
+    if (placed == -1) {
+        diag_error(d, "the memory plan needs an arena of more than 2^47 bytes");
+        goto done;
+    }
+    for (int i = 0; i < nit; i++)
+        mp->offset[it[i].v] = it[i].off;
+    for (ValId v = 0; v < nv; v++)
         if (host[v] != NONE)
             mp->offset[v] = mp->offset[host[v]] + at[v];
     rc = 0;
 done:
     ir_free(it);
-    ir_free(live);
+    ir_free(add);
+    ir_free(sub);
     ir_free(index);
     ir_free(last);
     ir_free(host);
     ir_free(at);
     ir_free(holds);
+    ir_free(start);
+    ir_free(part);
+    ir_free(span);
     return rc;
 }

@@ -42,10 +42,32 @@ check_supported(const Graph *g, NodeId n, Diag *d)
     return 0;
 }
 
-/* Every node known, every value it touches of static shape and fixed-size dtype. */
+/* A static shape whose bytes cannot be addressed */
+static int
+too_large(const Value *v)
+{
+    int64_t bytes;
+    return ir_shape_known(v) && pass_tensor_bytes(v, &bytes) < 0;
+}
+
+/* "f32[2147483648,2147483648]" for messages */
+static const char *
+shape_text(const Value *v, char *buf, size_t size)
+{
+    int k = snprintf(buf, size, "%s[", ir_dtype_short(v->dt));
+    for (int i = 0; i < v->rank && k > 0 && (size_t)k < size; i++)
+        k += snprintf(buf + k, size - (size_t)k, "%s%lld", i ? "," : "", (long long)v->dim[i]);
+    if (k > 0 && (size_t)k < size)
+        snprintf(buf + k, size - (size_t)k, "]");
+    return buf;
+}
+
+/* Every node known, every value it touches of static shape, fixed-size dtype and addressable
+ * size (at most PASS_MAX_BYTES), and so every graph input and output. */
 static int
 check_compilable(const Graph *g, Diag *d)
 {
+    char buf[IR_MAXRANK * 24 + 16];
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         if (x->op == OP_NOP)
@@ -65,8 +87,20 @@ check_compilable(const Graph *g, Diag *d)
             if (ir_dtype_size(val->dt) == 0)
                 return diag_node(d, g, n, "tensor \"%s\" of type %s is not supported", val->name,
                                  ir_dtype_name(val->dt));
+            if (too_large(val))
+                return diag_node(d, g, n, "tensor \"%s\" %s is too large to address (more than "
+                                 "2^47 bytes)", val->name, shape_text(val, buf, sizeof buf));
         }
     }
+    /* the graph's inputs and outputs get buffers of their own, used by a node or not */
+    for (int io = 0; io < 2; io++)
+        for (int i = 0; i < (io ? g->noutput : g->ninput); i++) {
+            const Value *val = &g->val[io ? g->output[i] : g->input[i]];
+            if (too_large(val))
+                return diag_error(d, "graph %s \"%s\" %s is too large to address (more than "
+                                  "2^47 bytes)", io ? "output" : "input", val->name,
+                                  shape_text(val, buf, sizeof buf));
+        }
     return 0;
 }
 
