@@ -269,13 +269,131 @@ convert_node(Loader *L, const Onnx__NodeProto *np)
     return 0;
 }
 
-static int
-inputs_ready(const Graph *g, const Onnx__NodeProto *np)
+/*
+ * Which nodes wait for which names, so that the nodes of a file in any order are converted in
+ * time linear in its size: a node waits on each input name not defined yet; converting a node
+ * defines its outputs and releases the nodes waiting on them. Names hash (FNV-1a) into open
+ * addressing over the wait lists; each list is walked once, when its name is defined.
+ */
+enum { NO_WAIT = -1 };
+
+typedef struct Waits {
+    int32_t cap;                    /* slots, a power of two */
+    const char **name;              /* per slot: the awaited name, NULL when free */
+    int32_t *head;                  /* per slot: its first wait, NO_WAIT when none */
+    int32_t *node, *next;           /* per wait: the waiting node and the next wait on the name */
+    int32_t nwait;
+    int32_t *pending;               /* per node: inputs not defined yet */
+} Waits;
+
+static int32_t
+wait_slot(const Waits *w, const char *name)
 {
-    for (size_t k = 0; k < np->n_input; k++)
-        if (np->input[k][0] && ir_val_find(g, np->input[k]) == NONE)
-            return 0;
-    return 1;
+    uint32_t h = 2166136261u, mask = (uint32_t)w->cap - 1;
+    for (const char *s = name; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    for (h &= mask; w->name[h] && strcmp(w->name[h], name) != 0; h = (h + 1) & mask)
+        ;
+    return (int32_t)h;
+}
+
+static void
+waits_free(Waits *w)
+{
+    ir_free(w->name);
+    ir_free(w->head);
+    ir_free(w->node);
+    ir_free(w->next);
+    ir_free(w->pending);
+}
+
+/* Counts each node's undefined inputs and files a wait for each; 0, or -1 with the reason. */
+static int
+waits_init(Waits *w, Loader *L, const Onnx__GraphProto *gp)
+{
+    size_t nwait = 0;
+    memset(w, 0, sizeof *w);
+    for (size_t i = 0; i < gp->n_node; i++)
+        for (size_t k = 0; k < gp->node[i]->n_input; k++)
+            nwait += gp->node[i]->input[k][0] && ir_val_find(L->g, gp->node[i]->input[k]) == NONE;
+    if (gp->n_node > INT32_MAX / 4 || nwait > INT32_MAX / 4)
+        return diag_error(L->d, "the graph has %zu nodes and %zu node inputs; at most %d of "
+                          "each are supported", gp->n_node, nwait, INT32_MAX / 4);
+    for (w->cap = 16; w->cap < 2 * (int32_t)nwait; w->cap *= 2)
+        ;
+    size_t cap = (size_t)w->cap;
+    w->name = ir_alloc(cap * sizeof *w->name);
+    w->head = ir_alloc(cap * sizeof *w->head);
+    w->node = ir_alloc((nwait + 1) * sizeof *w->node);
+    w->next = ir_alloc((nwait + 1) * sizeof *w->next);
+    w->pending = ir_alloc((gp->n_node + 1) * sizeof *w->pending);
+    if (!w->name || !w->head || !w->node || !w->next || !w->pending)
+        return diag_oom(L->d);
+    memset(w->name, 0, cap * sizeof *w->name);
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        w->pending[i] = 0;
+        for (size_t k = 0; k < np->n_input; k++) {
+            const char *nm = np->input[k];
+            if (!nm[0] || ir_val_find(L->g, nm) != NONE)
+                continue;
+            int32_t s = wait_slot(w, nm);
+            if (!w->name[s]) {
+                w->name[s] = nm;
+                w->head[s] = NO_WAIT;
+            }
+            w->node[w->nwait] = (int32_t)i;
+            w->next[w->nwait] = w->head[s];
+            w->head[s] = w->nwait++;
+            w->pending[i]++;
+        }
+    }
+    return 0;
+}
+
+/* A min-heap of node indices: ready nodes are converted lowest index first, so the nodes of a
+ * file in topological order keep the file's order. */
+static void
+heap_push(int32_t *heap, int32_t *n, int32_t x)
+{
+    int32_t k = (*n)++;
+    for (; k > 0 && heap[(k - 1) / 2] > x; k = (k - 1) / 2)
+        heap[k] = heap[(k - 1) / 2];
+    heap[k] = x;
+}
+
+static int32_t
+heap_pop(int32_t *heap, int32_t *n)
+{
+    int32_t top = heap[0], x = heap[--*n], k = 0;
+    for (int32_t c = 1; c < *n; c = 2 * k + 1) {
+        if (c + 1 < *n && heap[c + 1] < heap[c])
+            c++;
+        if (heap[c] >= x)
+            break;
+        heap[k] = heap[c];
+        k = c;
+    }
+    heap[k] = x;
+    return top;
+}
+
+/* Node np's outputs are defined now: the nodes that waited on them and on nothing else become
+ * ready. */
+static void
+waits_release(Waits *w, const Onnx__NodeProto *np, int32_t *heap, int32_t *nheap)
+{
+    for (size_t o = 0; o < np->n_output; o++) {
+        if (!np->output[o][0])
+            continue;
+        int32_t s = wait_slot(w, np->output[o]);
+        if (!w->name[s])
+            continue;
+        for (int32_t e = w->head[s]; e != NO_WAIT; e = w->next[e])
+            if (--w->pending[w->node[e]] == 0)
+                heap_push(heap, nheap, w->node[e]);
+        w->head[s] = NO_WAIT;
+    }
 }
 
 /* No node left can be converted: the first of them either uses a name that no node defines, or
@@ -304,9 +422,10 @@ report_stuck(Loader *L, const Onnx__GraphProto *gp, const unsigned char *done)
 }
 
 /*
- * Nodes are converted in sweeps over the file order: a node is converted once all its inputs
- * exist, so a valid (topologically ordered) model takes one sweep, and a node left over when a
- * sweep makes no progress has an undefined input or sits on a cycle.
+ * Nodes are converted as they become ready, lowest file index first (see Waits): a node once all
+ * its inputs exist, so a valid (topologically ordered) model keeps its order, a model in any
+ * other order takes the same time, and a node never converted has an undefined input or sits on
+ * a cycle.
  */
 static int
 convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, int nov)
@@ -350,28 +469,30 @@ convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, in
         g->val[v] = tmp;
         g->input[g->ninput++] = v;
     }
-    /* nodes in file order; a node whose inputs are not all defined yet waits for a later sweep */
+    /* nodes as they become ready, lowest file index first */
+    Waits w = {0};
+    int32_t *heap = ir_alloc((gp->n_node + 1) * sizeof *heap), nheap = 0;
     unsigned char *done = ir_alloc(gp->n_node + 1);
-    if (!done)
-        return diag_oom(L->d);
-    memset(done, 0, gp->n_node + 1);
-    int rc = 0;
+    int rc = !heap || !done ? diag_oom(L->d) : waits_init(&w, L, gp);
+    for (size_t i = 0; rc == 0 && i < gp->n_node; i++) {
+        done[i] = 0;
+        if (w.pending[i] == 0)
+            heap_push(heap, &nheap, (int32_t)i);
+    }
     size_t left = gp->n_node;
-    for (int progress = 1; left > 0 && progress && rc == 0;) {
-        progress = 0;
-        for (size_t i = 0; i < gp->n_node && rc == 0; i++) {
-            const Onnx__NodeProto *np = gp->node[i];
-            if (done[i] || !inputs_ready(g, np))
-                continue;
-            L->node_index = (int)i;
-            rc = convert_node(L, np);
-            done[i] = 1;
-            left--;
-            progress = 1;
-        }
+    while (rc == 0 && nheap > 0) {
+        int32_t i = heap_pop(heap, &nheap);
+        L->node_index = i;
+        rc = convert_node(L, gp->node[i]);
+        done[i] = 1;
+        left--;
+        if (rc == 0)
+            waits_release(&w, gp->node[i], heap, &nheap);
     }
     if (rc == 0 && left > 0)
         rc = report_stuck(L, gp, done);
+    waits_free(&w);
+    ir_free(heap);
     ir_free(done);
     L->node_index = NONE;
     if (rc < 0)
