@@ -57,9 +57,15 @@ check "embed (find_package) runs" "$tmp/cmake/embed" "$tmp/cmake/plan/classifier
 cp "$tmp/log" "$tmp/out-cmake"
 check "both builds print the same outputs" cmp "$tmp/out-cmake" "$tmp/out-pc"
 
-# the installed hetc builds the plan's binary itself, and the binary runs
+# the installed hetc builds the plan's binary itself, against the runtime beside it in the
+# (moved) prefix, not the build tree it came from; and the binary runs
 check "installed hetc compiles and builds a binary" \
     "$prefix/bin/hetc" compile "$model" -o "$tmp/full" --name classifier --verbose
+cp "$tmp/log" "$tmp/full.log"
+check "it builds against the prefix's runtime" \
+    grep -qF -- "-I$prefix/bin/../include/hetc" "$tmp/full.log"
+check "it links the prefix's runtime" grep -qF "$prefix/bin/../lib/libhetc_runtime.a" "$tmp/full.log"
+check "it does not use the build tree" bash -c '! grep -qF "$0/api" "$1"' "$build" "$tmp/full.log"
 check "the binary it built runs" "$tmp/full/classifier" --json
 
 echo "$pass passed, $fail failed"
