@@ -72,25 +72,6 @@ put_tensor(FILE *f, const Value *v)
     fputs("}}", f);
 }
 
-/* index of v among the graph outputs, first occurrence; -1 if none */
-static int
-output_index(const Graph *g, ValId v)
-{
-    for (int i = 0; i < g->noutput; i++)
-        if (g->output[i] == v)
-            return i;
-    return -1;
-}
-
-static int
-input_index(const Graph *g, ValId v)
-{
-    for (int i = 0; i < g->ninput; i++)
-        if (g->input[i] == v)
-            return i;
-    return -1;
-}
-
 static void
 emit_header(FILE *f, const Graph *g, const CgOptions *o)
 {
@@ -143,9 +124,20 @@ emit_header(FILE *f, const Graph *g, const CgOptions *o)
     fputs("\n#ifdef __cplusplus\n}\n#endif\n", f);
 }
 
-static void
+/* -1 on OOM */
+static int
 emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
 {
+    /* io[2v], io[2v + 1]: v's index among the graph inputs, outputs (the first); -1 if none */
+    int *io = ir_alloc((size_t)g->nval * 2 * sizeof *io + 1);
+    if (!io)
+        return -1;
+    for (ValId v = 0; v < g->nval; v++)
+        io[2 * v] = io[2 * v + 1] = -1;
+    for (int i = g->ninput - 1; i >= 0; i--)
+        io[2 * g->input[i]] = i;
+    for (int i = g->noutput - 1; i >= 0; i--)
+        io[2 * g->output[i] + 1] = i;
     fprintf(f, "enum { NTENSOR = %d, NINPUT = %d, NOUTPUT = %d };\n", g->nval, g->ninput,
             g->noutput);
     fprintf(f, "#define ARENA_BYTES ((size_t)%lld)\n", (long long)mp->arena);
@@ -165,7 +157,7 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
     for (ValId v = 0; v < g->nval; v++) {
         char kind = '-';
         long long at = 0;
-        int oi = output_index(g, v), ii = input_index(g, v);
+        int ii = io[2 * v], oi = io[2 * v + 1];
         if (ii >= 0) {
             kind = 'i';
             at = ii;
@@ -206,6 +198,8 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
     for (int i = 0; i < g->noutput; i++)
         fprintf(f, "%d, ", g->output[i]);
     fputs("-1};\n\n", f);
+    ir_free(io);
+    return 0;
 }
 
 static const char runtime_part[] =
@@ -494,7 +488,10 @@ cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOpt
             o->gpu ? "opencl/ops.h" : "rt_backend.h");
     fputs("#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
           f);
-    emit_tables(f, g, mp, w);
+    if (emit_tables(f, g, mp, w) < 0) {
+        fclose(f);
+        return diag_oom(d);
+    }
     if (o->gpu && cg_emit_cl(f, g, o, d) < 0) {
         fclose(f);
         return -1;

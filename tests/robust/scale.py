@@ -6,8 +6,9 @@ What it makes
   Models of cheap ops on tiny float32 tensors ([1, 4]), in three shapes:
     chain     x -> Add(c) -> Relu -> Add(c) -> Relu ... -> y, nodes listed in order;
     reversed  the same chain with the nodes listed last to first (the loader must order them);
-    wide      N/2 parallel branches x -> Add(c_i) -> Relu, joined pairwise by a tree of Adds,
-              so that most tensors are live at once (a hard case for the memory plan).
+    wide      N/3 parallel branches x -> Add(c_i) -> Relu, joined pairwise by a tree of Adds,
+              so that most tensors are live at once (a hard case for the memory plan);
+    io        N graph inputs x_i, each -> Add(c) -> its own graph output y_i.
   The protobuf is written directly (onnx.helper is too slow for a million nodes): every node is
   the same few bytes, so a model of a million nodes takes a few seconds to make.
 
@@ -46,7 +47,7 @@ import tempfile
 from onnx import TensorProto, helper, numpy_helper
 import numpy as np
 
-SHAPES = ("chain", "reversed", "wide")
+SHAPES = ("chain", "reversed", "wide", "io")
 WIDTH = 4
 TIMEOUT = 120     # seconds for one command: far more than linear time needs
 
@@ -76,8 +77,12 @@ def node_bytes(op, inputs, output, name):
 
 def nodes(shape, n):
     """(op, inputs, output) triples of an n-node graph of this shape, in topological order,
-    and the names of the constants it uses."""
+    the names of the constants it uses, and those of its inputs and outputs."""
     out = []
+    if shape == "io":
+        for i in range(n):
+            out.append(("Add", ("x%d" % i, "c0"), "y%d" % i))
+        return out, ["c0"], ["x%d" % i for i in range(n)], ["y%d" % i for i in range(n)]
     if shape in ("chain", "reversed"):
         prev = "x"
         for i in range(n):
@@ -88,7 +93,7 @@ def nodes(shape, n):
                 out.append(("Relu", (prev,), name))
             prev = name
         out[-1] = (out[-1][0], out[-1][1], "y")
-        return out, ["c0"]
+        return out, ["c0"], ["x"], ["y"]
     # wide: branches of Add + Relu, then a tree of Adds joining them
     nbranch = max(2, n // 3)
     level = []
@@ -111,21 +116,22 @@ def nodes(shape, n):
         level = nxt
     last = out[-1]
     out[-1] = (last[0], last[1], "y")
-    return out, consts
+    return out, consts, ["x"], ["y"]
 
 
 def make_model(shape, n, path):
     """Writes the model; returns its node count."""
-    triples, consts = nodes(shape, n)
+    triples, consts, ins, outs = nodes(shape, n)
     order = list(reversed(triples)) if shape == "reversed" else triples
-    # the graph's small parts go through onnx, the nodes are spliced in as raw bytes
+    # the graph's small parts go through onnx, the nodes, inputs and outputs (ValueInfoProto:
+    # name = 1, type = 2; GraphProto.input = 11, output = 12) are spliced in as raw bytes
     inits = [numpy_helper.from_array(np.full([1, WIDTH], 0.01 * (i + 1), np.float32), c)
              for i, c in enumerate(consts)]
-    graph = helper.make_graph(
-        [], "scale_%s_%d" % (shape, n),
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, WIDTH])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, WIDTH])], inits)
-    body = b"".join(field(1, node_bytes(op, ins, o, "n_" + o)) for op, ins, o in order)
+    graph = helper.make_graph([], "scale_%s_%d" % (shape, n), [], [], inits)
+    ttype = helper.make_tensor_type_proto(TensorProto.FLOAT, [1, WIDTH]).SerializeToString()
+    body = b"".join(field(1, node_bytes(op, i, o, "n_" + o)) for op, i, o in order)
+    body += b"".join(field(11, field(1, x.encode()) + field(2, ttype)) for x in ins)
+    body += b"".join(field(12, field(1, y.encode()) + field(2, ttype)) for y in outs)
     graph_bytes = body + graph.SerializeToString()
     model = helper.make_model(helper.make_graph([], "g", [], []),
                               opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
