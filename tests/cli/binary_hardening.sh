@@ -5,6 +5,7 @@
 #   u8   u uint8 [4] -> y = float(u)             (a 1-byte element)
 #   i64  v int64 [3] -> y = float(v)             (an 8-byte element)
 #   ctl  an input and an output whose names carry control characters
+# each compiled into $tmp/MODEL/hb_MODEL (a plan name no C or runtime symbol takes).
 # Checks: a .pb field whose wire type does not fit the dtype is refused (exit 2, one line) and
 # every encoding ONNX writes is read right; FIFOs, devices and folders as --input or --weights
 # are refused at once ("not a regular file"); a file far larger than its input is refused before
@@ -23,7 +24,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # run PLAN ARGS...: runs a plan binary (with a time limit) into $tmp/out, $tmp/err and $rc
 run() {
     local plan=$1; shift
-    timeout 20 "$tmp/$plan/$plan" "$@" >"$tmp/out" 2>"$tmp/err"
+    timeout 20 "$tmp/$plan/hb_$plan" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
 }
 # expect STATUS PLAN ARGS...: the exit status; 1 and 2 with one stderr line
@@ -116,7 +117,7 @@ np.array([1, 2, 3, 4], np.float32).tofile(f"{d}/c.bin")
 EOF
 
 for m in two u8 i64 ctl; do
-    "$hetc" compile "$tmp/$m.onnx" -o "$tmp/$m" --name "$m" >/dev/null 2>"$tmp/cerr" ||
+    "$hetc" compile "$tmp/$m.onnx" -o "$tmp/$m" --name "hb_$m" >/dev/null 2>"$tmp/cerr" ||
         { echo "compile $m failed: $(cat "$tmp/cerr")"; exit 1; }
 done
 
@@ -145,8 +146,8 @@ done
 # are stopped by timeout, 124), rather than fail to allocate a latency per run; an ASan build
 # needs far more address space, so it runs without the limit
 limit=4000000
-grep -q __asan_init "$tmp/two/two" && limit=unlimited
-(ulimit -v $limit; timeout 3 "$tmp/two/two" --iters 2147483647 --warmup 2147483647 \
+grep -q __asan_init "$tmp/two/hb_two" && limit=unlimited
+(ulimit -v $limit; timeout 3 "$tmp/two/hb_two" --iters 2147483647 --warmup 2147483647 \
     >"$tmp/out" 2>"$tmp/err")
 rc=$?
 [ "$rc" -eq 124 ] && ok || bad "--iters 2147483647 --warmup 2147483647 exited $rc: $(cat "$tmp/err")"
@@ -178,9 +179,9 @@ expect_err 2 "not a regular file" two --input "a=/dev/zero" --input "b=$tmp/b.bi
 # sizes come before allocation: 4 GB sparse files under a 2 GB address space
 truncate -s 4G "$tmp/big.bin" "$tmp/big.pb" "$tmp/big.npy"
 limit=2000000
-grep -q __asan_init "$tmp/two/two" && limit=unlimited
+grep -q __asan_init "$tmp/two/hb_two" && limit=unlimited
 for f in big.bin big.pb big.npy; do
-    (ulimit -v $limit; timeout 10 "$tmp/two/two" --input "$tmp/$f" --input "$tmp/b.bin" \
+    (ulimit -v $limit; timeout 10 "$tmp/two/hb_two" --input "$tmp/$f" --input "$tmp/b.bin" \
         >"$tmp/out" 2>"$tmp/err")
     rc=$?
     [ "$rc" -eq 2 ] && grep -q "4294967296" "$tmp/err" && ok ||
@@ -202,7 +203,7 @@ expect 0 ctl --iters 2 --trace "$tmp/ctl.json"
     bad "the trace of a plan with control characters in its names is not JSON"
 
 # ---- 5. what a new user expects --------------------------------------------------------------
-expect 0 two --version && { grep -q '^two (a plan of hetc [0-9][0-9.]*)$' "$tmp/out" && ok ||
+expect 0 two --version && { grep -q '^hb_two (a plan of hetc [0-9][0-9.]*)$' "$tmp/out" && ok ||
     bad "--version printed: $(cat "$tmp/out")"; }
 expect 0 two --help && { grep -q -- '--input \[NAME=\]FILE' "$tmp/out" && grep -q -- '--version' \
     "$tmp/out" && grep -q '\.npy' "$tmp/out" && ok || bad "--help lacks the new flags"; }
@@ -259,8 +260,8 @@ if [ -n "$cpu" ]; then
         bad "the trace does not name the CPU ($cpu): $(head -3 "$tmp/t.json")"
 fi
 # on a gpu plan, the OpenCL device's name (skipped where there is no OpenCL device: exit 3)
-if "$hetc" compile "$tmp/two.onnx" -o "$tmp/gpu" --name gpu --strategy gpu >/dev/null 2>&1; then
-    timeout 120 "$tmp/gpu/gpu" --trace "$tmp/g.json" >"$tmp/out" 2>"$tmp/err"
+if "$hetc" compile "$tmp/two.onnx" -o "$tmp/gpu" --name hb_gpu --strategy gpu >/dev/null 2>&1; then
+    timeout 120 "$tmp/gpu/hb_gpu" --trace "$tmp/g.json" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     if [ "$rc" -eq 0 ]; then
         "$py" -c '
