@@ -46,7 +46,8 @@ expect_err() {
     grep -qF -- "$words" "$tmp/err" || bad "$*: the diagnostic lacks '$words': $(cat "$tmp/err")"
 }
 
-"$py" - "$tmp" "$(dirname "$0")/../../fuzz" <<'EOF' || { echo "making the models and tensors failed"; exit 1; }
+fuzzdir=$(dirname "$0")/../../fuzz
+"$py" - "$tmp" "$fuzzdir" <<'EOF' || { echo "making the models and tensors failed"; exit 1; }
 import struct, sys
 import numpy as np
 import onnx
@@ -150,7 +151,8 @@ grep -q __asan_init "$tmp/two/hb_two" && limit=unlimited
 (ulimit -v $limit; timeout 3 "$tmp/two/hb_two" --iters 2147483647 --warmup 2147483647 \
     >"$tmp/out" 2>"$tmp/err")
 rc=$?
-[ "$rc" -eq 124 ] && ok || bad "--iters 2147483647 --warmup 2147483647 exited $rc: $(cat "$tmp/err")"
+[ "$rc" -eq 124 ] && ok ||
+    bad "--iters 2147483647 --warmup 2147483647 exited $rc: $(cat "$tmp/err")"
 # past the sample's size the statistics still hold: min <= p10 <= median <= p90
 expect 0 two --json --iters 70000 &&
     "$py" -c '
@@ -192,11 +194,14 @@ done
 esc=$(printf '\033')
 bel=$(printf '\007')
 expect 0 ctl
-grep -q "$esc\|$bel" "$tmp/out" && bad "control characters reach the terminal: $(od -c "$tmp/out")" || ok
-grep -qF 'out\x07\x1b]0;pwn\x07' "$tmp/out" && ok || bad "the output's name is not shown escaped: $(cat "$tmp/out")"
+grep -q "$esc\|$bel" "$tmp/out" &&
+    bad "control characters reach the terminal: $(od -c "$tmp/out")" || ok
+grep -qF 'out\x07\x1b]0;pwn\x07' "$tmp/out" && ok ||
+    bad "the output's name is not shown escaped: $(cat "$tmp/out")"
 expect 2 ctl --input "$tmp/b.bin"
 grep -q "$esc" "$tmp/err" && bad "control characters in a diagnostic" || ok
-grep -qF 'in\x1b[31m\x0aX' "$tmp/err" && ok || bad "the input's name is not shown escaped: $(cat "$tmp/err")"
+grep -qF 'in\x1b[31m\x0aX' "$tmp/err" && ok ||
+    bad "the input's name is not shown escaped: $(cat "$tmp/err")"
 expect 0 ctl --json --iters 2
 expect 0 ctl --iters 2 --trace "$tmp/ctl.json"
 "$py" -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/ctl.json" && ok ||
@@ -221,7 +226,7 @@ cp "$tmp/a.bin" "$tmp/a.bin.npy"
 expect_err 2 "no NumPy magic" two --input "$tmp/a.bin.npy" --input "$tmp/b.bin"
 # --input NAME=FILE in any order; the refusals are usage errors
 expect 0 two --input "b=$tmp/b.bin" --input "a=$tmp/a.npy" --output "$tmp/o.bin" &&
-    { cmp -s "$tmp/o.bin" "$tmp/want_two.bin" && ok || bad "--input NAME=FILE reversed read wrong"; }
+    { cmp -s "$tmp/o.bin" "$tmp/want_two.bin" && ok || bad "--input NAME=FILE, reversed: wrong"; }
 expect_err 1 'no input named "c"' two --input "c=$tmp/a.bin" --input "b=$tmp/b.bin"
 expect_err 1 "given twice" two --input "a=$tmp/a.bin" --input "a=$tmp/b.bin"
 expect_err 1 "NAME=FILE or none" two --input "a=$tmp/a.bin" --input "$tmp/b.bin"
@@ -254,7 +259,8 @@ expect_err 3 "$tmp/dir.bin" two --output "$tmp/dir.bin"
 expect_err 3 "$tmp/no/such/t.json" two --trace "$tmp/no/such/t.json"
 # the trace's track names the device: the CPU's model name on a cpu plan
 expect 0 two --trace "$tmp/t.json"
-cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1 | sed 's/[[:space:]]*$//')
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1 |
+    sed 's/[[:space:]]*$//')
 if [ -n "$cpu" ]; then
     grep -qF "\"name\": \"cpu: $cpu (1 thread)\"" "$tmp/t.json" && ok ||
         bad "the trace does not name the CPU ($cpu): $(head -3 "$tmp/t.json")"
@@ -270,7 +276,8 @@ t = json.load(open(sys.argv[1]))
 dev = t["otherData"]["device"]
 assert dev and dev != "cpu", dev
 assert t["traceEvents"][0]["args"]["name"] == "gpu: %s (1 thread)" % dev, t["traceEvents"][0]
-' "$tmp/g.json" && ok || bad "the gpu plan's trace does not name its device: $(head -2 "$tmp/g.json")"
+' "$tmp/g.json" && ok ||
+            bad "the gpu plan's trace does not name its device: $(head -2 "$tmp/g.json")"
     elif [ "$rc" -eq 3 ]; then
         echo "skipped the gpu trace: no OpenCL device ($(cat "$tmp/err"))"
     else
