@@ -5,15 +5,18 @@
  *
  * A is packed once (kept with rt_derived) into panels of SG_MR rows; B, a block of at most SG_KC
  * rows at a time, is read in place. Tiles of C are SG_MR rows by up to SG_NR columns, sized by
- * the widest vector the build targets (AVX-512: 8 x 48; otherwise 4 x 24).
+ * the widest vector the build targets (AVX-512: 8 x 48; AVX2: 4 x 24; SSE2: 4 x 12).
  */
 #pragma once
 #include "act_impl.h"
 
 #if defined(__AVX512F__)
 enum { SG_VL = 16, SG_MR = 8 };
-#else
+#elif defined(__AVX__)
 enum { SG_VL = 8, SG_MR = 4 };
+#else
+/* SSE2: vectors of one xmm; wider ones gcc would lower piece by piece through memory */
+enum { SG_VL = 4, SG_MR = 4 };
 #endif
 enum {
     SG_NV = 3,                  /* vectors per row of a tile */
