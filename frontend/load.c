@@ -510,6 +510,26 @@ convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, in
     return apply_overrides(L, ov, nov);
 }
 
+/* The folder holding file path ("" for the current directory, "/" for the root), allocated with
+ * ir_alloc; NULL when out of memory. External data is resolved against it. */
+static char *
+folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = ir_alloc(slash ? (size_t)(slash - path) + 1 : 1);
+    if (!dir)
+        return NULL;
+    if (slash) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        if (slash == path)
+            strcpy(dir, "/");
+    } else {
+        dir[0] = 0;
+    }
+    return dir;
+}
+
 Graph *
 onnx_load_buffer(const void *buf, size_t size, const char *path, const ShapeOverride *ov, int nov,
                  Diag *d)
@@ -525,19 +545,10 @@ onnx_load_buffer(const void *buf, size_t size, const char *path, const ShapeOver
         goto fail;
     }
     L.g = g;
-    const char *slash = strrchr(path, '/');
-    dir = ir_alloc(slash ? (size_t)(slash - path) + 1 : 1);
+    dir = folder_of(path);
     if (!dir) {
         diag_oom(d);
         goto fail;
-    }
-    if (slash) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = 0;
-        if (slash == path)
-            strcpy(dir, "/");
-    } else {
-        dir[0] = 0;
     }
     L.dir = dir;
     PbHeap heap = {scratch, 0};
@@ -628,8 +639,9 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     if (!buf)
         return -1;
     Arena *scratch = ir_arena_new();
+    char *dir = folder_of(pbfile);
     int rc = -1;
-    if (!scratch) {
+    if (!scratch || !dir) {
         diag_oom(d);
         goto done;
     }
@@ -643,8 +655,9 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
             diag_error(d, "%s: not a TensorProto file", pbfile);
         goto done;
     }
-    /* decode into a scratch value, then check it against the declared input */
-    Loader L = {g, d, "", g->opset, NONE};
+    /* decode into a scratch value, then check it against the declared input; external data is
+     * confined to the .pb file's own folder, as a model's is to the model's */
+    Loader L = {g, d, dir, g->opset, NONE};
     ValId tmp = ir_val_add(g, NULL, DT_UNDEF, NULL);
     if (tmp == NONE) {
         diag_oom(d);
@@ -652,10 +665,6 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     }
     char what[300];
     snprintf(what, sizeof what, "%.280s", pbfile);
-    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-        diag_error(d, "%s: external data is not supported in bound tensors", pbfile);
-        goto done;
-    }
     if (onnx_tensor_to_value(&L, t, tmp, what) < 0)
         goto done;
     Value *in = &g->val[g->input[k]], *x = &g->val[tmp];
@@ -681,6 +690,7 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     g->ninput--;
     rc = 0;
 done:
+    ir_free(dir);
     ir_arena_free(scratch);
     ir_free(buf);
     return rc;

@@ -9,7 +9,7 @@
 typedef struct Loader {
     Graph *g;
     Diag *d;
-    const char *dir;                /* folder of the model, for external data ("" = cwd) */
+    const char *dir;                /* folder of the model or --bind file, for external data */
     int64_t opset;                  /* default-domain opset */
     int node_index;                 /* the node being converted, NONE outside nodes */
 } Loader;

@@ -166,10 +166,11 @@ onnx_tensor_to_value(Loader *L, const Onnx__TensorProto *t, ValId v, const char 
         return diag_error(L->d, "%s: external tensor of %lld bytes is too large", what,
                           (long long)nbytes);
     }
-    if (external)
-        return load_external(L, t, v, nbytes, what);
+    /* an empty tensor needs no data: its external file is not opened, nor need it exist */
     if (numel == 0)
         return 0;
+    if (external)
+        return load_external(L, t, v, nbytes, what);
     unsigned char *data = ir_galloc(g, (size_t)nbytes);
     if (!data)
         return diag_oom(L->d);

@@ -209,6 +209,13 @@ def externals():
     external("sub/../../w.bin", None, None, ["leaves the model's folder"])
     external("missing.bin", None, None, ["cannot open external data"])
     external("w.bin", "w.bin", data[:20], ["holds 20 bytes"])
+    # an empty external tensor needs no data: its file is never opened
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.onnx")
+        onnx.save(ext_model("missing.bin", dims=(2, 0)), path)
+        rc, err = run_limited(["inspect", path])
+        report("an empty external tensor without its file", rc == 0,
+               "exit %s, stderr %r" % (rc, err))
 
 
 def asan_build():
@@ -304,6 +311,39 @@ def hostile_files():
         onnx.save(ext_model("sub/real.bin", offset="9223372036854775807"), os.path.join(d, "o.onnx"))
         expect_refused("external data offset near 2^63", ["inspect", os.path.join(d, "o.onnx")],
                        ["holds 32 bytes"])
+        bound_external(d, top)
+
+
+def bound_external(d, top):
+    """a --bind TensorProto's external data lies in the .pb file's own folder (not the current
+    directory), confined to it as a model's is"""
+    good = os.path.join(d, "relu.onnx")
+    sub = os.path.join(d, "sub")
+    with open(os.path.join(sub, "bind.bin"), "wb") as f:
+        f.write(np.arange(48, dtype=np.float32).tobytes())
+    os.symlink(os.path.join(top, "elsewhere", "w.bin"), os.path.join(sub, "away.bin"))
+
+    def bind(name, location, words):
+        t = helper.make_tensor("x", F, [1, 3, 4, 4], [])
+        t.ClearField("float_data")
+        t.data_location = TensorProto.EXTERNAL
+        e = t.external_data.add()
+        e.key, e.value = "location", location
+        pb = os.path.join(sub, "x.pb")
+        with open(pb, "wb") as f:
+            f.write(t.SerializeToString())
+        args = ["inspect", good, "--bind", "x=" + pb]
+        if words is None:
+            rc, err = run_limited(args)
+            report(name, rc == 0, "exit %s, stderr %r" % (rc, err))
+        else:
+            expect_refused(name, args, words)
+
+    bind("--bind: external data beside the .pb file", "bind.bin", None)
+    bind("--bind: external data leaving the .pb's folder", "../sub/bind.bin",
+         ["x.pb", "leaves the model's folder"])
+    bind("--bind: external data through a symlink out of the .pb's folder", "away.bin",
+         ["x.pb", "outside the model's folder"])
 
 
 def varint(n):
