@@ -32,10 +32,11 @@ cg_path(char *buf, size_t size, const CgOptions *o, const char *suffix)
     return buf;
 }
 
-/* An argument vector; words of $HETC_CC and paths made here live in store. */
+/* An argument vector; words of $HETC_CC and paths made here live in store. full: a word did
+ * not fit (the command is refused, never run cut short). */
 typedef struct Args {
     const char *v[MAXARGS + 1];
-    int n;
+    int n, full;
 } Args;
 
 static void
@@ -43,6 +44,8 @@ add(Args *a, const char *s)
 {
     if (a->n < MAXARGS)
         a->v[a->n++] = s;
+    else
+        a->full = 1;
     a->v[a->n] = NULL;
 }
 
@@ -185,17 +188,22 @@ run(const char *const *argv, const char *label, int verbose, Diag *d)
     return 0;
 }
 
-/* Runs the compiler ($HETC_CC's words, else the one hetc was built with) with the plan's flags,
- * then the words of each NULL-terminated list in parts (NULL-terminated). */
+/* Runs the compiler ($HETC_CC's words up to the first that begins with '-', "ccache gcc", else
+ * the one hetc was built with) with the plan's flags, then $HETC_CC's other words (after the
+ * built-in flags, so that HETC_CC='gcc -O1' wins over -O2), then the words of each
+ * NULL-terminated list in parts (NULL-terminated). */
 static int
 run_cc(const char *cc, char *store, const Runtime *rt, const char *const *const *parts,
        const char *label, int verbose, Diag *d)
 {
     char flags[8][PATH_MAX + 8];
-    Args a = {{NULL}, 0};
-    if (cc && split_words(cc, store, &a) < 0)
+    Args words = {{NULL}, 0, 0}, a = {{NULL}, 0, 0};
+    if (cc && split_words(cc, store, &words) < 0)
         return diag_env(d, "HETC_CC: unterminated quote or trailing backslash in \"%s\"", cc);
-    if (a.n == 0)
+    int ncc = 0;
+    while (ncc < words.n && words.v[ncc][0] != '-')
+        add(&a, words.v[ncc++]);
+    if (ncc == 0)
         add_list(&a, cfg_cc);
     add_list(&a, cfg_cflags);
     if (rt->include[0]) {
@@ -206,8 +214,13 @@ run_cc(const char *cc, char *store, const Runtime *rt, const char *const *const 
             add(&a, flags[i]);
         }
     }
+    for (int i = ncc; i < words.n; i++)
+        add(&a, words.v[i]);
     for (; *parts; parts++)
         add_list(&a, *parts);
+    if (words.full || a.full)
+        return diag_env(d, "HETC_CC: the compiler's command would have more than %d words",
+                        MAXARGS);
     return run(a.v, label, verbose, d);
 }
 

@@ -14,7 +14,8 @@ that always compiles, on small models built here with onnx.helper.
   processor a "name", and the binary's --trace names the fused ops;
 - an installed hetc (PREFIX/bin, PREFIX/lib, PREFIX/include/hetc) in a folder with spaces builds
   against that prefix, into an output folder with spaces;
-- $HETC_CC with arguments and quotes; an unterminated quote is exit 3;
+- $HETC_CC with arguments and quotes, its flags after the built-in ones; an unterminated quote
+  and a command of more than 256 words are exit 3;
 - C++ includes NAME.h and links against libNAME.a;
 - on a terminal the build says what it compiles, and nothing when stderr is not one;
 - with --large: a 50,000-step plan builds in under 60 s.
@@ -270,22 +271,31 @@ def check_installed(tmp, model):
 
 def check_cc(tmp, model):
     gcc = shutil.which("gcc")
-    for cc, first in [("gcc -O1", "gcc -O1 -std=c11"), ("'%s' -O0" % gcc, gcc + " -O0 -std=c11"),
-                      ('"%s"  -O1 -DX=\\"y\\"' % gcc, gcc + ' -O1 -DX="y" -std=c11')]:
+    # the compiler's words first, HETC_CC's flags after the built-in ones (-O1 after -O2)
+    cases = [("gcc -O1", "gcc -std=c11", " -O1 "), ("'%s' -O0" % gcc, gcc + " -std=c11", " -O0 "),
+             ('"%s"  -O1 -DX=\\"y\\"' % gcc, gcc + " -std=c11", ' -O1 -DX="y" ')]
+    for cc, first, last in cases:
         env = dict(os.environ, HETC_CC=cc)
         out = os.path.join(tmp, "cc")
         shutil.rmtree(out, ignore_errors=True)
         p, ident = compile_plan(model, out, "--verbose", env=env)
         lines = p.stderr.splitlines()
-        ok = p.returncode == 0 and lines and lines[0].startswith(first)
+        ok = p.returncode == 0 and lines and lines[0].startswith(first) and \
+            lines[0].find(last) > lines[0].find(" -O2 ") > 0
         if ok:
             ok = run_binary(os.path.join(out, ident)).returncode == 0
-        report("HETC_CC=%s" % cc, ok, p.stderr[-400:])
+        report("HETC_CC=%s: its flags after -O2" % cc, ok, p.stderr[-400:])
     env = dict(os.environ, HETC_CC="'gcc -O1")
     p, ident = compile_plan(model, os.path.join(tmp, "cc2"), env=env)
     report("HETC_CC with an unterminated quote: exit 3, one line",
            p.returncode == 3 and "HETC_CC" in p.stderr and len(p.stderr.splitlines()) == 1,
            "exit %d: %s" % (p.returncode, p.stderr))
+    out = os.path.join(tmp, "cc3")
+    env = dict(os.environ, HETC_CC="gcc" + " -DW" * 300)
+    p, ident = compile_plan(model, out, env=env)
+    report("HETC_CC of 300 words: exit 3, one line, no a.out",
+           p.returncode == 3 and "HETC_CC" in p.stderr and len(p.stderr.splitlines()) == 1 and
+           not os.path.exists("a.out"), "exit %d: %s" % (p.returncode, p.stderr[-400:]))
 
 
 def check_cxx(tmp, model):
