@@ -4,8 +4,9 @@
  * Messages read "FILE: what went wrong" (diag_node adds the node; see graph.c).
  *
  * Whatever a model's names hold reaches a terminal only escaped: a message is formatted, then
- * every byte that is a control character (C0, DEL, C1) or not part of well-formed UTF-8 becomes
- * \xNN, so a diagnostic stays one printable line. ir_put_escaped does the same for printers.
+ * every byte that is a control character (C0, DEL, C1, the bidirectional controls) or not part of
+ * well-formed UTF-8 becomes \xNN, so a diagnostic stays one printable line that shows as it
+ * reads. ir_put_escaped does the same for printers.
  */
 #include "ir.h"
 
@@ -51,6 +52,13 @@ ir_utf8_printable(const char *s)
     const unsigned char *u = (const unsigned char *)s;
     int n = utf8_len(s);
     if ((n == 1 && (u[0] < 0x20 || u[0] == 0x7f)) || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0))
+        return 0;
+    /* the bidirectional controls, which reorder how the text around them shows (and which gcc's
+     * -Wbidi-chars refuses in a comment): U+061C, U+200E-200F, U+202A-202E, U+2066-2069 */
+    if ((n == 2 && u[0] == 0xd8 && u[1] == 0x9c) ||
+        (n == 3 && u[0] == 0xe2 && u[1] == 0x80 &&
+         ((u[2] >= 0x8e && u[2] <= 0x8f) || (u[2] >= 0xaa && u[2] <= 0xae))) ||
+        (n == 3 && u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9))
         return 0;
     return n;
 }

@@ -84,7 +84,8 @@ int diag_oom(Diag *d);
 /* exit status for a failed Diag: 2 for bad input, 3 for environment */
 int diag_status(const Diag *d);
 /* Bytes (1 to 4) of the character at s to print as they are, or 0 if s[0] must be escaped: a
- * control character (C0, DEL, C1) or a byte that starts no well-formed UTF-8 character. */
+ * control character (C0, DEL, C1, the bidirectional controls U+061C, U+200E-200F, U+202A-202E,
+ * U+2066-2069) or a byte that starts no well-formed UTF-8 character. */
 int ir_utf8_printable(const char *s);
 /* Writes s with what ir_utf8_printable refuses as \xNN, as diagnostics are; returns the columns
  * written (a character counts 1), for padding. */

@@ -8,8 +8,8 @@ that always compiles, on small models built here with onnx.helper.
   and run, under a name that is a plain C identifier; an ordinary name is kept as it is;
 - every identifier of the generated sources that hetc would accept as a plan's name is tried as
   one: NAME.c and NAME_main.c compile, and NAME.h compiles as C++ (cpu and gpu plans);
-- node names that would end or nest a comment, form trigraphs, hold a backslash, a newline or
-  bytes that are not UTF-8 build and run, and NAME.plan.json stays valid JSON;
+- node names that would end or nest a comment, form trigraphs, hold a backslash, a newline,
+  bidirectional controls (U+202E, none left raw) or bytes that are not UTF-8 build and run, and NAME.plan.json stays valid JSON;
 - fused steps are named: NAME.plan.json's steps have "ops" ("Conv+Add+Relu") and "fused", the
   processor a "name", and the binary's --trace names the fused ops;
 - an installed hetc (PREFIX/bin, PREFIX/lib, PREFIX/include/hetc) in a folder with spaces builds
@@ -169,7 +169,7 @@ def check_own_names(tmp, model):
 
 def check_node_names(tmp):
     names = ["a*/b", "/*c", "q??=x", "??/", "back\\slash", "new\nline", "cr\r\t", "BADUTF8X",
-             "ok"]
+             "ok", "y\u202eevil\u2066"]
     d = os.path.join(tmp, "nodes")
     os.makedirs(d)
     model = relu_model(os.path.join(d, "nodes.onnx"), names)
@@ -181,6 +181,10 @@ def check_node_names(tmp):
         return
     r = run_binary(os.path.join(d, "out", ident), "--trace", os.path.join(d, "t.json"))
     report("hostile node names: build and run", r.returncode == 0, r.stderr)
+    raw = b"".join(open(os.path.join(d, "out", ident + ext), "rb").read()
+                   for ext in (".c", ".h", "_main.c"))
+    report("hostile node names: no raw bidirectional control (U+202E, U+2066) in the sources",
+           b"\xe2\x80\xae" not in raw and b"\xe2\x81\xa6" not in raw and b"evil" in raw)
     try:
         plan = json.load(open(os.path.join(d, "out", ident + ".plan.json"), encoding="utf-8"))
         got = [s["node"] for s in plan["steps"]]

@@ -24,8 +24,10 @@ from onnx import TensorProto, helper
 
 F = TensorProto.FLOAT
 results = {"passed": 0, "failed": 0}
-# bytes a terminal acts on: C0 controls but newline, DEL, and C1 controls (U+0080..U+009F)
-CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
+# bytes a terminal acts on: C0 controls but newline, DEL, and C1 controls (U+0080..U+009F); and
+# the bidirectional controls U+202A-202E, U+2066-2069, which reorder the text shown
+CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|"
+                     rb"\xe2\x81[\xa6-\xa9]")
 
 
 def report(name, ok, why=""):
@@ -128,7 +130,7 @@ def evil_model(bad_weight=False, unknown_op=False):
     w = helper.make_tensor("W\u00e9", F, [4, 3, 3] + ([] if bad_weight else [3]),
                            [0.1] * (36 if bad_weight else 108))
     nodes = [helper.make_node("Conv", [x.name, "W\u00e9"], ["c" + EVIL],
-                              name="conv" + EVIL + "QQ2"),
+                              name="conv" + EVIL + "\u202e" + "QQ2"),
              helper.make_node("Evil" + EVIL + "QQ3" if unknown_op else "Relu",
                               ["c" + EVIL], ["out:0"], name="act" + EVIL)]
     g = helper.make_graph(nodes, "graph" + EVIL, [x], [y], initializer=[w])
