@@ -185,10 +185,11 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         cg_put_cstr(f, buf, NULL);
         fputs(",\n", f);
     }
+    /* the node's own op ("Conv"); step_name ends with the fused ops ("(Conv+Relu)") */
     fputs("    NULL};\nstatic const char *const step_op[NSTEP + 1] = {", f);
     for (NodeId n = 0; n < g->nnode; n++) {
         fputs(n == 0 ? "\n    " : n % 8 ? ", " : ",\n    ", f);
-        cg_put_cstr(f, step_ops(&g->node[n]), NULL);
+        cg_put_cstr(f, ir_op[g->node[n].op].onnx, NULL);
     }
     fputs(g->nnode ? ",\n    NULL};\n\n" : "NULL};\n\n", f);
     fputs("static const int input_tensor[NINPUT + 1] = {", f);

@@ -521,14 +521,26 @@ write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
     json_string(f, track);
     fprintf(f, "}}");
     for (int i = 0; i < n; i++) {
+        /* cat and args.ops: the step's fused ops, the last "(...)" of its name ("node 12 \"c\"
+         * (Conv+Relu)"; ops hold no parenthesis); args.op: the node's own op ("Conv") */
+        const char *name = info->step_names[ev[i].step], *op = info->step_ops[ev[i].step];
+        const char *paren = strrchr(name, '(');
+        size_t len = strlen(name);
+        char ops[512];
+        if (paren && len > 0 && name[len - 1] == ')')
+            snprintf(ops, sizeof ops, "%.*s", (int)(name + len - 2 - paren), paren + 1);
+        else
+            snprintf(ops, sizeof ops, "%s", op);
         fprintf(f, ",\n  {\"name\": ");
-        json_string(f, info->step_names[ev[i].step]);
+        json_string(f, name);
         fprintf(f, ", \"cat\": ");
-        json_string(f, info->step_ops[ev[i].step]);
+        json_string(f, ops);
         fprintf(f, ", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
                 "\"args\": {\"step\": %d, \"op\": ", ev[i].start_ms * 1e3,
                 (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step);
-        json_string(f, info->step_ops[ev[i].step]);
+        json_string(f, op);
+        fprintf(f, ", \"ops\": ");
+        json_string(f, ops);
         fprintf(f, "}}");
     }
     fprintf(f, "\n], \"displayTimeUnit\": \"ms\", \"otherData\": {\"plan\": ");

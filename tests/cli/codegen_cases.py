@@ -217,6 +217,13 @@ def check_fused(tmp, model):
     text = open(trace).read() if r.returncode == 0 else ""
     report("trace names Conv+Add+Relu", "Conv+Add+Relu" in text and "Gemm+Sigmoid" in text,
            r.stderr + text[:300])
+    ev = [e for e in json.loads(text)["traceEvents"] if e.get("ph") == "X"] if text else []
+    conv_ev = [e for e in ev if e["args"].get("ops") == "Conv+Add+Relu"]
+    report("trace: args.op is the node's op (Conv), args.ops and cat the fused ops",
+           len(conv_ev) == 1 and conv_ev[0]["args"]["op"] == "Conv" and
+           conv_ev[0]["cat"] == "Conv+Add+Relu" and
+           any(e["args"]["op"] == "Gemm" and e["args"]["ops"] == "Gemm+Sigmoid" for e in ev),
+           str(conv_ev)[:300])
     p, ident = compile_plan(model, out + "_gpu", "--no-build", "--strategy", "gpu")
     gplan = json.load(open(os.path.join(out + "_gpu", ident + ".plan.json")))
     gp = gplan["processors"][0]
