@@ -31,7 +31,7 @@
 #error "HETC_VERSION (CMake's PROJECT_VERSION) must be defined"
 #endif
 
-enum { MAXFILES = 256, SAMPLE_CAP = 1 << 16 };
+enum { SAMPLE_CAP = 1 << 16 };
 
 static const char usage[] =
     "usage: %s [--input [NAME=]FILE]... [--output FILE]... [--iters N] [--warmup N]\n"
@@ -295,8 +295,9 @@ order_inputs(const char *argv0, const RtModelInfo *info, const char **args, int 
 }
 
 /* The largest file that can hold a tensor of nb bytes, numel elements: raw data (.bin), a .npy
- * header and the data, or a TensorProto with each element a varint of up to 10 bytes and its key
- * (unpacked int64_data), and room for names and doc strings. */
+ * header and the data, or a TensorProto with each element in its widest encoding, and room for
+ * names and doc strings. The widest is unpacked: a complex128 element is two doubles, each a
+ * 1-byte key and 8 bytes (18); a 64-bit varint with its key takes 11. 24 a element covers all. */
 static size_t
 max_file(const char *path, size_t nb, int64_t numel)
 {
@@ -306,9 +307,9 @@ max_file(const char *path, size_t nb, int64_t numel)
     if (!ends_with(path, ".pb"))
         return nb;
     size_t n = (size_t)numel;
-    if (n > (SIZE_MAX - slack) / 11)
+    if (n > (SIZE_MAX - slack) / 24)
         return SIZE_MAX;
-    return n * 11 + slack;
+    return n * 24 + slack;
 }
 
 /* Reads input k from path into *dst (nb bytes; replaced when the file's buffer is used as is).
@@ -568,30 +569,45 @@ clamp_threads(const char *argv0, int threads)
 int
 rt_main(int argc, char **argv, const RtModelInfo *info)
 {
-    const char *args[MAXFILES], *inputs[MAXFILES], *outputs[MAXFILES], *weights = NULL,
-               *trace = NULL;
+    /* at most one --input per input and one --output per output are used; the counts are
+     * checked against the plan's below. argc bounds what the flags can name. */
+    int nslot = argc > 0 ? argc : 1;
+    const char **args = calloc((size_t)nslot, sizeof *args);
+    const char **inputs = calloc((size_t)(info->ninput > 0 ? info->ninput : 1), sizeof *inputs);
+    const char **outputs = calloc((size_t)nslot, sizeof *outputs);
+    void **in = calloc((size_t)(info->ninput > 0 ? info->ninput : 1), sizeof *in);
+    void **out = calloc((size_t)(info->noutput > 0 ? info->noutput : 1), sizeof *out);
+    const char *weights = NULL, *trace = NULL;
     int nin = 0, nout = 0, iters = 1, warmup = 0, threads = 1, json = 0, iters_set = 0;
+    int rc = RT_OK, status = 0;
     char b1[256];
+    Stats st = {.rng = 0x9e3779b97f4a7c15u};
+    void *m = NULL;
+    if (!args || !inputs || !outputs || !in || !out) {
+        rc = RT_ENOMEM;
+        goto fail;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf(usage, argv[0], info->name, info->name);
-            return 0;
+            goto done;
         } else if (strcmp(a, "--version") == 0) {
             printf("%s (a plan of hetc %s)\n", esc(b1, sizeof b1, info->name), HETC_VERSION);
-            return 0;
+            goto done;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
             continue;
         }
         if (!v) {
             fprintf(stderr, "%s: %s needs a value (--help for usage)\n", argv[0], a);
-            return 1;
+            rc = RT_EUSAGE;
+            goto done;
         }
         i++;
-        if (strcmp(a, "--input") == 0 && nin < MAXFILES) {
+        if (strcmp(a, "--input") == 0) {
             args[nin++] = v;
-        } else if (strcmp(a, "--output") == 0 && nout < MAXFILES) {
+        } else if (strcmp(a, "--output") == 0) {
             outputs[nout++] = v;
         } else if (strcmp(a, "--weights") == 0) {
             weights = v;
@@ -603,26 +619,27 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         } else if (strcmp(a, "--threads") == 0 && parse_int(v, 1, &threads) == 0) {
         } else {
             fprintf(stderr, "%s: bad flag or value: %s %s (--help for usage)\n", argv[0], a, v);
-            return 1;
+            rc = RT_EUSAGE;
+            goto done;
         }
     }
-    if (info->ninput > MAXFILES || info->noutput > MAXFILES) {
-        fprintf(stderr, "%s: too many inputs or outputs\n", argv[0]);
-        return 3;
+    if (nin != 0 && order_inputs(argv[0], info, args, nin, inputs) != 0) {
+        rc = RT_EUSAGE;
+        goto done;
     }
-    if (nin != 0 && order_inputs(argv[0], info, args, nin, inputs) != 0)
-        return 1;
     if (nout != 0 && nout != info->noutput) {
         fprintf(stderr, "%s: the plan has %d outputs; %d --output given\n", argv[0],
                 info->noutput, nout);
-        return 1;
+        rc = RT_EUSAGE;
+        goto done;
     }
     for (int k = 0; k < nout; k++) {
         if (ends_with(outputs[k], ".npy") && info->outputs[k].dt == DT_BF16) {
             fprintf(stderr, "%s: --output %s: output %d \"%s\" is bfloat16, which NumPy has no "
                     "dtype for (write .bin or .pb)\n", argv[0], outputs[k], k,
                     esc(b1, sizeof b1, info->output_names[k]));
-            return 1;
+            rc = RT_EUSAGE;
+            goto done;
         }
     }
     if (json && !iters_set)
@@ -630,11 +647,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     maybe_reexec(argv);
     threads = clamp_threads(argv[0], threads);   /* after the re-exec: one note */
 
-    int rc = RT_OK, status = 0;
-    char path[4096], err[256];
-    void *in[MAXFILES] = {0}, *out[MAXFILES] = {0};
-    Stats st = {.rng = 0x9e3779b97f4a7c15u};
-    void *m = NULL;
+    char path[4096];
     for (int k = 0; k < info->ninput; k++) {
         const RtTensor *t = &info->inputs[k];
         size_t nb;
@@ -670,24 +683,18 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         default_weights(path, sizeof path, argv[0], info->name);
         weights = path;
     }
-    /* a FIFO or a device must not block or feed the plan: refused before the plan opens it (a
-     * missing file is left to the plan, which needs none when it has no weights) */
-    size_t wsize;
-    int wfd = rt_open_regular(weights, &wsize, err, sizeof err);
-    if (wfd == -2) {
-        fprintf(stderr, "%s: the weights file: %s\n", esc(b1, sizeof b1, weights), err);
-        rc = RT_EINPUT;
-        goto done;
-    }
-    if (wfd >= 0)
-        close(wfd);
+    /* the plan opens the weights once (a plan without weights never does): rt_weights_open
+     * refuses a FIFO or a device without blocking and says so */
     m = info->create(weights, threads, &rc);
     if (!m) {
+        const char *why = rt_weights_error();
         if (rc == RT_EIO) {
             /* a missing or unreadable weights file is bad input, like a missing --input */
             fprintf(stderr, "%s: cannot read the weights: %s\n", esc(b1, sizeof b1, weights),
-                    strerror(errno));
+                    why[0] ? why : strerror(errno));
             rc = RT_EINPUT;
+        } else if (rc == RT_EINPUT && why[0]) {
+            fprintf(stderr, "%s: the weights file: %s\n", esc(b1, sizeof b1, weights), why);
         } else if (rc == RT_EINPUT) {
             fprintf(stderr, "%s: the weights file is truncated, corrupt or of another plan\n",
                     esc(b1, sizeof b1, weights));
@@ -750,10 +757,15 @@ done:
     status = rt_exit_status(rc);
     if (m)
         info->destroy(m);
-    for (int k = 0; k < MAXFILES; k++) {
+    for (int k = 0; in && k < info->ninput; k++)
         free(in[k]);
+    for (int k = 0; out && k < info->noutput; k++)
         free(out[k]);
-    }
+    free(in);
+    free(out);
+    free(args);
+    free(inputs);
+    free(outputs);
     free(st.sample);
     return status;
 }

@@ -529,22 +529,44 @@ rt_fnv1a64(const void *data, size_t n)
 
 enum { WTS_HEADER = 64 };
 
+static _Thread_local char weights_err[300];
+
+const char *
+rt_weights_error(void)
+{
+    return weights_err;
+}
+
 int
 rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t expect_sum)
 {
     memset(w, 0, sizeof *w);
-    /* without blocking: a FIFO must not hang the open (it is refused below) */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
+    weights_err[0] = 0;
+    /* without blocking: a FIFO must not hang the open (it is refused below); the file checked
+     * is the file mapped, through the one descriptor */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(weights_err, sizeof weights_err, "%s", strerror(errno));
         return RT_EIO;
+    }
     struct stat st;
     int rc = RT_EINPUT;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < WTS_HEADER)
+    if (fstat(fd, &st) != 0) {
+        snprintf(weights_err, sizeof weights_err, "%s", strerror(errno));
+        rc = RT_EIO;
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(weights_err, sizeof weights_err, "not a regular file");
+        goto done;
+    }
+    if ((size_t)st.st_size < WTS_HEADER)
         goto done;
     if ((size_t)st.st_size != WTS_HEADER + expect_size)
         goto done;
     void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
+        snprintf(weights_err, sizeof weights_err, "%s", strerror(errno));
         rc = RT_EIO;
         goto done;
     }

@@ -94,9 +94,13 @@ typedef struct RtWeights {
     size_t mapsize;
 } RtWeights;
 
-/* Maps and checks path: RT_OK, RT_EIO (cannot open), or RT_EINPUT (truncated, corrupt, of a
- * different size than expect_size, or a checksum mismatch). */
+/* Maps and checks path: RT_OK, RT_EIO (cannot open), or RT_EINPUT (not a regular file,
+ * truncated, corrupt, of a different size than expect_size, or a checksum mismatch). A FIFO or
+ * device is refused without blocking, through the descriptor that is mapped. */
 int rt_weights_open(RtWeights *w, const char *path, size_t expect_size, uint64_t expect_sum);
+/* Why the last rt_weights_open on this thread failed, when it can say more than its status
+ * ("not a regular file", strerror's text for RT_EIO); "" otherwise. */
+const char *rt_weights_error(void);
 void rt_weights_close(RtWeights *w);
 uint64_t rt_fnv1a64(const void *data, size_t n);
 

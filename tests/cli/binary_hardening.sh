@@ -5,6 +5,8 @@
 #   u8   u uint8 [4] -> y = float(u)             (a 1-byte element)
 #   i64  v int64 [3] -> y = float(v)             (an 8-byte element)
 #   ctl  an input and an output whose names carry control characters
+#   wts  a float32 [2,3] -> y = a + w, w a constant (a plan with a weights file)
+#   wide 300 inputs, each through a Relu to its own output (more than 256 of each)
 # each compiled into $tmp/MODEL/hb_MODEL (a plan name no C or runtime symbol takes).
 # Checks: a .pb field whose wire type does not fit the dtype is refused (exit 2, one line) and
 # every encoding ONNX writes is read right; FIFOs, devices and folders as --input or --weights
@@ -72,6 +74,14 @@ save("i64", [helper.make_node("Cast", ["v"], ["y"], to=F)], [vi("v", I64, [3])],
      [vi("y", F, [3])])
 save("ctl", [helper.make_node("Relu", ["in\x1b[31m\nX"], ["out\x07\x1b]0;pwn\x07"])],
      [vi("in\x1b[31m\nX", F, [2])], [vi("out\x07\x1b]0;pwn\x07", F, [2])])
+g = helper.make_graph([helper.make_node("Add", ["a", "w"], ["y"])], "g", [vi("a", F, [2, 3])],
+                      [vi("y", F, [2, 3])], [numpy_helper.from_array(np.ones((2, 3), np.float32),
+                                                                     "w")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 7
+onnx.save(m, f"{d}/wts.onnx")
+save("wide", [helper.make_node("Relu", [f"x{i}"], [f"y{i}"]) for i in range(300)],
+     [vi(f"x{i}", F, [2]) for i in range(300)], [vi(f"y{i}", F, [2]) for i in range(300)])
 
 a = np.arange(6, dtype=np.float32).reshape(2, 3) * 0.5
 b = np.full((2, 3), 0.25, np.float32)
@@ -117,7 +127,7 @@ for name, data in tensors.items():
 np.array([1, 2, 3, 4], np.float32).tofile(f"{d}/c.bin")
 EOF
 
-for m in two u8 i64 ctl; do
+for m in two u8 i64 ctl wts wide; do
     "$hetc" compile "$tmp/$m.onnx" -o "$tmp/$m" --name "hb_$m" >/dev/null 2>"$tmp/cerr" ||
         { echo "compile $m failed: $(cat "$tmp/cerr")"; exit 1; }
 done
@@ -175,8 +185,20 @@ mkfifo "$tmp/fifo"
 mkdir "$tmp/dir.bin"
 for f in /dev/zero "$tmp/fifo" "$tmp/dir.bin"; do
     expect_err 2 "not a regular file" two --input "$f" --input "$tmp/b.bin"
-    expect_err 2 "not a regular file" two --weights "$f"
+    expect_err 2 "not a regular file" wts --weights "$f"
 done
+# the plan opens its weights file once, and only when it has one
+expect 0 wts
+expect 0 two --weights "$tmp/fifo"
+expect_err 2 "cannot read the weights" wts --weights "$tmp/no/such.weights"
+cp "$tmp/wts/hb_wts.weights" "$tmp/cut.weights" && truncate -s 70 "$tmp/cut.weights"
+expect_err 2 "truncated, corrupt" wts --weights "$tmp/cut.weights"
+# more than 256 inputs and outputs (seeded inputs, and one output file each)
+expect 0 wide
+outs=()
+for i in $(seq 0 299); do outs+=(--output "$tmp/wide_$i.bin"); done
+expect 0 wide "${outs[@]}"
+[ -s "$tmp/wide_299.bin" ] && ok || bad "wide: output 299 was not written"
 expect_err 2 "not a regular file" two --input "a=/dev/zero" --input "b=$tmp/b.bin"
 # sizes come before allocation: 4 GB sparse files under a 2 GB address space
 truncate -s 4G "$tmp/big.bin" "$tmp/big.pb" "$tmp/big.npy"
