@@ -24,10 +24,12 @@
  */
 #include "passes.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { ALIGN = 64, PAIR_BUDGET = 32, PAIR_MIN = 1 << 21 };
+_Static_assert(PAIR_MIN <= INT_MAX / 2, "part[] and start[] are int: 2 x budget must fit");
 
 typedef struct Item {
     ValId v;
@@ -404,7 +406,12 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
     if (lower_bound(g, it, nit, add, sub, &mp->lower, d) < 0)
         goto done;
     qsort(it, (size_t)nit, sizeof *it, by_size_desc);
+    /* part[] holds two entries a pair and start[] indexes it with int: past INT_MAX / 2 pairs
+     * (PAIR_BUDGET * nit does at some 33 million tensors) the budget stops, and the plan is
+     * made without the pair lists, as when a graph's pairs exceed it */
     int64_t budget = (int64_t)PAIR_BUDGET * nit > PAIR_MIN ? (int64_t)PAIR_BUDGET * nit : PAIR_MIN;
+    if (budget > INT_MAX / 2)
+        budget = INT_MAX / 2;
     int64_t npair = list_pairs(it, nit, nn, budget, start, &part);
     int placed;
     if (npair >= 0) {
