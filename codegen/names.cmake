@@ -1,15 +1,10 @@
-# names.cmake: cmake -DSYS=sys.i -DRT=rt.i -DOUT=cg_names.c -P names.cmake
-# Writes the sorted table of names a plan's name must not take (cg_identifier, build.c): every
-# identifier of the preprocessed system headers (SYS), and those of the runtime headers (RT) that
-# begin with a capital letter. Names beginning with '_' are left out: no plan name begins so.
+# names.cmake: cmake -DSYS=sys.txt -DRT=rt.txt -DOUT=cg_names.c -P names.cmake
+# Writes the sorted table of names a plan's name must not take (cg_identifier, build.c): the
+# macros and file-scope names of the system headers (SYS, listed by names_scan from the
+# preprocessed headers), and those of the runtime headers (RT) that begin with a capital letter.
 function(read_names file out)
-  file(READ ${file} text)
-  # no string or character literal's letters: "%ld" names nothing
-  string(REGEX REPLACE "\"([^\"\\\\\n]|\\\\.)*\"" " " text "${text}")
-  string(REGEX REPLACE "'([^'\\\\\n]|\\\\.)*'" " " text "${text}")
-  string(REGEX MATCHALL "[A-Za-z0-9_]+" words "${text}")
+  file(STRINGS ${file} words REGEX "^[A-Za-z][A-Za-z0-9_]*$")
   list(REMOVE_DUPLICATES words)
-  list(FILTER words INCLUDE REGEX "^[A-Za-z]")
   set(${out} ${words} PARENT_SCOPE)
 endfunction()
 

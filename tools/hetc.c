@@ -553,18 +553,32 @@ done:
     return rc;
 }
 
-/* the file name without folder and extension, as a C identifier */
+/* the file name without folder and extension */
 static void
 model_stem(const char *path, char *buf, size_t size)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s", base);
-    char *dot = strrchr(tmp, '.');
-    if (dot && dot != tmp)
+    snprintf(buf, size, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
         *dot = 0;
-    cg_identifier(tmp, buf, size);
+}
+
+/* want (--name or the model's stem) as the plan's C identifier, with a note on stderr when it
+ * differs: why and which name the files take */
+static void
+plan_name(const char *want, char *ident, size_t size)
+{
+    cg_identifier(want, ident, size);
+    if (strcmp(want, ident) == 0)
+        return;
+    int taken = strncmp(ident, "plan_", 5) == 0 && strcmp(ident + 5, want) == 0 &&
+                !(want[0] >= '0' && want[0] <= '9');
+    fputs("hetc compile: note: plan name \"", stderr);
+    ir_put_escaped(want, stderr);
+    fprintf(stderr, "\" %s; using \"%s\"\n",
+            taken ? "is taken by C or the plan's own names" : "is not a C identifier", ident);
 }
 
 /* 0 for the strategies this version compiles, else a usage message's status */
@@ -645,11 +659,10 @@ cmd_compile(int argc, char **argv)
     }
     if ((rc = check_strategy(strategy)) != 0)
         goto done;
-    char ident[128];
-    if (name)
-        cg_identifier(name, ident, sizeof ident);
-    else
-        model_stem(ma.model, ident, sizeof ident);
+    char ident[128], stem[256];
+    if (!name)
+        model_stem(ma.model, stem, sizeof stem);
+    plan_name(name ? name : stem, ident, sizeof ident);
     Progress pr;
     progress_init(&pr);
     Graph *g = model_load(&ma, &pr, &rc);

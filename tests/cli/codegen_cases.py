@@ -5,7 +5,8 @@ that always compiles, on small models built here with onnx.helper.
 
 - plan names: model files named like C keywords, C library functions, the plan's own tables or
   reserved identifiers (int, main, exit, shape, __x, 9lives, ...) and --name printf each build
-  and run, under a name that is a plain C identifier; an ordinary name is kept as it is;
+  and run, under a name that is a plain C identifier; an ordinary name is kept as it is, a
+  header's parameter names (x, data, device) included; a changed name gets one note on stderr;
 - every identifier of the generated sources that hetc would accept as a plan's name is tried as
   one: NAME.c and NAME_main.c compile, and NAME.h compiles as C++ (cpu and gpu plans);
 - node names that would end or nest a comment, form trigraphs, hold a backslash, a newline,
@@ -102,6 +103,23 @@ def check_names(tmp):
         model = relu_model(os.path.join(tmp, "plain.onnx"))
         p, ident = compile_plan(model, os.path.join(tmp, "plain"), "--name", given, "--no-build")
         report("ordinary name %s kept as %s" % (given, want), ident == want, str(ident))
+
+
+def check_name_choice(tmp):
+    """--name keeps a name no header declares at file scope (parameter names such as x or data
+    included); a name C or the plan's own symbols take gets plan_, with one note on stderr."""
+    model = relu_model(os.path.join(tmp, "choice.onnx"))
+    for name, want in ([(n, n) for n in "x data image device size model net".split()] +
+                       [(n, "plan_" + n) for n in "int main exit printf errno size_t shape NTENSOR "
+                        "pthread_create FILE stdin EOF CL_SUCCESS cl_int".split()] +
+                       [("my-net", "my_net")]):
+        p, ident = compile_plan(model, os.path.join(tmp, "choice"), "--name", name,
+                                "--no-build")
+        notes = [ln for ln in p.stderr.splitlines() if "note: plan name" in ln]
+        ok = ident == want and os.path.exists(os.path.join(tmp, "choice", want + ".c")) and \
+            len(notes) == (name != want) and (name == want or ('"%s"' % want) in notes[0])
+        report("--name %s gives %s.c%s" % (name, want, "" if name == want else ", one note"), ok,
+               "exit %d, %s: %s" % (p.returncode, ident, p.stderr[-300:]))
 
 
 def fused_model(path):
@@ -404,6 +422,7 @@ def main():
         else:
             fused = fused_model(os.path.join(tmp, "fused.onnx"))
             check_names(tmp)
+            check_name_choice(tmp)
             check_node_names(tmp)
             check_fused(tmp, fused)
             check_long_fusion(tmp)
