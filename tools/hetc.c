@@ -565,12 +565,12 @@ model_stem(const char *path, char *buf, size_t size)
         *dot = 0;
 }
 
-/* want (--name or the model's stem) as the plan's C identifier, with a note on stderr when it
- * differs: why and which name the files take */
+/* A note on stderr when the plan's C identifier ident differs from want (--name or the
+ * model's stem): why, and which name the files took. Printed once the plan is written, so that
+ * a failed compile still says one line. */
 static void
-plan_name(const char *want, char *ident, size_t size)
+plan_name_note(const char *want, const char *ident)
 {
-    cg_identifier(want, ident, size);
     if (strcmp(want, ident) == 0)
         return;
     int taken = strncmp(ident, "plan_", 5) == 0 && strcmp(ident + 5, want) == 0 &&
@@ -662,7 +662,7 @@ cmd_compile(int argc, char **argv)
     char ident[128], stem[256];
     if (!name)
         model_stem(ma.model, stem, sizeof stem);
-    plan_name(name ? name : stem, ident, sizeof ident);
+    cg_identifier(name ? name : stem, ident, sizeof ident);
     Progress pr;
     progress_init(&pr);
     Graph *g = model_load(&ma, &pr, &rc);
@@ -692,6 +692,7 @@ cmd_compile(int argc, char **argv)
         printf("/%s (run it with --help)\n", ident);
     }
     ir_graph_free(g);
+    plan_name_note(name ? name : stem, ident);
     rc = 0;
 done:
     model_args_free(&ma);
