@@ -10,6 +10,7 @@
  */
 #include "cg_impl.h"
 #include "build_config.h"
+#include "ir/utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -266,30 +267,6 @@ predict_ms(const Graph *g, const Node *x)
     return (double)ir_node_flops(g, x) / 1e8 + (double)ir_node_bytes(g, x) / 2e7;
 }
 
-/* s as a JSON string: control characters escaped, bytes outside well-formed UTF-8 (and C1
- * controls) as U+FFFD */
-static void
-put_json(FILE *f, const char *s)
-{
-    fputc('"', f);
-    while (*s) {
-        unsigned char c = (unsigned char)*s;
-        int n = ir_utf8_printable(s);
-        if (n == 0) {
-            fputs(c < 0x80 ? "" : "\\ufffd", f);
-            if (c < 0x80)
-                fprintf(f, "\\u%04x", c);
-            n = 1;
-        } else if (c == '"' || c == '\\') {
-            fprintf(f, "\\%c", c);
-        } else {
-            fwrite(s, 1, (size_t)n, f);
-        }
-        s += n;
-    }
-    fputc('"', f);
-}
-
 /* The compile host's CPU as /proc/cpuinfo names it ("model name"), else "cpu". */
 static void
 cpu_model(char *buf, size_t size)
@@ -334,7 +311,7 @@ cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
         cpu_model(model, sizeof model);
         fputs(" \"processors\": [{\"id\": \"cpu0\", \"kind\": \"cpu\", \"backend\": \"openblas\", "
               "\"name\": ", f);
-        put_json(f, model);
+        ir_json_put_str(f, model);
         fputs("}],\n", f);
     }
     fputs(" \"steps\": [", f);
@@ -343,7 +320,7 @@ cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
         const Node *x = &g->node[n];
         double dt = predict_ms(g, x);
         fprintf(f, "%s\n  {\"node\": ", n ? "," : "");
-        put_json(f, x->name);
+        ir_json_put_str(f, x->name);
         fprintf(f, ", \"index\": %d, \"op\": \"%s\", \"ops\": \"%s\", \"fused\": [", x->index,
                 ir_op[x->op].onnx, x->ops ? x->ops : ir_op[x->op].onnx);
         /* the fused ops: those of x->ops other than the node's own (its first mention) */

@@ -9,6 +9,7 @@
  * reads. ir_put_escaped does the same for printers.
  */
 #include "ir.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,39 +29,12 @@ diag_init(Diag *d, const char *file)
     d->file = file;
 }
 
-/* Bytes (1 to 4) of the well-formed UTF-8 character at str, or 0 where none starts. */
-static int
-utf8_len(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-          : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
-        return 0;
-    for (int i = 1; i < n; i++)     /* stops at the terminating 0, which is no continuation */
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
-        (n == 3 && s[0] == 0xed && s[1] >= 0xa0) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-        return 0;   /* overlong forms, surrogates, beyond U+10FFFF */
-    return n;
-}
-
 int
 ir_utf8_printable(const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    int n = utf8_len(s);
-    if ((n == 1 && (u[0] < 0x20 || u[0] == 0x7f)) || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0))
-        return 0;
-    /* the bidirectional controls, which reorder how the text around them shows (and which gcc's
-     * -Wbidi-chars refuses in a comment): U+061C, U+200E-200F, U+202A-202E, U+2066-2069 */
-    if ((n == 2 && u[0] == 0xd8 && u[1] == 0x9c) ||
-        (n == 3 && u[0] == 0xe2 && u[1] == 0x80 &&
-         ((u[2] >= 0x8e && u[2] <= 0x8f) || (u[2] >= 0xaa && u[2] <= 0xae))) ||
-        (n == 3 && u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9))
-        return 0;
-    return n;
+    uint32_t cp;
+    int n = ir_utf8_seq(s, &cp);
+    return n > 0 && !ir_cp_unsafe(cp) ? n : 0;
 }
 
 /* s escaped into buf (size > 0), cut before an escape or character that does not fit. */

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ir/utf8.h"
+
 #ifndef HETC_VERSION
 #error "HETC_VERSION (CMake's PROJECT_VERSION) must be defined"
 #endif
@@ -93,48 +95,7 @@ ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* ---- text from the model: escaped for terminals and JSON ------------------------------------ */
-
-/* The length of the valid UTF-8 sequence at s (1 to 4) and its code point in *cp; 0 when the
- * bytes there are not valid UTF-8 (a stray continuation, an overlong form, a surrogate, a cut
- * sequence, a code point above U+10FFFF). */
-static int
-utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    int n;
-    uint32_t v, lo = 0x80;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, lo = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, lo = 0x10000;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)      /* also stops at the terminating NUL */
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < lo || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
-/* Whether a terminal could act on code point cp: C0 and C1 controls, DEL, and the
- * bidirectional overrides and isolates that reorder what follows them. */
-static int
-unsafe_cp(uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-           (cp >= 0x2066 && cp <= 0x2069);
-}
+/* ---- text from the model: escaped for terminals and JSON (ir/utf8.h) ------------------------- */
 
 /* s made safe to print: printable text as it is; a backslash, a quote, control characters, the
  * bidirectional controls and bytes of invalid UTF-8 as \\, \", \xHH or \uHHHH. Cut with "..."
@@ -147,10 +108,10 @@ esc(char *buf, size_t cap, const char *s)
     while (*p) {
         char piece[16];
         uint32_t cp;
-        int len = utf8_seq(p, &cp), k;
+        int len = ir_utf8_seq((const char *)p, &cp), k;
         if (len == 0)
             k = snprintf(piece, sizeof piece, "\\x%02x", *p), len = 1;
-        else if (unsafe_cp(cp))
+        else if (ir_cp_unsafe(cp))
             k = cp < 0x80 ? snprintf(piece, sizeof piece, "\\x%02x", (unsigned)cp)
                           : snprintf(piece, sizeof piece, "\\u%04x", (unsigned)cp);
         else if (cp == '\\' || cp == '"')
@@ -168,29 +129,6 @@ esc(char *buf, size_t cap, const char *s)
     }
     buf[n] = 0;
     return buf;
-}
-
-/* s as a JSON string: valid UTF-8 as it is (with \u escapes for controls and the bidirectional
- * controls), each byte of invalid UTF-8 as U+FFFD. */
-static void
-json_string(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    while (*p) {
-        uint32_t cp;
-        int len = utf8_seq(p, &cp);
-        if (len == 0)
-            fputs("\\ufffd", f), len = 1;
-        else if (cp == '"' || cp == '\\')
-            fprintf(f, "\\%c", (char)cp);
-        else if (unsafe_cp(cp))
-            fprintf(f, "\\u%04x", (unsigned)cp);
-        else
-            fwrite(p, 1, (size_t)len, f);
-        p += len;
-    }
-    fputc('"', f);
 }
 
 /* ---- inputs and outputs ---------------------------------------------------------------------- */
@@ -519,7 +457,7 @@ write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
     fprintf(f, "{\"traceEvents\": [\n");
     fprintf(f, "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, \"tid\": 0, "
             "\"args\": {\"name\": ");
-    json_string(f, track);
+    ir_json_put_str(f, track);
     fprintf(f, "}}");
     for (int i = 0; i < n; i++) {
         /* cat and args.ops: the step's fused ops, the last "(...)" of its name ("node 12 \"c\"
@@ -533,21 +471,21 @@ write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
         else
             snprintf(ops, sizeof ops, "%s", op);
         fprintf(f, ",\n  {\"name\": ");
-        json_string(f, name);
+        ir_json_put_str(f, name);
         fprintf(f, ", \"cat\": ");
-        json_string(f, ops);
+        ir_json_put_str(f, ops);
         fprintf(f, ", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
                 "\"args\": {\"step\": %d, \"op\": ", ev[i].start_ms * 1e3,
                 (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step);
-        json_string(f, op);
+        ir_json_put_str(f, op);
         fprintf(f, ", \"ops\": ");
-        json_string(f, ops);
+        ir_json_put_str(f, ops);
         fprintf(f, "}}");
     }
     fprintf(f, "\n], \"displayTimeUnit\": \"ms\", \"otherData\": {\"plan\": ");
-    json_string(f, info->name);
+    ir_json_put_str(f, info->name);
     fprintf(f, ", \"device\": ");
-    json_string(f, rt_ctx_device_name(ctx));
+    ir_json_put_str(f, rt_ctx_device_name(ctx));
     fprintf(f, "}}\n");
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? RT_OK : RT_EIO;
@@ -737,7 +675,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
                threads);
         for (int i = 0; i < info->nprocessors; i++) {
             printf("%s", i ? ", " : "");
-            json_string(stdout, info->processors[i]);
+            ir_json_put_str(stdout, info->processors[i]);
         }
         printf("], \"throughput_ips\": %.2f}\n", stats_ips(&st));
     } else if (nout == 0) {

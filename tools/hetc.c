@@ -8,6 +8,7 @@
 #include "codegen/codegen.h"
 #include "frontend/onnx.h"
 #include "ir/ir.h"
+#include "ir/utf8.h"
 #include "passes/passes.h"
 
 #include <stdlib.h>
@@ -77,33 +78,6 @@ static const char usage_compile[] =
     "Prints the memory plan: the arena beside the sum of all intermediate tensors and the\n"
     "lower bound (the most bytes alive at once). $HETC_CC overrides the C compiler. On a\n"
     "terminal, each phase is shown on stderr as it starts, with the time since the start.\n";
-
-/* A JSON string; bytes of a model's names that are not UTF-8 become U+FFFD, control characters
- * (C0, DEL, C1) \\u escapes, so the text is valid JSON and safe on a terminal. */
-static void
-json_str(const char *str, FILE *f)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', f);
-    while (*s) {
-        int n = ir_utf8_printable((const char *)s);
-        if (*s == '"' || *s == '\\') {
-            fprintf(f, "\\%c", *s++);
-        } else if (*s < 0x20 || *s == 0x7f) {
-            fprintf(f, "\\u%04x", *s++);
-        } else if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] < 0xa0) {
-            fprintf(f, "\\u%04x", s[1]);     /* a C1 control character */
-            s += 2;
-        } else if (n == 0) {
-            fputs("\\ufffd", f);
-            s++;
-        } else {
-            fwrite(s, 1, (size_t)n, f);
-            s += n;
-        }
-    }
-    fputc('"', f);
-}
 
 static void
 json_shape(const Value *v, FILE *f)
@@ -225,11 +199,11 @@ static void
 print_json(const Graph *g, const Report *r, FILE *f)
 {
     fputs("{\"model\": ", f);
-    json_str(g->file, f);
+    ir_json_put_str(f, g->file);
     fprintf(f, ", \"opset\": %lld, \"nodes\": %d, \"ops\": {", (long long)g->opset, r->nnodes);
     for (int i = 0; i < r->nops; i++) {
         fputs(i ? ", " : "", f);
-        json_str(r->ops[i], f);
+        ir_json_put_str(f, r->ops[i]);
         fprintf(f, ": %d", r->opcount[i]);
     }
     fputc('}', f);
@@ -242,7 +216,7 @@ print_json(const Graph *g, const Report *r, FILE *f)
         for (int i = 0; i < n; i++) {
             const Value *v = &g->val[io ? g->output[i] : g->input[i]];
             fputs(i ? ", {\"name\": " : "{\"name\": ", f);
-            json_str(v->name, f);
+            ir_json_put_str(f, v->name);
             fprintf(f, ", \"dtype\": \"%s\", \"shape\": ", ir_dtype_name(v->dt));
             json_shape(v, f);
             fputc('}', f);
@@ -256,9 +230,9 @@ print_json(const Graph *g, const Report *r, FILE *f)
         if (x->op != OP_UNKNOWN)
             continue;
         fputs(k++ ? ", {\"node\": " : "{\"node\": ", f);
-        json_str(x->name, f);
+        ir_json_put_str(f, x->name);
         fputs(", \"op\": ", f);
-        json_str(x->optype, f);
+        ir_json_put_str(f, x->optype);
         fputc('}', f);
     }
     fputs("]}\n", f);
