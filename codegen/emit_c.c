@@ -66,7 +66,7 @@ step_ops(const Node *x)
 static void
 put_tensor(FILE *f, const Value *v)
 {
-    fprintf(f, "{NULL, %d, %d, {", (int)v->dt, v->rank);
+    fprintf(f, "{.dt = %d, .rank = %d, .dim = {", (int)v->dt, v->rank);
     for (int i = 0; i < v->rank; i++)
         fprintf(f, "%s%lld", i ? ", " : "", (long long)v->dim[i]);
     fputs("}}", f);

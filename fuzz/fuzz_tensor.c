@@ -17,12 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* the tensors a plan may expect: every element width, complex halves, a scalar, an empty one */
 static const RtTensor wants[] = {
-    {NULL, DT_F32, 2, {2, 3}},   {NULL, DT_U8, 1, {4}},     {NULL, DT_I64, 1, {3}},
-    {NULL, DT_F64, 1, {2}},      {NULL, DT_C64, 1, {2}},    {NULL, DT_C128, 1, {1}},
-    {NULL, DT_BOOL, 1, {4}},     {NULL, DT_F16, 1, {3}},    {NULL, DT_I8, 2, {2, 2}},
-    {NULL, DT_U32, 1, {2}},      {NULL, DT_U64, 1, {2}},    {NULL, DT_I32, 1, {0}},
-    {NULL, DT_F32, 0, {0}},      {NULL, DT_I16, 1, {3}},    {NULL, DT_BF16, 1, {2}},
-    {NULL, DT_U16, 3, {1, 2, 1}},
+    {NULL, {{DT_F32, 2, {2, 3}}}},   {NULL, {{DT_U8, 1, {4}}}},     {NULL, {{DT_I64, 1, {3}}}},
+    {NULL, {{DT_F64, 1, {2}}}},      {NULL, {{DT_C64, 1, {2}}}},    {NULL, {{DT_C128, 1, {1}}}},
+    {NULL, {{DT_BOOL, 1, {4}}}},     {NULL, {{DT_F16, 1, {3}}}},    {NULL, {{DT_I8, 2, {2, 2}}}},
+    {NULL, {{DT_U32, 1, {2}}}},      {NULL, {{DT_U64, 1, {2}}}},    {NULL, {{DT_I32, 1, {0}}}},
+    {NULL, {{DT_F32, 0, {0}}}},      {NULL, {{DT_I16, 1, {3}}}},    {NULL, {{DT_BF16, 1, {2}}}},
+    {NULL, {{DT_U16, 3, {1, 2, 1}}}},
 };
 
 /* Once per process: a tensor whose byte count overflows (or has a negative dim) is never sized
@@ -33,9 +33,9 @@ check_overflow(void)
     static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, "
                               "'shape': (4611686018427387904,), }";
     const RtTensor bad[] = {
-        {NULL, DT_F32, 1, {INT64_C(1) << 62}},
-        {NULL, DT_F64, 3, {1 << 30, 1 << 30, 1 << 30}},
-        {NULL, DT_F32, 2, {-1, 4}},
+        {NULL, {{DT_F32, 1, {INT64_C(1) << 62}}}},
+        {NULL, {{DT_F64, 3, {1 << 30, 1 << 30, 1 << 30}}}},
+        {NULL, {{DT_F32, 2, {-1, 4}}}},
     };
     unsigned char npy[128] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, sizeof hdr - 1, 0};
     memcpy(npy + 10, hdr, sizeof hdr - 1);

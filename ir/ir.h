@@ -126,6 +126,7 @@ enum {
     F_COMMUTE = 1 << 1,     /* inputs may be reordered */
     F_FOLD = 1 << 2,        /* fold.c can evaluate it on constant inputs */
     F_VIEW = 1 << 3,        /* the output is the input's data, reinterpreted */
+    F_INTERNAL = 1 << 4,    /* made by hetc's passes (Copy): never an op of a model */
 };
 
 typedef struct OpInfo {
@@ -171,7 +172,10 @@ typedef struct Node {
     ValId *in;                  /* in[i] == NONE: optional input omitted */
     ValId *out;                 /* out[i] == NONE: optional output not requested */
     Attr *attr;                 /* never NULL; the member named by ir_op[op].attr is valid */
-    int dev, region;            /* placement, filled by later passes; NONE until then */
+    int dev, region;            /* placement: the processor (index into the Target's) and the
+                                 * processor-contiguous region, filled by passes/place.c; NONE
+                                 * until then */
+    int cause;                  /* why dev: a PlaceCause (passes/passes.h); 0 until placed */
     const char *ops;            /* the ops fused into this one, in order ("Conv+Add+Relu", set by
                                  * pass_fuse; arena-owned); NULL: the node's op alone */
 } Node;

@@ -17,7 +17,8 @@ ir_op_lookup(const char *name)
 {
     /* a linear scan: called once per node at load time, over about a hundred rows */
     for (int i = 0; i < OP_COUNT; i++)
-        if (ir_op[i].onnx[0] && strcmp(ir_op[i].onnx, name) == 0)
+        if (ir_op[i].onnx[0] && !(ir_op[i].flags & F_INTERNAL) &&
+            strcmp(ir_op[i].onnx, name) == 0)
             return (OpKind)i;
     return OP_UNKNOWN;
 }

@@ -5,6 +5,11 @@
 #pragma once
 
 #include "ir/ir.h"
+#include "passes/target.h"
+
+#include <stdio.h>
+
+typedef struct Schedule Schedule;
 
 /* cleanup.c */
 /* Drops nodes whose outputs all folded to constants, Identity and inference-mode Dropout
@@ -27,8 +32,11 @@ int pass_fuse(Graph *g, Diag *d);
 int pass_tensor_bytes(const Value *v, int64_t *bytes);
 
 typedef struct MemPlan {
-    int64_t *offset;        /* per value: byte offset in the arena, -1 if not in it */
-    int64_t arena;          /* bytes of the arena */
+    int64_t *offset;        /* per value: byte offset in its memory's arena, -1 if not in one */
+    int *mem;               /* per value: the memory it lives in (target_mem of its writer's
+                             * space; 0, the host's, without a schedule) */
+    int64_t arena;          /* bytes of every memory's arena together */
+    int64_t mem_arena[TG_MAXSPACE];     /* bytes of the arena of each memory (by space index) */
     int64_t total;          /* sum of the bytes of every arena tensor */
     int64_t lower;          /* the most bytes live at once: no plan can be smaller */
 } MemPlan;
@@ -41,8 +49,84 @@ typedef struct MemPlan {
  * O(T log T) in the tensors for graphs with a few tensors alive at a time, and in any case
  * O((T + S) log T) with S the steps. */
 int pass_memplan(Graph *g, MemPlan *mp, Diag *d);
+/* The same per memory for a placed, scheduled graph: each tensor lives in the memory of the
+ * processor that writes it, and two tensors of one memory share bytes only where s orders every
+ * reader of the first before the writer of the second (pass_before), whatever their lanes; a
+ * Concat is done in place only when its inputs are written in its own memory. With one lane it
+ * places exactly as pass_memplan. */
+int pass_memplan_placed(Graph *g, const Target *t, const Schedule *s, MemPlan *mp, Diag *d);
+
+/* place.c: every node's processor (Node.dev) and why (Node.cause) */
+typedef enum PlaceCause {
+    PC_NONE,
+    PC_STRATEGY,            /* the strategy put it there */
+    PC_ONLY,                /* the strategy's processor cannot run it: the only one that can */
+    PC_FORCED,              /* --place */
+    PC_RANDOM,              /* --strategy random */
+    PC_COPY,                /* a copy between memories, run by the device side's processor */
+} PlaceCause;
+const char *pass_cause_name(int cause);         /* "strategy", "forced by --place", ... */
+
+typedef struct PlaceRule {
+    const char *sel;        /* an op type ("Conv") or a node name */
+    const char *proc;       /* a processor id */
+} PlaceRule;
+
+typedef struct PlanOptions {
+    const char *strategy;   /* cpu, gpu, random, auto, ... (checked by the driver) */
+    uint64_t seed;          /* random */
+    const PlaceRule *place; /* --place, in order: a later rule wins */
+    int nplace;
+} PlanOptions;
+
+/* Fills Node.dev and Node.cause for every node from the strategy, then the --place rules. An
+ * op no processor of t can run, or a rule that names an unknown processor or one that cannot
+ * run the node, is bad input naming node, op and processor. */
+int pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
+
+/* copies.c: a Copy node on every edge between processors of different memories (none across a
+ * zero-copy link): the consumer reads the copy. A graph input read in another memory is copied
+ * from the host; a graph output written in another memory is written there to a new tensor
+ * and copied to the host. Copies run on the processor of the memory that is not the host's
+ * (the source's, between two devices, by way of the host). */
+int pass_copies(Graph *g, const Target *t, Diag *d);
+
+/* schedule.c: the schedule of a placed graph. The graph's node order is the global order; each
+ * processor that runs a step gets a lane, whose steps run in that order; a step waits for the
+ * steps of other lanes whose outputs it reads. */
+struct Schedule {
+    int nlane;
+    int lane_proc[TG_MAXPROC];  /* the processor of each lane, lanes in order of first step */
+    int nstep[TG_MAXPROC];      /* steps of each lane */
+    int *lane;                  /* per node: its lane */
+    int *pos;                   /* per node: its position in its lane */
+    /* per node n, the waits before it: wait[2k], wait[2k+1] for wat[n] <= k < wat[n + 1] are a
+     * lane and how many of its steps must be done first (the latest per lane only) */
+    int *wat, *wait;
+    int *signal;                /* per node: 1 when a step of another lane waits for it */
+    int *clock;                 /* per node n: clock[n * nlane + l] steps of lane l happen
+                                 * before n ends (n itself included): a vector clock */
+    double *start_ms, *end_ms;  /* the predicted schedule, per node */
+    double makespan_ms;
+};
+int pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d);
+/* 1 when node a ends before node b starts in every run (a happens before b) */
+int pass_before(const Schedule *s, NodeId a, NodeId b);
 
 /* pipeline.c */
+/* A plan: the target it is for, its schedule and its memory plan (arrays in the graph's arena). */
+typedef struct Plan {
+    const Target *target;
+    Schedule sched;
+    MemPlan mem;
+} Plan;
+/* The passes, in their one order: check, cleanup, fuse, place, copies, schedule, memplan. With
+ * dump_after naming a pass, the IR is printed to dump once that pass is done (ir_dump). */
+int pass_pipeline(Graph *g, const Target *t, const PlanOptions *o, const char *dump_after,
+                  FILE *dump, Plan *p, Diag *d);
+/* The names of the passes, in order, NULL-terminated (for --dump-after's help and errors). */
+extern const char *const pass_names[];
+
 /* Everything between inference and codegen for the CPU strategy: checks that the graph is fully
  * supported and static, then cleans up, fuses and plans memory. */
 int pass_pipeline_cpu(Graph *g, MemPlan *mp, Diag *d);

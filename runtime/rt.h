@@ -30,11 +30,29 @@ const char *rt_strerror(int status);
 /* the process exit status for a status: 0, 1 usage, 2 bad input, 3 environment */
 int rt_exit_status(int status);
 
-typedef struct RtTensor {
-    void *data;                 /* C order; NULL for a tensor with no elements */
+/* A dtype and a static shape: what every backend's tensor type starts with (RtTensor here,
+ * OclTensor in opencl/ops.h), so that shape and stride code is written once for both. */
+typedef struct RtShape {
     DType dt;
     int rank;
     int64_t dim[RT_MAXRANK];
+} RtShape;
+
+/* The members of RtShape, also reachable as one RtShape named `shape`: t->dim and
+ * t->shape.dim are the same bytes (an anonymous union of C11). */
+#define RT_SHAPE_MEMBERS                                                                           \
+    union {                                                                                        \
+        RtShape shape;                                                                             \
+        struct {                                                                                   \
+            DType dt;                                                                              \
+            int rank;                                                                              \
+            int64_t dim[RT_MAXRANK];                                                               \
+        };                                                                                         \
+    }
+
+typedef struct RtTensor {
+    void *data;                 /* C order; NULL for a tensor with no elements */
+    RT_SHAPE_MEMBERS;
 } RtTensor;
 
 int64_t rt_numel(const RtTensor *t);
@@ -104,11 +122,14 @@ const char *rt_weights_error(void);
 void rt_weights_close(RtWeights *w);
 uint64_t rt_fnv1a64(const void *data, size_t n);
 
-/* Where a plan's tensor lives (generated tables): kind 'a' the arena, 'w' the weights, at a byte
- * offset; 'i' an input, 'o' an output, at an index; '-' not stored (no elements, or unused). */
+/* Where a plan's tensor lives (generated tables): kind 'a' the arena of memory space `space`,
+ * 'w' the weights, at a byte offset; 'i' an input, 'o' an output, at an index; '-' not stored (no
+ * elements, or unused). Inputs, outputs and the weights file are in host memory (space 0); a
+ * space other than the host's gets the weights its steps use (exec.h, RtWeightUse). */
 typedef struct RtPlace {
     char kind;
     long long at;
+    int space;
 } RtPlace;
 
 /* ---- the standalone binary ------------------------------------------------------------------- */

@@ -24,9 +24,7 @@ typedef struct OclTensor {
     size_t off;                 /* bytes from the start of mem to element 0: a multiple of the
                                  * element size (plans align tensors to 64 bytes) */
     const void *host;           /* the same data in host memory (constants), or NULL */
-    DType dt;
-    int rank;
-    int64_t dim[RT_MAXRANK];
+    RT_SHAPE_MEMBERS;           /* dt, rank, dim, or all three as `shape` (rt.h) */
 } OclTensor;
 
 /* Elements of t. */
