@@ -1,0 +1,77 @@
+/*
+ * driver.h: what the commands of the hetc driver share: the usage texts, loading a model with
+ * --shape and --bind, progress on a terminal, and planning (--target, --strategy, --seed,
+ * --place, --dump-after: the target, the options and the pass pipeline). Each command is one
+ * file, cmd_NAME.c, with its flag table; hetc.c dispatches.
+ */
+#pragma once
+
+#include "args.h"
+#include "frontend/onnx.h"
+#include "ir/ir.h"
+#include "passes/passes.h"
+
+#include <time.h>
+
+/* The commands: run with the arguments after the command's name; return the exit status. */
+int cmd_inspect(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_viz(int argc, char **argv);
+extern const char usage_inspect[], usage_compile[], usage_viz[];
+
+/* Progress of a long command, for a person watching: "hetc: [1.2 s] PHASE" on stderr as each
+ * phase starts, only when stderr is a terminal (logs and pipes stay quiet). */
+typedef struct Progress {
+    int on;
+    struct timespec t0;
+} Progress;
+void progress_init(Progress *p);
+/* "WHAT" and then name (a path from the command line, may be NULL) escaped; p may be NULL */
+void progress(const Progress *p, const char *what, const char *name);
+
+/* What every command that loads a model takes: the model, --shape overrides, --bind tensors. */
+typedef struct ModelArgs {
+    const char *cmd;                /* for messages */
+    const char *model;
+    ShapeOverride *ov;              /* argc entries: owned, free with model_args_free */
+    int nov;
+    const char **bind;              /* "NAME=FILE" */
+    int nbind;
+} ModelArgs;
+/* 0, or -1 after a message (out of memory, exit EXIT_ENV); free with model_args_free either way */
+int model_args_init(ModelArgs *ma, const char *cmd, int argc);
+void model_args_free(ModelArgs *ma);
+/* Takes flag id (F_SHAPE, F_BIND or ARG_POS: the model) with value v: 1 taken, 0 not one of
+ * those, -1 after a usage message (exit EXIT_USAGE). */
+int model_arg(ModelArgs *ma, int id, const char *v);
+/* Loads the model, binds inputs, infers and verifies, showing the phases on pr (may be NULL).
+ * NULL after printing the diagnostic, with *status set to the exit status. */
+Graph *model_load(const ModelArgs *ma, const Progress *pr, int *status);
+
+/* What every command that plans takes: the rows of its flag table, and what they hold. */
+#define ARGS_PLAN \
+    {"--target", NULL, "FILE", 0, F_TARGET}, {"--strategy", NULL, "S", 0, F_STRATEGY}, \
+    {"--seed", NULL, "N", 0, F_SEED}, {"--place", NULL, "SEL=PROC", 1, F_PLACE}, \
+    {"--dump-after", NULL, "PASS", 0, F_DUMP_AFTER}
+typedef struct PlanArgs {
+    const char *cmd;                /* for messages */
+    const char *target;             /* --target FILE; NULL: the detected host */
+    const char *dump_after;         /* --dump-after PASS (one of pass_names), or NULL */
+    PlanOptions opt;                /* strategy "auto" and seed 1 unless given; the rules */
+    PlaceRule *rule;                /* argc entries: owned, free with plan_args_free */
+    char **sel;                     /* the rules' selectors, copied out of "SEL=PROC" */
+} PlanArgs;
+/* 0, or -1 after a message (out of memory, exit EXIT_ENV); free with plan_args_free either way */
+int plan_args_init(PlanArgs *pa, const char *cmd, int argc);
+void plan_args_free(PlanArgs *pa);
+/* Takes flag id (one of ARGS_PLAN's) with value v: 1 taken, 0 not one of those, -1 after a usage
+ * message (exit EXIT_USAGE): an unknown strategy or one of a later version, a seed that is not
+ * a number, a rule not of the form SEL=PROC, an unknown pass. */
+int plan_arg(PlanArgs *pa, int id, const char *v);
+/* The target: the description --target names, else the detected host (the CPU and every
+ * OpenCL device). 0, or -1 after printing the diagnostic, with *status set to the exit status. */
+int plan_target(const PlanArgs *pa, Target *t, int *status);
+/* The passes (pass_pipeline) on g for t with pa's options, printing the IR to stdout after
+ * --dump-after's pass. 0, or -1 after printing the diagnostic, with *status set. */
+int plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
+             int *status);
