@@ -1,26 +1,43 @@
 /*
- * memplan.c: the static memory plan. Every intermediate tensor gets a byte offset in one arena.
+ * memplan.c: the static memory plan. Every intermediate tensor gets a byte offset in the arena of
+ * the memory it lives in.
  *
- * Input: a cleaned, topologically ordered graph with static shapes. A tensor lives from the step
- * that defines it to the last step that reads it. Method: greedy by size, largest first (as
- * TFLite's and ggml's planners do): each tensor goes to the lowest 64-byte aligned offset where it
- * overlaps no already placed tensor whose lifetime intersects its own. The pairs of tensors whose
- * lifetimes intersect are listed once (a sweep over the steps), and each tensor looks only at its
- * placed partners, sorted by offset: O(P log P) for P such pairs, a few per tensor in real models.
- * A graph with more than PAIR_BUDGET pairs per tensor (thousands of tensors alive at once) is
- * planned instead by a sweep over the steps that gives each tensor a freed place of exactly its
- * size, or new bytes at the end: O(T log T) for T tensors, optimal when they are all one size.
- * The lower bound is the most bytes live at one step.
+ * Input: a cleaned, topologically ordered graph with static shapes; for pass_memplan_placed also
+ * its target and schedule. A tensor lives in the memory of its writer's processor (target_mem of
+ * its space; a Copy's output on the far side of the copy), graph inputs, outputs and constants in
+ * the host's, memory 0; without a target everything is in memory 0. Each memory is planned on its
+ * own, its tensors as intervals of steps in node order: a tensor lives from the step that defines
+ * it to its last step, and two tensors whose intervals do not meet may share bytes.
  *
- * Every byte count is checked: a tensor, the bytes live at one step or the arena beyond
- * PASS_MAX_BYTES is refused, naming the tensor or the step.
+ * Liveness. Without a schedule (one lane), a tensor's last step is the last step that reads it.
+ * With a schedule, it is the last step, in node order, at which the tensor is not yet free: a
+ * tensor is free at step p when its writer and every reader happen before p (pass_before), on
+ * whatever lanes. Along one lane the free steps are a suffix, found by a binary search over the
+ * lane's vector clocks from the last access on each lane; every step after the last one is free.
+ * So two tensors share bytes only where every access of the first happens before the writer of
+ * the second, and with one lane both rules give the same intervals, hence the same plan.
+ *
+ * Placement, per memory: greedy by size, largest first (as TFLite's and ggml's planners do):
+ * each tensor goes to the lowest 64-byte aligned offset where it overlaps no already placed
+ * tensor whose lifetime intersects its own. The pairs of tensors whose lifetimes intersect are
+ * listed once (a sweep over the steps), and each tensor looks only at its placed partners, sorted
+ * by offset: O(P log P) for P such pairs, a few per tensor in real models. A memory with more
+ * than PAIR_BUDGET pairs per tensor (thousands of tensors alive at once) is planned instead by a
+ * sweep over the steps that gives each tensor a freed place of exactly its size, or new bytes at
+ * the end: O(T log T) for T tensors, optimal when they are all one size. The lower bound is the
+ * sum over the memories of the most bytes live at one step. Liveness with a schedule adds
+ * O((E + T) L log S) for E reads, L lanes and S steps; each memory's placement costs O(S) more.
+ *
+ * Every byte count is checked: a tensor, the bytes live at one step or a memory's arena beyond
+ * PASS_MAX_BYTES is refused, naming the tensor, the step or the space.
  *
  * Concat in place: when a Concat's output O is laid out so that each input is one contiguous
- * range of it (every dim before the axis is 1), an input produced by a step of its own is placed
- * inside O at its range instead of on its own, and O lives from the first such input's step.
- * The Concat kernel then finds each of those inputs already where it belongs and copies nothing.
- * An input that is itself such an O, that appears twice, or that another Concat took first keeps
- * its own place.
+ * range of it (every dim before the axis is 1), an input produced by a step of its own in O's
+ * memory is placed inside O at its range instead of on its own, and O lives from the first such
+ * input's step (inputs written on other lanes write disjoint ranges of O) to the last step at
+ * which O or any of them is not yet free. The Concat kernel then finds each of those inputs
+ * already where it belongs and copies nothing. An input that is itself such an O, that appears
+ * twice, or that another Concat took first keeps its own place.
  */
 #include "passes.h"
 
@@ -33,6 +50,7 @@ _Static_assert(PAIR_MIN <= INT_MAX / 2, "part[] and start[] are int: 2 x budget 
 
 typedef struct Item {
     ValId v;
+    int mem;                /* the memory it lives in */
     int64_t size;           /* aligned bytes */
     int first, last;        /* steps */
     int64_t off;
@@ -47,6 +65,8 @@ static int
 by_size_desc(const void *a, const void *b)
 {
     const Item *x = a, *y = b;
+    if (x->mem != y->mem)
+        return x->mem - y->mem;
     if (x->size != y->size)
         return x->size < y->size ? 1 : -1;
     return x->v - y->v;     /* deterministic */
@@ -87,10 +107,10 @@ pass_tensor_bytes(const Value *v, int64_t *bytes)
 }
 
 /* Marks the Concat inputs that live inside their Concat's output: host[v] is that output and
- * at[v] the byte offset in it (host[v] NONE otherwise); holds[o] is 1 for such an output.
- * count[] is scratch, all zero on entry and on return. Sizes are known to be in range. */
+ * at[v] the byte offset in it (host[v] NONE otherwise); holds[o] is 1 for such an output. Only
+ * inputs in o's memory (mem[]) are taken. count[] is scratch, all zero on entry and on return. Sizes are known to be in range. */
 static void
-concat_in_place(const Graph *g, ValId *host, int64_t *at, char *holds, int *count)
+concat_in_place(const Graph *g, const int *mem, ValId *host, int64_t *at, char *holds, int *count)
 {
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
@@ -111,7 +131,8 @@ concat_in_place(const Graph *g, ValId *host, int64_t *at, char *holds, int *coun
         for (int j = 0; j < nin; j++) {
             ValId v = x->in[j];
             if (count[v] == 1 && in_arena(g, v) && host[v] == NONE && !holds[v] &&
-                g->val[v].dt == ov->dt && !(ir_op[g->node[g->val[v].def].op].flags & F_VIEW)) {
+                mem[v] == mem[o] && g->val[v].dt == ov->dt &&
+                !(ir_op[g->node[g->val[v].def].op].flags & F_VIEW)) {
                 host[v] = o;
                 at[v] = off;
                 holds[o] = 1;
@@ -341,12 +362,157 @@ lower_bound(const Graph *g, const Item *it, int nit, int64_t *add, int64_t *sub,
     return 0;
 }
 
-int
-pass_memplan(Graph *g, MemPlan *mp, Diag *d)
+/* The memory of every value into mem[]: a tensor lives in the memory of its writer's processor,
+ * a Copy's output on the far side of the copy (its processor's memory when the input is in
+ * another, else the host's: a copy goes between the host and one device); everything else, and
+ * everything when there is no target, in the host's memory 0. 0, or -1 for a node placed on no
+ * processor of t. */
+static int
+value_mems(const Graph *g, const Target *t, int *mem, Diag *d)
+{
+    memset(mem, 0, (size_t)g->nval * sizeof *mem);
+    for (NodeId n = 0; t && n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->dev < 0 || x->dev >= t->nproc)
+            return diag_node(d, g, n, "is placed on no processor of the target");
+        int pm = target_mem(t, t->proc[x->dev].space);
+        for (int j = 0; j < x->nout; j++) {
+            ValId o = x->out[j];
+            if (o == NONE || !in_arena(g, o))
+                continue;
+            if (x->op == OP_COPY)
+                mem[o] = x->nin > 0 && x->in[0] != NONE && mem[x->in[0]] == pm ? 0 : pm;
+            else
+                mem[o] = pm;
+        }
+    }
+    return 0;
+}
+
+/* The first position q of lane l (steps step[0 .. n)) whose step has clock entry k above p: the
+ * steps of l from there on happen after position p of lane k. n when there is none. */
+static int
+first_after(const Schedule *s, const NodeId *step, int n, int k, int p)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (s->clock[(size_t)step[mid] * (size_t)s->nlane + (size_t)k] > p)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* The liveness of a scheduled graph: last[v], for every arena tensor v, becomes the last step in
+ * node order at which v is not yet free, v being free at step p when its writer and every reader
+ * happen before p (pass_before). Along one lane the steps where v is free are a suffix (clocks
+ * grow along a lane); per lane its start is the latest of the first free steps after each lane's
+ * last access of v, each found by a binary search over the lane's clocks. Every step after
+ * last[v] is then free, so v's interval [writer, last[v]] goes to the interval planner: two
+ * tensors whose intervals do not meet are ordered by happens-before. With one lane last[v] is v's
+ * last reader. O((E + V) L log N) for E reads, V tensors, L lanes and N steps. 0, or -1 (OOM). */
+static int
+placed_last(const Graph *g, const Schedule *s, int *last)
+{
+    int nl = s->nlane, nn = g->nnode, nv = g->nval, first[TG_MAXPROC + 1];
+    int *most = ir_alloc(((size_t)nv * (size_t)nl + 1) * sizeof(int));
+    NodeId *step = ir_alloc((size_t)(nn + 1) * sizeof(NodeId));
+    if (!most || !step) {
+        ir_free(most);
+        ir_free(step);
+        return -1;
+    }
+    /* most[v * nl + l]: the latest position on lane l that writes or reads v, -1 for none */
+    for (size_t i = 0; i < (size_t)nv * (size_t)nl; i++)
+        most[i] = -1;
+    first[0] = 0;
+    for (int l = 0; l < nl; l++)
+        first[l + 1] = first[l] + s->nstep[l];
+    for (NodeId n = 0; n < nn; n++) {
+        const Node *x = &g->node[n];
+        int l = s->lane[n], p = s->pos[n];
+        step[first[l] + p] = n;
+        for (int j = 0; j < x->nin + x->nout; j++) {
+            ValId v = j < x->nin ? x->in[j] : x->out[j - x->nin];
+            if (v != NONE && in_arena(g, v) && most[(size_t)v * (size_t)nl + (size_t)l] < p)
+                most[(size_t)v * (size_t)nl + (size_t)l] = p;
+        }
+    }
+    for (ValId v = 0; v < nv; v++) {
+        if (!in_arena(g, v))
+            continue;
+        const int *m = &most[(size_t)v * (size_t)nl];
+        for (int l = 0; l < nl; l++) {
+            int q = 0;
+            for (int k = 0; k < nl; k++) {
+                if (m[k] < 0)
+                    continue;
+                int f = k == l ? m[k] + 1 : first_after(s, &step[first[l]], s->nstep[l], k, m[k]);
+                if (f > q)
+                    q = f;
+            }
+            if (q > 0 && step[first[l] + q - 1] > last[v])
+                last[v] = step[first[l] + q - 1];
+        }
+    }
+    ir_free(most);
+    ir_free(step);
+    return 0;
+}
+
+/* Places the items of one memory, it[0 .. nit), sorted largest first: the lower bound of their
+ * live bytes into *lower, their offsets, and the memory's arena into *arena. 0, or -1 with the
+ * reason in d. */
+static int
+place_memory(const Graph *g, const Target *t, int mem, Item *it, int nit, int64_t *add,
+             int64_t *sub, int *start, int64_t *lower, int64_t *arena, Diag *d)
+{
+    int *part = NULL, rc = -1;
+    Span *span = NULL;
+    if (lower_bound(g, it, nit, add, sub, lower, d) < 0)
+        return -1;
+    /* part[] holds two entries a pair and start[] indexes it with int: past INT_MAX / 2 pairs
+     * (PAIR_BUDGET * nit does at some 33 million tensors) the budget stops, and the plan is
+     * made without the pair lists, as when a graph's pairs exceed it */
+    int64_t budget = (int64_t)PAIR_BUDGET * nit > PAIR_MIN ? (int64_t)PAIR_BUDGET * nit : PAIR_MIN;
+    if (budget > INT_MAX / 2)
+        budget = INT_MAX / 2;
+    int64_t npair = list_pairs(it, nit, g->nnode, budget, start, &part);
+    int placed;
+    if (npair >= 0) {
+        int most = 0;
+        for (int i = 0; i < nit; i++)
+            if (start[i + 1] - start[i] > most)
+                most = start[i + 1] - start[i];
+        span = ir_alloc((size_t)most * sizeof *span + 1);
+        placed = span ? place_greedy(it, nit, start, part, span, arena) : -2;
+    } else {
+        placed = npair == -1 ? place_sweep(it, nit, g->nnode, arena) : -2;
+    }
+    if (placed == -2)
+        diag_oom(d);
+    else if (placed == -1 && t)
+        diag_error(d, "the memory plan needs an arena of more than 2^47 bytes in space \"%s\"",
+                   t->space[mem].id);
+    else if (placed == -1)
+        diag_error(d, "the memory plan needs an arena of more than 2^47 bytes");
+    else
+        rc = 0;
+    ir_free(part);
+    ir_free(span);
+    return rc;
+}
+
+/* pass_memplan (t and s NULL: one memory, liveness by node index) and pass_memplan_placed. */
+static int
+plan(Graph *g, const Target *t, const Schedule *s, MemPlan *mp, Diag *d)
 {
     memset(mp, 0, sizeof *mp);
     int nv = g->nval, nn = g->nnode;
     mp->offset = ir_galloc(g, (size_t)(nv + 1) * sizeof(int64_t));
+    mp->mem = ir_galloc(g, (size_t)(nv + 1) * sizeof(int));
     Item *it = ir_alloc((size_t)(nv + 1) * sizeof(Item));
     int64_t *add = ir_alloc((size_t)(nn + 1) * sizeof(int64_t));
     int64_t *sub = ir_alloc((size_t)(nn + 1) * sizeof(int64_t));
@@ -355,14 +521,15 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
     ValId *host = ir_alloc((size_t)(nv + 1) * sizeof(ValId));
     int64_t *at = ir_alloc((size_t)(nv + 1) * sizeof(int64_t));
     char *holds = ir_alloc((size_t)(nv + 1));
-    int *start = ir_alloc((size_t)(nv + 2) * sizeof(int)), *part = NULL;
-    Span *span = NULL;
+    int *start = ir_alloc((size_t)(nv + 2) * sizeof(int));
     int rc = -1, nit = 0;
-    if (!mp->offset || !it || !add || !sub || !index || !last || !host || !at || !holds ||
-        !start) {
+    if (!mp->offset || !mp->mem || !it || !add || !sub || !index || !last || !host || !at ||
+        !holds || !start) {
         diag_oom(d);
         goto done;
     }
+    if (value_mems(g, t, mp->mem, d) < 0)
+        goto done;
     for (ValId v = 0; v < nv; v++) {
         mp->offset[v] = -1;
         host[v] = NONE;
@@ -370,7 +537,11 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
         index[v] = 0;
         last[v] = g->val[v].def;
     }
-    for (NodeId n = 0; n < nn; n++) {
+    if (s && placed_last(g, s, last) < 0) {
+        diag_oom(d);
+        goto done;
+    }
+    for (NodeId n = 0; !s && n < nn; n++) {
         const Node *x = &g->node[n];
         for (int j = 0; j < x->nin; j++)
             if (x->in[j] != NONE && last[x->in[j]] < n)
@@ -378,12 +549,12 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
     }
     for (ValId v = 0; v < nv; v++)
         if (in_arena(g, v))
-            it[nit++] = (Item){v, 0, g->val[v].def, last[v], -1};
+            it[nit++] = (Item){v, mp->mem[v], 0, g->val[v].def, last[v], -1};
     if (size_items(g, it, nit, d) < 0)
         goto done;
-    concat_in_place(g, host, at, holds, index);
+    concat_in_place(g, mp->mem, host, at, holds, index);
     /* the items with places of their own; an output holding Concat inputs lives from the first
-     * of them to the last use of any */
+     * of them to the last step at which any is not yet free */
     int k = 0;
     for (int i = 0; i < nit; i++) {
         if (host[it[i].v] == NONE) {
@@ -403,34 +574,17 @@ pass_memplan(Graph *g, MemPlan *mp, Diag *d)
     }
     for (int i = 0; i < nit; i++)
         mp->total = mp->total > INT64_MAX - it[i].size ? INT64_MAX : mp->total + it[i].size;
-    if (lower_bound(g, it, nit, add, sub, &mp->lower, d) < 0)
-        goto done;
+    /* by memory, then largest first: one run per memory, each planned on its own */
     qsort(it, (size_t)nit, sizeof *it, by_size_desc);
-    /* part[] holds two entries a pair and start[] indexes it with int: past INT_MAX / 2 pairs
-     * (PAIR_BUDGET * nit does at some 33 million tensors) the budget stops, and the plan is
-     * made without the pair lists, as when a graph's pairs exceed it */
-    int64_t budget = (int64_t)PAIR_BUDGET * nit > PAIR_MIN ? (int64_t)PAIR_BUDGET * nit : PAIR_MIN;
-    if (budget > INT_MAX / 2)
-        budget = INT_MAX / 2;
-    int64_t npair = list_pairs(it, nit, nn, budget, start, &part);
-    int placed;
-    if (npair >= 0) {
-        int most = 0;
-        for (int i = 0; i < nit; i++)
-            if (start[i + 1] - start[i] > most)
-                most = start[i + 1] - start[i];
-        span = ir_alloc((size_t)most * sizeof *span + 1);
-        placed = span ? place_greedy(it, nit, start, part, span, &mp->arena) : -2;
-    } else {
-        placed = npair == -1 ? place_sweep(it, nit, nn, &mp->arena) : -2;
-    }
-    if (placed == -2) {
-        diag_oom(d);
-        goto done;
-    }
-    if (placed == -1) {
-        diag_error(d, "the memory plan needs an arena of more than 2^47 bytes");
-        goto done;
+    for (int a = 0, b; a < nit; a = b) {
+        for (b = a; b < nit && it[b].mem == it[a].mem; b++)
+            ;
+        int64_t lower = 0, arena = 0;
+        if (place_memory(g, t, it[a].mem, it + a, b - a, add, sub, start, &lower, &arena, d) < 0)
+            goto done;
+        mp->lower += lower;
+        mp->mem_arena[it[a].mem] = arena;
+        mp->arena += arena;
     }
     for (int i = 0; i < nit; i++)
         mp->offset[it[i].v] = it[i].off;
@@ -448,7 +602,17 @@ done:
     ir_free(at);
     ir_free(holds);
     ir_free(start);
-    ir_free(part);
-    ir_free(span);
     return rc;
+}
+
+int
+pass_memplan(Graph *g, MemPlan *mp, Diag *d)
+{
+    return plan(g, NULL, NULL, mp, d);
+}
+
+int
+pass_memplan_placed(Graph *g, const Target *t, const Schedule *s, MemPlan *mp, Diag *d)
+{
+    return plan(g, t, s, mp, d);
 }

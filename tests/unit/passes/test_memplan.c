@@ -13,58 +13,9 @@
 #include <string.h>
 
 #include "../test.h"
+#include "graph_kit.h"
 
-static Graph *g;
-static Diag d;
 static MemPlan mp;
-
-static void
-fresh(void)
-{
-    if (g)
-        ir_graph_free(g);
-    g = ir_graph_new("t.onnx");
-    diag_init(&d, "t.onnx");
-    g->output = ir_galloc(g, 8 * sizeof(ValId));
-    g->input = ir_galloc(g, 8 * sizeof(ValId));
-}
-
-/* a graph input of float32 [n, c, 4, 4] */
-static ValId
-input(const char *name, int64_t n, int64_t c)
-{
-    ValId v = ir_val_add(g, name, DT_F32, NULL);
-    Value *x = &g->val[v];
-    x->rank = 4;
-    x->dim[0] = n, x->dim[1] = c, x->dim[2] = 4, x->dim[3] = 4;
-    x->flags |= V_INPUT;
-    g->input[g->ninput++] = v;
-    return v;
-}
-
-static ValId
-node(OpKind op, const char *name, int nin, const ValId *in)
-{
-    NodeId n = ir_node_add(g, op, name, nin, 1);
-    for (int i = 0; i < nin; i++)
-        g->node[n].in[i] = in[i];
-    ValId v = ir_val_add(g, name, DT_UNDEF, NULL);
-    g->node[n].out[0] = v;
-    g->val[v].def = n;
-    if (op == OP_CONCAT)
-        g->node[n].attr->axis.axis = 1;
-    return v;
-}
-
-#define NODE(op, name, ...)                                                                        \
-    node(op, name, (int)(sizeof((ValId[]){__VA_ARGS__}) / sizeof(ValId)), (ValId[]){__VA_ARGS__})
-
-static void
-mark_output(ValId v)
-{
-    g->val[v].flags |= V_OUTPUT;
-    g->output[g->noutput++] = v;
-}
 
 static int
 run(void)
@@ -74,15 +25,6 @@ run(void)
         return -1;
     }
     return 0;
-}
-
-static ValId
-find(const char *name)
-{
-    for (ValId v = 0; v < g->nval; v++)
-        if (g->val[v].name && strcmp(g->val[v].name, name) == 0)
-            return v;
-    return NONE;
 }
 
 /* 1 when b's bytes lie inside a's */
