@@ -5,7 +5,7 @@
 #   PREFIX/bin/hetc                              the compiler
 #   PREFIX/lib/libhetc_runtime.a                 the runtime plans link against
 #   PREFIX/include/hetc/runtime/...              rt.h, rt_backend.h, opencl/ocl.h, opencl/ops.h
-#   PREFIX/include/hetc/ir/...                   attr.h, checksum.h, opkind.h, ops.def, utf8.h
+#   PREFIX/include/hetc/ir/...                   attr.h checksum.h opkind.h ops.def scalar.h utf8.h
 #   PREFIX/lib/pkgconfig/hetc.pc                 pkg-config --cflags --libs hetc
 #   PREFIX/lib/cmake/hetc/hetcConfig.cmake       find_package(hetc): hetc::runtime, hetc::hetc
 #

@@ -6,16 +6,19 @@
  * Arithmetic reads and writes elements through a generic accessor (as int64 or as double, by
  * dtype), so each op is written once for all numeric dtypes: when no operand is a float the op
  * runs exactly in int64 (wrapping to the output width on store), otherwise in double, rounded
- * once on store. Data movement (Concat, Gather, Slice, Transpose, Expand, Where, Reshape, ...)
- * copies whole elements by their byte size, so it works for every fixed-size dtype. Strings,
- * and arithmetic on complex numbers, are left unfolded (the node simply stays). The loops are
- * plain walks over the output, O(numel x rank).
+ * once on store; a unary op from float32 to float32 runs in float. The formulas are the CPU
+ * kernels' (scalar.h), so a folded value equals the one the kernel computes, bit for bit. Data
+ * movement (Concat, Gather, Slice, Transpose, Expand, Where, Reshape, ...) copies whole elements
+ * by their byte size, so it works for every fixed-size dtype. Strings, and arithmetic on complex
+ * numbers, are left unfolded (the node simply stays). The loops are plain walks over the output,
+ * O(numel x rank).
  *
  * Each fold_* handler returns 1 when it computed every output, 0 when it leaves the node alone
  * (a dtype it does not handle, a dynamic dim Shape needs, Dropout in training mode), or -1 with a
  * diagnostic (an integer division by zero, a Gather index out of range, out of memory).
  */
 #include "ir.h"
+#include "scalar.h"
 #include "shape_impl.h"
 
 #include <inttypes.h>
@@ -187,78 +190,6 @@ copy(void *dst, const void *src, int64_t count, size_t esz)
 
 /* ---- elementwise arithmetic ------------------------------------------------------------------ */
 
-/* The ONNX definition of each unary op, in double; attributes as the frontend decoded them. */
-static double
-unary_f(OpKind op, const Attr *at, double v)
-{
-    double a = at->act.alpha, b = at->act.beta;
-    switch (op) {
-    case OP_ABS: return fabs(v);
-    case OP_ACOS: return acos(v);
-    case OP_ACOSH: return acosh(v);
-    case OP_ASIN: return asin(v);
-    case OP_ASINH: return asinh(v);
-    case OP_ATAN: return atan(v);
-    case OP_ATANH: return atanh(v);
-    case OP_CEIL: return ceil(v);
-    case OP_CELU: return fmax(0, v) + fmin(0, a * (exp(v / a) - 1));
-    case OP_COS: return cos(v);
-    case OP_COSH: return cosh(v);
-    case OP_ELU: return v < 0 ? a * (exp(v) - 1) : v;
-    case OP_ERF: return erf(v);
-    case OP_EXP: return exp(v);
-    case OP_FLOOR: return floor(v);
-    case OP_GELU:
-        if (at->act.approximate)
-            return 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
-        return 0.5 * v * (1 + erf(v / sqrt(2)));
-    case OP_HARDSIGMOID: return fmax(0, fmin(1, a * v + b));
-    case OP_HARDSWISH: return v * fmax(0, fmin(1, v / 6 + 0.5));
-    case OP_IDENTITY: return v;
-    case OP_ISINF:
-        return isinf(v) && ((v > 0 && (at->mode.mode & 1)) || (v < 0 && (at->mode.mode & 2)));
-    case OP_ISNAN: return isnan(v);
-    case OP_LEAKYRELU: return v < 0 ? a * v : v;
-    case OP_LOG: return log(v);
-    case OP_MISH: return v * tanh(fmax(v, 0) + log1p(exp(-fabs(v))));
-    case OP_NEG: return -v;
-    case OP_NOT: return v == 0;
-    case OP_RECIPROCAL: return 1 / v;
-    case OP_RELU: return v < 0 ? 0 : v;
-    case OP_ROUND: return nearbyint(v); /* ties to even in the default rounding mode */
-    case OP_SELU: return v <= 0 ? at->act.gamma * (a * exp(v) - a) : at->act.gamma * v;
-    case OP_SIGMOID: return 1 / (1 + exp(-v));
-    case OP_SIGN: return isnan(v) ? v : (v > 0) - (v < 0);
-    case OP_SIN: return sin(v);
-    case OP_SINH: return sinh(v);
-    case OP_SOFTPLUS: return fmax(v, 0) + log1p(exp(-fabs(v)));
-    case OP_SOFTSIGN: return v / (1 + fabs(v));
-    case OP_SQRT: return sqrt(v);
-    case OP_TAN: return tan(v);
-    case OP_TANH: return tanh(v);
-    case OP_THRESHOLDEDRELU: return v > a ? v : 0;
-    default: IR_ASSERT(0 && "unary op without a fold rule"); return 0;
-    }
-}
-
-/* Integer form of a unary op; 0 if it has none (the caller then computes in double). */
-static int
-unary_i(OpKind op, int uns, int64_t v, int64_t *r)
-{
-    switch (op) {
-    case OP_ABS: *r = v < 0 && !uns ? wrap(0 - (uint64_t)v) : v; return 1;
-    case OP_NEG: *r = wrap(0 - (uint64_t)v); return 1;
-    case OP_SIGN: *r = uns ? v != 0 : (v > 0) - (v < 0); return 1;
-    case OP_RELU: *r = v < 0 && !uns ? 0 : v; return 1;
-    case OP_NOT: *r = v == 0; return 1;
-    case OP_CEIL:
-    case OP_FLOOR:
-    case OP_ROUND:
-    case OP_IDENTITY: *r = v; return 1;
-    default: return 0;
-    }
-}
-
 static double
 nanmax(double a, double b) /* NaN propagates, as in numpy */
 {
@@ -351,6 +282,14 @@ binary_i(OpKind op, const Attr *at, int64_t a, int64_t b, int64_t *r)
     }
 }
 
+/* Clip's float32 bound i (1: min, 2: max), or dflt where it is absent or empty. */
+static float
+clip_bound(Graph *g, NodeId n, int i, float dflt)
+{
+    const Value *b = input(g, n, i);
+    return b && ir_numel(b) > 0 ? (float)get_f(b, 0) : dflt;
+}
+
 /*
  * Every F_ELTWISE op except Where: unary ops (and Clip with its optional bounds) map input 0;
  * binary and variadic ops fold their inputs left to right after broadcasting to the output.
@@ -362,6 +301,7 @@ fold_elt(Graph *g, NodeId n, Diag *d)
     Value *o = output(g, n, 0);
     int fl = ir_dtype_is_float(o->dt), uns = is_unsigned(input(g, n, 0)->dt);
     int unary = ir_op[x->op].shape == SH_SAME || ir_op[x->op].shape == SH_BOOL;
+    int f32 = unary && input(g, n, 0)->dt == DT_F32 && o->dt == DT_F32;
     int64_t c[IR_MAXRANK] = {0}, numel = ir_numel(o);
     if (!scalar(o->dt))
         return 0;
@@ -377,10 +317,23 @@ fold_elt(Graph *g, NodeId n, Diag *d)
         const Value *v0 = input(g, n, 0);
         int64_t ri, ai = fl ? 0 : get_i(v0, bidx(v0, c, o->rank));
         double rf, af = fl ? get_f(v0, bidx(v0, c, o->rank)) : 0;
+        float fv, fr; /* float32 in and out: the CPU kernel's float formula (scalar.h) */
+        if (f32) {
+            memcpy(&fv, (const unsigned char *)v0->data + (size_t)e * sizeof fv, sizeof fv);
+            if (x->op == OP_CLIP) {
+                fr = ir_clip_f(fv, clip_bound(g, n, 1, -INFINITY), clip_bound(g, n, 2, INFINITY));
+                memcpy(at(o, e), &fr, sizeof fr);
+                continue;
+            }
+            if (ir_unary_f32(x->op, &x->attr->act, fv, &fr)) {
+                memcpy(at(o, e), &fr, sizeof fr);
+                continue;
+            }
+        }
         if (x->op == OP_CLIP) { /* min(max(x, lo), hi) with optional bounds */
             for (int i = 1; i < 3; i++) {
                 const Value *b = input(g, n, i);
-                if (!b)
+                if (!b || ir_numel(b) == 0)
                     continue;
                 int64_t bi = fl ? 0 : get_i(b, 0);
                 double bf = fl ? get_f(b, 0) : 0;
@@ -392,8 +345,9 @@ fold_elt(Graph *g, NodeId n, Diag *d)
             ri = ai;
             rf = af;
         } else if (unary) {
-            if (fl || !unary_i(x->op, uns, ai, &ri)) {
-                rf = unary_f(x->op, x->attr, fl ? af : (double)ai);
+            if (fl || !ir_unary_i(x->op, uns, ai, &ri)) {
+                int known = ir_unary_d(x->op, x->attr, fl ? af : (double)ai, &rf);
+                IR_ASSERT(known && "unary op without a fold rule");
                 put_f(o, e, rf);
                 continue;
             }

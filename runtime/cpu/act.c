@@ -1,23 +1,12 @@
 /*
  * act.c: the fused activations of Conv, ConvTranspose and Gemm (act_impl.h). Each kind is one
- * branch-free loop that the compiler vectorises. Sigmoid and SiLU use vm_exp (vmath.h), a
- * polynomial exp that vectorises where libm's expf does not. A scalar affine step after the
- * activation (Fused.affine) follows in a pass of its own.
+ * branch-free loop that the compiler vectorises, around the formula that the unfused op's kernel
+ * and constant folding use (ir/scalar.h), so fusing an activation changes no bit of the result.
+ * Sigmoid and SiLU use ir_exp_f, a polynomial exp that vectorises where libm's expf does not. A
+ * scalar affine step after the activation (Fused.affine) follows in a pass of its own.
  */
 #include "act_impl.h"
-#include "vmath.h"
-
-static inline float
-fmaxs(float a, float b)
-{
-    return a > b ? a : b;
-}
-
-static inline float
-fmins(float a, float b)
-{
-    return a < b ? a : b;
-}
+#include "ir/scalar.h"
 
 void
 cpu_act_apply(const Fused *f, float *restrict y, int64_t n, float bias)
@@ -32,37 +21,31 @@ cpu_act_apply(const Fused *f, float *restrict y, int64_t n, float bias)
         return; /* no affine part without an activation */
     case ACT_RELU:
         for (int64_t i = 0; i < n; i++)
-            y[i] = fmaxs(y[i] + bias, 0.0f);
+            y[i] = ir_relu_f(y[i] + bias);
         break;
     case ACT_CLIP:
         for (int64_t i = 0; i < n; i++)
-            y[i] = fmins(fmaxs(y[i] + bias, al), be);
+            y[i] = ir_clip_f(y[i] + bias, al, be);
         break;
     case ACT_LEAKYRELU:
-        for (int64_t i = 0; i < n; i++) {
-            float v = y[i] + bias;
-            y[i] = v < 0.0f ? al * v : v;
-        }
+        for (int64_t i = 0; i < n; i++)
+            y[i] = ir_leakyrelu_f(y[i] + bias, al);
         break;
     case ACT_HARDSIGMOID:
         for (int64_t i = 0; i < n; i++)
-            y[i] = fmaxs(0.0f, fmins(1.0f, al * (y[i] + bias) + be));
+            y[i] = ir_hardsigmoid_f(y[i] + bias, al, be);
         break;
     case ACT_HARDSWISH:
-        for (int64_t i = 0; i < n; i++) {
-            float v = y[i] + bias;
-            y[i] = v * fmaxs(0.0f, fmins(1.0f, v * (1.0f / 6) + 0.5f));
-        }
+        for (int64_t i = 0; i < n; i++)
+            y[i] = ir_hardswish_f(y[i] + bias);
         break;
     case ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++)
-            y[i] = 1.0f / (1.0f + vm_exp(-(y[i] + bias)));
+            y[i] = ir_sigmoid_f(y[i] + bias);
         break;
     case ACT_SILU:
-        for (int64_t i = 0; i < n; i++) {
-            float v = y[i] + bias;
-            y[i] = v / (1.0f + vm_exp(-v));
-        }
+        for (int64_t i = 0; i < n; i++)
+            y[i] = ir_silu_f(y[i] + bias);
         break;
     }
     if (f->affine) {

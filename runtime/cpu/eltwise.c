@@ -16,7 +16,7 @@
  */
 #include "bcast.h"
 #include "elt_impl.h"
-#include "vmath.h"
+#include "ir/scalar.h"
 
 #include <stdatomic.h>
 
@@ -39,9 +39,6 @@ enum { MAXIN = 3 };         /* operands of one broadcast walk (Where has three) 
         }                                                                                          \
     } while (0)
 
-/* t limited to [lo, hi]; NaN stays NaN */
-#define CLAMP(t, lo, hi) ((t) < (lo) ? (lo) : (t) > (hi) ? (hi) : (t))
-
 /* ---- unary ops ------------------------------------------------------------------------------- */
 
 typedef struct Unary {
@@ -55,76 +52,6 @@ typedef struct Unary {
     double lo, hi;              /* Clip bounds for fl */
     int64_t ilo, ihi;           /* Clip bounds for integers */
 } Unary;
-
-/* The ONNX definition of each unary op in double. */
-static double
-unary_d(OpKind op, const Attr *at, double v)
-{
-    double a = at->act.alpha, b = at->act.beta;
-    switch (op) {
-    case OP_ABS: return fabs(v);
-    case OP_ACOS: return acos(v);
-    case OP_ACOSH: return acosh(v);
-    case OP_ASIN: return asin(v);
-    case OP_ASINH: return asinh(v);
-    case OP_ATAN: return atan(v);
-    case OP_ATANH: return atanh(v);
-    case OP_CEIL: return ceil(v);
-    case OP_CELU: return fmax(0, v) + fmin(0, a * expm1(v / a));
-    case OP_COS: return cos(v);
-    case OP_COSH: return cosh(v);
-    case OP_ELU: return v < 0 ? a * expm1(v) : v;
-    case OP_ERF: return erf(v);
-    case OP_EXP: return exp(v);
-    case OP_FLOOR: return floor(v);
-    case OP_GELU:
-        if (at->act.approximate)
-            return 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
-        return 0.5 * v * (1 + erf(v * 0.7071067811865476));
-    case OP_HARDSIGMOID: return CLAMP(a * v + b, 0, 1);
-    case OP_HARDSWISH: return v * CLAMP(v + 3, 0, 6) / 6;
-    case OP_ISINF:
-        return isinf(v) && ((v > 0 && (at->mode.mode & 1)) || (v < 0 && (at->mode.mode & 2)));
-    case OP_ISNAN: return isnan(v);
-    case OP_LEAKYRELU: return v < 0 ? a * v : v;
-    case OP_LOG: return log(v);
-    case OP_MISH: return v * tanh(fmax(v, 0) + log1p(exp(-fabs(v))));
-    case OP_NEG: return -v;
-    case OP_NOT: return v == 0;
-    case OP_RECIPROCAL: return 1 / v;
-    case OP_RELU: return v < 0 ? 0 : v;
-    case OP_ROUND: return nearbyint(v);    /* ties to even in the default rounding mode */
-    case OP_SELU: return v <= 0 ? at->act.gamma * (a * exp(v) - a) : at->act.gamma * v;
-    case OP_SIGMOID: return 1 / (1 + exp(-v));
-    case OP_SIGN: return isnan(v) ? v : (v > 0) - (v < 0);
-    case OP_SIN: return sin(v);
-    case OP_SINH: return sinh(v);
-    case OP_SOFTPLUS: return fmax(v, 0) + log1p(exp(-fabs(v)));
-    case OP_SOFTSIGN: return v / (1 + fabs(v));
-    case OP_SQRT: return sqrt(v);
-    case OP_TAN: return tan(v);
-    case OP_TANH: return tanh(v);
-    case OP_THRESHOLDEDRELU: return v > a ? v : 0;
-    default: return NAN;
-    }
-}
-
-/* The integer form of a unary op; 0 if it has none (the op then runs in double). */
-static int
-unary_i(OpKind op, int uns, int64_t v, int64_t *r)
-{
-    switch (op) {
-    case OP_ABS: *r = v < 0 && !uns ? wrap(0 - (uint64_t)v) : v; return 1;
-    case OP_NEG: *r = wrap(0 - (uint64_t)v); return 1;
-    case OP_SIGN: *r = uns ? v != 0 : (v > 0) - (v < 0); return 1;
-    case OP_RELU: *r = v < 0 && !uns ? 0 : v; return 1;
-    case OP_NOT: *r = v == 0; return 1;
-    case OP_CEIL:
-    case OP_FLOOR:
-    case OP_ROUND: *r = v; return 1;
-    default: return 0;
-    }
-}
 
 /* a < b, as unsigned when uns */
 static int
@@ -145,38 +72,16 @@ unary_f32(const Unary *u, float *restrict y, const float *restrict x, int64_t n)
     BLOCKS(n, float v = x[i]; y[i] = (EXPR));                                                      \
     return 1
     switch (u->op) {
-    case OP_ABS: MAP(fabsf(v));
-    case OP_CELU: MAP(v > 0 ? v : al * expm1f(v / al));
-    case OP_CEIL: MAP(ceilf(v));
-    case OP_CLIP: MAP((v = v < lo ? lo : v) > hi ? hi : v);  /* crossed bounds give hi */
-    case OP_COS: MAP(cosf(v));
-    case OP_ELU: MAP(v < 0 ? al * expm1f(v) : v);
-    case OP_ERF: MAP(vm_erf(v));
-    case OP_EXP: MAP(expf(v));
-    case OP_FLOOR: MAP(floorf(v));
+#define F32_CASE(ID, EXPR)                                                                         \
+    case OP_##ID: MAP(EXPR);
+        IR_UNARY_F32(F32_CASE)
+#undef F32_CASE
+    case OP_CLIP: MAP(ir_clip_f(v, lo, hi));
     case OP_GELU:
         if (u->a->act.approximate) {
-            MAP(0.5f * v * (1 + tanhf(0.7978845608f * (v + 0.044715f * v * v * v))));
+            MAP(ir_gelu_tanh_f(v));
         }
-        MAP(0.5f * v * (1 + vm_erf(v * 0.70710678f)));
-    case OP_HARDSIGMOID: MAP(CLAMP(al * v + be, 0, 1));
-    case OP_HARDSWISH: MAP(v * CLAMP(v + 3, 0, 6) * (1.0f / 6));
-    case OP_LEAKYRELU: MAP((v < 0 ? 0 : v) + al * (v < 0 ? v : 0));
-    case OP_LOG: MAP(logf(v));
-    case OP_MISH: MAP(v * tanhf((v > 0 ? v : 0) + log1pf(expf(-fabsf(v)))));
-    case OP_NEG: MAP(-v);
-    case OP_RECIPROCAL: MAP(1 / v);
-    case OP_RELU: MAP(v < 0 ? 0 : v);
-    case OP_ROUND: MAP(nearbyintf(v));
-    case OP_SELU: MAP(v <= 0 ? ga * (al * expf(v) - al) : ga * v);
-    case OP_SIGMOID: MAP(vm_sigmoid(v));     /* vectorises; libm expf does not */
-    case OP_SIGN: MAP(v > 0 ? 1.0f : v < 0 ? -1.0f : v);
-    case OP_SIN: MAP(sinf(v));
-    case OP_SOFTPLUS: MAP((v > 0 ? v : 0) + log1pf(expf(-fabsf(v))));
-    case OP_SOFTSIGN: MAP(v / (1 + fabsf(v)));
-    case OP_SQRT: MAP(sqrtf(v));
-    case OP_TANH: MAP(tanhf(v));
-    case OP_THRESHOLDEDRELU: MAP(v > al ? v : 0);
+        MAP(ir_gelu_f(v));
     default: return 0;
     }
 #undef MAP
@@ -200,10 +105,13 @@ unary_range(void *arg, int64_t b, int64_t e)
             store_i(u->y, i, u->has_hi && lt(u->ihi, v, u->uns) ? u->ihi : v);
         } else {
             int64_t r;
-            if (!u->fl && unary_i(u->op, u->uns, load_i(u->x, i), &r))
+            if (!u->fl && ir_unary_i(u->op, u->uns, load_i(u->x, i), &r))
                 store_i(u->y, i, r);
-            else
-                store_f(u->y, i, unary_d(u->op, u->a, load_f(u->x, i)));
+            else {
+                double v = NAN;
+                ir_unary_d(u->op, u->a, load_f(u->x, i), &v);
+                store_f(u->y, i, v);
+            }
         }
     }
 }

@@ -13,11 +13,11 @@
  * groups (or rows, or column blocks) with rt_parallel_for.
  *
  * Hot loops run in tiles of TILE elements with a fixed trip count, which gcc vectorises even at
- * -O2 (whose cost model skips loops of unknown length). Softmax's exponentials use vm_exp
- * (vmath.h), a branch-free polynomial that vectorises, where libm's expf would not.
+ * -O2 (whose cost model skips loops of unknown length). Softmax's exponentials use ir_exp_f
+ * (ir/scalar.h), a branch-free polynomial that vectorises, where libm's expf would not.
  */
 #include "act_impl.h"
-#include "vmath.h"
+#include "ir/scalar.h"
 
 #include <float.h>
 #include <math.h>
@@ -109,11 +109,11 @@ exp_sum(float *restrict y, const float *restrict x, int64_t n, float m)
         float acc[TILE] = {0};
         for (; j + TILE <= e; j += TILE)
             for (int l = 0; l < TILE; l++) {
-                y[j + l] = vm_exp(x[j + l] - m);
+                y[j + l] = ir_exp_f(x[j + l] - m);
                 acc[l] += y[j + l];
             }
         for (; j < e; j++) {
-            y[j] = vm_exp(x[j] - m);
+            y[j] = ir_exp_f(x[j] - m);
             acc[0] += y[j];
         }
         for (int l = 0; l < TILE; l++)
@@ -129,9 +129,9 @@ exp_sub(float *restrict y, const float *restrict x, int64_t n, const float *rest
     int64_t i = 0;
     for (; i + TILE <= n; i += TILE)
         for (int l = 0; l < TILE; l++)
-            y[i + l] = vm_exp(x[i + l] - m[i + l]);
+            y[i + l] = ir_exp_f(x[i + l] - m[i + l]);
     for (; i < n; i++)
-        y[i] = vm_exp(x[i] - m[i]);
+        y[i] = ir_exp_f(x[i] - m[i]);
 }
 
 static int

@@ -8,7 +8,7 @@
  *
  * Tolerance: both sides compute in float, but sum in different orders (the CPU in float lanes
  * and double blocks, the device in a tree over a work-group) and use different exponentials
- * (vm_exp, the device's exp) and square roots (double on the CPU), so float outputs agree to a
+ * (ir_exp_f, the device's exp) and square roots (double on the CPU), so float outputs agree to a
  * few ulp of the largest output: atol and rtol 1e-5 (rtol of the largest |output|, par_check).
  * Hardmax's outputs are 0 and 1 and must agree exactly, with ties broken at the first index.
  */
