@@ -29,3 +29,10 @@ int cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d);
  * digit or would collide with a keyword, the C library's, POSIX's, OpenCL's, the runtime's or
  * the plan's own names gets the prefix "plan_" (names.c). */
 void cg_identifier(const char *s, char *buf, size_t size);
+
+/* hetc viz (viz.c): draws g's placement on p's target (p or p->target may be NULL: unplaced) into
+ * path, as DOT, SVG or PNG by its extension (cg_viz_format: "svg", "png", "dot", or NULL for
+ * another). 0, or -1 with the reason in d: bad input (an unknown format, too many steps to lay
+ * out) or an environment failure (the file, a libgvc call, named). */
+const char *cg_viz_format(const char *path);
+int cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d);

@@ -1,0 +1,274 @@
+/*
+ * test_viz.c: cg_viz (hetc viz) on hand-built placed graphs, before and beside the driver. A
+ * graph on two processors of different memories with a Copy: the SVG has one node per step,
+ * graph input and output and processor of the legend, names both processors, labels the
+ * crossing edges with bytes, and holds only well-formed UTF-8 with no control byte and no '&'
+ * that starts no entity, though the node names hold quotes, '<', '&', "&foo;", a newline, ESC,
+ * U+202E, bytes that are not UTF-8 and Graphviz's own escapes (\N, \n). The PNG has its
+ * signature and a non-empty IHDR; the DOT is a digraph. An unknown extension is bad input, an
+ * unwritable path an environment failure naming it, an unplaced graph draws, and a graph beyond
+ * the layout limit is refused for SVG but written as DOT.
+ */
+#include "codegen/codegen.h"
+#include "ir/ir.h"
+#include "ir/utf8.h"
+#include "passes/passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../test.h"
+
+static Graph *g;
+static Target tg;
+static char dir[] = "/tmp/test_viz_XXXXXX";
+
+/* a float32 value of shape [1, c, 8, 8] */
+static ValId
+value(const char *name, int64_t c)
+{
+    ValId v = ir_val_add(g, name, DT_F32, NULL);
+    Value *x = &g->val[v];
+    x->rank = 4;
+    x->dim[0] = 1, x->dim[1] = c, x->dim[2] = 8, x->dim[3] = 8;
+    return v;
+}
+
+/* a step reading a and b (b may be NONE) on processor dev; its output */
+static ValId
+step(OpKind op, const char *name, ValId a, ValId b, int dev)
+{
+    NodeId n = ir_node_add(g, op, name, b == NONE ? 1 : 2, 1);
+    g->node[n].in[0] = a;
+    if (b != NONE)
+        g->node[n].in[1] = b;
+    ValId v = value(NULL, g->val[a].dim[1]);
+    g->node[n].out[0] = v;
+    g->val[v].def = n;
+    g->node[n].dev = dev;
+    g->node[n].cause = PC_FORCED;
+    return v;
+}
+
+static void
+fresh(void)
+{
+    if (g)
+        ir_graph_free(g);
+    g = ir_graph_new("t.onnx");
+    g->input = ir_galloc(g, 4 * sizeof(ValId));
+    g->output = ir_galloc(g, 4 * sizeof(ValId));
+}
+
+static void
+target_two(void)
+{
+    memset(&tg, 0, sizeof tg);
+    tg.nproc = 2;
+    snprintf(tg.proc[0].id, TG_MAXID, "cpu0");
+    tg.proc[0].kind = PK_CPU, tg.proc[0].backend = PB_CPU;
+    snprintf(tg.proc[1].id, TG_MAXID, "ocl0");
+    tg.proc[1].kind = PK_GPU, tg.proc[1].backend = PB_OPENCL, tg.proc[1].space = 1;
+    tg.nspace = 2;
+    snprintf(tg.space[0].id, TG_MAXID, "host");
+    snprintf(tg.space[1].id, TG_MAXID, "vram");
+}
+
+static const char hostile[] = "q\"uote<b>&amp;&foo;&#0;\n\x1b[2J\xe2\x80\xae\xff\xc3(\\N\\n\\";
+
+/* X -> Relu (cpu0) -> Copy (ocl0) -> Add (ocl0, hostile name) -> Copy (ocl0) -> Y; Add also
+ * reads a Relu on ocl0 of its own */
+static void
+two_processors(void)
+{
+    fresh();
+    ValId x = value("X", 3);
+    g->val[x].flags |= V_INPUT;
+    g->input[g->ninput++] = x;
+    ValId r = step(OP_RELU, "relu", x, NONE, 0);
+    ValId c = step(OP_COPY, "copy_in", r, NONE, 1);
+    ValId s = step(OP_SIGMOID, "sig", c, NONE, 1);
+    ValId a = step(OP_ADD, hostile, c, s, 1);
+    ValId y = step(OP_COPY, "copy_out", a, NONE, 1);
+    g->val[y].flags |= V_OUTPUT;
+    g->output[g->noutput++] = y;
+    g->node[g->val[s].def].ops = "Sigmoid+Mul";
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int
+count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p++)
+        n++;
+    return n;
+}
+
+/* well-formed UTF-8 without controls (but newline and tab) and every '&' starting an entity */
+static int
+clean_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int n = ir_utf8_seq(s + i, &cp);
+        if (n == 0 || (ir_cp_unsafe(cp) && cp != '\n' && cp != '\t'))
+            return 0;
+        if (cp == '&') {
+            size_t k = i + 1;
+            if (s[k] == '#')
+                k++;
+            while ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9'))
+                k++;
+            if (s[k] != ';' || k == i + 1 || strncmp(s + i, "&#0;", 4) == 0)
+                return 0;
+        }
+        i += (size_t)n;
+    }
+    return 1;
+}
+
+static void
+check_two(void)
+{
+    two_processors();
+    Plan p = {.target = &tg};
+    Diag d;
+    char path[256];
+    size_t len;
+
+    snprintf(path, sizeof path, "%s/two.svg", dir);
+    diag_init(&d, "t.onnx");
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    const char *svg = slurp(path, &len);
+    CHECK(svg && strncmp(svg, "<?xml", 5) == 0);
+    if (!svg)
+        return;
+    /* 5 steps, 1 input, 1 output, 2 processors */
+    CHECK(count(svg, "class=\"node\"") == 9);
+    CHECK(strstr(svg, ">cpu0<") && strstr(svg, ">ocl0<"));
+    CHECK(count(svg, "fill=\"#77aadd\"") + count(svg, "fill=\"#77AADD\"") >= 2);
+    CHECK(count(svg, "fill=\"#ee8866\"") + count(svg, "fill=\"#EE8866\"") >= 2);
+    CHECK(strstr(svg, ">Sigmoid+Mul<") != NULL);
+    CHECK(strstr(svg, "1x3x8x8") != NULL);
+    /* the edge into each Copy: 768 bytes */
+    CHECK(count(svg, ">768 B<") == 2);
+    CHECK(clean_text(svg, len));
+    CHECK(strstr(svg, "q&quot;uote&lt;b&gt;&amp;amp;&amp;foo;&amp;#0;\\x0a\\x1b[2J\\xe2\\x80"
+                      "\\xae\\xff\\xc3(\\N\\n\\") != NULL);
+
+    snprintf(path, sizeof path, "%s/two.png", dir);
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    const unsigned char *png = (const unsigned char *)slurp(path, &len);
+    CHECK(png && len > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+          memcmp(png + 12, "IHDR", 4) == 0);
+    if (png && len > 24) {
+        unsigned w = (unsigned)png[16] << 24 | (unsigned)png[17] << 16 | png[18] << 8 | png[19];
+        unsigned h = (unsigned)png[20] << 24 | (unsigned)png[21] << 16 | png[22] << 8 | png[23];
+        CHECK(w > 0 && h > 0);
+    }
+
+    snprintf(path, sizeof path, "%s/two.DOT", dir);
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    const char *dot = slurp(path, &len);
+    CHECK(dot && strncmp(dot, "digraph plan {", 14) == 0 && clean_text(dot, len));
+    CHECK(dot && strstr(dot, "cluster_1_") != NULL);
+    CHECK(d.nerr == 0);
+}
+
+static void
+check_errors(void)
+{
+    two_processors();
+    Plan p = {.target = &tg};
+    Diag d;
+    char path[256];
+
+    diag_init(&d, "t.onnx");
+    snprintf(path, sizeof path, "%s/two.jpg", dir);
+    CHECK(cg_viz(g, &p, path, &d) < 0 && d.kind == DIAG_INPUT);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(cg_viz_format("a.svg") && cg_viz_format("a.b/c") == NULL && !cg_viz_format("svg") &&
+          !cg_viz_format("a.svgz") && !cg_viz_format("a."));
+
+    diag_init(&d, "t.onnx");
+    snprintf(path, sizeof path, "%s/missing/two.svg", dir);
+    CHECK(cg_viz(g, &p, path, &d) < 0 && d.kind == DIAG_ENV && strstr(d.msg, path));
+
+    /* unplaced, no target */
+    for (NodeId n = 0; n < g->nnode; n++)
+        g->node[n].dev = NONE;
+    diag_init(&d, "t.onnx");
+    snprintf(path, sizeof path, "%s/unplaced.svg", dir);
+    CHECK(cg_viz(g, NULL, path, &d) == 0);
+    size_t len;
+    const char *svg = slurp(path, &len);
+    CHECK(svg && strstr(svg, ">unplaced<") && count(svg, "class=\"node\"") == 8);
+}
+
+/* a chain of n steps, alternating processors in runs of 3 */
+static void
+chain(int n)
+{
+    fresh();
+    ValId x = value("X", 3);
+    g->val[x].flags |= V_INPUT;
+    g->input[g->ninput++] = x;
+    for (int i = 0; i < n; i++)
+        x = step(OP_RELU, "r", x, NONE, (i / 3) % 2);
+    g->val[x].flags |= V_OUTPUT;
+    g->output[g->noutput++] = x;
+}
+
+static void
+check_large(void)
+{
+    Plan p = {.target = &tg};
+    Diag d;
+    char path[256];
+    chain(5001);
+    diag_init(&d, "t.onnx");
+    snprintf(path, sizeof path, "%s/large.svg", dir);
+    CHECK(cg_viz(g, &p, path, &d) < 0 && d.kind == DIAG_INPUT && strstr(d.msg, "5001 steps"));
+    snprintf(path, sizeof path, "%s/large.dot", dir);
+    diag_init(&d, "t.onnx");
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    chain(300);
+    snprintf(path, sizeof path, "%s/chain.svg", dir);
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    size_t len;
+    const char *svg = slurp(path, &len);
+    CHECK(svg && count(svg, "class=\"node\"") == 304 && count(svg, "class=\"cluster\"") == 101);
+}
+
+int
+main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    target_two();
+    check_two();
+    check_errors();
+    check_large();
+    ir_graph_free(g);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return TEST_DONE();
+}
