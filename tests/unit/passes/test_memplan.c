@@ -16,7 +16,32 @@
 #include "graph_kit.h"
 
 static MemPlan mp;
+static Target t;
+static Schedule s;
 
+/* The graph on one processor, scheduled and planned by pass_memplan_placed: 1 when every tensor
+ * is where pass_memplan put it (in mp), in memory 0, with the same sizes. */
+static int
+one_lane_same(void)
+{
+    MemPlan one;
+    kit_target(&t, 1, (int[]){0});
+    for (NodeId n = 0; n < g->nnode; n++)
+        g->node[n].dev = 0;
+    if (pass_schedule(g, &t, &s, &d) < 0 || pass_memplan_placed(g, &t, &s, &one, &d) < 0) {
+        fprintf(stderr, "error: %s\n", d.msg);
+        return 0;
+    }
+    int same = s.nlane == (g->nnode > 0) && one.arena == mp.arena && one.lower == mp.lower &&
+               one.total == mp.total && one.mem_arena[0] == mp.arena && mp.mem_arena[0] == mp.arena;
+    for (ValId v = 0; v < g->nval; v++)
+        same &= one.offset[v] == mp.offset[v] && one.mem[v] == 0 && mp.mem[v] == 0;
+    if (!same)
+        fprintf(stderr, "one lane: pass_memplan_placed differs from pass_memplan\n");
+    return same;
+}
+
+/* pass_memplan, and the same plan from pass_memplan_placed on one lane */
 static int
 run(void)
 {
@@ -24,7 +49,7 @@ run(void)
         fprintf(stderr, "error: %s\n", d.msg);
         return -1;
     }
-    return 0;
+    return one_lane_same() ? 0 : -1;
 }
 
 /* 1 when b's bytes lie inside a's */
@@ -304,6 +329,245 @@ test_too_large(void)
     CHECK(pass_tensor_bytes(&g->val[a], &bytes) == 0 && bytes == 0);
 }
 
+/* The Concat output that the plan put v inside of, at v's range and in v's memory, or NONE. */
+static ValId
+hosted_in(ValId v)
+{
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        int64_t off = 0;
+        for (int j = 0; x->op == OP_CONCAT && j < x->nin; j++) {
+            ValId o = x->out[0];
+            if (x->in[j] == v && mp.offset[o] >= 0 && mp.offset[v] == mp.offset[o] + off &&
+                mp.mem[v] == mp.mem[o])
+                return o;
+            off += (int64_t)ir_nbytes(&g->val[x->in[j]]);
+        }
+    }
+    return NONE;
+}
+
+/* 1 when every step of touch[a] happens before every step of write[b] */
+static int
+ordered(const char *touch, const char *write, ValId a, ValId b)
+{
+    size_t nn = (size_t)g->nnode;
+    for (NodeId x = 0; x < g->nnode; x++)
+        for (NodeId w = 0; touch[(size_t)a * nn + (size_t)x] && w < g->nnode; w++)
+            if (write[(size_t)b * nn + (size_t)w] && !pass_before(&s, x, w))
+                return 0;
+    return 1;
+}
+
+/* The plan in mp against the schedule in s, by brute force over pairs: two arena tensors of one
+ * memory whose bytes overlap (but a Concat input inside its output) are ordered: every step that
+ * touches the first's bytes happens before every step that writes the second's, or the other way
+ * round. A Concat output's bytes are also written by the writers of the inputs placed inside it
+ * and read by their readers; such an input's bytes are touched by all that touches the output's.
+ * 1 when safe; quiet: no message. */
+static int
+placed_safe(int quiet)
+{
+    size_t nv = (size_t)g->nval, nn = (size_t)g->nnode;
+    char *touch = calloc(nv * nn + 1, 1), *write = calloc(nv * nn + 1, 1);
+    ValId *host = malloc(nv * sizeof *host + 1);
+    int ok = 1;
+    for (ValId v = 0; v < g->nval; v++)
+        host[v] = mp.offset[v] >= 0 ? hosted_in(v) : NONE;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        for (int j = 0; j < x->nin; j++)
+            touch[(size_t)x->in[j] * nn + (size_t)n] = 1;
+        write[(size_t)x->out[0] * nn + (size_t)n] = touch[(size_t)x->out[0] * nn + (size_t)n] = 1;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (ValId v = 0; v < g->nval; v++)
+            for (size_t n = 0; host[v] != NONE && n < nn; n++) {
+                size_t vi = (size_t)v * nn + n, oi = (size_t)host[v] * nn + n;
+                if (pass == 0) {
+                    write[oi] |= write[vi];
+                    touch[oi] |= touch[vi];
+                } else {
+                    touch[vi] |= touch[oi];
+                }
+            }
+    for (ValId a = 0; a < g->nval; a++) {
+        for (ValId b = a + 1; b < g->nval; b++) {
+            if (mp.offset[a] < 0 || mp.offset[b] < 0 || mp.mem[a] != mp.mem[b] ||
+                host[a] == b || host[b] == a)
+                continue;
+            int64_t ea = mp.offset[a] + (int64_t)ir_nbytes(&g->val[a]);
+            int64_t eb = mp.offset[b] + (int64_t)ir_nbytes(&g->val[b]);
+            if (ea <= mp.offset[b] || eb <= mp.offset[a])
+                continue;
+            if (!ordered(touch, write, a, b) && !ordered(touch, write, b, a)) {
+                if (!quiet)
+                    fprintf(stderr, "%s and %s share bytes but are not ordered\n",
+                            g->val[a].name, g->val[b].name);
+                ok = 0;
+            }
+        }
+    }
+    free(touch);
+    free(write);
+    free(host);
+    return ok;
+}
+
+/* infers, schedules on t and plans with pass_memplan_placed into mp; 0 or -1 */
+static int
+run_placed(void)
+{
+    if (ir_infer(g, &d) < 0 || pass_schedule(g, &t, &s, &d) < 0 ||
+        pass_memplan_placed(g, &t, &s, &mp, &d) < 0) {
+        fprintf(stderr, "error: %s\n", d.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Two lanes in one memory. a's last reader dd comes before e's writer in node order, but on
+ * another lane with no wait between them, so dd may still be reading a while e is written:
+ *   n0 a = Relu(x)    p0     n1 c = Sigmoid(x)  p1
+ *   n2 dd = Relu(a)   p0     n3 e = Tanh(c)     p1
+ *   n4 r = dd + e     p0 (waits for e)
+ * A plan by node index (pass_memplan) puts e on a's bytes: the brute-force check catches it.
+ * The placed plan keeps them apart. With e = c + dd instead, e waits for dd and may reuse a. */
+static void
+test_lanes_unordered(void)
+{
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    ValId x = input("x", 1, 8);
+    ValId a = on(0, NODE(OP_RELU, "a", x));
+    ValId c = on(1, NODE(OP_SIGMOID, "c", x));
+    ValId dd = on(0, NODE(OP_RELU, "dd", a));
+    ValId e = on(1, NODE(OP_TANH, "e", c));
+    mark_output(on(0, NODE(OP_ADD, "r", dd, e)));
+    CHECK(run_placed() == 0);
+    CHECK(placed_safe(0) && mp.offset[e] != mp.offset[a] && mp.arena == 4 * 512);
+    CHECK(!pass_before(&s, g->val[dd].def, g->val[e].def));
+    CHECK(pass_memplan(g, &mp, &d) == 0);
+    CHECK(mp.offset[e] == mp.offset[a] && !placed_safe(1));
+
+    fresh();
+    x = input("x", 1, 8);
+    a = on(0, NODE(OP_RELU, "a", x));
+    c = on(1, NODE(OP_SIGMOID, "c", x));
+    dd = on(0, NODE(OP_RELU, "dd", a));
+    e = on(1, NODE(OP_ADD, "e", c, dd));
+    mark_output(on(0, NODE(OP_ADD, "r", dd, e)));
+    CHECK(run_placed() == 0);
+    CHECK(pass_before(&s, g->val[dd].def, g->val[e].def));
+    CHECK(placed_safe(0) && mp.offset[e] == mp.offset[a] && mp.arena == 3 * 512);
+}
+
+/* Two memories behind a copy link: each tensor in its writer's memory, a copy's output on the
+ * far side, one arena per memory (the same offsets may serve both), the arena their sum. */
+static void
+test_two_memories(void)
+{
+    fresh();
+    kit_target(&t, 2, (int[]){0, 1});
+    kit_link(&t, 0, 1, 8, 10, 0);
+    ValId x = input("x", 1, 8);
+    ValId a = on(0, NODE(OP_RELU, "a", x));
+    ValId ca = on(1, NODE(OP_COPY, "ca", a));
+    ValId b = on(1, NODE(OP_RELU, "b", ca));
+    ValId b2 = on(1, NODE(OP_SIGMOID, "b2", b));
+    ValId cb = on(1, NODE(OP_COPY, "cb", b2));
+    ValId r = on(0, NODE(OP_ADD, "r", a, cb));
+    mark_output(r);
+    CHECK(run_placed() == 0);
+    CHECK(placed_safe(0));
+    CHECK(mp.mem[x] == 0 && mp.mem[a] == 0 && mp.mem[ca] == 1 && mp.mem[b] == 1 &&
+          mp.mem[b2] == 1 && mp.mem[cb] == 0 && mp.mem[r] == 0);
+    /* host: a and cb alive together; device: ca, b, b2 in a chain, two at a time */
+    CHECK(mp.mem_arena[0] == 1024 && mp.mem_arena[1] == 1024 && mp.arena == 2048);
+    CHECK(mp.lower == 2048 && mp.total == 5 * 512);
+    CHECK(mp.offset[ca] == mp.offset[b2] && mp.offset[ca] != mp.offset[b]);
+    CHECK(mp.offset[r] < 0 && mp.offset[x] < 0);
+}
+
+/* Concat in place across lanes of one memory (a zero-copy link joins the two spaces), and not
+ * for an input of another memory; a copy into the Concat's memory is placed inside it. */
+static void
+test_concat_memories(void)
+{
+    fresh();
+    kit_target(&t, 2, (int[]){0, 1});
+    kit_link(&t, 0, 1, 0, 0, 1);
+    ValId x = input("x", 1, 8);
+    ValId y = input("y", 1, 64);
+    ValId a = on(0, NODE(OP_RELU, "a", x));
+    ValId big = on(0, NODE(OP_RELU, "big", y));
+    mark_output(on(0, NODE(OP_SIGMOID, "side", big)));
+    ValId b = on(1, NODE(OP_SIGMOID, "b", x));
+    ValId o = on(0, NODE(OP_CONCAT, "o", a, b));
+    mark_output(on(1, NODE(OP_RELU, "r", o)));
+    CHECK(run_placed() == 0);
+    CHECK(mp.mem[b] == 0 && hosted_in(a) == o && hosted_in(b) == o && placed_safe(0));
+
+    fresh();
+    kit_target(&t, 2, (int[]){0, 1});
+    kit_link(&t, 0, 1, 8, 10, 0);
+    x = input("x", 1, 8);
+    a = on(0, NODE(OP_RELU, "a", x));
+    b = on(1, NODE(OP_SIGMOID, "b", x));
+    ValId cb = on(1, NODE(OP_COPY, "cb", on(1, NODE(OP_TANH, "t", x))));
+    o = on(0, NODE(OP_CONCAT, "o", a, b, cb));
+    mark_output(on(0, NODE(OP_RELU, "r", o)));
+    CHECK(run_placed() == 0);
+    CHECK(mp.mem[b] == 1 && mp.mem[cb] == 0 && mp.mem[o] == 0);
+    CHECK(hosted_in(a) == o && hosted_in(b) == NONE && hosted_in(cb) == o && placed_safe(0));
+}
+
+/* Random DAGs (random topological orders) placed at random over three processors, in one memory,
+ * two (a copy link) or two of three spaces joined zero-copy: the brute-force check holds for
+ * every plan, each tensor is in its writer's memory, and the plan is within the live bytes'
+ * bound. A plan by node index fails the check on some of them (the check has teeth); on one
+ * processor the placed plan is pass_memplan's. */
+static void
+test_random(void)
+{
+    enum { ROUNDS = 300 };
+    static const int spaces[3][3] = {{0, 0, 0}, {0, 0, 1}, {0, 1, 2}};
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    int ok = 1, naive_unsafe = 0;
+    for (int r = 0; r < ROUNDS && ok; r++) {
+        int cfg = kit_rand(&seed, 3), nn = 2 + kit_rand(&seed, 40);
+        kit_target(&t, 3, spaces[cfg]);
+        if (cfg == 1)
+            kit_link(&t, 0, 1, 8, 10, 0);
+        if (cfg == 2) {
+            kit_link(&t, 0, 1, 0, 0, 1);
+            kit_link(&t, 0, 2, 8, 10, 0);
+        }
+        kit_random_graph(&seed, nn, 3);
+        if (run_placed() < 0) {
+            ok = 0;
+            break;
+        }
+        ok &= placed_safe(0) && mp.lower <= mp.arena;
+        int64_t sum = 0;
+        for (int m = 0; m < TG_MAXSPACE; m++)
+            sum += mp.mem_arena[m];
+        ok &= sum == mp.arena;
+        for (ValId v = 0; v < g->nval; v++) {
+            NodeId w = g->val[v].def;
+            int want = mp.offset[v] < 0 ? 0 : target_mem(&t, t.proc[g->node[w].dev].space);
+            ok &= mp.mem[v] == want;
+        }
+        if (pass_memplan(g, &mp, &d) < 0 || (cfg == 0 && !placed_safe(1)))
+            naive_unsafe++;
+        ok &= one_lane_same();
+        if (!ok)
+            fprintf(stderr, "random round %d (%d nodes, spaces %d) fails\n", r, nn, cfg);
+    }
+    CHECK(ok);
+    CHECK(naive_unsafe > 0);
+}
+
 int
 main(void)
 {
@@ -312,6 +576,10 @@ main(void)
     test_wide();
     test_long_chain();
     test_too_large();
+    test_lanes_unordered();
+    test_two_memories();
+    test_concat_memories();
+    test_random();
     if (g)
         ir_graph_free(g);
     return TEST_DONE();
