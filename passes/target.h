@@ -94,6 +94,7 @@ typedef struct TargetHostDev {
     char name[256], platform[256];
     int gpu, cpu;               /* CL_DEVICE_TYPE */
     int unified;                /* CL_DEVICE_HOST_UNIFIED_MEMORY */
+    int fp64;                   /* cl_khr_fp64: float64 (and what the ops compute in double) */
     int compute_units;
 } TargetHostDev;
 
