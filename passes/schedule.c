@@ -21,9 +21,9 @@
  * larger of its FLOPs at its processor's rate for the op's class and its bytes at the processor's
  * memory rate (Proc.gflops[CC_MOVE]), plus the processor's launch_us; a rate the target lacks is
  * 100 GFLOP/s or 20 GB/s, as in codegen's one-processor prediction. A Copy moves its bytes over
- * the link between its processor's space and the other side's (the space its input was written
- * in, else that of its output's first reader), at the link's bandwidth and latency, else the
- * processor's copy rate, else 20 GB/s. Each kept wait adds the waiting processor's sync_us.
+ * the link between its processor's space and the other side's (a copy goes between the host and
+ * one device, passes/copies.c: the input's space when it is not the processor's, else the
+ * host's), at the link's bandwidth and latency, else the processor's copy rate, else 20 GB/s. Each kept wait adds the waiting processor's sync_us.
  * The lanes are then simulated in node order: a step starts when its lane is free and the steps
  * it waits for have ended. Contention between processors is not modelled.
  *
@@ -65,30 +65,19 @@ cost_class(const Graph *g, const Node *x)
     }
 }
 
-/* The space a value was written in: its writer's processor's, the host's for graph inputs and
- * constants; a Copy's output is on the far side of the copy, found by the caller. */
-static int
-written_in(const Graph *g, const Target *t, ValId v)
-{
-    NodeId w = g->val[v].def;
-    return w == NONE || g->node[w].op == OP_COPY ? 0 : t->proc[g->node[w].dev].space;
-}
-
-/* The predicted milliseconds of node n on its processor; reader[v] is the first node that reads
- * v, or NONE. */
+/* The predicted milliseconds of node n on its processor; space[v] is the space value v was
+ * written in (filled in node order up to n). */
 static double
-step_ms(const Graph *g, const Target *t, const NodeId *reader, NodeId n)
+step_ms(const Graph *g, const Target *t, const int *space, NodeId n)
 {
     const Node *x = &g->node[n];
     const Proc *p = &t->proc[x->dev];
     double ms = p->launch_us / 1e3;
     if (x->op == OP_COPY) {
+        /* between the processor's space and the input's, or the host's when the input is in
+         * the processor's own (a copy goes between the host and one device) */
         ValId in = x->nin > 0 ? x->in[0] : NONE, out = x->nout > 0 ? x->out[0] : NONE;
-        int far = in != NONE ? written_in(g, t, in) : 0;
-        if (far == p->space && out != NONE) {
-            NodeId r = reader[out];
-            far = r == NONE || (g->val[out].flags & V_OUTPUT) ? 0 : t->proc[g->node[r].dev].space;
-        }
+        int far = in != NONE && space[in] != p->space ? space[in] : 0;
         const Link *l = far != p->space ? target_link(t, p->space, far) : NULL;
         double gbps = l && l->gbps > 0 ? l->gbps
                                        : p->gflops[CC_COPY] > 0 ? p->gflops[CC_COPY] : DEFAULT_GBPS;
@@ -185,10 +174,10 @@ pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d)
     s->end_ms = ir_galloc(g, (size_t)(nn + 1) * sizeof(double));
     int *first = ir_alloc((TG_MAXPROC + 1) * sizeof(int));
     NodeId *step = ir_alloc((size_t)(nn + 1) * sizeof(NodeId));
-    NodeId *reader = ir_alloc((size_t)(g->nval + 1) * sizeof(NodeId));
+    int *space = ir_alloc((size_t)(g->nval + 1) * sizeof(int));
     int *waits = NULL;
     if (!s->lane || !s->pos || !s->wat || !s->signal || !s->start_ms || !s->end_ms || !first ||
-        !step || !reader) {
+        !step || !space) {
         diag_oom(d);
         goto done;
     }
@@ -241,13 +230,8 @@ pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d)
     }
     memcpy(s->wait, waits, 2 * (size_t)nwait * sizeof(int));
 
-    /* the predicted timeline */
-    for (ValId v = 0; v < g->nval; v++)
-        reader[v] = NONE;
-    for (NodeId n = nn - 1; n >= 0; n--)
-        for (int j = 0; j < g->node[n].nin; j++)
-            if (g->node[n].in[j] != NONE)
-                reader[g->node[n].in[j]] = n;
+    /* the predicted timeline; graph inputs and constants are in the host's space */
+    memset(space, 0, (size_t)g->nval * sizeof *space);
     double free_ms[TG_MAXPROC] = {0};
     for (NodeId n = 0; n < nn; n++) {
         int me = s->lane[n];
@@ -260,7 +244,15 @@ pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d)
         }
         at += (s->wat[n + 1] - s->wat[n]) * p->sync_us / 1e3;
         s->start_ms[n] = at;
-        s->end_ms[n] = free_ms[me] = at + step_ms(g, t, reader, n);
+        s->end_ms[n] = free_ms[me] = at + step_ms(g, t, space, n);
+        /* outputs are in the processor's space, but a copy out of it goes to the host's */
+        const Node *x = &g->node[n];
+        int out = p->space;
+        if (x->op == OP_COPY && x->nin > 0 && x->in[0] != NONE && space[x->in[0]] == p->space)
+            out = 0;
+        for (int j = 0; j < x->nout; j++)
+            if (x->out[j] != NONE)
+                space[x->out[j]] = out;
         if (s->end_ms[n] > s->makespan_ms)
             s->makespan_ms = s->end_ms[n];
     }
@@ -268,7 +260,7 @@ pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d)
 done:
     ir_free(first);
     ir_free(step);
-    ir_free(reader);
+    ir_free(space);
     ir_free(waits);
     return rc;
 }

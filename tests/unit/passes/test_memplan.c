@@ -5,6 +5,12 @@
  * no input holds inputs of its own) and nowhere else. Graphs with thousands of tensors alive at
  * once (planned by the sweep) are checked the same way, and tensors, steps and arenas beyond
  * PASS_MAX_BYTES are refused, not wrapped.
+ *
+ * pass_memplan_placed: every graph above, put on one processor and scheduled, is planned exactly
+ * as pass_memplan plans it. On several lanes, tensors share bytes only where happens-before
+ * orders them (a plan by node index fails that check), per memory, with copies' outputs on the
+ * far side and Concat in place only within one memory; random placed DAGs are checked pair by
+ * pair against pass_before.
  */
 #include "ir/ir.h"
 #include "passes/passes.h"

@@ -198,7 +198,9 @@ test_predicted(void)
     ValId b = on(1, NODE(OP_SIGMOID, "b", x));          /* 0.01 + 0.128 ms, beside a */
     ValId c = on(2, NODE(OP_COPY, "c", a));             /* 512 B at 2 GB/s + 3 us */
     ValId e = on(1, NODE(OP_ADD, "e", b, a));           /* waits for a: + 2 us sync */
-    mark_output(on(2, NODE(OP_RELU, "r", c)));
+    ValId r = on(2, NODE(OP_RELU, "r", c));
+    ValId back = on(2, NODE(OP_COPY, "back", r));       /* to the host: the same link */
+    mark_output(back);
     mark_output(e);
     CHECK(run() == 0);
     CHECK(ir_node_flops(g, &g->node[def(a)]) == 128 && ir_node_bytes(g, &g->node[def(a)]) == 1024);
@@ -212,6 +214,8 @@ test_predicted(void)
     double se = tb + 0.002;
     CHECK(fabs(s.start_ms[def(e)] - se) < 1e-12 && fabs(s.end_ms[def(e)] - (se + tb)) < 1e-12);
     CHECK(fabs(s.makespan_ms - (se + tb)) < 1e-12);
+    CHECK(fabs(s.start_ms[def(back)] - s.end_ms[def(r)]) < 1e-12 &&
+          fabs(s.end_ms[def(back)] - s.start_ms[def(back)] - tc) < 1e-12);
 }
 
 /* A node on no processor of the target, or reading a later node, is refused. */
