@@ -149,7 +149,7 @@ cpu_gatherelements(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTe
     if (rc != RT_OK || rt_numel(out[0]) == 0)
         return rc;
     GathElt g = {.x = x, .idx = idx, .y = out[0], .ax = (int)ax};
-    cpu_strides(x, g.xs);
+    rt_shape_strides(&x->shape, g.xs);
     rt_parallel_for(ctx, rt_numel(out[0]), GRAIN_BYTES / (int64_t)rt_dtype_size(x->dt) + 1,
                     gatherelt_range, &g);
     return RT_OK;
@@ -271,7 +271,7 @@ cpu_pad(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *const
         cpu_copy_elem(y->data, x->data, p.es);
         return RT_OK;
     }
-    cpu_strides(x, p.xs);
+    rt_shape_strides(&x->shape, p.xs);
     for (int i = 0; i < r; i++) {
         p.lead[i] = pb[i] > 0 ? pb[i] : 0;
         p.crop[i] = pb[i] < 0 ? -pb[i] : 0;

@@ -11,6 +11,7 @@
  * always runs single-threaded (rt_ctx_new).
  */
 #include "act_impl.h"
+#include "shape.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -165,21 +166,6 @@ typedef struct MmArgs {
     int64_t sb[RT_MAXRANK]; /* B's likewise */
 } MmArgs;
 
-/* Strides of an operand's batch dims (its dims but the last two) aligned right with Y's nb
- * batch dims, 0 where it has no dim or a dim of 1; mat is the floats of one matrix. */
-static void
-batch_strides(const RtTensor *t, int nb, int64_t mat, int64_t *s)
-{
-    int tb = t->rank >= 2 ? t->rank - 2 : 0;
-    int64_t stride = mat;
-    for (int i = nb - 1; i >= 0; i--) {
-        int j = i - (nb - tb);
-        int64_t dim = j >= 0 ? t->dim[j] : 1;
-        s[i] = dim == 1 ? 0 : stride;
-        stride *= dim;
-    }
-}
-
 /* The output matrices [begin, end), one GEMM each. */
 static void
 mm_batches(void *arg, int64_t begin, int64_t end)
@@ -226,8 +212,8 @@ cpu_matmul(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor 
         memset(p.y, 0, (size_t)rt_numel(ty) * sizeof *p.y);
         return RT_OK;
     }
-    batch_strides(ta, p.nb, p.m * p.k, p.sa);
-    batch_strides(tb, p.nb, p.k * p.n, p.sb);
+    rt_shape_batch_strides(&ta->shape, p.nb, p.m * p.k, p.sa);
+    rt_shape_batch_strides(&tb->shape, p.nb, p.k * p.n, p.sb);
     int threads = rt_ctx_threads(ctx);
     if (bbatch == 1) {
         /* B is one matrix, so Y's batch is A's: [batch * M, K] x [K, N] */

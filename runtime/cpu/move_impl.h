@@ -3,8 +3,9 @@
  * copy walk that most of them reduce to, and small helpers for index inputs and element copies.
  *
  * A Walk describes an output region as a box of dims with a byte stride per dim on each side
- * (destination and source). Transpose, Slice, Expand, Tile, Concat, Split, DepthToSpace and
- * SpaceToDepth all fill one in and call cpu_walk_run, which drops size-1 dims, merges dims that
+ * (destination and source; runtime/shape.h builds and simplifies boxes for both backends).
+ * Transpose, Slice, Expand, Tile, Concat, Split, DepthToSpace and SpaceToDepth all fill one in
+ * and call cpu_walk_run, which drops size-1 dims, merges dims that
  * both sides walk contiguously, copies the innermost contiguous runs with memcpy (or element by
  * element when a side is strided), tiles 2-D transposes for the cache, and splits the work over
  * the context's threads. Elements are copied as rt_dtype_size bytes, so every fixed-size dtype
@@ -13,11 +14,9 @@
 #pragma once
 
 #include "rt_backend.h"
+#include "shape.h"
 
 #include <string.h>
-
-/* Tile's walk has two dims per axis (the repeat and the input dim). */
-enum { WALK_MAXRANK = 2 * RT_MAXRANK };
 
 /* Copies one element of es bytes: the fixed sizes become plain loads and stores. */
 static inline void
@@ -32,14 +31,11 @@ cpu_copy_elem(void *d, const void *s, size_t es)
     }
 }
 
+/* A box (shape.h) and where its element 0 lies on each side. */
 typedef struct Walk {
-    int rank; /* 0 ... WALK_MAXRANK */
-    int64_t dim[WALK_MAXRANK];
-    int64_t ds[WALK_MAXRANK]; /* destination stride of each dim, in bytes */
-    int64_t ss[WALK_MAXRANK]; /* source stride, in bytes; 0 repeats, negative reverses */
-    char *dst;                /* the element at index 0 on each side */
+    RT_BOX_MEMBERS;
+    char *dst;
     const char *src;
-    size_t es; /* element size in bytes */
 } Walk;
 
 /* Copies the box of w (which it simplifies in place); a box with no elements copies nothing. */
@@ -58,17 +54,6 @@ cpu_sized(RtCtx *ctx, const char *op, const RtTensor *t)
     if (rt_dtype_size(t->dt) == 0)
         return rt_fail(ctx, RT_EUNSUPPORTED, "%s: dtype %d has no fixed size", op, (int)t->dt);
     return RT_OK;
-}
-
-/* The C-order byte strides of t. */
-static inline void
-cpu_strides(const RtTensor *t, int64_t st[RT_MAXRANK])
-{
-    int64_t s = (int64_t)rt_dtype_size(t->dt);
-    for (int i = t->rank - 1; i >= 0; i--) {
-        st[i] = s;
-        s *= t->dim[i];
-    }
 }
 
 /* Index inputs (Gather, Slice, Pad axes, ...) are int32 or int64. */

@@ -21,34 +21,6 @@ enum {
 
 /* ---- the strided copy walk ------------------------------------------------------------------- */
 
-/* Drops size-1 dims and merges each dim into the one outside it when both sides step over it
- * contiguously; leaves at least one dim. */
-static void
-simplify(Walk *w)
-{
-    int r = 0;
-    for (int i = 0; i < w->rank; i++) {
-        if (w->dim[i] == 1)
-            continue;
-        if (r > 0 && w->ds[r - 1] == w->ds[i] * w->dim[i] && w->ss[r - 1] == w->ss[i] * w->dim[i]) {
-            w->dim[r - 1] *= w->dim[i];
-            w->ds[r - 1] = w->ds[i];
-            w->ss[r - 1] = w->ss[i];
-            continue;
-        }
-        w->dim[r] = w->dim[i];
-        w->ds[r] = w->ds[i];
-        w->ss[r] = w->ss[i];
-        r++;
-    }
-    if (r == 0) {
-        w->dim[0] = 1;
-        w->ds[0] = w->ss[0] = (int64_t)w->es;
-        r = 1;
-    }
-    w->rank = r;
-}
-
 /* The element loops, inlined with a constant size so that each element is one load and store. */
 static inline __attribute__((always_inline)) void
 run_loop(char *d, int64_t ds, const char *s, int64_t ss, int64_t n, size_t size)
@@ -103,7 +75,7 @@ walk_range(void *arg, int64_t b, int64_t e)
 {
     const Walk *w = arg;
     int li = w->rank - 1; /* the innermost dim */
-    int64_t idx[WALK_MAXRANK], rem = b;
+    int64_t idx[RT_BOX_MAXRANK], rem = b;
     char *d = w->dst;
     const char *s = w->src;
     for (int i = li; i >= 0; i--) {
@@ -116,7 +88,7 @@ walk_range(void *arg, int64_t b, int64_t e)
         int64_t run = w->dim[li] - idx[li];
         if (run > e - pos)
             run = e - pos;
-        copy_run(d, w->ds[li], s, w->ss[li], run, w->es);
+        copy_run(d, w->ds[li], s, w->ss[li], run, (size_t)w->es);
         pos += run;
         idx[li] += run;
         d += run * w->ds[li];
@@ -161,7 +133,7 @@ tiled_range(void *arg, int64_t b, int64_t e)
         for (int64_t l0 = 0; l0 < nl; l0 += TILE) {
             int64_t n = l0 + TILE < nl ? TILE : nl - l0;
             copy_tile(d + k0 * dk + l0 * dl, dk, dl, s + k0 * sk + l0 * sl, sk, sl, k1 - k0, n,
-                      w->es);
+                      (size_t)w->es);
         }
     }
 }
@@ -169,12 +141,12 @@ tiled_range(void *arg, int64_t b, int64_t e)
 void
 cpu_walk_run(RtCtx *ctx, Walk *w)
 {
-    int64_t total = 1, es = (int64_t)w->es;
+    int64_t total = 1, es = w->es;
     for (int i = 0; i < w->rank; i++)
         total *= w->dim[i];
     if (total == 0)
         return;
-    simplify(w);
+    rt_box_simplify(&w->box);
     int last = w->rank - 1;
     if (w->ds[last] == es && w->ss[last] != es && w->dim[last] >= 8) {
         for (int k = 0; k < last; k++) {
@@ -212,39 +184,13 @@ cpu_fill_elems(void *dst, const void *val, int64_t n, size_t es)
     copy_run(d, (int64_t)es, val, 0, n, es);
 }
 
-/* Contiguous byte strides for dims. */
-static void
-dense_strides(int rank, const int64_t *dim, size_t es, int64_t *st)
-{
-    int64_t s = (int64_t)es;
-    for (int i = rank - 1; i >= 0; i--) {
-        st[i] = s;
-        s *= dim[i];
-    }
-}
-
 /* Writes the input viewed with dims xdim, transposed by perm, to y. */
 static void
 permute(RtCtx *ctx, RtTensor *y, const RtTensor *x, int rank, const int64_t *xdim, const int *perm)
 {
-    Walk w = {.rank = rank, .dst = y->data, .src = x->data, .es = rt_dtype_size(x->dt)};
-    int64_t xs[WALK_MAXRANK];
-    dense_strides(rank, xdim, w.es, xs);
-    for (int i = 0; i < rank; i++) {
-        w.dim[i] = xdim[perm[i]];
-        w.ss[i] = xs[perm[i]];
-    }
-    dense_strides(rank, w.dim, w.es, w.ds);
+    Walk w = {.dst = y->data, .src = x->data, .es = (int64_t)rt_dtype_size(x->dt)};
+    rt_box_permute(&w.box, rank, xdim, perm);
     cpu_walk_run(ctx, &w);
-}
-
-static int64_t
-prod(const int64_t *dim, int lo, int hi)
-{
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++)
-        p *= dim[i];
-    return p;
 }
 
 /* ---- plain copies ---------------------------------------------------------------------------- */
@@ -325,16 +271,13 @@ cpu_concat(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *co
         return rc;
     if (ax < 0 || ax >= r)
         return rt_fail(ctx, RT_EINPUT, "Concat: axis %lld out of range", (long long)a->axis.axis);
-    int64_t outer = prod(y->dim, 0, (int)ax), inner = prod(y->dim, (int)ax + 1, r), at = 0;
+    int64_t outer = rt_dims_prod(y->dim, 0, (int)ax), inner = rt_dims_prod(y->dim, (int)ax + 1, r), at = 0;
     for (int i = 0; i < nin; i++) {
         int64_t len = in[i]->dim[ax];
-        Walk w = {.rank = 2,
-                  .dim = {outer, len * inner},
-                  .es = es,
-                  .ds = {y->dim[ax] * inner * (int64_t)es, (int64_t)es},
-                  .ss = {len * inner * (int64_t)es, (int64_t)es},
+        Walk w = {.es = (int64_t)es,
                   .dst = (char *)y->data + at * inner * (int64_t)es,
                   .src = in[i]->data};
+        rt_box_rows(&w.box, outer, len * inner, y->dim[ax] * inner, len * inner);
         if (outer != 1 || w.src != w.dst) /* else the plan placed it there already */
             cpu_walk_run(ctx, &w);
         at += len;
@@ -358,7 +301,7 @@ cpu_split(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *con
         return rc;
     if (ax < 0 || ax >= r)
         return rt_fail(ctx, RT_EINPUT, "Split: axis %lld out of range", (long long)a->split.axis);
-    int64_t outer = prod(x->dim, 0, (int)ax), inner = prod(x->dim, (int)ax + 1, r), at = 0;
+    int64_t outer = rt_dims_prod(x->dim, 0, (int)ax), inner = rt_dims_prod(x->dim, (int)ax + 1, r), at = 0;
     int64_t rest = x->dim[ax];
     for (int i = 0; i < nout; i++) {
         missing += !out[i];
@@ -369,13 +312,10 @@ cpu_split(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *con
     for (int i = 0; i < nout; i++) {
         int64_t len = out[i] ? out[i]->dim[ax] : rest;
         if (out[i]) {
-            Walk w = {.rank = 2,
-                      .dim = {outer, len * inner},
-                      .es = es,
-                      .ds = {len * inner * (int64_t)es, (int64_t)es},
-                      .ss = {x->dim[ax] * inner * (int64_t)es, (int64_t)es},
+            Walk w = {.es = (int64_t)es,
                       .dst = out[i]->data,
                       .src = (const char *)x->data + at * inner * (int64_t)es};
+            rt_box_rows(&w.box, outer, len * inner, len * inner, x->dim[ax] * inner);
             cpu_walk_run(ctx, &w);
         }
         at += len;
@@ -406,28 +346,19 @@ cpu_slice(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *con
         return RT_OK;
     if (!cpu_is_index(st) || (axes && !cpu_is_index(axes)) || (steps && !cpu_is_index(steps)))
         return rt_fail(ctx, RT_EUNSUPPORTED, "Slice: starts, axes and steps must be int32/int64");
-    cpu_strides(x, xs);
-    Walk w = {.rank = r, .dst = y->data, .src = x->data, .es = rt_dtype_size(x->dt)};
+    rt_shape_strides(&x->shape, xs);
+    Walk w = {.dst = y->data, .src = x->data, .es = (int64_t)rt_dtype_size(x->dt)};
+    int64_t off = 0;
     for (int i = 0; i < r; i++)
         step[i] = 1;
-    for (int64_t i = 0; i < rt_numel(st); i++) {
-        int64_t ax = axes ? cpu_index_at(axes, i) : i;
-        ax = ax < 0 ? ax + r : ax;
-        int64_t p = steps ? cpu_index_at(steps, i) : 1;
-        if (ax < 0 || ax >= r || p == 0)
+    for (int64_t i = 0; i < rt_numel(st); i++)
+        if (rt_slice_axis(&x->shape, xs, axes ? cpu_index_at(axes, i) : i, cpu_index_at(st, i),
+                          steps ? cpu_index_at(steps, i) : 1, step, &off) < 0)
             return rt_fail(ctx, RT_EINPUT, "Slice: bad axis or zero step at %lld", (long long)i);
-        int64_t dim = x->dim[ax], s = cpu_index_at(st, i);
-        s = s < 0 ? s + dim : s;
-        int64_t hi = p > 0 ? dim : dim - 1;
-        s = s < 0 ? 0 : s > hi ? hi : s;
-        step[ax] = p;
-        w.src += s * xs[ax];
-    }
-    for (int i = 0; i < r; i++) {
-        w.dim[i] = y->dim[i];
-        w.ss[i] = xs[i] * step[i];
-    }
-    cpu_strides(y, w.ds);
+    for (int i = 0; i < r; i++)
+        xs[i] *= step[i];
+    w.src += off;
+    rt_box_over(&w.box, &y->shape, xs);
     cpu_walk_run(ctx, &w);
     return RT_OK;
 }
@@ -464,22 +395,14 @@ cpu_expand(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *co
 {
     const RtTensor *x = in[0];
     RtTensor *y = out[0];
-    int64_t xs[RT_MAXRANK];
-    int lead = y->rank - x->rank;
     (void)a, (void)nin, (void)nout;
     int rc = cpu_sized(ctx, "Expand", x);
     if (rc != RT_OK)
         return rc;
-    if (lead < 0)
+    if (y->rank < x->rank)
         return rt_fail(ctx, RT_EINPUT, "Expand: output rank below the input's");
-    cpu_strides(x, xs);
-    Walk w = {.rank = y->rank, .dst = y->data, .src = x->data, .es = rt_dtype_size(x->dt)};
-    for (int i = 0; i < y->rank; i++) {
-        int j = i - lead;
-        w.dim[i] = y->dim[i];
-        w.ss[i] = j < 0 || x->dim[j] == 1 ? 0 : xs[j];
-    }
-    cpu_strides(y, w.ds);
+    Walk w = {.dst = y->data, .src = x->data, .es = (int64_t)rt_dtype_size(x->dt)};
+    rt_box_expand(&w.box, &y->shape, &x->shape);
     cpu_walk_run(ctx, &w);
     return RT_OK;
 }
@@ -491,75 +414,49 @@ cpu_tile(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *cons
 {
     const RtTensor *x = in[0];
     RtTensor *y = out[0];
-    int64_t xs[RT_MAXRANK], ys[RT_MAXRANK];
     (void)a, (void)nin, (void)nout;
     int rc = cpu_sized(ctx, "Tile", x);
     if (rc != RT_OK)
         return rc;
     if (rt_numel(y) == 0)
         return RT_OK;
-    cpu_strides(x, xs);
-    cpu_strides(y, ys);
-    Walk w = {.rank = 2 * x->rank, .dst = y->data, .src = x->data, .es = rt_dtype_size(x->dt)};
-    for (int i = 0; i < x->rank; i++) {
-        w.dim[2 * i] = y->dim[i] / x->dim[i];
-        w.ds[2 * i] = x->dim[i] * ys[i];
-        w.ss[2 * i] = 0;
-        w.dim[2 * i + 1] = x->dim[i];
-        w.ds[2 * i + 1] = ys[i];
-        w.ss[2 * i + 1] = xs[i];
-    }
+    Walk w = {.dst = y->data, .src = x->data, .es = (int64_t)rt_dtype_size(x->dt)};
+    rt_box_tile(&w.box, &y->shape, &x->shape);
     cpu_walk_run(ctx, &w);
     return RT_OK;
 }
 
 /* ---- depth and space ------------------------------------------------------------------------- */
 
-/*
- * DepthToSpace on [N, C, H, W], b = blocksize, C' = C / b^2; both modes give [N, C', H, b, W, b]:
- *   DCR: the input viewed as [N, b, b, C', H, W], perm (0, 3, 4, 1, 5, 2)
- *   CRD: the input viewed as [N, C', b, b, H, W], perm (0, 1, 4, 2, 5, 3)
- */
+/* DepthToSpace (to_space) and SpaceToDepth: a transpose of a 6-D view (rt_depth_view). */
+static int
+depth_space(RtCtx *ctx, const char *op, const Attr *a, int to_space, RtTensor *const *in,
+            RtTensor *const *out)
+{
+    const RtTensor *x = in[0];
+    int64_t v[6];
+    const int *perm;
+    int rc = cpu_sized(ctx, op, x);
+    if (rc != RT_OK)
+        return rc;
+    if (rt_depth_view(&x->shape, a->block.blocksize, to_space, a->block.crd, v, &perm) < 0)
+        return rt_fail(ctx, RT_EINPUT, "%s: bad shape or blocksize", op);
+    permute(ctx, out[0], x, 6, v, perm);
+    return RT_OK;
+}
+
 int
 cpu_depthtospace(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *const *out,
                  int nout)
 {
-    const RtTensor *x = in[0];
-    int64_t b = a->block.blocksize;
     (void)nin, (void)nout;
-    int rc = cpu_sized(ctx, "DepthToSpace", x);
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank != 4 || b < 1 || x->dim[1] % (b * b) != 0)
-        return rt_fail(ctx, RT_EINPUT, "DepthToSpace: bad shape or blocksize");
-    int64_t n = x->dim[0], c = x->dim[1] / (b * b), h = x->dim[2], w = x->dim[3];
-    static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd[6] = {0, 1, 4, 2, 5, 3};
-    if (a->block.crd) {
-        int64_t v[6] = {n, c, b, b, h, w};
-        permute(ctx, out[0], x, 6, v, crd);
-    } else {
-        int64_t v[6] = {n, b, b, c, h, w};
-        permute(ctx, out[0], x, 6, v, dcr);
-    }
-    return RT_OK;
+    return depth_space(ctx, "DepthToSpace", a, 1, in, out);
 }
 
-/* SpaceToDepth: the input viewed as [N, C, H/b, b, W/b, b], perm (0, 3, 5, 1, 2, 4), gives
- * [N, b, b, C, H/b, W/b] = [N, C * b^2, H/b, W/b]. */
 int
 cpu_spacetodepth(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin, RtTensor *const *out,
                  int nout)
 {
-    const RtTensor *x = in[0];
-    int64_t b = a->block.blocksize;
-    static const int perm[6] = {0, 3, 5, 1, 2, 4};
     (void)nin, (void)nout;
-    int rc = cpu_sized(ctx, "SpaceToDepth", x);
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank != 4 || b < 1 || x->dim[2] % b != 0 || x->dim[3] % b != 0)
-        return rt_fail(ctx, RT_EINPUT, "SpaceToDepth: bad shape or blocksize");
-    int64_t v[6] = {x->dim[0], x->dim[1], x->dim[2] / b, b, x->dim[3] / b, b};
-    permute(ctx, out[0], x, 6, v, perm);
-    return RT_OK;
+    return depth_space(ctx, "SpaceToDepth", a, 0, in, out);
 }

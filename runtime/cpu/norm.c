@@ -18,6 +18,7 @@
  */
 #include "act_impl.h"
 #include "ir/scalar.h"
+#include "shape.h"
 
 #include <float.h>
 #include <math.h>
@@ -272,20 +273,6 @@ layer_task(void *arg, int64_t b, int64_t e)
     }
 }
 
-/* Does t broadcast (right-aligned, one way) to the r dims d? */
-static int
-bcast_ok(const RtTensor *t, const int64_t *d, int r)
-{
-    if (t->rank > r)
-        return 0;
-    for (int i = 0; i < t->rank; i++) {
-        int64_t td = t->dim[i], want = d[r - t->rank + i];
-        if (td != 1 && td != want)
-            return 0;
-    }
-    return 1;
-}
-
 /* The data of t broadcast (right-aligned) to the r dims d, in scratch slot; NULL on OOM. t's
  * own data when it already has every element. */
 static const float *
@@ -296,13 +283,8 @@ expand(RtCtx *ctx, int slot, const RtTensor *t, const int64_t *d, int r, int64_t
     float *dst = rt_scratch(ctx, slot, (size_t)n * sizeof *dst);
     if (!dst)
         return NULL;
-    int64_t stride[RT_MAXRANK], idx[RT_MAXRANK] = {0}, s = 1;
-    for (int i = r - 1; i >= 0; i--) {
-        int ti = t->rank - (r - i);
-        int64_t td = ti >= 0 ? t->dim[ti] : 1;
-        stride[i] = td == 1 ? 0 : s;
-        s *= td;
-    }
+    int64_t stride[RT_MAXRANK], idx[RT_MAXRANK] = {0};
+    rt_shape_bcast_strides(&t->shape, t->rank, r, 1, stride);
     const float *src = t->data;
     for (int64_t j = 0; j < n; j++) {
         int64_t off = 0;
@@ -336,7 +318,7 @@ cpu_layernormalization(RtCtx *ctx, const Attr *a, RtTensor *const *in, int nin,
             inner *= x->dim[i];
     }
     for (int i = 1; i < 3; i++)
-        if (i < nin && in[i] && !bcast_ok(in[i], x->dim + ax, x->rank - ax))
+        if (i < nin && in[i] && !rt_shape_bcast_ok(&in[i]->shape, x->dim + ax, x->rank - ax))
             return rt_fail(ctx, RT_EUNSUPPORTED, "LayerNormalization: input %d does not broadcast",
                            i);
     Layer p = {.x = x->data, .y = out[0]->data, .eps = a->norm.epsilon, .inner = inner};

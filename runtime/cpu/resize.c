@@ -329,7 +329,7 @@ cpu_resize(RtCtx *ctx, const Attr *at, RtTensor *const *in, int nin, RtTensor *c
     }
     if (a->mode == RSZ_NEAREST) {
         Near p = {.x = x, .y = y, .map = map, .extrap = a->extrapolation};
-        cpu_strides(x, p.xs);
+        rt_shape_strides(&x->shape, p.xs);
         int64_t w = y->dim[r - 1];
         rt_parallel_for(ctx, rt_numel(y) / w, GRAIN_BYTES / (w * (int64_t)rt_dtype_size(x->dt)) + 1,
                         near_rows, &p);

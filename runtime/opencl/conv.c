@@ -25,6 +25,7 @@
 #include "conv_geom.h"
 #include "ocl_impl.h"
 #include "ops.h"
+#include "shape.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -370,21 +371,6 @@ ocl_op_gemm(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTenso
 
 /* ---- MatMul ---------------------------------------------------------------------------------- */
 
-/* Strides of an operand's batch dims (its dims but the last two) aligned right with Y's nb
- * batch dims, 0 where it has no dim or a dim of 1; mat is the floats of one matrix. */
-static void
-batch_strides(const OclTensor *t, int nb, int64_t mat, int64_t *s)
-{
-    int tb = t->rank >= 2 ? t->rank - 2 : 0;
-    int64_t stride = mat;
-    for (int i = nb - 1; i >= 0; i--) {
-        int j = i - (nb - tb);
-        int64_t dim = j >= 0 ? t->dim[j] : 1;
-        s[i] = dim == 1 ? 0 : stride;
-        stride *= dim;
-    }
-}
-
 /*
  * Numpy's rules: a 1-D A gets a 1 prepended and a 1-D B a 1 appended, and the batch dims
  * broadcast. With no batch in B, A's batch folds into its rows (one product). Otherwise the
@@ -428,8 +414,8 @@ ocl_op_matmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin, OclTen
         return ocl_gemm(d, &g, NULL);
     }
     int64_t sa[RT_MAXRANK] = {0}, sb[RT_MAXRANK] = {0}; /* nb >= 1: B has a batch */
-    batch_strides(ta, nb, m * k, sa);
-    batch_strides(tb, nb, k * n, sb);
+    rt_shape_batch_strides(&ta->shape, nb, m * k, sa);
+    rt_shape_batch_strides(&tb->shape, nb, k * n, sb);
     /* dims [j, nb) merged into the GEMM's batch of nz products */
     int j = nb - 1;
     int64_t nz = ty->dim[j];

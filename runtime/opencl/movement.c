@@ -17,15 +17,15 @@
  */
 #include "ocl_impl.h"
 #include "ops.h"
+#include "shape.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 enum {
-    KDIM = 8,                  /* dims of a move_copy launch */
-    MAXW = 2 * RT_MAXRANK + 1, /* Tile's two dims per axis, and one to split an element */
-    MAXPAR = 64,               /* values of a parameter input read at most */
+    KDIM = 8,    /* dims of a move_copy launch */
+    MAXPAR = 64, /* values of a parameter input read at most */
 };
 
 /* ---- launches -------------------------------------------------------------------------------- */
@@ -55,43 +55,12 @@ args_run(OclArgs *g, int64_t n)
 
 /* ---- the strided copy ------------------------------------------------------------------------ */
 
-/* A box of rank dims (outermost first) copied from src to dst: byte offsets and strides. */
+/* A box (shape.h) copied from sm to dm: buffers and the byte offsets of element 0. */
 typedef struct Walk {
-    int rank; /* 0 .. MAXW */
-    int64_t dim[MAXW];
-    int64_t ds[MAXW], ss[MAXW]; /* bytes; a source stride may be 0 or negative */
+    RT_BOX_MEMBERS;     /* es: the element size, or the unit once walk_run chose one */
     cl_mem dm, sm;
     int64_t doff, soff; /* bytes from the start of dm and sm to element 0 */
-    int64_t es;         /* the element size, or the unit once walk_run chose one */
 } Walk;
-
-/* Drops size-1 dims and merges a dim into the one outside it where both sides step over it
- * contiguously (runtime/cpu/movement.c's simplify); leaves at least one dim. */
-static void
-simplify(Walk *w)
-{
-    int r = 0;
-    for (int i = 0; i < w->rank; i++) {
-        if (w->dim[i] == 1)
-            continue;
-        if (r > 0 && w->ds[r - 1] == w->ds[i] * w->dim[i] && w->ss[r - 1] == w->ss[i] * w->dim[i]) {
-            w->dim[r - 1] *= w->dim[i];
-            w->ds[r - 1] = w->ds[i];
-            w->ss[r - 1] = w->ss[i];
-            continue;
-        }
-        w->dim[r] = w->dim[i];
-        w->ds[r] = w->ds[i];
-        w->ss[r] = w->ss[i];
-        r++;
-    }
-    if (r == 0) {
-        w->dim[0] = 1;
-        w->ds[0] = w->ss[0] = w->es;
-        r = 1;
-    }
-    w->rank = r;
-}
 
 /* 1 when u divides every stride and both offsets of w */
 static int
@@ -157,7 +126,7 @@ walk_run(OclDev *d, Walk *w)
         w->rank++;
         w->es = u;
     }
-    simplify(w);
+    rt_box_simplify(&w->box);
     int in_place = w->dm == w->sm && w->doff == w->soff;
     for (int i = 0; i < w->rank; i++)
         in_place &= w->ds[i] == w->ss[i];
@@ -217,42 +186,6 @@ walk_of(const OclTensor *y, const OclTensor *x)
               .soff = (int64_t)x->off,
               .es = (int64_t)rt_dtype_size(x->dt)};
     return w;
-}
-
-/* The dense byte strides of dims dim[0 .. rank). */
-static void
-dense_strides(int rank, const int64_t *dim, int64_t es, int64_t *st)
-{
-    for (int i = rank - 1; i >= 0; i--) {
-        st[i] = es;
-        es *= dim[i];
-    }
-}
-
-/* y = x viewed with dims xdim, transposed by perm (output dim i walks input dim perm[i]). */
-static int
-permute(OclDev *d, const OclTensor *y, const OclTensor *x, int rank, const int64_t *xdim,
-        const int *perm)
-{
-    Walk w = walk_of(y, x);
-    int64_t xs[MAXW];
-    dense_strides(rank, xdim, w.es, xs);
-    w.rank = rank;
-    for (int i = 0; i < rank; i++) {
-        w.dim[i] = xdim[perm[i]];
-        w.ss[i] = xs[perm[i]];
-    }
-    dense_strides(rank, w.dim, w.es, w.ds);
-    return walk_run(d, &w);
-}
-
-static int64_t
-prod(const int64_t *dim, int lo, int hi)
-{
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++)
-        p *= dim[i];
-    return p;
 }
 
 /* RT_OK when t's dtype has a fixed size (cpu_sized). */
@@ -376,16 +309,11 @@ ocl_op_concat(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor
     if (ax < 0 || ax >= r)
         return rt_fail(d->ctx, RT_EINPUT, "Concat: axis %lld out of range",
                        (long long)a->axis.axis);
-    int64_t outer = prod(y->dim, 0, (int)ax), inner = prod(y->dim, (int)ax + 1, r), at = 0;
+    int64_t outer = rt_dims_prod(y->dim, 0, (int)ax), inner = rt_dims_prod(y->dim, (int)ax + 1, r), at = 0;
     for (int i = 0; i < nin && rc == RT_OK; i++) {
         int64_t len = in[i]->dim[ax];
         Walk w = walk_of(y, in[i]);
-        w.rank = 2;
-        w.dim[0] = outer;
-        w.dim[1] = len * inner;
-        w.ds[0] = y->dim[ax] * inner * es;
-        w.ss[0] = len * inner * es;
-        w.ds[1] = w.ss[1] = es;
+        rt_box_rows(&w.box, outer, len * inner, y->dim[ax] * inner, len * inner);
         w.doff += at * inner * es;
         rc = walk_run(d, &w);
         at += len;
@@ -410,7 +338,7 @@ ocl_op_split(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor 
     if (ax < 0 || ax >= r)
         return rt_fail(d->ctx, RT_EINPUT, "Split: axis %lld out of range",
                        (long long)a->split.axis);
-    int64_t outer = prod(x->dim, 0, (int)ax), inner = prod(x->dim, (int)ax + 1, r), at = 0;
+    int64_t outer = rt_dims_prod(x->dim, 0, (int)ax), inner = rt_dims_prod(x->dim, (int)ax + 1, r), at = 0;
     int64_t rest = x->dim[ax];
     for (int i = 0; i < nout; i++) {
         missing += !out[i];
@@ -422,12 +350,7 @@ ocl_op_split(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor 
         int64_t len = out[i] ? out[i]->dim[ax] : rest;
         if (out[i]) {
             Walk w = walk_of(out[i], x);
-            w.rank = 2;
-            w.dim[0] = outer;
-            w.dim[1] = len * inner;
-            w.ds[0] = len * inner * es;
-            w.ss[0] = x->dim[ax] * inner * es;
-            w.ds[1] = w.ss[1] = es;
+            rt_box_rows(&w.box, outer, len * inner, len * inner, x->dim[ax] * inner);
             w.soff += at * inner * es;
             rc = walk_run(d, &w);
         }
@@ -466,28 +389,16 @@ ocl_op_slice(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor 
         (steps && (rc = read_index(d, "Slice", steps, pv)) != RT_OK))
         return rc;
     Walk w = walk_of(y, x);
-    dense_strides(r, x->dim, w.es, xs);
+    rt_shape_strides(&x->shape, xs);
     for (int i = 0; i < r; i++)
         step[i] = 1;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t ax = axes ? av[i] : i;
-        ax = ax < 0 ? ax + r : ax;
-        int64_t p = steps ? pv[i] : 1;
-        if (ax < 0 || ax >= r || p == 0)
+    for (int64_t i = 0; i < n; i++)
+        if (rt_slice_axis(&x->shape, xs, axes ? av[i] : i, sv[i], steps ? pv[i] : 1, step,
+                          &w.soff) < 0)
             return rt_fail(d->ctx, RT_EINPUT, "Slice: bad axis or zero step at %lld", (long long)i);
-        int64_t dim = x->dim[ax], s = sv[i];
-        s = s < 0 ? s + dim : s;
-        int64_t hi = p > 0 ? dim : dim - 1;
-        s = s < 0 ? 0 : s > hi ? hi : s;
-        step[ax] = p;
-        w.soff += s * xs[ax];
-    }
-    w.rank = r;
-    for (int i = 0; i < r; i++) {
-        w.dim[i] = y->dim[i];
-        w.ss[i] = xs[i] * step[i];
-    }
-    dense_strides(r, y->dim, w.es, w.ds);
+    for (int i = 0; i < r; i++)
+        xs[i] *= step[i];
+    rt_box_over(&w.box, &y->shape, xs);
     return walk_run(d, &w);
 }
 
@@ -513,7 +424,9 @@ ocl_op_transpose(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTen
             return rt_fail(d->ctx, RT_EINPUT, "Transpose: perm[%d] = %lld", i, (long long)v);
         perm[i] = (int)v;
     }
-    return permute(d, out[0], x, r, x->dim, perm);
+    Walk w = walk_of(out[0], x);
+    rt_box_permute(&w.box, r, x->dim, perm);
+    return walk_run(d, &w);
 }
 
 /* Expand: the input aligned to the output's last dims; its size-1 dims repeat (stride 0). */
@@ -522,23 +435,14 @@ ocl_op_expand(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor
               int nout)
 {
     const OclTensor *x = in[0], *y = out[0];
-    int64_t xs[RT_MAXRANK];
-    int lead = y->rank - x->rank;
     (void)a, (void)nin, (void)nout;
     int rc = sized(d, "Expand", x);
     if (rc != RT_OK)
         return rc;
-    if (lead < 0)
+    if (y->rank < x->rank)
         return rt_fail(d->ctx, RT_EINPUT, "Expand: output rank below the input's");
     Walk w = walk_of(y, x);
-    dense_strides(x->rank, x->dim, w.es, xs);
-    w.rank = y->rank;
-    for (int i = 0; i < y->rank; i++) {
-        int j = i - lead;
-        w.dim[i] = y->dim[i];
-        w.ss[i] = j < 0 || x->dim[j] == 1 ? 0 : xs[j];
-    }
-    dense_strides(y->rank, y->dim, w.es, w.ds);
+    rt_box_expand(&w.box, &y->shape, &x->shape);
     return walk_run(d, &w);
 }
 
@@ -549,7 +453,6 @@ ocl_op_tile(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *
             int nout)
 {
     const OclTensor *x = in[0], *y = out[0];
-    int64_t xs[RT_MAXRANK], ys[RT_MAXRANK];
     (void)a, (void)nin, (void)nout;
     int rc = sized(d, "Tile", x);
     if (rc != RT_OK)
@@ -557,64 +460,44 @@ ocl_op_tile(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *
     if (ocl_numel(y) == 0)
         return RT_OK;
     Walk w = walk_of(y, x);
-    dense_strides(x->rank, x->dim, w.es, xs);
-    dense_strides(y->rank, y->dim, w.es, ys);
-    w.rank = 2 * x->rank;
-    for (int i = 0; i < x->rank; i++) {
-        w.dim[2 * i] = y->dim[i] / x->dim[i];
-        w.ds[2 * i] = x->dim[i] * ys[i];
-        w.ss[2 * i] = 0;
-        w.dim[2 * i + 1] = x->dim[i];
-        w.ds[2 * i + 1] = ys[i];
-        w.ss[2 * i + 1] = xs[i];
-    }
+    rt_box_tile(&w.box, &y->shape, &x->shape);
     return walk_run(d, &w);
 }
 
 /* ---- depth and space ------------------------------------------------------------------------- */
 
-/* DepthToSpace on [N, C, H, W], b = blocksize, C' = C / b^2; both modes give [N, C', H, b, W, b]:
- * DCR views the input as [N, b, b, C', H, W], perm (0, 3, 4, 1, 5, 2); CRD as [N, C', b, b, H, W],
- * perm (0, 1, 4, 2, 5, 3). */
+/* DepthToSpace (to_space) and SpaceToDepth: a transpose of a 6-D view (rt_depth_view). */
+static int
+depth_space(OclDev *d, const char *op, const Attr *a, int to_space, OclTensor *const *in,
+            OclTensor *const *out)
+{
+    const OclTensor *x = in[0];
+    int64_t v[6];
+    const int *perm;
+    int rc = sized(d, op, x);
+    if (rc != RT_OK)
+        return rc;
+    if (rt_depth_view(&x->shape, a->block.blocksize, to_space, a->block.crd, v, &perm) < 0)
+        return rt_fail(d->ctx, RT_EINPUT, "%s: bad shape or blocksize", op);
+    Walk w = walk_of(out[0], x);
+    rt_box_permute(&w.box, 6, v, perm);
+    return walk_run(d, &w);
+}
+
 int
 ocl_op_depthtospace(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *const *out,
                     int nout)
 {
-    const OclTensor *x = in[0];
-    int64_t b = a->block.blocksize;
     (void)nin, (void)nout;
-    int rc = sized(d, "DepthToSpace", x);
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank != 4 || b < 1 || x->dim[1] % (b * b) != 0)
-        return rt_fail(d->ctx, RT_EINPUT, "DepthToSpace: bad shape or blocksize");
-    int64_t n = x->dim[0], c = x->dim[1] / (b * b), h = x->dim[2], w = x->dim[3];
-    static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd[6] = {0, 1, 4, 2, 5, 3};
-    if (a->block.crd) {
-        int64_t v[6] = {n, c, b, b, h, w};
-        return permute(d, out[0], x, 6, v, crd);
-    }
-    int64_t v[6] = {n, b, b, c, h, w};
-    return permute(d, out[0], x, 6, v, dcr);
+    return depth_space(d, "DepthToSpace", a, 1, in, out);
 }
 
-/* SpaceToDepth: the input viewed as [N, C, H/b, b, W/b, b], perm (0, 3, 5, 1, 2, 4), gives
- * [N, b, b, C, H/b, W/b] = [N, C * b^2, H/b, W/b]. */
 int
 ocl_op_spacetodepth(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *const *out,
                     int nout)
 {
-    const OclTensor *x = in[0];
-    int64_t b = a->block.blocksize;
-    static const int perm[6] = {0, 3, 5, 1, 2, 4};
     (void)nin, (void)nout;
-    int rc = sized(d, "SpaceToDepth", x);
-    if (rc != RT_OK)
-        return rc;
-    if (x->rank != 4 || b < 1 || x->dim[2] % b != 0 || x->dim[3] % b != 0)
-        return rt_fail(d->ctx, RT_EINPUT, "SpaceToDepth: bad shape or blocksize");
-    int64_t v[6] = {x->dim[0], x->dim[1], x->dim[2] / b, b, x->dim[3] / b, b};
-    return permute(d, out[0], x, 6, v, perm);
+    return depth_space(d, "SpaceToDepth", a, 0, in, out);
 }
 
 /* ---- pad and trilu --------------------------------------------------------------------------- */
@@ -677,7 +560,7 @@ ocl_op_pad(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTensor *c
         w.ds[0] = w.ss[0] = es;
         return walk_run(d, &w);
     }
-    dense_strides(r, x->dim, 1, xs);
+    rt_dims_strides(r, x->dim, 1, xs);
     for (int i = 0; i < r; i++) {
         lead[i] = pb[i] > 0 ? pb[i] : 0;
         crop[i] = pb[i] < 0 ? -pb[i] : 0;

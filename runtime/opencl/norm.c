@@ -12,6 +12,7 @@
  */
 #include "ocl_impl.h"
 #include "ops.h"
+#include "shape.h"
 
 #include <math.h>
 
@@ -162,35 +163,18 @@ ocl_op_instancenormalization(OclDev *d, const Attr *a, OclTensor *const *in, int
 
 /* ---- LayerNormalization -------------------------------------------------------------------- */
 
-/* Does t broadcast (right-aligned, one way) to the r dims dim? (cpu/norm.c's bcast_ok) */
-static int
-bcast_ok(const OclTensor *t, const int64_t *dim, int r)
-{
-    if (t->rank > r)
-        return 0;
-    for (int i = 0; i < t->rank; i++) {
-        int64_t td = t->dim[i], want = dim[r - t->rank + i];
-        if (td != 1 && td != want)
-            return 0;
-    }
-    return 1;
-}
-
 /* How layernorm finds t's element for element j of the r normalised dims (norm.cl
  * bcast_at): *n = 0 when t has all inner elements (j itself), else *n = r and the stride of
  * each dim, last dim first, 0 where t broadcasts. */
 static void
 bcast_strides(const OclTensor *t, int r, int64_t inner, cl_int *n, cl_long8 *stride)
 {
-    int64_t s = 1;
+    int64_t st[RT_MAXRANK];
+    rt_shape_bcast_strides(&t->shape, t->rank, r, 1, st);
     *stride = (cl_long8){{0}};
     *n = ocl_numel(t) == inner ? 0 : r;
-    for (int i = r - 1; i >= 0; i--) {
-        int ti = t->rank - (r - i);
-        int64_t td = ti >= 0 ? t->dim[ti] : 1;
-        stride->s[r - 1 - i] = td == 1 ? 0 : s;
-        s *= td;
-    }
+    for (int i = 0; i < r; i++)
+        stride->s[r - 1 - i] = st[i];
 }
 
 int
@@ -209,10 +193,10 @@ ocl_op_layernormalization(OclDev *d, const Attr *a, OclTensor *const *in, int ni
                        (long long)a->norm.axis);
     int r = x->rank - ax;
     const int64_t *nd = x->dim + ax;
-    if (!bcast_ok(in[1], nd, r) || (b && !bcast_ok(b, nd, r)))
+    if (!rt_shape_bcast_ok(&in[1]->shape, nd, r) || (b && !rt_shape_bcast_ok(&b->shape, nd, r)))
         return rt_fail(d->ctx, RT_EUNSUPPORTED,
                        "LayerNormalization on OpenCL: input %d does not broadcast",
-                       bcast_ok(in[1], nd, r) ? 2 : 1);
+                       rt_shape_bcast_ok(&in[1]->shape, nd, r) ? 2 : 1);
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < x->rank; i++) {
         if (i < ax)
