@@ -8,6 +8,9 @@
  *     %y: f32[1,8,28,28] = Conv(%Input3, %W, _) {group=1 kernel=[5,5] pads=[2,2,2,2]}  # 0 "conv"
  *     output %y
  *
+ * Once placed (ir_dump_placed), a node line names its processor and why it was chosen before
+ * the comment: `= Conv(...) {...} @cpu0 (strategy)  # 0 "conv"`.
+ *
  * Names that are not plain identifiers are quoted; `_` is an omitted optional input; `?` is an
  * unknown rank or dimension. Only attributes that differ from the op's defaults are printed.
  * Inside quotes, `"` and `\` are escaped with a backslash, and control characters and bytes that
@@ -268,6 +271,31 @@ put_attrs(const Node *x, FILE *f)
 void
 ir_dump(const Graph *g, FILE *f)
 {
+    ir_dump_placed(g, f, NULL, 0, NULL);
+}
+
+/* " @cpu0 (strategy)": node x's processor by name (its index when not one of the ndev names)
+ * and the cause of the choice, once placed */
+static void
+put_placement(const Node *x, FILE *f, const char *const *dev, int ndev,
+              const char *(*cause_name)(int))
+{
+    if (!dev || x->dev < 0)
+        return;
+    fputs(" @", f);
+    if (x->dev < ndev && dev[x->dev])
+        ir_put_escaped(dev[x->dev], f);
+    else
+        fprintf(f, "%d", x->dev);
+    const char *why = cause_name && x->cause ? cause_name(x->cause) : NULL;
+    if (why)
+        fprintf(f, " (%s)", why);
+}
+
+void
+ir_dump_placed(const Graph *g, FILE *f, const char *const *dev, int ndev,
+               const char *(*cause_name)(int))
+{
     fputs("graph ", f);
     put_quoted(g->name, f);
     fprintf(f, " opset %lld\n", (long long)g->opset);
@@ -320,6 +348,7 @@ ir_dump(const Graph *g, FILE *f)
         }
         fputc(')', f);
         put_attrs(x, f);
+        put_placement(x, f, dev, ndev, cause_name);
         fprintf(f, "  # %d", x->index);
         if (x->name[0]) {
             fputc(' ', f);

@@ -266,4 +266,8 @@ int64_t ir_node_bytes(const Graph *g, const Node *n);   /* bytes read + written 
 
 int ir_verify(const Graph *g, Diag *d);
 void ir_dump(const Graph *g, FILE *f);
+/* The same with each placed node's processor, dev[Node.dev] (ndev names; ir/ sees no Target),
+ * and the cause of the choice, cause_name(Node.cause) (NULL or a NULL result: not shown). */
+void ir_dump_placed(const Graph *g, FILE *f, const char *const *dev, int ndev,
+                    const char *(*cause_name)(int));
 void ir_dump_value_type(const Value *v, FILE *f);   /* "f32[1,3,224,224]" */
