@@ -693,6 +693,15 @@ target_load(Target *t, const char *path, const TargetHost *host, Diag *d)
     return rc;
 }
 
+/* src into dst (size > 0), cut to fit */
+static void
+cut_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 int
 target_detect(Target *t, const TargetHost *host, Diag *d)
 {
@@ -717,8 +726,9 @@ target_detect(Target *t, const TargetHost *host, Diag *d)
         p->kind = v->gpu ? PK_GPU : v->cpu ? PK_CPU : PK_NPU;
         p->backend = PB_OPENCL;
         p->cl_index = v->index;
-        snprintf(p->cl_platform, sizeof p->cl_platform, "%s", v->platform);
-        snprintf(p->cl_device, sizeof p->cl_device, "%s", v->name);
+        /* for messages: the index decides (names longer than the fields are cut) */
+        cut_copy(p->cl_platform, sizeof p->cl_platform, v->platform);
+        cut_copy(p->cl_device, sizeof p->cl_device, v->name);
         for (int op = 0; op < OP_COUNT; op++)
             p->can[op] = target_support(PB_OPENCL, (OpKind)op);
         if (!v->fp64)
