@@ -110,5 +110,21 @@ const char *rt_plan_error(RtPlan *p);
 /* The context of lane 0 (tracing, the device name). */
 RtCtx *rt_plan_ctx(RtPlan *p);
 
-/* Runs a lane's steps in order with their waits (what the generated lane functions call). */
+/* Runs a lane's steps in order with their waits (what the generated lane functions call). A
+ * lane whose RtLaneDesc.run is NULL runs this over its steps. */
 int rt_lane_steps(RtLane *l, const RtStep *step, int nstep);
+
+/* ---- what the binary reports (runtime/main.c) ---------------------------------------------- */
+
+int rt_plan_nlane(const RtPlan *p);
+/* The processor of a lane (an index into RtPlanDesc.proc), its thread count and the name of
+ * its device (the CPU's model name, the OpenCL device's name). */
+int rt_plan_lane_proc(const RtPlan *p, int lane);
+int rt_plan_threads(const RtPlan *p, int lane);
+const char *rt_plan_device(RtPlan *p, int lane);
+/* Makes every lane record its steps' start and end (on: 1) or stop (0); RT_ENOMEM on failure.
+ * CPU steps are timed with the clock, OpenCL steps by profiling events mapped onto it. */
+int rt_plan_trace(RtPlan *p, int on);
+/* The steps lane recorded in the last run, in ms since its start (RtTraceEvent.step: the
+ * step's node, an index into step_name). */
+const RtTraceEvent *rt_plan_trace_events(const RtPlan *p, int lane, int *n);

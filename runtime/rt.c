@@ -7,7 +7,7 @@
  * contiguous chunks from a shared atomic counter until none are left. OpenBLAS is kept
  * single-threaded. Kernels call it from the plan's thread only.
  */
-#include "rt_backend.h"
+#include "exec_impl.h"
 #include "ir/checksum.h"
 
 #include <cblas.h>
@@ -36,6 +36,7 @@ rt_strerror(int status)
     case RT_EUNSUPPORTED: return "unsupported by the kernel";
     case RT_ECL: return "OpenCL error";
     case RT_EUSAGE: return "usage error";
+    case RT_ESYS: return "system call failed";
     default: return "unknown error";
     }
 }
@@ -149,8 +150,8 @@ struct RtCtx {
     char device[256];           /* rt_ctx_device_name; "" until asked or set */
 };
 
-static void
-cpu_relax(void)
+void
+rt_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -159,8 +160,8 @@ cpu_relax(void)
 #endif
 }
 
-static int64_t
-now_ns(void)
+int64_t
+rt_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -193,10 +194,10 @@ worker_main(void *p)
     RtCtx *c = w->c;
     for (;;) {
         if (!has_work(w)) {
-            int64_t t0 = now_ns();
+            int64_t t0 = rt_now_ns();
             for (int i = 1; !has_work(w); i++) {
-                cpu_relax();
-                if (i % 64 == 0 && now_ns() - t0 > SPIN_NS)
+                rt_relax();
+                if (i % 64 == 0 && rt_now_ns() - t0 > SPIN_NS)
                     break;
             }
         }
@@ -494,7 +495,7 @@ rt_parallel_for(RtCtx *c, int64_t n, int64_t grain, void (*fn)(void *, int64_t, 
         if (atomic_compare_exchange_strong(&c->worker[i].state, &expect, W_IDLE))
             continue;   /* it never started: withdrawn */
         while (atomic_load_explicit(&c->worker[i].state, memory_order_acquire) != W_IDLE)
-            cpu_relax();
+            rt_relax();
     }
 }
 

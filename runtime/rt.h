@@ -24,6 +24,7 @@ typedef enum RtStatus {
     RT_EUNSUPPORTED = -4,   /* a kernel met a dtype or form it does not handle */
     RT_ECL = -5,            /* an OpenCL call failed */
     RT_EUSAGE = -6,         /* bad command-line flags */
+    RT_ESYS = -7,           /* a system call failed: a thread, pinning to cores */
 } RtStatus;
 
 const char *rt_strerror(int status);
@@ -87,8 +88,10 @@ void rt_set_create_error(const char *msg);
 /* ---- tracing: the start and end of every step of a run ------------------------------------- */
 
 typedef struct RtTraceEvent {
-    int step;                   /* index of the step in the plan */
+    int step;                   /* index of the step in the plan (its node in exec.h's plans) */
     double start_ms, end_ms;    /* since the start of the run that recorded it */
+    int lane;                   /* the lane that ran it (exec.h) */
+    int copy;                   /* 1: a copy between memory spaces */
 } RtTraceEvent;
 
 /* Makes ctx record up to cap steps per run (0 turns tracing off); RT_ENOMEM on failure. */

@@ -339,8 +339,59 @@ cache_folder(char *buf, size_t cap)
     }
 }
 
-int
-ocl_open(RtCtx *ctx, const char *spec, OclDev **out)
+/* Opens found[i] (described in d->info) into d: its context and queue. */
+static int
+open_found(RtCtx *ctx, const Found *f, OclDev *d)
+{
+    int rc;
+    d->platform = f->platform;
+    d->device = f->device;
+    cl_context_properties props[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform,
+                                      0 };
+    cl_int err;
+    d->context = clCreateContext(props, 1, &d->device, NULL, NULL, &err);
+    if ((rc = OCL_ERR(ctx, err, clCreateContext)) != RT_OK)
+        return rc;
+    d->queue = clCreateCommandQueue(d->context, d->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if ((rc = OCL_ERR(ctx, err, clCreateCommandQueue)) != RT_OK)
+        return rc;
+    cache_folder(d->cache, sizeof d->cache);
+    return RT_OK;
+}
+
+/* The device a processor names (see ocl_open_match), or -1 after recording why. */
+static int
+pick_match(RtCtx *ctx, const char *platform, const char *device, int index, const Found *found,
+           int count, OclDevInfo *info)
+{
+    if (index >= count) {
+        rt_fail(ctx, RT_ECL, "no OpenCL device %d: %d device(s) found (0 to %d)", index, count,
+                count - 1);
+        return -1;
+    }
+    char names[256] = "";
+    size_t len = 0;
+    for (int i = index >= 0 ? index : 0; i < (index >= 0 ? index + 1 : count); i++) {
+        if (describe(ctx, &found[i], i, info) != RT_OK)
+            return -1;
+        if ((!platform || contains_nocase(info->platform, platform)) &&
+            (!device || contains_nocase(info->name, device)))
+            return i;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%d \"%s\" (%s)",
+                                    len ? ", " : "", i, info->name, info->platform);
+    }
+    char want[600];
+    snprintf(want, sizeof want, "%s%s%s%s%s%s", index >= 0 ? " at that index" : "",
+             platform ? " of a platform named like \"" : "", platform ? platform : "",
+             platform ? "\"" : "", device ? " named like \"" : "", device ? device : "");
+    rt_fail(ctx, RT_ECL, "no OpenCL device%s%s (found: %s)", want, device ? "\"" : "", names);
+    return -1;
+}
+
+static int
+open_with(RtCtx *ctx, const char *spec, const char *platform, const char *device, int index,
+          int match, OclDev **out)
 {
     Found *found;
     int count, rc;
@@ -353,30 +404,30 @@ ocl_open(RtCtx *ctx, const char *spec, OclDev **out)
         return rt_fail(ctx, RT_ENOMEM, "out of memory opening an OpenCL device");
     }
     d->ctx = ctx;
-    int i = pick(ctx, spec, found, count, &d->info);
-    if (i < 0) {
-        rc = RT_ECL;
-        goto fail;
-    }
-    d->platform = found[i].platform;
-    d->device = found[i].device;
-    cl_context_properties props[] = { CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform,
-                                      0 };
-    cl_int err;
-    d->context = clCreateContext(props, 1, &d->device, NULL, NULL, &err);
-    if ((rc = OCL_ERR(ctx, err, clCreateContext)) != RT_OK)
-        goto fail;
-    d->queue = clCreateCommandQueue(d->context, d->device, CL_QUEUE_PROFILING_ENABLE, &err);
-    if ((rc = OCL_ERR(ctx, err, clCreateCommandQueue)) != RT_OK)
-        goto fail;
-    cache_folder(d->cache, sizeof d->cache);
+    int i = match ? pick_match(ctx, platform, device, index, found, count, &d->info)
+                  : pick(ctx, spec, found, count, &d->info);
+    rc = i < 0 ? RT_ECL : open_found(ctx, &found[i], d);
     free(found);
+    if (rc != RT_OK) {
+        ocl_close(d);
+        return rc;
+    }
     *out = d;
     return RT_OK;
-fail:
-    free(found);
-    ocl_close(d);
-    return rc;
+}
+
+int
+ocl_open(RtCtx *ctx, const char *spec, OclDev **out)
+{
+    return open_with(ctx, spec, NULL, NULL, -1, 0, out);
+}
+
+int
+ocl_open_match(RtCtx *ctx, const char *platform, const char *device, int index, OclDev **out)
+{
+    if (!platform && !device && index < 0)
+        return ocl_open(ctx, getenv("HETC_CL_DEVICE"), out);
+    return open_with(ctx, NULL, platform, device, index, 1, out);
 }
 
 void

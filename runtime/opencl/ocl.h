@@ -57,6 +57,11 @@ int ocl_list(RtCtx *ctx, OclDevInfo *info, int cap, int *n);
  * platform name contains it, ignoring case. RT_ECL when nothing matches. *out is owned; close
  * it with ocl_close. Failures are recorded in ctx, which d keeps using: ctx must outlive d. */
 int ocl_open(RtCtx *ctx, const char *spec, OclDev **out);
+/* Opens the device a processor of a plan names (exec.h, RtProc): index >= 0 picks by index;
+ * platform and device (NULL: any) must be contained in the platform's and the device's names
+ * (any case); all three unset: ocl_open's rule on $HETC_CL_DEVICE. */
+int ocl_open_match(RtCtx *ctx, const char *platform, const char *device, int index,
+                   OclDev **out);
 void ocl_close(OclDev *d);
 const OclDevInfo *ocl_info(const OclDev *d);
 cl_context ocl_context(const OclDev *d);
