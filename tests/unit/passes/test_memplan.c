@@ -335,6 +335,35 @@ test_too_large(void)
     CHECK(pass_tensor_bytes(&g->val[a], &bytes) == 0 && bytes == 0);
 }
 
+/* PASS_MAX_BYTES holds per memory: three tensors of 2^46 bytes alive at one step are refused in
+ * one memory, naming the step, and planned when one of them is in another memory (2^47 and 2^46
+ * bytes: each arena within the limit, their sum beyond it). */
+static void
+test_too_large_placed(void)
+{
+    for (int split = 0; split < 2; split++) {
+        fresh();
+        kit_target(&t, 2, (int[]){0, 1});
+        kit_link(&t, 0, 1, 8, 10, 0);
+        ValId x = input("x", 1, 8);
+        ValId a = on(0, NODE(OP_RELU, "a", x));
+        ValId b = on(split, NODE(OP_SIGMOID, "b", x));
+        ValId c = on(0, NODE(OP_ADD, "c", a, b));
+        mark_output(on(0, NODE(OP_RELU, "r", c)));
+        CHECK(ir_infer(g, &d) == 0 && pass_schedule(g, &t, &s, &d) == 0);
+        for (ValId v = a; v <= c; v += b - a) {
+            g->val[v].rank = 2;
+            g->val[v].dim[0] = g->val[v].dim[1] = (int64_t)1 << 22;     /* 2^46 bytes */
+        }
+        int rc = pass_memplan_placed(g, &t, &s, &mp, &d);
+        if (!split)
+            CHECK(rc < 0 && strstr(d.msg, "\"c\" (Add)") && strstr(d.msg, "2^47"));
+        else
+            CHECK(rc == 0 && mp.mem_arena[0] == (int64_t)1 << 47 &&
+                  mp.mem_arena[1] == (int64_t)1 << 46 && mp.arena == 3 * ((int64_t)1 << 46));
+    }
+}
+
 /* The Concat output that the plan put v inside of, at v's range and in v's memory, or NONE. */
 static ValId
 hosted_in(ValId v)
@@ -586,6 +615,7 @@ main(void)
     test_two_memories();
     test_concat_memories();
     test_random();
+    test_too_large_placed();
     if (g)
         ir_graph_free(g);
     return TEST_DONE();
