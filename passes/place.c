@@ -1,0 +1,173 @@
+/*
+ * place.c: which processor runs each node. A strategy fills Node.dev and Node.cause; --place
+ * rules then override it. Every choice is checked against what the processor can run
+ * (target_can_run: the backends' support table narrowed by the description), so a plan never
+ * sends a node where it cannot run.
+ *
+ * cpu and gpu put everything on one processor (the first CPU, the first OpenCL one), but a node
+ * that processor cannot run goes to the first processor that can (cause PC_ONLY). random, the
+ * test strategy, draws each node's processor uniformly among those that can run it, from a
+ * generator seeded by --seed alone, so one seed gives one plan on every machine. auto is cpu
+ * until the partitioners of the next issues choose.
+ */
+#include "passes.h"
+
+#include <string.h>
+
+const char *
+pass_cause_name(int cause)
+{
+    switch (cause) {
+    case PC_STRATEGY: return "strategy";
+    case PC_ONLY: return "the only processor that can run it";
+    case PC_FORCED: return "forced by --place";
+    case PC_RANDOM: return "random";
+    case PC_COPY: return "copy between memories";
+    default: return "not placed";
+    }
+}
+
+/* splitmix64: a small generator whose stream depends on the seed only */
+static uint64_t
+next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* the first processor that can run node n, or -1 */
+static int
+first_capable(const Graph *g, const Target *t, NodeId n)
+{
+    for (int p = 0; p < t->nproc; p++)
+        if (target_can_run(t, p, g, n))
+            return p;
+    return -1;
+}
+
+static int
+no_processor(const Graph *g, const Target *t, NodeId n, Diag *d)
+{
+    DType dt = target_node_dtype(g, &g->node[n]);
+    return diag_node(d, g, n, "no processor of %s can run %s on %s",
+                     t->file[0] ? t->file : "the host", ir_op[g->node[n].op].onnx,
+                     ir_dtype_name(dt));
+}
+
+/* Every node on processor p where it can run there, else on the first that can. */
+static int
+place_on(Graph *g, const Target *t, int p, Diag *d)
+{
+    for (NodeId n = 0; n < g->nnode; n++) {
+        Node *x = &g->node[n];
+        if (target_can_run(t, p, g, n)) {
+            x->dev = p;
+            x->cause = PC_STRATEGY;
+        } else if ((x->dev = first_capable(g, t, n)) >= 0) {
+            x->cause = PC_ONLY;
+        } else {
+            return no_processor(g, t, n, d);
+        }
+    }
+    return 0;
+}
+
+static int
+place_random(Graph *g, const Target *t, uint64_t seed, Diag *d)
+{
+    uint64_t state = seed;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        Node *x = &g->node[n];
+        int can[TG_MAXPROC], ncan = 0;
+        for (int p = 0; p < t->nproc; p++)
+            if (target_can_run(t, p, g, n))
+                can[ncan++] = p;
+        if (ncan == 0)
+            return no_processor(g, t, n, d);
+        x->dev = can[next_random(&state) % (uint64_t)ncan];
+        x->cause = ncan == 1 ? PC_ONLY : PC_RANDOM;
+    }
+    return 0;
+}
+
+/* 1 when rule sel names node x: its op type, or its name */
+static int
+selects(const char *sel, const Node *x)
+{
+    return strcmp(sel, ir_op[x->op].onnx) == 0 || strcmp(sel, x->name) == 0;
+}
+
+static int
+apply_rules(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
+{
+    for (int r = 0; r < o->nplace; r++) {
+        const PlaceRule *rule = &o->place[r];
+        int p = target_find(t, rule->proc), hits = 0;
+        if (p < 0)
+            return diag_error(d, "--place %s=%s: %s has no processor \"%s\"", rule->sel,
+                              rule->proc, t->file[0] ? t->file : "the host", rule->proc);
+        for (NodeId n = 0; n < g->nnode; n++) {
+            Node *x = &g->node[n];
+            if (!selects(rule->sel, x))
+                continue;
+            if (!target_can_run(t, p, g, n))
+                return diag_node(d, g, n, "--place %s=%s: %s cannot run %s on %s", rule->sel,
+                                 rule->proc, rule->proc, ir_op[x->op].onnx,
+                                 ir_dtype_name(target_node_dtype(g, x)));
+            x->dev = p;
+            x->cause = PC_FORCED;
+            hits++;
+        }
+        if (hits == 0)
+            return diag_error(d, "--place %s=%s: no node is named %s or has that op type (an op "
+                              "fused into another node is placed with it: see --dump)",
+                              rule->sel, rule->proc, rule->sel);
+    }
+    return 0;
+}
+
+/* Regions: maximal runs of nodes on one processor, in node order. */
+static void
+number_regions(Graph *g)
+{
+    int region = -1, dev = NONE;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        Node *x = &g->node[n];
+        if (x->dev != dev)
+            region++;
+        dev = x->dev;
+        x->region = region;
+    }
+}
+
+int
+pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
+{
+    const char *s = o->strategy ? o->strategy : "auto";
+    int rc;
+    if (t->nproc <= 0)
+        return diag_error(d, "%s has no processor", t->file[0] ? t->file : "the target");
+    if (strcmp(s, "random") == 0) {
+        rc = place_random(g, t, o->seed, d);
+    } else if (strcmp(s, "gpu") == 0) {
+        int p = target_first(t, PB_OPENCL);
+        if (p < 0)
+            return diag_error(d, "strategy gpu: %s has no OpenCL processor", t->file[0]
+                              ? t->file : "this host (no OpenCL device was found)");
+        rc = place_on(g, t, p, d);
+    } else if (strcmp(s, "cpu") == 0 || strcmp(s, "auto") == 0) {
+        int p = target_first(t, PB_CPU);
+        if (p < 0)
+            return diag_error(d, "strategy %s: %s has no CPU processor", s,
+                              t->file[0] ? t->file : "the target");
+        rc = place_on(g, t, p, d);
+    } else {
+        return diag_error(d, "strategy %s cannot place plans yet", s);
+    }
+    if (rc < 0 || apply_rules(g, t, o, d) < 0)
+        return -1;
+    number_regions(g);
+    return 0;
+}
