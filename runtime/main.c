@@ -16,6 +16,7 @@
  * sets OPENBLAS_NUM_THREADS=1 (and OPENBLAS_CORETYPE=SkylakeX on such a CPU) and re-executes
  * itself once.
  */
+#include "exec.h"
 #include "rt_io.h"
 
 #include <errno.h>
@@ -441,51 +442,99 @@ print_summary(const RtModelInfo *info, int k, const RtTensor *t)
     printf("\n");
 }
 
-/* The steps of the last run as Chrome trace events, one track per processor, named after the
- * processor's device. */
+static const char *
+backend_name(int backend)
+{
+    return backend == RT_BACKEND_OPENCL ? "opencl" : "cpu";
+}
+
+/* "processors": [{"id", "backend", "device"}], one per lane of the plan */
+static void
+put_processors(FILE *f, const RtModelInfo *info, RtPlan *p)
+{
+    fprintf(f, "[");
+    for (int k = 0; k < rt_plan_nlane(p); k++) {
+        const RtProc *q = &info->desc->proc[rt_plan_lane_proc(p, k)];
+        fprintf(f, "%s{\"id\": ", k ? ", " : "");
+        ir_json_put_str(f, q->id);
+        fprintf(f, ", \"backend\": \"%s\", \"device\": ", backend_name(q->backend));
+        ir_json_put_str(f, rt_plan_device(p, k));
+        fprintf(f, "}");
+    }
+    fprintf(f, "]");
+}
+
+/* A track's metadata: its process and thread named, in order. */
+static void
+put_track(FILE *f, int pid, const char *name)
+{
+    static const char *const what[] = {"process_name", "thread_name"};
+    for (int i = 0; i < 2; i++) {
+        fprintf(f, "%s  {\"name\": \"%s\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, "
+                "\"args\": {\"name\": ", pid || i ? ",\n" : "", what[i], pid);
+        ir_json_put_str(f, name);
+        fprintf(f, "}}");
+    }
+    fprintf(f, ",\n  {\"name\": \"process_sort_index\", \"ph\": \"M\", \"pid\": %d, "
+            "\"args\": {\"sort_index\": %d}}", pid, pid);
+}
+
+/* The steps of the last run as Chrome trace events: one track (pid) per processor, named by its
+ * id, its device and threads, and one for the copies between memory spaces. */
 static int
-write_trace(const char *path, const RtModelInfo *info, RtCtx *ctx, int threads)
+write_trace(const char *path, const RtModelInfo *info, RtPlan *p)
 {
     FILE *f = open_out(path);
     if (!f)
         return RT_EIO;
-    int n;
-    const RtTraceEvent *ev = rt_ctx_trace_events(ctx, &n);
+    const RtPlanDesc *d = info->desc;
+    int nlane = rt_plan_nlane(p);
     char track[512];
-    snprintf(track, sizeof track, "%s: %s (%d thread%s)", info->processors[0],
-             rt_ctx_device_name(ctx), threads, threads == 1 ? "" : "s");
     fprintf(f, "{\"traceEvents\": [\n");
-    fprintf(f, "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 0, \"tid\": 0, "
-            "\"args\": {\"name\": ");
-    ir_json_put_str(f, track);
-    fprintf(f, "}}");
-    for (int i = 0; i < n; i++) {
-        /* cat and args.ops: the step's fused ops, the last "(...)" of its name ("node 12 \"c\"
-         * (Conv+Relu)"; ops hold no parenthesis); args.op: the node's own op ("Conv") */
-        const char *name = info->step_names[ev[i].step], *op = info->step_ops[ev[i].step];
-        const char *paren = strrchr(name, '(');
-        size_t len = strlen(name);
-        char ops[512];
-        if (paren && len > 0 && name[len - 1] == ')')
-            snprintf(ops, sizeof ops, "%.*s", (int)(name + len - 2 - paren), paren + 1);
-        else
-            snprintf(ops, sizeof ops, "%s", op);
-        fprintf(f, ",\n  {\"name\": ");
-        ir_json_put_str(f, name);
-        fprintf(f, ", \"cat\": ");
-        ir_json_put_str(f, ops);
-        fprintf(f, ", \"ph\": \"X\", \"pid\": 0, \"tid\": 0, \"ts\": %.3f, \"dur\": %.3f, "
-                "\"args\": {\"step\": %d, \"op\": ", ev[i].start_ms * 1e3,
-                (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step);
-        ir_json_put_str(f, op);
-        fprintf(f, ", \"ops\": ");
-        ir_json_put_str(f, ops);
-        fprintf(f, "}}");
+    for (int k = 0; k < nlane; k++) {
+        int threads = rt_plan_threads(p, k);
+        snprintf(track, sizeof track, "%s: %s (%d thread%s)",
+                 d->proc[rt_plan_lane_proc(p, k)].id, rt_plan_device(p, k), threads,
+                 threads == 1 ? "" : "s");
+        put_track(f, k, track);
+    }
+    put_track(f, nlane, "copies");
+    for (int k = 0; k < nlane; k++) {
+        int n;
+        const RtTraceEvent *ev = rt_plan_trace_events(p, k, &n);
+        const char *proc = d->proc[rt_plan_lane_proc(p, k)].id;
+        for (int i = 0; i < n; i++) {
+            /* cat and args.ops: the step's fused ops, the last "(...)" of its name ("node 12
+             * \"c\" (Conv+Relu)"; ops hold no parenthesis); args.op: the node's own op */
+            const char *name = d->step_name[ev[i].step], *op = d->step_op[ev[i].step];
+            const char *paren = strrchr(name, '(');
+            size_t len = strlen(name);
+            char ops[512];
+            if (paren && len > 0 && name[len - 1] == ')')
+                snprintf(ops, sizeof ops, "%.*s", (int)(name + len - 2 - paren), paren + 1);
+            else
+                snprintf(ops, sizeof ops, "%s", op);
+            fprintf(f, ",\n  {\"name\": ");
+            ir_json_put_str(f, name);
+            fprintf(f, ", \"cat\": ");
+            ir_json_put_str(f, ops);
+            fprintf(f, ", \"ph\": \"X\", \"pid\": %d, \"tid\": 0, \"ts\": %.3f, "
+                    "\"dur\": %.3f, \"args\": {\"step\": %d, \"op\": ", ev[i].copy ? nlane : k,
+                    ev[i].start_ms * 1e3, (ev[i].end_ms - ev[i].start_ms) * 1e3, ev[i].step);
+            ir_json_put_str(f, op);
+            fprintf(f, ", \"ops\": ");
+            ir_json_put_str(f, ops);
+            fprintf(f, ", \"processor\": ");
+            ir_json_put_str(f, proc);
+            fprintf(f, "}}");
+        }
     }
     fprintf(f, "\n], \"displayTimeUnit\": \"ms\", \"otherData\": {\"plan\": ");
     ir_json_put_str(f, info->name);
     fprintf(f, ", \"device\": ");
-    ir_json_put_str(f, rt_ctx_device_name(ctx));
+    ir_json_put_str(f, rt_plan_device(p, 0));
+    fprintf(f, ", \"processors\": ");
+    put_processors(f, info, p);
     fprintf(f, "}}\n");
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? RT_OK : RT_EIO;
@@ -520,7 +569,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     int rc = RT_OK, status = 0;
     char b1[256];
     Stats st = {.rng = 0x9e3779b97f4a7c15u};
-    void *m = NULL;
+    RtPlan *m = NULL;
     if (!args || !inputs || !outputs || !in || !out) {
         rc = RT_ENOMEM;
         goto fail;
@@ -623,7 +672,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     /* the plan opens the weights once (a plan without weights never does): rt_weights_open
      * refuses a FIFO or a device without blocking and says so */
-    m = info->create(weights, threads, &rc);
+    m = rt_plan_new(info->desc, weights, threads, &rc);
     if (!m) {
         const char *why = rt_weights_error();
         if (rc == RT_EIO) {
@@ -644,16 +693,16 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     st.cap = iters < SAMPLE_CAP ? iters : SAMPLE_CAP;
     st.sample = malloc((size_t)st.cap * sizeof *st.sample);
-    if (!st.sample || (trace && rt_ctx_trace(info->ctx(m), info->nsteps + 1) != RT_OK)) {
+    if (!st.sample || (trace && rt_plan_trace(m, 1) != RT_OK)) {
         rc = RT_ENOMEM;
         goto fail;
     }
     for (int64_t i = 0; i < (int64_t)warmup + iters; i++) {
         double t0 = now_ms();
-        rc = info->run(m, in, out);
+        rc = rt_plan_run(m, (const void *const *)in, out);
         double t1 = now_ms();
         if (rc != RT_OK) {
-            fprintf(stderr, "%s: %s\n", argv[0], info->error(m));
+            fprintf(stderr, "%s: %s\n", argv[0], rt_plan_error(m));
             goto done;
         }
         if (i >= warmup)
@@ -662,7 +711,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     for (int k = 0; k < nout; k++)
         if ((rc = write_output(info, k, outputs[k], out[k])) != RT_OK)
             goto done;
-    if (trace && (rc = write_trace(trace, info, info->ctx(m), threads)) != RT_OK) {
+    if (trace && (rc = write_trace(trace, info, m)) != RT_OK) {
         fprintf(stderr, "%s: cannot write the trace: %s\n", esc(b1, sizeof b1, trace),
                 strerror(errno));
         goto done;
@@ -670,14 +719,11 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     qsort(st.sample, (size_t)st.n, sizeof *st.sample, cmp_double);
     if (json) {
         printf("{\"latency_ms\": {\"median\": %.4f, \"p10\": %.4f, \"p90\": %.4f, \"min\": %.4f}, "
-               "\"iters\": %d, \"threads\": %d, \"processors\": [",
+               "\"iters\": %d, \"threads\": %d, \"processors\": ",
                stats_pct(&st, 50), stats_pct(&st, 10), stats_pct(&st, 90), st.min_ms, iters,
                threads);
-        for (int i = 0; i < info->nprocessors; i++) {
-            printf("%s", i ? ", " : "");
-            ir_json_put_str(stdout, info->processors[i]);
-        }
-        printf("], \"throughput_ips\": %.2f}\n", stats_ips(&st));
+        put_processors(stdout, info, m);
+        printf(", \"throughput_ips\": %.2f}\n", stats_ips(&st));
     } else if (nout == 0) {
         for (int k = 0; k < info->noutput; k++) {
             RtTensor t = info->outputs[k];
@@ -694,7 +740,7 @@ fail:
 done:
     status = rt_exit_status(rc);
     if (m)
-        info->destroy(m);
+        rt_plan_free(m);
     for (int k = 0; in && k < info->ninput; k++)
         free(in[k]);
     for (int k = 0; out && k < info->noutput; k++)

@@ -137,7 +137,9 @@ typedef struct RtPlace {
 
 /* ---- the standalone binary ------------------------------------------------------------------- */
 
-/* What a generated plan tells rt_main about itself. */
+/* What a generated plan tells rt_main about itself: its inputs and outputs, and its tables
+ * (exec.h), which rt_main runs with rt_plan_new / rt_plan_run. */
+struct RtPlanDesc;
 typedef struct RtModelInfo {
     const char *name;
     int ninput, noutput;
@@ -145,17 +147,7 @@ typedef struct RtModelInfo {
     const char *const *input_names;
     const RtTensor *outputs;
     const char *const *output_names;
-    const char *const *processors;      /* processors the plan uses, e.g. "cpu" */
-    int nprocessors;
-    /* instance functions of the plan */
-    void *(*create)(const char *weights_path, int threads, int *status);
-    int (*run)(void *m, void *const *inputs, void *const *outputs);
-    void (*destroy)(void *m);
-    const char *(*error)(void *m);
-    RtCtx *(*ctx)(void *m);             /* the instance's context, for tracing */
-    int nsteps;
-    const char *const *step_names;      /* "node 12 \"conv1\" (Conv)" per step */
-    const char *const *step_ops;        /* "Conv" per step */
+    const struct RtPlanDesc *desc;
 } RtModelInfo;
 
 /* The binary's main: --input, --output, --iters, --warmup, --threads, --weights, --json,
