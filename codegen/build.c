@@ -260,13 +260,6 @@ done:
     return rc;
 }
 
-/* A naive roofline until the cost model arrives: the predicted times are placeholders. */
-static double
-predict_ms(const Graph *g, const Node *x)
-{
-    return (double)ir_node_flops(g, x) / 1e8 + (double)ir_node_bytes(g, x) / 2e7;
-}
-
 /* The compile host's CPU as /proc/cpuinfo names it ("model name"), else "cpu". */
 static void
 cpu_model(char *buf, size_t size)
@@ -289,55 +282,113 @@ cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
-int
-cg_plan_json(const Graph *g, const CgOptions *o, Diag *d)
+/* what the plan file says a processor is: the CPU's model, or how its OpenCL device is found */
+static void
+proc_name(FILE *f, const Target *t, int pi)
 {
-    char path[4096], model[256];
+    const Proc *x = &t->proc[pi];
+    char buf[512];
+    if (x->backend == PB_CPU) {
+        cpu_model(buf, sizeof buf);
+    } else if (x->backend == PB_SIMULATED) {
+        snprintf(buf, sizeof buf, "simulated");
+    } else if (t->file[0] == 0 && pi == target_first(t, PB_OPENCL)) {
+        snprintf(buf, sizeof buf, "the OpenCL device picked at run time: $HETC_CL_DEVICE (an "
+                 "index or part of a name), else the first GPU, else the first device");
+    } else if (x->cl_index >= 0 && !x->cl_platform[0] && !x->cl_device[0]) {
+        snprintf(buf, sizeof buf, "OpenCL device %d", x->cl_index);
+    } else {
+        snprintf(buf, sizeof buf, "the OpenCL device of platform \"%s\" named \"%s\"",
+                 x->cl_platform, x->cl_device);
+    }
+    ir_json_put_str(f, buf);
+}
+
+/* the fused ops of x: those of x->ops other than the node's own (its first mention) */
+static void
+put_fused(FILE *f, const Node *x)
+{
+    int own = 0, k = 0;
+    for (const char *p = x->ops; p && *p;) {
+        size_t len = strcspn(p, "+");
+        if (!own && strlen(ir_op[x->op].onnx) == len && !strncmp(p, ir_op[x->op].onnx, len))
+            own = 1;
+        else
+            fprintf(f, "%s\"%.*s\"", k++ ? ", " : "", (int)len, p);
+        p += len + (p[len] == '+');
+    }
+}
+
+int
+cg_plan_json(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
+{
+    char path[4096];
+    const Target *t = p->target;
+    const Schedule *s = &p->sched;
     cg_path(path, sizeof path, o, ".plan.json");
     FILE *f = fopen(path, "w");
     if (!f)
         return diag_env(d, "cannot write %s: %s", path, strerror(errno));
-    double t = 0;
-    for (NodeId n = 0; n < g->nnode; n++)
-        t += predict_ms(g, &g->node[n]);
-    const char *proc = o->gpu ? "gpu0" : "cpu0";
-    fprintf(f, "{\"strategy\": \"%s\", \"predicted_ms\": %.6f,\n", o->strategy, t);
-    fputs(" \"cost_model\": \"uncalibrated roofline: 100 GFLOP/s, 20 GB/s\",\n", f);
-    if (o->gpu) {
-        fputs(" \"processors\": [{\"id\": \"gpu0\", \"kind\": \"gpu\", \"backend\": \"opencl\", "
-              "\"name\": \"the OpenCL device picked at run time: $HETC_CL_DEVICE (an index or "
-              "part of a name), else the first GPU, else the first device\"}],\n", f);
-    } else {
-        cpu_model(model, sizeof model);
-        fputs(" \"processors\": [{\"id\": \"cpu0\", \"kind\": \"cpu\", \"backend\": \"openblas\", "
-              "\"name\": ", f);
-        ir_json_put_str(f, model);
-        fputs("}],\n", f);
+    fprintf(f, "{\"strategy\": \"%s\", \"predicted_ms\": %.6f,\n", o->strategy, s->makespan_ms);
+    fputs(" \"cost_model\": \"uncalibrated roofline: 100 GFLOP/s, 20 GB/s\",\n \"target\": ", f);
+    ir_json_put_str(f, t->file[0] ? t->file : "detected host");
+    fputs(",\n \"processors\": [", f);
+    for (int k = 0; k < s->nlane; k++) {
+        int pi = s->lane_proc[k];
+        const Proc *x = &t->proc[pi];
+        fprintf(f, "%s\n  {\"id\": ", k ? "," : "");
+        ir_json_put_str(f, x->id);
+        fprintf(f, ", \"kind\": \"%s\", \"backend\": \"%s\", \"lane\": %d, \"threads\": %d, "
+                "\"space\": ", target_kind_name(x->kind), target_backend_name(x->backend), k,
+                x->threads);
+        ir_json_put_str(f, t->space[target_mem(t, x->space)].id);
+        fputs(", \"name\": ", f);
+        proc_name(f, t, pi);
+        fputc('}', f);
     }
-    fputs(" \"steps\": [", f);
-    t = 0;
+    fputs("],\n \"steps\": [", f);
+    int first = 1;
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
-        double dt = predict_ms(g, x);
-        fprintf(f, "%s\n  {\"node\": ", n ? "," : "");
+        if (x->op == OP_COPY)
+            continue;
+        fprintf(f, "%s\n  {\"node\": ", first ? "" : ",");
+        first = 0;
         ir_json_put_str(f, x->name);
         fprintf(f, ", \"index\": %d, \"op\": \"%s\", \"ops\": \"%s\", \"fused\": [", x->index,
                 ir_op[x->op].onnx, x->ops ? x->ops : ir_op[x->op].onnx);
-        /* the fused ops: those of x->ops other than the node's own (its first mention) */
-        int own = 0, k = 0;
-        for (const char *p = x->ops; p && *p;) {
-            size_t len = strcspn(p, "+");
-            if (!own && strlen(ir_op[x->op].onnx) == len && !strncmp(p, ir_op[x->op].onnx, len))
-                own = 1;
-            else
-                fprintf(f, "%s\"%.*s\"", k++ ? ", " : "", (int)len, p);
-            p += len + (p[len] == '+');
-        }
-        fprintf(f, "], \"processor\": \"%s\", \"start_ms\": %.6f, \"end_ms\": %.6f}", proc, t,
-                t + dt);
-        t += dt;
+        put_fused(f, x);
+        fputs("], \"processor\": ", f);
+        ir_json_put_str(f, t->proc[x->dev].id);
+        fprintf(f, ", \"cause\": \"%s\", \"lane\": %d, \"position\": %d, \"start_ms\": %.6f, "
+                "\"end_ms\": %.6f}", pass_cause_name(x->cause), s->lane[n], s->pos[n],
+                s->start_ms[n], s->end_ms[n]);
     }
-    fputs("],\n \"transfers\": []}\n", f);
+    fputs("],\n \"transfers\": [", f);
+    first = 1;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->op != OP_COPY)
+            continue;
+        const Value *src = &g->val[x->in[0]], *dst = &g->val[x->out[0]];
+        NodeId w = src->def;
+        int from = w == NONE ? 0 : target_mem(t, t->proc[g->node[w].dev].space);
+        int to = target_mem(t, t->proc[x->dev].space);
+        if (from == to)
+            to = 0;     /* a copy out of a device runs on the device */
+        fprintf(f, "%s\n  {\"tensor\": ", first ? "" : ",");
+        first = 0;
+        ir_json_put_str(f, dst->name);
+        fputs(", \"from\": ", f);
+        ir_json_put_str(f, t->space[from].id);
+        fputs(", \"to\": ", f);
+        ir_json_put_str(f, t->space[to].id);
+        fprintf(f, ", \"bytes\": %zu, \"processor\": ", ir_nbytes(src));
+        ir_json_put_str(f, t->proc[x->dev].id);
+        fprintf(f, ", \"lane\": %d, \"position\": %d, \"start_ms\": %.6f, \"end_ms\": %.6f}",
+                s->lane[n], s->pos[n], s->start_ms[n], s->end_ms[n]);
+    }
+    fputs("]}\n", f);
     if (fclose(f) != 0)
         return diag_env(d, "writing %s failed: %s", path, strerror(errno));
     return 0;
@@ -363,19 +414,35 @@ make_dirs(const char *dir, Diag *d)
     }
 }
 
-int
-cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d)
+/* 1 when a lane of the plan runs on a simulated processor: nothing can build or run it */
+static int
+simulated_lane(const Plan *p)
 {
+    for (int k = 0; k < p->sched.nlane; k++)
+        if (p->target->proc[p->sched.lane_proc[k]].backend == PB_SIMULATED)
+            return p->sched.lane_proc[k] + 1;
+    return 0;
+}
+
+int
+cg_compile(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
+{
+    int sim = simulated_lane(p);
+    if (sim && o->build)
+        return diag_error(d, "processor %s is simulated: a plan that uses it can be predicted "
+                          "(--no-build) but not built", p->target->proc[sim - 1].id);
     if (make_dirs(o->dir, d) < 0)
         return -1;
+    if (sim)
+        return cg_plan_json(g, p, o, d);
     Weights w;
     char path[4096];
     int rc = -1;
     if (cg_weights_layout(g, &w, d) < 0)
         return -1;
-    if (cg_emit_sources(g, mp, &w, o, d) < 0 ||
+    if (cg_emit_sources(g, p, &w, o, d) < 0 ||
         cg_weights_write(g, &w, cg_path(path, sizeof path, o, ".weights"), d) < 0 ||
-        cg_plan_json(g, o, d) < 0)
+        cg_plan_json(g, p, o, d) < 0)
         goto done;
     rc = o->build ? cg_build(o, d) : 0;
 done:

@@ -15,14 +15,15 @@ typedef struct CgOptions {
     const char *name;           /* C identifier used for files and symbols */
     const char *model;          /* the model's path, for comments */
     const char *strategy;       /* for the plan file */
-    int gpu;                    /* 1: every step on the OpenCL device (strategy gpu), 0: the CPU */
     int build;                  /* 0: write the sources only */
     int verbose;                /* print the compiler commands */
 } CgOptions;
 
 /* 0, or -1 with the reason in d: bad input (2) or an environment failure such as a compiler or
- * file error (3), naming the failing command or call. */
-int cg_compile(const Graph *g, const MemPlan *mp, const CgOptions *o, Diag *d);
+ * file error (3), naming the failing command or call. A plan with a step on a simulated
+ * processor is only predicted: with o->build 0 it writes NAME.plan.json alone, else it is bad
+ * input. */
+int cg_compile(const Graph *g, const Plan *p, const CgOptions *o, Diag *d);
 
 /* Writes a C identifier made from s into buf (size >= 128 takes any): each run of bytes other
  * than letters and digits becomes one '_', none leading or trailing; a name that starts with a

@@ -88,8 +88,8 @@ emit_header(FILE *f, const Graph *g, const CgOptions *o)
             " * negative code; %s_error(m) describes the last failure (rt_create_error() in\n"
             " * runtime/rt.h, that of a create that returned NULL). Instances are independent;\n"
             " * one instance runs one call at a time. Link with lib%s.a, libhetc_runtime.a, OpenBLAS,\n"
-            " * %spthreads and libm. C++ includes it as it is.\n */\n",
-            n, n, n, n, n, n, n, o->gpu ? "OpenCL, " : "");
+            " * OpenCL, pthreads and libm. C++ includes it as it is.\n */\n",
+            n, n, n, n, n, n, n);
     fputs("#pragma once\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", f);
     fprintf(f, "typedef struct %s %s;\n\n", n, n);
     fprintf(f, "enum { %s_NINPUTS = %d, %s_NOUTPUTS = %d };\n", n, g->ninput, n, g->noutput);
@@ -124,10 +124,89 @@ emit_header(FILE *f, const Graph *g, const CgOptions *o)
     fputs("\n#ifdef __cplusplus\n}\n#endif\n", f);
 }
 
+/* What the tables need to know about the plan beyond the graph: the runtime's spaces (the
+ * memories in use, the host's first) and where each space's weights go. */
+typedef struct Layout {
+    int rtspace[TG_MAXSPACE];   /* memory (target space index) -> runtime space, -1 unused */
+    int mem[TG_MAXSPACE];       /* runtime space -> memory */
+    int nspace;
+    int64_t *wat;               /* per value and runtime space: offset among that space's
+                                 * weights (-1: not there); NULL when every space is the host's */
+    int64_t wbytes[TG_MAXSPACE];
+    int nwuse;
+} Layout;
+
+static int
+lane_mem(const Plan *p, int lane)
+{
+    const Target *t = p->target;
+    return target_mem(t, t->proc[p->sched.lane_proc[lane]].space);
+}
+
+static int64_t *
+wat_of(const Layout *l, ValId v, int s)
+{
+    return &l->wat[(size_t)v * (size_t)l->nspace + (size_t)s];
+}
+
 /* -1 on OOM */
 static int
-emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
+layout_init(Layout *l, const Graph *g, const Plan *p, const Weights *w)
 {
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < TG_MAXSPACE; i++)
+        l->rtspace[i] = -1;
+    l->rtspace[0] = 0;
+    l->nspace = 1;
+    for (int k = 0; k < p->sched.nlane; k++) {
+        int m = lane_mem(p, k);
+        if (l->rtspace[m] < 0) {
+            l->rtspace[m] = l->nspace;
+            l->mem[l->nspace++] = m;
+        }
+    }
+    if (l->nspace == 1)
+        return 0;
+    size_t n = (size_t)g->nval * (size_t)l->nspace;
+    if (!(l->wat = ir_alloc(n * sizeof *l->wat + 1)))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        l->wat[i] = -1;
+    /* the constants each device space's steps read, packed 64-byte aligned */
+    for (NodeId i = 0; i < g->nnode; i++) {
+        const Node *x = &g->node[i];
+        int s = l->rtspace[lane_mem(p, p->sched.lane[i])];
+        for (int j = 0; s > 0 && j < x->nin; j++) {
+            ValId v = x->in[j];
+            if (v == NONE || w->offset[v] < 0 || *wat_of(l, v, s) >= 0)
+                continue;
+            l->wbytes[s] = (l->wbytes[s] + 63) / 64 * 64;
+            *wat_of(l, v, s) = l->wbytes[s];
+            l->wbytes[s] += (int64_t)ir_nbytes(&g->val[v]);
+            l->nwuse++;
+        }
+    }
+    return 0;
+}
+
+/* "node 12 \"conv1\" (Conv+Relu)", or for a copy "copy of \"x\" to dev" */
+static void
+step_label(char *buf, size_t size, const Graph *g, const Plan *p, NodeId n)
+{
+    const Node *x = &g->node[n];
+    const Target *t = p->target;
+    if (x->op == OP_COPY)
+        snprintf(buf, size, "copy of \"%s\" to %s", g->val[x->in[0]].name,
+                 t->space[target_mem(t, t->proc[x->dev].space)].id);
+    else
+        snprintf(buf, size, "node %d \"%s\" (%s)", x->index, x->name, step_ops(x));
+}
+
+/* -1 on OOM */
+static int
+emit_tables(FILE *f, const Graph *g, const Plan *p, const Layout *l, const Weights *w)
+{
+    const MemPlan *mp = &p->mem;
     /* io[2v], io[2v + 1]: v's index among the graph inputs, outputs (the first); -1 if none */
     int *io = ir_alloc((size_t)g->nval * 2 * sizeof *io + 1);
     if (!io)
@@ -138,13 +217,13 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         io[2 * g->input[i]] = i;
     for (int i = g->noutput - 1; i >= 0; i--)
         io[2 * g->output[i] + 1] = i;
-    fprintf(f, "enum { NTENSOR = %d, NINPUT = %d, NOUTPUT = %d };\n", g->nval, g->ninput,
-            g->noutput);
-    fprintf(f, "#define ARENA_BYTES ((size_t)%lld)\n", (long long)mp->arena);
+    fprintf(f, "enum { NTENSOR = %d, NINPUT = %d, NOUTPUT = %d, NSPACE = %d };\n", g->nval,
+            g->ninput, g->noutput, l->nspace);
     fprintf(f, "#define WEIGHTS_BYTES ((size_t)%lld)\n", (long long)w->size);
     fprintf(f, "#define WEIGHTS_SUM 0x%016llxull\n\n", (unsigned long long)w->sum);
-    fputs("/* every tensor: dtype and shape; where it lives: 'a' arena, 'w' weights, 'i' input,\n"
-          " * 'o' output (the offset or the index), '-' not stored */\n", f);
+    fputs("/* every tensor: dtype and shape; where it lives: 'a' the arena of a space, 'w' the\n"
+          " * weights, 'i' input, 'o' output (the offset or the index, then the space), '-' not\n"
+          " * stored */\n", f);
     fputs("static const RtTensor shape[NTENSOR] = {\n", f);
     for (ValId v = 0; v < g->nval; v++) {
         fputs("    ", f);
@@ -157,7 +236,7 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
     for (ValId v = 0; v < g->nval; v++) {
         char kind = '-';
         long long at = 0;
-        int ii = io[2 * v], oi = io[2 * v + 1];
+        int ii = io[2 * v], oi = io[2 * v + 1], space = 0;
         if (ii >= 0) {
             kind = 'i';
             at = ii;
@@ -170,17 +249,37 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
         } else if (mp->offset[v] >= 0) {
             kind = 'a';
             at = mp->offset[v];
+            space = l->rtspace[mp->mem ? mp->mem[v] : 0];
         }
-        fprintf(f, "    {'%c', %lld},\n", kind, at);
+        fprintf(f, "    {'%c', %lld, %d},\n", kind, at, space);
     }
     fputs("};\n\n", f);
+    fputs("/* the memory spaces: the host's, then each device's that has its own */\n"
+          "static const RtSpace space[NSPACE] = {\n", f);
+    for (int s = 0; s < l->nspace; s++) {
+        int owner = -1;
+        for (int k = 0; s > 0 && owner < 0 && k < p->sched.nlane; k++)
+            if (lane_mem(p, k) == l->mem[s])
+                owner = k;
+        fprintf(f, "    {%d, %d, %lld, %lld}, /* %s */\n", s == 0, owner,
+                (long long)mp->mem_arena[l->mem[s]], (long long)l->wbytes[s],
+                p->target->space[l->mem[s]].id);
+    }
+    fputs("};\n\n", f);
+    fprintf(f, "/* the constants each device space receives when the plan starts */\n"
+            "enum { NWEIGHTUSE = %d };\n"
+            "static const RtWeightUse weight_use[NWEIGHTUSE + 1] = {\n", l->nwuse);
+    for (ValId v = 0; l->wat && v < g->nval; v++)
+        for (int s = 1; s < l->nspace; s++)
+            if (*wat_of(l, v, s) >= 0)
+                fprintf(f, "    {%d, %d, %lld},\n", v, s, (long long)*wat_of(l, v, s));
+    fputs("    {-1, 0, 0}};\n\n", f);
     fprintf(f, "enum { NSTEP = %d };\n", g->nnode);
     fputs("/* every step, as messages and traces name it */\n"
           "static const char *const step_name[NSTEP + 1] = {\n", f);
     for (NodeId n = 0; n < g->nnode; n++) {
-        char buf[IR_MAXNAME + 256];
-        snprintf(buf, sizeof buf, "node %d \"%s\" (%s)", g->node[n].index, g->node[n].name,
-                 step_ops(&g->node[n]));
+        char buf[2 * IR_MAXNAME + 256];
+        step_label(buf, sizeof buf, g, p, n);
         fputs("    ", f);
         cg_put_cstr(f, buf, NULL);
         fputs(",\n", f);
@@ -203,214 +302,140 @@ emit_tables(FILE *f, const Graph *g, const MemPlan *mp, const Weights *w)
     return 0;
 }
 
-static const char runtime_part[] =
-    "struct %N {\n"
-    "    RtCtx *ctx;\n"
-    "    RtWeights w;\n"
-    "    unsigned char *arena;\n"
-    "    RtTensor t[NTENSOR];\n"
-    "    char err[600];\n"
-    "};\n"
-    "\n"
-    "const char *\n%N_error(struct %N *m)\n{\n"
-    "    return m->err[0] ? m->err : rt_ctx_error(m->ctx);\n}\n"
-    "\n"
-    "void\n%N_destroy(struct %N *m)\n{\n"
-    "    if (!m)\n        return;\n"
-    "    rt_weights_close(&m->w);\n"
-    "    rt_ctx_free(m->ctx);\n"
-    "    free(m->arena);\n"
-    "    free(m);\n}\n"
-    "\n"
-    "%N *\n%N_create(const char *weights_path, int threads, int *status)\n{\n"
-    "    int rc = RT_ENOMEM;\n"
-    "    struct %N *m = calloc(1, sizeof *m);\n"
-    "    if (!m || !(m->ctx = rt_ctx_new(threads)))\n        goto fail;\n"
-    "    if (ARENA_BYTES && !(m->arena = aligned_alloc(64, (ARENA_BYTES + 63) / 64 * 64)))\n"
-    "        goto fail;\n"
-    "    if (WEIGHTS_BYTES && (rc = rt_weights_open(&m->w, weights_path, WEIGHTS_BYTES,\n"
-    "                                               WEIGHTS_SUM)) != RT_OK)\n"
-    "        goto fail;\n"
-    "    rt_ctx_consts(m->ctx, m->w.data, m->w.size);\n"
-    "    for (int i = 0; i < NTENSOR; i++) {\n"
-    "        m->t[i] = shape[i];\n"
-    "        if (place[i].kind == 'a')\n"
-    "            m->t[i].data = m->arena + place[i].at;\n"
-    "        else if (place[i].kind == 'w')\n"
-    "            m->t[i].data = (void *)(m->w.data + place[i].at);\n"
-    "    }\n"
-    "    if (status)\n        *status = RT_OK;\n"
-    "    return m;\n"
-    "fail:\n"
-    "    if (status)\n        *status = rc;\n"
-    "    %N_destroy(m);\n"
-    "    return NULL;\n}\n"
-    "\n"
-    "/* one step: timed when tracing, and a failure names the step */\n"
-    "#define STEP(k, call)                                                  \\\n"
-    "    do {                                                               \\\n"
-    "        double t0_ = tracing ? rt_now_ms() : 0;                        \\\n"
-    "        if ((rc = (call)) != RT_OK)                                    \\\n"
-    "            return fail(m, rc, step_name[k]);                          \\\n"
-    "        if (tracing)                                                   \\\n"
-    "            rt_trace_step(m->ctx, k, t0_);                             \\\n"
-    "    } while (0)\n\n"
-    "\n";
-
-/* The same for a plan on OpenCL: the tensors live on the device (runtime/opencl/plan.c); the
- * device is the one HETC_CL_DEVICE names (an index or part of a name), else the first GPU, else
- * the first device. Steps are queued; a traced run waits for each. */
-static const char runtime_part_gpu[] =
-    "static const OclPlanLayout layout = {NTENSOR, shape, place, NINPUT, NOUTPUT, input_tensor,\n"
-    "                                     output_tensor, ARENA_BYTES, WEIGHTS_BYTES};\n"
-    "\n"
-    "struct %N {\n"
-    "    RtCtx *ctx;\n"
-    "    RtWeights w;\n"
-    "    OclPlan p;\n"
-    "    char err[600];\n"
-    "};\n"
-    "\n"
-    "const char *\n%N_error(struct %N *m)\n{\n"
-    "    return m->err[0] ? m->err : rt_ctx_error(m->ctx);\n}\n"
-    "\n"
-    "void\n%N_destroy(struct %N *m)\n{\n"
-    "    if (!m)\n        return;\n"
-    "    ocl_plan_close(&m->p);\n"
-    "    rt_weights_close(&m->w);\n"
-    "    rt_ctx_free(m->ctx);\n"
-    "    free(m);\n}\n"
-    "\n"
-    "%N *\n%N_create(const char *weights_path, int threads, int *status)\n{\n"
-    "    int rc = RT_ENOMEM;\n"
-    "    rt_set_create_error(\"\");\n"
-    "    struct %N *m = calloc(1, sizeof *m);\n"
-    "    if (!m || !(m->ctx = rt_ctx_new(threads)))\n        goto fail;\n"
-    "    if (WEIGHTS_BYTES && (rc = rt_weights_open(&m->w, weights_path, WEIGHTS_BYTES,\n"
-    "                                               WEIGHTS_SUM)) != RT_OK)\n"
-    "        goto fail;\n"
-    "    if ((rc = ocl_plan_open(&m->p, m->ctx, getenv(\"HETC_CL_DEVICE\"), &layout, m->w.data))"
-    " != RT_OK)\n"
-    "        goto fail;\n"
-    "    ocl_use_sources(m->p.dev, NPROGRAM, cl_names, cl_texts);\n"
-    "    if (status)\n        *status = RT_OK;\n"
-    "    return m;\n"
-    "fail:\n"
-    "    if (m && m->ctx)\n        rt_set_create_error(rt_ctx_error(m->ctx));\n"
-    "    if (status)\n        *status = rc;\n"
-    "    %N_destroy(m);\n"
-    "    return NULL;\n}\n"
-    "\n"
-    "/* one step: queued, and when tracing waited for and timed; a failure names the step */\n"
-    "#define STEP(k, call)                                                  \\\n"
-    "    do {                                                               \\\n"
-    "        double t0_ = tracing ? rt_now_ms() : 0;                        \\\n"
-    "        if ((rc = (call)) != RT_OK ||                                  \\\n"
-    "            (tracing && (rc = ocl_finish(m->p.dev)) != RT_OK))         \\\n"
-    "            return fail(m, rc, step_name[k]);                          \\\n"
-    "        if (tracing)                                                   \\\n"
-    "            rt_trace_step(m->ctx, k, t0_);                             \\\n"
-    "    } while (0)\n\n"
-    "\n";
-
-/* what both kinds of plan have after the part above */
-static const char fail_part[] =
-    "/* records which step failed, after the kernel's own detail */\n"
-    "static int\nfail(struct %N *m, int rc, const char *step)\n{\n"
-    "    snprintf(m->err, sizeof m->err, \"%s: %s\", step, rt_ctx_error(m->ctx)[0] ?\n"
-    "             rt_ctx_error(m->ctx) : rt_strerror(rc));\n"
-    "    return rc;\n}\n"
-    "\n";
-
-/* part with %N replaced by the plan's name (and %s kept for snprintf) */
+/* The processors, one per lane, as the runtime opens them. */
 static void
-emit_part(FILE *f, const char *part, const char *name)
+emit_procs(FILE *f, const Plan *p, const Layout *l)
 {
-    for (const char *p = part; *p; p++) {
-        if (p[0] == '%' && p[1] == 'N') {
-            fputs(name, f);
-            p++;
-        } else {
-            fputc(*p, f);
-        }
+    const Target *t = p->target;
+    int first_cl = target_first(t, PB_OPENCL);
+    for (int k = 0; k < p->sched.nlane; k++) {
+        const Proc *x = &t->proc[p->sched.lane_proc[k]];
+        if (x->ncore <= 0)
+            continue;
+        fprintf(f, "static const int cores%d[] = {", k);
+        for (int c = 0; c < x->ncore && c < 64; c++)
+            fprintf(f, "%s%d", c ? ", " : "", x->core[c]);
+        fputs("};\n", f);
     }
+    fprintf(f, "enum { NLANE = %d };\nstatic const RtProc proc[NLANE] = {\n", p->sched.nlane);
+    for (int k = 0; k < p->sched.nlane; k++) {
+        int pi = p->sched.lane_proc[k];
+        const Proc *x = &t->proc[pi];
+        int ncore = x->ncore < 64 ? x->ncore : 64;
+        fputs("    {", f);
+        cg_put_cstr(f, x->id, NULL);
+        fprintf(f, ", %s, %d, %d, ", x->backend == PB_OPENCL ? "RT_BACKEND_OPENCL"
+                : "RT_BACKEND_CPU", x->threads, ncore);
+        if (ncore)
+            fprintf(f, "cores%d, ", k);
+        else
+            fputs("NULL, ", f);
+        /* the detected host's first OpenCL device is found at run time as gpu plans always
+         * found theirs ($HETC_CL_DEVICE, else the first GPU, else the first device) */
+        if (x->backend == PB_OPENCL && !(t->file[0] == 0 && pi == first_cl)) {
+            if (x->cl_index >= 0 && !x->cl_platform[0] && !x->cl_device[0]) {
+                fprintf(f, "NULL, NULL, %d", x->cl_index);
+            } else {
+                cg_put_cstr(f, x->cl_platform, NULL);
+                fputs(", ", f);
+                cg_put_cstr(f, x->cl_device, NULL);
+                fprintf(f, ", %d", x->cl_index);
+            }
+        } else {
+            fputs("NULL, NULL, -1", f);
+        }
+        fprintf(f, ", %d},\n", l->rtspace[lane_mem(p, k)]);
+    }
+    fputs("};\n\n", f);
 }
 
-/* the operands of every step as tensor ids (-1: an omitted optional one), inputs then outputs,
- * and the steps: kernel, attribute, where its operands begin, how many (Step) */
-static void
-emit_steps(FILE *f, const Graph *g, const int *attr, const CgOptions *o)
+/* the operands of every step as tensor ids (-1: an omitted optional one), inputs then outputs;
+ * the waits; and per lane its steps (RtStep) and its function. -1 on OOM. */
+static int
+emit_lanes(FILE *f, const Graph *g, const Plan *p, const int *attr)
 {
-    int maxin = 1, maxout = 1;
+    const Schedule *s = &p->sched;
+    long long *at = ir_alloc((size_t)g->nnode * sizeof *at + 1);
+    if (!at)
+        return -1;
+    long long sum = 0;
     fputs("static const int operand[] = {", f);
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
-        maxin = x->nin > maxin ? x->nin : maxin;
-        maxout = x->nout > maxout ? x->nout : maxout;
+        at[n] = sum;
+        sum += x->nin + x->nout;
         fputs(n % 4 ? "  " : "\n    ", f);
         for (int j = 0; j < x->nin + x->nout; j++)
             fprintf(f, "%d, ", j < x->nin ? x->in[j] : x->out[j - x->nin]);
     }
-    fputs("-1};\n\n", f);
-    fprintf(f, "enum { MAXIN = %d, MAXOUT = %d };\n", maxin, maxout);
-    fprintf(f, "typedef struct Step {\n    %s fn;\n    const Attr *a;\n"
-            "    int at, nin, nout; /* operand[at...]: nin inputs, then nout outputs */\n"
-            "} Step;\n\n", o->gpu ? "OclOp" : "RtKernel");
-    fputs("static const Step steps[NSTEP + 1] = {\n", f);
-    long long at = 0;
-    for (NodeId n = 0; n < g->nnode; n++) {
-        const Node *x = &g->node[n];
-        fprintf(f, "    /* %d: node %d \"", n, x->index);
-        put_comment(f, x->name);
-        fprintf(f, "\" (%s) */\n    {%s%s, &a%d, %lld, %d, %d},\n", step_ops(x),
-                o->gpu ? "ocl_op_" : "cpu_", ir_op[x->op].stem, attr[n], at, x->nin, x->nout);
-        at += x->nin + x->nout;
+    fputs("-1};\n\n/* waits: (lane, steps of it done) pairs */\nstatic const int wait[] = {", f);
+    for (NodeId n = 0; n < g->nnode; n++)
+        for (int k = s->wat[n]; k < s->wat[n + 1]; k++)
+            fprintf(f, "%s%d, %d,", (k % 8) ? " " : "\n    ", s->wait[2 * k],
+                    s->wait[2 * k + 1]);
+    fputs(" -1};\n\n", f);
+    for (int k = 0; k < s->nlane; k++) {
+        const Proc *x = &p->target->proc[s->lane_proc[k]];
+        int cl = x->backend == PB_OPENCL;
+        fprintf(f, "/* lane %d: processor %s, %d steps */\n"
+                "static const RtStep lane%d_step[%d] = {\n", k, x->id, s->nstep[k], k,
+                s->nstep[k] + 1);
+        for (NodeId n = 0; n < g->nnode; n++) {
+            const Node *y = &g->node[n];
+            if (s->lane[n] != k)
+                continue;
+            char buf[2 * IR_MAXNAME + 256];
+            step_label(buf, sizeof buf, g, p, n);
+            fprintf(f, "    /* %d: ", n);
+            put_comment(f, buf);
+            fputs(" */\n    {", f);
+            if (y->op == OP_COPY)
+                fputs("NULL, NULL", f);
+            else
+                fprintf(f, "RT_FN(%s%s), &a%d", cl ? "ocl_op_" : "cpu_", ir_op[y->op].stem,
+                        attr[n]);
+            fprintf(f, ", %lld, %d, %d, %d, %d, %d, %d},\n", at[n], y->nin, y->nout,
+                    s->wat[n], s->wat[n + 1] - s->wat[n], s->signal[n], n);
+        }
+        fprintf(f, "    {NULL, NULL, 0, 0, 0, 0, 0, 0, -1}};\n\n"
+                "static int\nlane%d(RtLane *l)\n{\n"
+                "    return rt_lane_steps(l, lane%d_step, %d);\n}\n\n", k, k, s->nstep[k]);
     }
-    fputs("    {NULL, NULL, 0, 0, 0}};\n\n", f);
+    ir_free(at);
+    fputs("static const RtLaneDesc lane[NLANE] = {\n", f);
+    for (int k = 0; k < s->nlane; k++)
+        fprintf(f, "    {%d, %d, lane%d_step, lane%d},\n", k, s->nstep[k], k, k);
+    fputs("};\n\n", f);
+    return 0;
+}
+
+static int
+uses_opencl(const Plan *p)
+{
+    for (int k = 0; k < p->sched.nlane; k++)
+        if (p->target->proc[p->sched.lane_proc[k]].backend == PB_OPENCL)
+            return 1;
+    return 0;
 }
 
 static void
-emit_run(FILE *f, const Graph *g, const int *attr, const CgOptions *o)
+emit_plan(FILE *f, const CgOptions *o, const Plan *p)
 {
-    const char *tensor = o->gpu ? "OclTensor" : "RtTensor";
-    emit_steps(f, g, attr, o);
-    fprintf(f, "int\n%s_run(struct %s *m, const void *const *inputs, void *const *outputs)\n{\n",
-            o->name, o->name);
-    fprintf(f, "    %s *t = %s;\n    int rc, tracing = rt_trace_on(m->ctx);\n"
-            "    m->err[0] = 0;\n    if (tracing)\n        rt_trace_run(m->ctx);\n",
-            tensor, o->gpu ? "m->p.t" : "m->t");
-    if (o->gpu)
-        fputs("    if ((rc = ocl_plan_write_inputs(&m->p, inputs)) != RT_OK)\n"
-              "        return fail(m, rc, \"copying the inputs to the device\");\n", f);
-    else
-        fputs("    for (int i = 0; i < NINPUT; i++)\n"
-              "        t[input_tensor[i]].data = (void *)inputs[i];\n"
-              "    for (int i = 0; i < NOUTPUT; i++)\n"
-              "        if (place[output_tensor[i]].kind == 'o' && place[output_tensor[i]].at == i)\n"
-              "            t[output_tensor[i]].data = outputs[i];\n", f);
-    fprintf(f, "    for (int k = 0; k < NSTEP; k++) {\n"
-            "        const Step *s = &steps[k];\n"
-            "        const int *id = &operand[s->at];\n"
-            "        %s *in[MAXIN], *out[MAXOUT];\n"
-            "        for (int j = 0; j < s->nin; j++)\n"
-            "            in[j] = id[j] < 0 ? NULL : &t[id[j]];\n"
-            "        for (int j = 0; j < s->nout; j++)\n"
-            "            out[j] = id[s->nin + j] < 0 ? NULL : &t[id[s->nin + j]];\n"
-            "        STEP(k, s->fn(%s, s->a, in, s->nin, out, s->nout));\n"
-            "    }\n", tensor, o->gpu ? "m->p.dev" : "m->ctx");
-    if (o->gpu) {
-        fputs("    if ((rc = ocl_plan_read_outputs(&m->p, outputs)) != RT_OK)\n"
-              "        return fail(m, rc, \"copying the outputs from the device\");\n"
-              "    return RT_OK;\n}\n\n", f);
-        return;
-    }
-    /* outputs that no step writes in place: constants, inputs, repeated outputs */
-    fputs("    for (int i = 0; i < NOUTPUT; i++) {\n"
-          "        const RtTensor *s = &t[output_tensor[i]];\n"
-          "        if (s->data != outputs[i] && rt_numel(s))\n"
-          "            memcpy(outputs[i], s->data, (size_t)rt_numel(s) * rt_dtype_size(s->dt));\n"
-          "    }\n", f);
-    fputs("    return RT_OK;\n}\n\n", f);
+    const char *n = o->name;
+    fputs("static const RtPlanDesc plan_desc = {\n    ", f);
+    cg_put_cstr(f, n, NULL);
+    fprintf(f, ",\n    NTENSOR, shape, place, NINPUT, NOUTPUT, input_tensor, output_tensor,\n"
+            "    NSPACE, space, NLANE, proc, NLANE, lane, operand, wait, NWEIGHTUSE, weight_use,\n"
+            "    WEIGHTS_BYTES, WEIGHTS_SUM, NSTEP, step_name, step_op,\n    %s,\n};\n\n",
+            uses_opencl(p) ? "NPROGRAM, cl_names, cl_texts" : "0, NULL, NULL");
+    fprintf(f, "%s *\n%s_create(const char *weights_path, int threads, int *status)\n{\n"
+            "    return (%s *)rt_plan_new(&plan_desc, weights_path, threads, status);\n}\n\n",
+            n, n, n);
+    fprintf(f, "int\n%s_run(%s *m, const void *const *inputs, void *const *outputs)\n{\n"
+            "    return rt_plan_run((RtPlan *)m, inputs, outputs);\n}\n\n", n, n);
+    fprintf(f, "const char *\n%s_error(%s *m)\n{\n    return rt_plan_error((RtPlan *)m);\n}\n\n",
+            n, n);
+    fprintf(f, "void\n%s_destroy(%s *m)\n{\n    rt_plan_free((RtPlan *)m);\n}\n\n", n, n);
 }
 
 static void
@@ -432,21 +457,10 @@ emit_info(FILE *f, const Graph *g, const CgOptions *o)
         }
         fputs("NULL};\n", f);
     }
-    fprintf(f, "static const char *const info_processors[] = {\"%s\"};\n\n",
-            o->gpu ? "gpu" : "cpu");
-    fprintf(f, "static void *\ninfo_create(const char *path, int threads, int *status)\n{\n"
-            "    return %s_create(path, threads, status);\n}\n\n", n);
-    fprintf(f, "static int\ninfo_run(void *m, void *const *in, void *const *out)\n{\n"
-            "    return %s_run(m, (const void *const *)in, out);\n}\n\n", n);
-    fprintf(f, "static void\ninfo_destroy(void *m)\n{\n    %s_destroy(m);\n}\n\n", n);
-    fprintf(f, "static const char *\ninfo_error(void *m)\n{\n    return %s_error(m);\n}\n\n", n);
-    fprintf(f, "static RtCtx *\ninfo_ctx(void *inst)\n{\n    const struct %s *p = inst;\n"
-            "    return p->ctx;\n}\n\n", n);
-    fprintf(f, "const RtModelInfo %s_info = {\n    ", n);
+    fprintf(f, "\nconst RtModelInfo %s_info = {\n    ", n);
     cg_put_cstr(f, n, NULL);
     fprintf(f, ", NINPUT, NOUTPUT, info_inputs, info_input_names, info_outputs, "
-            "info_output_names,\n    info_processors, 1, info_create, info_run, info_destroy, "
-            "info_error,\n    info_ctx, NSTEP, step_name, step_op,\n};\n");
+            "info_output_names,\n    &plan_desc,\n};\n");
 }
 
 static FILE *
@@ -471,50 +485,65 @@ close_out(FILE *f, const CgOptions *o, const char *suffix, Diag *d)
 }
 
 int
-cg_emit_sources(const Graph *g, const MemPlan *mp, const Weights *w, const CgOptions *o, Diag *d)
+cg_emit_sources(const Graph *g, const Plan *p, const Weights *w, const CgOptions *o, Diag *d)
 {
+    Layout l;
+    if (layout_init(&l, g, p, w) < 0)
+        return diag_oom(d);
+    int rc = -1, *attr = NULL;
+    int cl = uses_opencl(p);
     FILE *f = open_out(o, ".h", d);
     if (!f)
-        return -1;
+        goto done;
     emit_header(f, g, o);
     if (close_out(f, o, ".h", d) < 0 || !(f = open_out(o, ".c", d)))
-        return -1;
+        goto done;
     fprintf(f, "/*\n * %s.c: generated by hetc from ", o->name);
     put_comment(f, o->model);
-    fprintf(f, " (opset %lld), strategy %s:\n * %d steps, arena %lld bytes, weights %lld bytes. "
-            "Do not edit; compile the model again.\n */\n",
-            (long long)g->opset, o->strategy, g->nnode, (long long)mp->arena,
-            (long long)w->size);
-    fprintf(f, "#include \"%s.h\"\n\n#include \"runtime/%s\"\n\n", o->name,
-            o->gpu ? "opencl/ops.h" : "rt_backend.h");
-    fputs("#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
-          f);
-    if (emit_tables(f, g, mp, w) < 0) {
+    fprintf(f, " (opset %lld), strategy %s:\n * %d steps on %d processors, arenas %lld bytes, "
+            "weights %lld bytes. Do not edit; compile\n * the model again.\n */\n",
+            (long long)g->opset, o->strategy, g->nnode, p->sched.nlane,
+            (long long)p->mem.arena, (long long)w->size);
+    fprintf(f, "#include \"%s.h\"\n\n#include \"runtime/exec.h\"\n"
+            "#include \"runtime/rt_backend.h\"\n", o->name);
+    if (cl)
+        fputs("#include \"runtime/opencl/ops.h\"\n", f);
+    fputs("\n#include <stddef.h>\n\n", f);
+    if (emit_tables(f, g, p, &l, w) < 0) {
         fclose(f);
-        return diag_oom(d);
+        diag_oom(d);
+        goto done;
     }
-    if (o->gpu && cg_emit_cl(f, g, o, d) < 0) {
+    if (cl && cg_emit_cl(f, g, p, o, d) < 0) {
         fclose(f);
-        return -1;
+        goto done;
     }
     fputs("/* attributes: a<k>, that of step k and of the later steps with the same */\n", f);
-    int *attr = ir_alloc((size_t)g->nnode * sizeof *attr + 1);
+    attr = ir_alloc((size_t)g->nnode * sizeof *attr + 1);
     if (!attr || cg_emit_attrs(f, g, attr, d) < 0) {
-        ir_free(attr);
         fclose(f);
-        return attr ? -1 : diag_oom(d);
+        if (!attr)
+            diag_oom(d);
+        goto done;
     }
     fputc('\n', f);
-    emit_part(f, o->gpu ? runtime_part_gpu : runtime_part, o->name);
-    emit_part(f, fail_part, o->name);
-    emit_run(f, g, attr, o);
+    emit_procs(f, p, &l);
+    if (emit_lanes(f, g, p, attr) < 0) {
+        fclose(f);
+        diag_oom(d);
+        goto done;
+    }
+    emit_plan(f, o, p);
     emit_info(f, g, o);
-    ir_free(attr);
     if (close_out(f, o, ".c", d) < 0 || !(f = open_out(o, "_main.c", d)))
-        return -1;
+        goto done;
     fprintf(f, "/* %s_main.c: the standalone binary of plan %s (generated by hetc). */\n"
             "#include \"runtime/rt.h\"\n\nextern const RtModelInfo %s_info;\n\n"
             "int\nmain(int argc, char **argv)\n{\n    return rt_main(argc, argv, &%s_info);\n}\n",
             o->name, o->name, o->name, o->name);
-    return close_out(f, o, "_main.c", d);
+    rc = close_out(f, o, "_main.c", d);
+done:
+    ir_free(attr);
+    ir_free(l.wat);
+    return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * emit_cl.c: the OpenCL side of a gpu plan. DIR/NAME.cl holds the programs (the runtime's
+ * emit_cl.c: the OpenCL side of a plan with OpenCL steps. DIR/NAME.cl holds the programs (the runtime's
  * kernels/<name>.cl, as embed.cmake resolved them) that the plan's ops use, each under a banner;
  * NAME.c gets the same texts as C strings, which the plan hands to its device
  * (ocl_use_sources), so the binary carries and builds exactly the OpenCL code of NAME.cl.
@@ -27,12 +27,14 @@ has_word(const char *list, const char *word)
 /* 1 when the plan has a step that uses program p; "eltwise" in its list stands for every op
  * marked F_ELTWISE in ir/ops.def */
 static int
-program_used(const CgClProgram *p, const Graph *g)
+program_used(const CgClProgram *p, const Graph *g, const Plan *plan)
 {
     if (strcmp(p->ops, "*") == 0)
         return 1;
     for (NodeId n = 0; n < g->nnode; n++) {
         const OpInfo *op = &ir_op[g->node[n].op];
+        if (plan->target->proc[g->node[n].dev].backend != PB_OPENCL || g->node[n].op == OP_COPY)
+            continue;
         if (has_word(p->ops, op->onnx) || ((op->flags & F_ELTWISE) && has_word(p->ops, "eltwise")))
             return 1;
     }
@@ -40,7 +42,7 @@ program_used(const CgClProgram *p, const Graph *g)
 }
 
 int
-cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d)
+cg_emit_cl(FILE *c, const Graph *g, const Plan *plan, const CgOptions *o, Diag *d)
 {
     char path[4096];
     cg_path(path, sizeof path, o, ".cl");
@@ -54,7 +56,7 @@ cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d)
     int used = 0;
     for (int i = 0; i < cg_cl_nprograms; i++) {
         const CgClProgram *p = &cg_cl_programs[i];
-        if (!program_used(p, g))
+        if (!program_used(p, g, plan))
             continue;
         fprintf(f, "\n/* ==== program \"%s\" (%s) ==== */\n\n%s", p->name,
                 strcmp(p->ops, "*") == 0 ? "every plan" : p->ops, p->text);
@@ -67,11 +69,11 @@ cg_emit_cl(FILE *c, const Graph *g, const CgOptions *o, Diag *d)
             "enum { NPROGRAM = %d };\nstatic const char *const cl_names[NPROGRAM + 1] = {",
             o->name, used);
     for (int i = 0; i < cg_cl_nprograms; i++)
-        if (program_used(&cg_cl_programs[i], g))
+        if (program_used(&cg_cl_programs[i], g, plan))
             fprintf(c, "\"%s\", ", cg_cl_programs[i].name);
     fputs("NULL};\nstatic const char *const cl_texts[NPROGRAM + 1] = {\n", c);
     for (int i = 0; i < cg_cl_nprograms; i++)
-        if (program_used(&cg_cl_programs[i], g)) {
+        if (program_used(&cg_cl_programs[i], g, plan)) {
             fprintf(c, "    /* %s */\n", cg_cl_programs[i].name);
             fputs("    ", c);
             cg_put_cstr(c, cg_cl_programs[i].text, "\"\n    \"");

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""run_models.py --hetc PATH [--models DIR] [--examples DIR] [--strategy cpu] [--threads N]
+"""run_models.py --hetc PATH [--models DIR] [--examples DIR] [--strategy S[,S...]] [--seeds 1,2,3]
+                [--targets host,FILE.xml,...] [--threads N] [-j N]
 
 Compiles every reference model (HETC_MODELS, each with model.onnx, reference.json, input_K.bin,
-output_K.bin) and every generated example (*.onnx in --examples) with `hetc compile`, runs the
-binary on the reference inputs (examples: seeded random inputs, references computed here by ONNX
-Runtime) and requires every output to match within DESIGN.md's tolerance:
+output_K.bin) and every generated example (*.onnx in --examples) with `hetc compile`, once per
+configuration (each strategy; `random` once per seed; each target: `host` is the detected host,
+anything else a device description), runs the binary on the reference inputs (examples: seeded
+random inputs, references computed here by ONNX Runtime) and requires every output to match
+within DESIGN.md's tolerance:
 
     max |hetc - ort| <= 1e-4 + 1e-3 * max |ort|
 
@@ -14,6 +17,7 @@ A missing models folder is said and skipped. Exit status 1 if anything failed; w
 and no OpenCL device, 77 (skipped), or 1 when HETC_REQUIRE_OPENCL=1.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -35,8 +39,23 @@ def report(name, ok, detail):
     print(("PASS " if ok else "FAIL ") + name + ": " + detail, flush=True)
 
 
-def compile_model(hetc, model, out, name, shapes, strategy):
-    cmd = [hetc, "compile", str(model), "-o", str(out), "--name", name, "--strategy", strategy]
+def configs(args):
+    """(label, compile flags) for every strategy x seed x target asked for"""
+    out = []
+    for target in args.targets.split(","):
+        tflags = [] if target == "host" else ["--target", target]
+        tname = "host" if target == "host" else Path(target).stem
+        for strategy in args.strategy.split(","):
+            seeds = args.seeds.split(",") if strategy == "random" else [None]
+            for seed in seeds:
+                flags = ["--strategy", strategy] + (["--seed", seed] if seed else []) + tflags
+                label = strategy + (seed or "") + "@" + tname
+                out.append((label, flags))
+    return out
+
+
+def compile_model(hetc, model, out, name, shapes, flags):
+    cmd = [hetc, "compile", str(model), "-o", str(out), "--name", name] + flags
     for k, v in shapes.items():
         cmd += ["--shape", k + "=" + "x".join(str(d) for d in v)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -80,43 +99,49 @@ def ctc_decode(probs, keys_file):
     return "".join(out).strip()
 
 
-def check_reference(hetc, d, work, strategy, threads):
+def check_reference(hetc, d, work, cfgs, threads, pool):
     ref = json.loads((d / "reference.json").read_text())
     shapes = {i["name"]: i["shape"] for i in ref["inputs"]}
     name = "m_" + d.name.replace("-", "_")
-    out = work / d.name
-    rc, msg = compile_model(hetc, d / "model.onnx", out, name, shapes, strategy)
-    if rc != 0:
-        return report(d.name, False, "compile exit %d: %s" % (rc, msg[0]))
-    outs = [out / ("out_%d.bin" % o["index"]) for o in ref["outputs"]]
-    rc, err = run_binary(out / name, [d / i["file"] for i in ref["inputs"]], outs, threads)
-    if rc != 0:
-        return report(d.name, False, "run exit %d: %s" % (rc, err))
-    got = [np.fromfile(f, dtype=np.float32).reshape(o["shape"]) for f, o in
-           zip(outs, ref["outputs"])]
     want = [np.fromfile(d / o["file"], dtype=np.float32).reshape(o["shape"])
             for o in ref["outputs"]]
-    r = worst_ratio(got, want)
-    detail = "worst error / tolerance %.3g" % r
-    ok = r <= 1.0
-    keys = d / "ppocr_keys_v1.txt"
-    if keys.exists():
-        text = ctc_decode(got[0], keys)
-        detail += ", decodes to %r" % text
-        ok = ok and text == "Hello World 2024"
-    report(d.name, ok, detail)
+    inputs = [d / i["file"] for i in ref["inputs"]]
+
+    def one(cfg):
+        label, flags = cfg
+        out = work / d.name / label.replace("@", "_")
+        tag = d.name + " [" + label + "]"
+        rc, msg = compile_model(hetc, d / "model.onnx", out, name, shapes, flags)
+        if rc != 0:
+            return tag, False, "compile exit %d: %s" % (rc, msg[0])
+        outs = [out / ("out_%d.bin" % o["index"]) for o in ref["outputs"]]
+        rc, err = run_binary(out / name, inputs, outs, threads)
+        if rc != 0:
+            return tag, False, "run exit %d: %s" % (rc, err)
+        got = [np.fromfile(f, dtype=np.float32).reshape(o["shape"]) for f, o in
+               zip(outs, ref["outputs"])]
+        r = worst_ratio(got, want)
+        detail = "worst error / tolerance %.3g" % r
+        ok = r <= 1.0
+        keys = d / "ppocr_keys_v1.txt"
+        if keys.exists():
+            text = ctc_decode(got[0], keys)
+            detail += ", decodes to %r" % text
+            ok = ok and text == "Hello World 2024"
+        return tag, ok, detail
+
+    for tag, ok, detail in pool.map(one, cfgs):
+        report(tag, ok, detail)
 
 
-def check_example(hetc, model, work, strategy, threads):
+def check_example(hetc, model, work, cfgs, threads, pool):
     import onnx
     import onnxruntime as ort
     ort.set_default_logger_severity(3)
     m = onnx.load(str(model), load_external_data=False)
     name = model.stem
-    out = work / name
-    rc, msg = compile_model(hetc, model, out, name, {}, strategy)
-    if rc != 0:
-        return report(name, False, "compile exit %d: %s" % (rc, msg[0]))
+    base = work / name
+    base.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1234)
     feeds, files = {}, []
     inits = {t.name for t in m.graph.initializer}
@@ -126,18 +151,29 @@ def check_example(hetc, model, work, strategy, threads):
         a = (rng.integers(1, 1000, dims) if np.issubdtype(dt, np.integer)
              else rng.random(dims)).astype(dt)
         feeds[x.name] = a
-        f = out / ("in_%d.bin" % k)
+        f = base / ("in_%d.bin" % k)
         a.tofile(f)
         files.append(f)
     sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     want = sess.run(None, feeds)
-    outs = [out / ("out_%d.bin" % k) for k in range(len(want))]
-    rc, err = run_binary(out / name, files, outs, threads)
-    if rc != 0:
-        return report(name, False, "run exit %d: %s" % (rc, err))
-    got = [np.fromfile(f, dtype=w.dtype).reshape(w.shape) for f, w in zip(outs, want)]
-    r = worst_ratio(got, want)
-    report(name, r <= 1.0, "worst error / tolerance %.3g" % r)
+
+    def one(cfg):
+        label, flags = cfg
+        out = base / label.replace("@", "_")
+        tag = name + " [" + label + "]"
+        rc, msg = compile_model(hetc, model, out, name, {}, flags)
+        if rc != 0:
+            return tag, False, "compile exit %d: %s" % (rc, msg[0])
+        outs = [out / ("out_%d.bin" % k) for k in range(len(want))]
+        rc, err = run_binary(out / name, files, outs, threads)
+        if rc != 0:
+            return tag, False, "run exit %d: %s" % (rc, err)
+        got = [np.fromfile(f, dtype=w.dtype).reshape(w.shape) for f, w in zip(outs, want)]
+        r = worst_ratio(got, want)
+        return tag, r <= 1.0, "worst error / tolerance %.3g" % r
+
+    for tag, ok, detail in pool.map(one, cfgs):
+        report(tag, ok, detail)
 
 
 def main():
@@ -145,25 +181,34 @@ def main():
     ap.add_argument("--hetc", required=True)
     ap.add_argument("--models", default=os.environ.get("HETC_MODELS", ""))
     ap.add_argument("--examples", default="")
-    ap.add_argument("--strategy", default="cpu")
+    ap.add_argument("--strategy", default="cpu",
+                    help="strategies, comma-separated (cpu, gpu, random, ...)")
+    ap.add_argument("--seeds", default="1", help="seeds of the random strategy, comma-separated")
+    ap.add_argument("--targets", default="host",
+                    help="targets, comma-separated: host (detected) or device descriptions")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("-j", dest="jobs", type=int, default=1, help="configurations at once")
     ap.add_argument("-k", dest="filter", default="")
     args = ap.parse_args()
-    skip_without_opencl(args.strategy)
+    needs_cl = any(s in ("gpu", "random") for s in args.strategy.split(",")) or any(
+        t != "host" for t in args.targets.split(","))
+    skip_without_opencl("gpu" if needs_cl else "cpu")
     hetc = os.path.abspath(args.hetc)
-    with tempfile.TemporaryDirectory() as tmp:
+    cfgs = configs(args)
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         work = Path(tmp)
         models = Path(args.models) if args.models else None
         if models and models.is_dir():
             for d in sorted(models.iterdir()):
                 if (d / "reference.json").exists() and args.filter in d.name:
-                    check_reference(hetc, d, work, args.strategy, args.threads)
+                    check_reference(hetc, d, work, cfgs, args.threads, pool)
         else:
             print("# no reference models at %r: skipping them (set HETC_MODELS)" % args.models)
         if args.examples:
             for f in sorted(Path(args.examples).glob("*.onnx")):
                 if args.filter in f.name:
-                    check_example(hetc, f, work, args.strategy, args.threads)
+                    check_example(hetc, f, work, cfgs, args.threads, pool)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 
