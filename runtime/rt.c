@@ -139,9 +139,6 @@ struct RtCtx {
     atomic_int sleepers;        /* workers in (or about to enter) pthread_cond_wait */
     atomic_int stop;
     Job job;
-    RtTraceEvent *trace;        /* NULL: tracing off */
-    int trace_cap, trace_n;
-    double trace_t0;
     void *scratch[RT_SCRATCH_SLOTS];
     size_t scratch_size[RT_SCRATCH_SLOTS];
     const unsigned char *const_lo, *const_hi; /* the plan's constants (rt_ctx_consts) */
@@ -269,7 +266,6 @@ rt_ctx_free(RtCtx *c)
         free(d->data);
         free(d);
     }
-    free(c->trace);
     free(c->worker);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->wake);
@@ -394,51 +390,6 @@ rt_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-int
-rt_ctx_trace(RtCtx *c, int cap)
-{
-    free(c->trace);
-    c->trace = NULL;
-    c->trace_cap = c->trace_n = 0;
-    if (cap <= 0)
-        return RT_OK;
-    if (!(c->trace = calloc((size_t)cap, sizeof *c->trace)))
-        return RT_ENOMEM;
-    c->trace_cap = cap;
-    return RT_OK;
-}
-
-const RtTraceEvent *
-rt_ctx_trace_events(const RtCtx *c, int *n)
-{
-    *n = c->trace_n;
-    return c->trace;
-}
-
-int
-rt_trace_on(const RtCtx *c)
-{
-    return c->trace != NULL;
-}
-
-void
-rt_trace_run(RtCtx *c)
-{
-    c->trace_n = 0;
-    c->trace_t0 = rt_now_ms();
-}
-
-void
-rt_trace_step(RtCtx *c, int step, double start_ms)
-{
-    if (!c->trace || c->trace_n >= c->trace_cap)
-        return;
-    RtTraceEvent *e = &c->trace[c->trace_n++];
-    e->step = step;
-    e->start_ms = start_ms - c->trace_t0;
-    e->end_ms = rt_now_ms() - c->trace_t0;
 }
 
 int

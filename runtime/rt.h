@@ -62,7 +62,8 @@ size_t rt_dtype_size(DType t);
  * product overflows a size_t. */
 int rt_tensor_bytes(const RtTensor *t, size_t *bytes);
 
-/* The context of one plan instance: worker threads and scratch memory. */
+/* The context of one lane of a plan instance (exec.h): worker threads, scratch memory, derived
+ * weights and the last error. */
 typedef struct RtCtx RtCtx;
 RtCtx *rt_ctx_new(int threads);      /* owned; free with rt_ctx_free; NULL on OOM */
 void rt_ctx_free(RtCtx *ctx);
@@ -85,7 +86,7 @@ const char *rt_ctx_error(const RtCtx *ctx);
 const char *rt_create_error(void);
 void rt_set_create_error(const char *msg);
 
-/* ---- tracing: the start and end of every step of a run ------------------------------------- */
+/* ---- tracing: the start and end of every step of a run (exec.h: rt_plan_trace) -------------- */
 
 typedef struct RtTraceEvent {
     int step;                   /* index of the step in the plan (its node in exec.h's plans) */
@@ -94,14 +95,7 @@ typedef struct RtTraceEvent {
     int copy;                   /* 1: a copy between memory spaces */
 } RtTraceEvent;
 
-/* Makes ctx record up to cap steps per run (0 turns tracing off); RT_ENOMEM on failure. */
-int rt_ctx_trace(RtCtx *ctx, int cap);
-/* The steps of the last run; *n is set to their count. */
-const RtTraceEvent *rt_ctx_trace_events(const RtCtx *ctx, int *n);
-/* Generated plans call these around each step; they cost a branch when tracing is off. */
-int rt_trace_on(const RtCtx *ctx);
-void rt_trace_run(RtCtx *ctx);                      /* a run starts */
-void rt_trace_step(RtCtx *ctx, int step, double start_ms);
+/* The monotonic clock in ms. */
 double rt_now_ms(void);
 
 /* ---- weights files -------------------------------------------------------------------------- */

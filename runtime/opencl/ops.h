@@ -49,35 +49,3 @@ typedef int (*OclOp)(OclDev *d, const Attr *a, OclTensor *const *in, int nin,
 #undef OP
 
 extern const OclOp ocl_op[OP_COUNT];
-
-/* ---- plans (plan.c) ------------------------------------------------------------------------ */
-
-/* The tensors of a plan, as its generated tables give them. */
-typedef struct OclPlanLayout {
-    int ntensor;
-    const RtTensor *shape;      /* dtype and shape of each tensor */
-    const RtPlace *place;       /* where each lives */
-    int ninput, noutput;
-    const int *input, *output;  /* the tensors of the plan's inputs and outputs */
-    size_t arena_bytes, weights_bytes;
-} OclPlanLayout;
-
-/* One instance's device and buffers; t[i] is tensor i on the device. */
-typedef struct OclPlan {
-    OclDev *dev;
-    const OclPlanLayout *lay;
-    OclBuf *arena, *weights;
-    OclBuf **io;                /* the inputs', then the outputs' own buffers (NULL: none) */
-    OclTensor *t;
-} OclPlan;
-
-/* Opens the device spec names (ocl_open's rules), makes the buffers and writes the weights
- * (weights_bytes at weights, the mapped weights file). On failure *p holds what was made:
- * ocl_plan_close frees it. */
-int ocl_plan_open(OclPlan *p, RtCtx *ctx, const char *spec, const OclPlanLayout *lay,
-                  const void *weights);
-void ocl_plan_close(OclPlan *p);
-/* Copies the caller's inputs to the device (blocking). */
-int ocl_plan_write_inputs(OclPlan *p, const void *const *inputs);
-/* Waits for the queued steps, then copies every output to the caller's buffers. */
-int ocl_plan_read_outputs(OclPlan *p, void *const *outputs);
