@@ -8,6 +8,7 @@
 #   PREFIX/include/hetc/ir/...                   attr.h checksum.h opkind.h ops.def scalar.h utf8.h
 #   PREFIX/lib/pkgconfig/hetc.pc                 pkg-config --cflags --libs hetc
 #   PREFIX/lib/cmake/hetc/hetcConfig.cmake       find_package(hetc): hetc::runtime, hetc::hetc
+#   PREFIX/share/hetc/devices/                   the device descriptions and their schema
 #
 # The headers are the folders the build tree publishes to plans (build/api/runtime and
 # build/api/ir-shared), so a plan compiles alike against either. Both package files locate the
@@ -18,6 +19,9 @@ install(TARGETS hetc RUNTIME DESTINATION bin)
 install(TARGETS hetc_runtime ARCHIVE DESTINATION lib)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/api/runtime/runtime ${PROJECT_BINARY_DIR}/api/ir-shared/ir
         DESTINATION include/hetc)
+# the descriptions are templates to copy and edit; hetc itself carries the schema compiled in
+file(GLOB device_files ${PROJECT_SOURCE_DIR}/devices/*.xml ${PROJECT_SOURCE_DIR}/devices/*.xsd)
+install(FILES ${device_files} DESTINATION share/hetc/devices)
 
 # what the archive needs at link time, for both package files: OpenBLAS (through pkg-config),
 # the OpenCL ICD loader, pthreads and libm
