@@ -16,11 +16,14 @@ What a placed plan says about itself, and the refusals around placement:
 - A plan on a simulated processor is predicted (--no-build writes NAME.plan.json and no sources)
   and refused (exit 2) when asked to build.
 - The same seed gives the same plan twice; another seed gives another.
+- --target with a broken, hostile or unreadable description: exit 2, one line naming FILE:LINE
+  (or the file), for compile and viz alike; nothing the document names is loaded.
 
 Skipped (77) without an OpenCL device, unless HETC_REQUIRE_OPENCL=1.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -176,6 +179,36 @@ def check_simulated(args, model, tmp):
            "exit %d: %s" % (rc, se))
 
 
+HOSTILE = {
+    "broken.xml": ("<platform name='x'>\n  <space id='host' host='1'>\n</platform>\n", ":3:"),
+    "kind.xml": ("<platform name='x'>\n<space id='host' host='1'/>\n"
+                 "<processor id='c' kind='tpu' backend='cpu' space='host'/>\n</platform>\n", ":3:"),
+    "entity.xml": ("<?xml version='1.0'?>\n<!DOCTYPE platform [<!ENTITY x SYSTEM "
+                   "'file:///no/such/file/anywhere'>]>\n<platform name='&x;'/>\n", ":2:"),
+    "laughs.xml": ("<?xml version='1.0'?>\n<!DOCTYPE p [<!ENTITY a 'aaaaaaaaaa'>"
+                   "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]>\n<p>&b;</p>\n", ":2:"),
+}
+
+
+def check_hostile_targets(args, model, tmp):
+    for name, (text, where) in HOSTILE.items():
+        f = tmp / name
+        f.write_text(text)
+        for cmd in (["compile", model, "-o", str(tmp / "h"), "--no-build"],
+                    ["viz", model, "-o", str(tmp / "h.dot")]):
+            rc, so, se = hetc(args, *cmd, "--target", str(f))
+            lines = se.strip().splitlines()
+            report("%s %s: exit 2, one line with FILE:LINE" % (cmd[0], name),
+                   rc == 2 and len(lines) == 1 and (name + where) in lines[0] and
+                   "no/such/file" not in se, "exit %d: %s" % (rc, se))
+    fifo = tmp / "fifo.xml"
+    os.mkfifo(fifo)
+    rc, so, se = hetc(args, "compile", model, "-o", str(tmp / "h"), "--no-build", "--target",
+                      str(fifo))
+    report("a FIFO as --target: exit 2 without blocking", rc == 2 and "fifo.xml" in se,
+           "exit %d: %s" % (rc, se))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -190,6 +223,7 @@ def main():
         check_zero_copy(args, model, tmp)
         check_place(args, model, tmp)
         check_simulated(args, model, tmp)
+        check_hostile_targets(args, model, tmp)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 
