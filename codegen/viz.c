@@ -3,16 +3,17 @@
  *
  * One Graphviz node per step, filled with its processor's colour and labelled with its op (the
  * fused ops), its name and its output shape; a Copy as a small node of its own; graph inputs and
- * outputs as house shapes; a legend node per processor (id, kind, backend, steps). An edge per
- * tensor a step reads: thin and grey within a processor, bold across processors, labelled with
- * the bytes that cross (on the edge into each Copy, and on every edge between processors that
- * share memory and so need none). Each run of two or more consecutive steps on one processor
- * (node order, the plan's global order) is a cluster labelled with the processor: a run is an
- * interval of a topological order, hence convex, which keeps dot's layout readable when a
- * placement interleaves processors (a cluster per processor would not be convex then).
+ * outputs as house shapes; a bold border where --place chose the processor, a dashed one where
+ * the strategy's could not run the step; a legend node per processor (id, kind, backend,
+ * steps). An edge per tensor a step reads: thin and grey within a processor, bold across
+ * processors, labelled with the bytes that cross (on the edge into each Copy, and on every edge
+ * between processors that share memory and so need none). Each run of two or more consecutive
+ * steps on one processor (node order, the plan's global order) is a cluster labelled with the
+ * processor: a run is an interval of a topological order, hence convex, which keeps dot's layout
+ * readable when a placement interleaves processors (a cluster per processor would not be).
  *
  * DOT is written without a layout, at any size; SVG and PNG are laid out by dot, up to
- * VIZ_MAXLAYOUT steps. Text from the model is escaped so that Graphviz shows it as it is and
+ * VIZ_MAXLAYOUT steps; large plans lose edge labels in the ranking, then clusters (see below). Text from the model is escaped so that Graphviz shows it as it is and
  * nothing in it can break the DOT or SVG: see put_text.
  */
 #include "codegen.h"
@@ -24,8 +25,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Sizes, in steps, beyond which dot is spared what makes it slow or fragile. Times measured on
+ * random DAGs placed at random over two processors (docs/viz.md): edge labels that dot ranks
+ * like nodes, between many small clusters, took 20 s at 900 steps, where labels placed after
+ * the layout (xlabel) took 0.6 s; dot 2.43 crashed laying out 2300 steps in 600 clusters. */
 enum {
-    VIZ_MAXLAYOUT = 5000,       /* steps dot lays out (about a minute at the most) */
+    VIZ_MAXLABEL = 500,         /* beyond: bytes as xlabels, placed once the layout is done */
+    VIZ_MAXCLUSTER = 1500,      /* beyond: no clusters */
+    VIZ_MAXLAYOUT = 5000,       /* beyond: DOT only (3700 steps took 15-20 s) */
     VIZ_NAMECOLS = 40,          /* characters of a name shown on a node */
 };
 
@@ -182,6 +189,7 @@ paint(void *obj, int dev)
 typedef struct Viz {
     const Graph *g;
     const Target *t;
+    int nstep;
     Agraph_t *root;
     Agnode_t **step;            /* per IR node; NULL for NOP */
     Agnode_t **in;              /* per value: the graph input's node, or NULL */
@@ -228,8 +236,10 @@ draw_step(Viz *v, Agraph_t *sub, NodeId n)
         }
     }
     set(gn, "label", b.s);
-    if (x->cause == PC_FORCED)
+    if (x->cause == PC_FORCED)          /* --place put it there */
         set(gn, "penwidth", "2.5");
+    else if (x->cause == PC_ONLY)       /* the strategy's processor cannot run it */
+        set(gn, "style", "rounded,filled,dashed");
 }
 
 static void
@@ -270,7 +280,7 @@ draw_edge(Viz *v, ValId id, Agnode_t *to, int to_dev, int to_copy)
     Buf b = {.len = 0};
     b.s[0] = 0;
     put_bytes(&b, (int64_t)ir_nbytes(val));
-    set(e, "label", b.s);
+    set(e, v->nstep <= VIZ_MAXLABEL ? "label" : "xlabel", b.s);
 }
 
 static void
@@ -315,7 +325,7 @@ draw_legend(Viz *v)
 }
 
 /* The steps, each run of two or more consecutive steps on one processor in a cluster */
-static int
+static void
 draw_steps(Viz *v)
 {
     const Graph *g = v->g;
@@ -330,7 +340,7 @@ draw_steps(Viz *v)
         while (end < g->nnode && (g->node[end].op == OP_NOP || proc(v, end) == dev))
             end++;
         Agraph_t *sub = v->root;
-        if (dev >= 0 && end - n >= 2) {
+        if (dev >= 0 && end - n >= 2 && v->nstep <= VIZ_MAXCLUSTER) {
             char name[48];
             snprintf(name, sizeof name, "cluster_%d_%d", dev, nrun++);
             sub = agsubg(v->root, name, 1);
@@ -345,7 +355,6 @@ draw_steps(Viz *v)
             if (g->node[n].op != OP_NOP)
                 draw_step(v, sub, n);
     }
-    return 0;
 }
 
 static void
@@ -424,7 +433,7 @@ cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d)
     if (strcmp(fmt, "dot") != 0 && nstep > VIZ_MAXLAYOUT)
         return diag_error(d, "%d steps are too many to lay out (at most %d): write a .dot file "
                           "instead", nstep, VIZ_MAXLAYOUT);
-    Viz v = {g, p ? p->target : NULL, NULL, NULL, NULL};
+    Viz v = {g, p ? p->target : NULL, nstep, NULL, NULL, NULL};
     v.step = ir_alloc((size_t)(g->nnode + 1) * sizeof *v.step);
     v.in = ir_alloc((size_t)(g->nval + 1) * sizeof *v.in);
     if (!v.step || !v.in) {

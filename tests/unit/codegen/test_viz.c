@@ -6,8 +6,9 @@
  * that starts no entity, though the node names hold quotes, '<', '&', "&foo;", a newline, ESC,
  * U+202E, bytes that are not UTF-8 and Graphviz's own escapes (\N, \n). The PNG has its
  * signature and a non-empty IHDR; the DOT is a digraph. An unknown extension is bad input, an
- * unwritable path an environment failure naming it, an unplaced graph draws, and a graph beyond
- * the layout limit is refused for SVG but written as DOT.
+ * unwritable path an environment failure naming it, an unplaced graph draws, a graph beyond the
+ * cluster limit draws without clusters, and one beyond the layout limit is refused for SVG but
+ * written as DOT.
  */
 #include "codegen/codegen.h"
 #include "ir/ir.h"
@@ -102,7 +103,7 @@ slurp(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    static char buf[1 << 20];
+    static char buf[8 << 20];
     *len = fread(buf, 1, sizeof buf - 1, f);
     buf[*len] = 0;
     fclose(f);
@@ -252,6 +253,14 @@ check_large(void)
     size_t len;
     const char *svg = slurp(path, &len);
     CHECK(svg && count(svg, "class=\"node\"") == 304 && count(svg, "class=\"cluster\"") == 101);
+    CHECK(svg && count(svg, ">768 B<") == 99);
+    /* beyond 1500 steps no clusters but the legend's, the bytes still shown */
+    chain(1600);
+    snprintf(path, sizeof path, "%s/chain.svg", dir);
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    svg = slurp(path, &len);
+    CHECK(svg && count(svg, "class=\"node\"") == 1604 && count(svg, "class=\"cluster\"") == 1);
+    CHECK(svg && count(svg, ">768 B<") == 533);
 }
 
 int
