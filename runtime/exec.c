@@ -698,15 +698,17 @@ rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs)
         atomic_fetch_add(&p->go, 1);        /* publishes the run's fields (seq_cst) */
         if (atomic_load(&p->go_sleepers) > 0)
             futex_wake(&p->go);
+        /* the caller has no core of its own: it yields while it polls, so that a lane's
+         * worker pinned to the same core runs at once, then sleeps */
         int64_t t0 = rt_now_ns();
-        for (int i = 1;; i++) {
+        for (;;) {
             int left = atomic_load(&p->running);
             if (left == 0)
                 break;
-            if (i % 64 == 0 && rt_now_ns() - t0 > CALLER_SPIN_NS)
+            if (rt_now_ns() - t0 > CALLER_SPIN_NS)
                 futex_wait(&p->running, (unsigned)left);
             else
-                rt_relax();
+                sched_yield();
         }
     }
     int f = atomic_load(&p->failed);

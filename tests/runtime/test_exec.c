@@ -44,15 +44,11 @@ static const RtStep lane1[] = {
     /* node 1 "dbl" (Add) */
     {RT_FN(cpu_add), &kit_none, 6, 2, 1, 1, 1, 1, 1},
 };
-static const RtStep lane1_nowait[] = {
-    {RT_FN(cpu_add), &kit_none, 6, 2, 1, 0, 0, 0, 1},
-};
 static const RtProc two_cpus[] = {
     {.id = "cpu0", .backend = RT_BACKEND_CPU, .threads = 1, .cl_index = -1},
     {.id = "cpu1", .backend = RT_BACKEND_CPU, .threads = 1, .cl_index = -1},
 };
 static const RtLaneDesc diamond_lanes[] = {{0, 2, lane0, NULL}, {1, 1, lane1, NULL}};
-static const RtLaneDesc nowait_lanes[] = {{0, 2, lane0, NULL}, {1, 1, lane1_nowait, NULL}};
 
 static RtPlanDesc
 desc4(const RtLaneDesc *lanes, int nlane, const RtProc *proc, int nproc)
@@ -136,6 +132,8 @@ test_missing_wait_shows(void)
     static float x[N], y[N];
     const void *in[] = {x};
     void *out[] = {y};
+    static const RtStep lane1_nowait[] = {{RT_FN(cpu_add), &kit_none, 6, 2, 1, 0, 0, 0, 1}};
+    static const RtLaneDesc nowait_lanes[] = {{0, 2, lane0, NULL}, {1, 1, lane1_nowait, NULL}};
     RtPlanDesc d = desc4(nowait_lanes, 2, two_cpus, 2);
     RtPlan *p = rt_plan_new(&d, "", 1, NULL);
     CHECK(p != NULL);
