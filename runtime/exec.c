@@ -496,15 +496,16 @@ worker_main(void *arg)
 
 /* ---- the plan ----------------------------------------------------------------------------- */
 
+/* PoCL's thread count from the first OpenCL processor that names one (docs/runtime.md) */
 static void
-set_pocl_threads(const RtPlanDesc *d, int threads)
+set_pocl_threads(const RtPlanDesc *d)
 {
     for (int i = 0; i < d->nlane; i++) {
         const RtProc *q = &d->proc[d->lane[i].proc];
-        if (q->backend != RT_BACKEND_OPENCL)
+        if (q->backend != RT_BACKEND_OPENCL || q->threads <= 0)
             continue;
         char n[16];
-        snprintf(n, sizeof n, "%d", q->threads > 0 ? q->threads : threads);
+        snprintf(n, sizeof n, "%d", q->threads);
         setenv("POCL_MAX_PTHREAD_COUNT", n, 0);
         return;
     }
@@ -593,7 +594,7 @@ rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *sta
                     p->lane[lane].sig[n - 1] = 1;
             }
         }
-    set_pocl_threads(d, threads);
+    set_pocl_threads(d);
     if (d->nlane == 1) {
         /* the caller's thread: not pinned (it is the caller's), no handoff */
         lane_open(&p->lane[0], 0);
