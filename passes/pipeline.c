@@ -1,9 +1,13 @@
 /*
- * pipeline.c: the order of the passes, in one place. For now one strategy, cpu: refuse what
- * cannot be compiled (unknown ops, dynamic shapes, strings), clean up, fuse, plan memory.
- * Costing, placement and scheduling join here as they arrive.
+ * pipeline.c: the passes and their one order, in one table: check (refuse what cannot be
+ * compiled: unknown ops, dynamic shapes, strings), cleanup, fuse, place (a processor for each
+ * node), copies (between memories), schedule (lanes and waits), memplan (per memory). Costing
+ * and the partitioners join here as they arrive. --dump-after PASS prints the IR once PASS is
+ * done.
  */
 #include "passes.h"
+
+#include <string.h>
 
 /* Ops whose CPU kernels compute in float32 only (their integer forms are rare in models); the
  * kernels check too, but a plan should be refused when it is compiled, not when it runs. */
@@ -101,6 +105,92 @@ check_compilable(const Graph *g, Diag *d)
                                   "2^47 bytes)", io ? "output" : "input", val->name,
                                   shape_text(val, buf, sizeof buf));
         }
+    return 0;
+}
+
+/* What the passes read and fill */
+typedef struct Run {
+    Graph *g;
+    const Target *t;
+    const PlanOptions *o;
+    Plan *p;
+    Diag *d;
+} Run;
+
+static int
+run_check(Run *r)
+{
+    return check_compilable(r->g, r->d);
+}
+
+static int
+run_cleanup(Run *r)
+{
+    return pass_cleanup(r->g, r->d) < 0 || ir_verify(r->g, r->d) < 0 ? -1 : 0;
+}
+
+static int
+run_fuse(Run *r)
+{
+    return pass_fuse(r->g, r->d) < 0 || ir_verify(r->g, r->d) < 0 ? -1 : 0;
+}
+
+static int
+run_place(Run *r)
+{
+    return pass_place(r->g, r->t, r->o, r->d);
+}
+
+static int
+run_copies(Run *r)
+{
+    return pass_copies(r->g, r->t, r->d) < 0 || ir_verify(r->g, r->d) < 0 ? -1 : 0;
+}
+
+static int
+run_schedule(Run *r)
+{
+    return pass_schedule(r->g, r->t, &r->p->sched, r->d);
+}
+
+static int
+run_memplan(Run *r)
+{
+    return pass_memplan_placed(r->g, r->t, &r->p->sched, &r->p->mem, r->d);
+}
+
+/* The passes in their order: each row names one and its run_ function. */
+#define PASSES(X) X(check) X(cleanup) X(fuse) X(place) X(copies) X(schedule) X(memplan)
+
+#define PASS_NAME(p) #p,
+#define PASS_RUN(p) run_##p,
+const char *const pass_names[] = {PASSES(PASS_NAME) NULL};
+static int (*const pass_run[])(Run *) = {PASSES(PASS_RUN)};
+
+/* The IR with each node's processor and cause, once placed (Node.dev is NONE until then) */
+static void
+dump_ir(const Run *r, FILE *f)
+{
+    const char *dev[TG_MAXPROC];
+    int n = r->t->nproc < TG_MAXPROC ? r->t->nproc : TG_MAXPROC;
+    for (int i = 0; i < n; i++)
+        dev[i] = r->t->proc[i].id;
+    ir_dump_placed(r->g, f, dev, n, pass_cause_name);
+}
+
+int
+pass_pipeline(Graph *g, const Target *t, const PlanOptions *o, const char *dump_after,
+              FILE *dump, Plan *p, Diag *d)
+{
+    Run r = {g, t, o, p, d};
+    memset(p, 0, sizeof *p);
+    p->target = t;
+    for (int k = 0; pass_names[k]; k++) {
+        if (pass_run[k](&r) < 0)
+            return -1;
+        if (dump_after && dump && strcmp(dump_after, pass_names[k]) == 0)
+            dump_ir(&r, dump);
+    }
     return 0;
 }
 

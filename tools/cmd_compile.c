@@ -7,34 +7,45 @@
 #include "codegen/codegen.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { F_NAME = F_CMD, F_NO_BUILD, F_VERBOSE };
 
 const char usage_compile[] =
-    "usage: hetc compile MODEL.onnx -o DIR [--name NAME] [--strategy S] [--shape NAME=DIMS]...\n"
-    "                    [--bind NAME=FILE.pb]... [--no-build] [--verbose]\n"
+    "usage: hetc compile MODEL.onnx -o DIR [--name NAME] [--target FILE] [--strategy S]\n"
+    "                    [--seed N] [--place SEL=PROC]... [--shape NAME=DIMS]...\n"
+    "                    [--bind NAME=FILE.pb]... [--dump-after PASS] [--no-build] [--verbose]\n"
     "\n"
     "Compiles MODEL.onnx into DIR: NAME.c (the plan), NAME.h (the embedding API), NAME_main.c,\n"
     "NAME.weights, NAME.plan.json, libNAME.a and the executable NAME (run it with --help).\n"
     "\n"
     "  -o DIR             output folder (created if missing)\n"
     "  --name NAME        name of the plan, its files and symbols (default: the model's stem)\n"
-    "  --strategy S       cpu (every step on the CPU), gpu (every step on one OpenCL device:\n"
-    "                     at run time the one $HETC_CL_DEVICE names by index or by part of\n"
-    "                     its name, else the first GPU, else the first device), or auto (the\n"
-    "                     default; the CPU in this version). greedy, optimal, split and\n"
+    "  --target FILE      the machine, a device description (docs/devices.md); default: this\n"
+    "                     host as detected, its CPU and every OpenCL device\n"
+    "  --strategy S       which processor runs each step: cpu (the first CPU processor), gpu\n"
+    "                     (the first OpenCL processor), random (one drawn, by --seed, among\n"
+    "                     those that can run the step: a test strategy), or auto (the\n"
+    "                     default; cpu in this version). A step the strategy's processor\n"
+    "                     cannot run goes to the first that can. greedy, optimal, split and\n"
     "                     pipeline partition across processors and come with later versions.\n"
+    "  --seed N           the seed of --strategy random, 0 to 2^64-1 (default 1)\n"
+    "  --place SEL=PROC   run the nodes of op type SEL, or the node named SEL, on processor\n"
+    "                     PROC (an id of the target: cpu0, ocl0, ...) whatever the strategy;\n"
+    "                     a later rule wins. Repeatable\n"
     "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
     "  --bind NAME=FILE   as for inspect: input NAME becomes a constant of the plan\n"
+    "  --dump-after PASS  print the IR (docs/ir.md) once PASS is done; the passes, in order:\n"
+    "                     check, cleanup, fuse, place, copies, schedule, memplan\n"
     "  --no-build         write the sources and weights but do not run the C compiler\n"
     "  --verbose          print the compiler commands\n"
     "  -h, --help         this text\n"
     "\n"
-    "Prints the memory plan: the arena beside the sum of all intermediate tensors and the\n"
-    "lower bound (the most bytes alive at once). $HETC_CC overrides the C compiler. On a\n"
+    "Prints the processors the plan runs on and the memory plan: the arena beside the sum of\n"
+    "all intermediate tensors and the lower bound (the most bytes alive at once). Flags take\n"
+    "their value as --flag VALUE or --flag=VALUE. $HETC_CC overrides the C compiler. On a\n"
     "terminal, each phase is shown on stderr as it starts, with the time since the start.\n";
-
 
 /* the file name without folder and extension */
 static void
@@ -64,43 +75,37 @@ plan_name_note(const char *want, const char *ident)
             taken ? "is taken by C or the plan's own names" : "is not a C identifier", ident);
 }
 
-/* 0 for the strategies this version compiles, else a usage message's status */
-static int
-check_strategy(const char *s)
-{
-    static const char *const now[] = {"cpu", "gpu", "auto"};
-    static const char *const later[] = {"greedy", "optimal", "split", "pipeline"};
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, now[i]) == 0)
-            return 0;
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, later[i]) == 0)
-            return usage_error("compile", "this strategy (partitioning across processors) "
-                               "comes with a later version; use cpu, gpu or auto", s);
-    return usage_error("compile", "unknown strategy (cpu, gpu, greedy, optimal, split, "
-                       "pipeline, auto)", s);
-}
-
 static const Flag flags[] = {
     ARGS_HELP, ARGS_MODEL,
     {"-o", NULL, "DIR", 0, F_OUT},
     {"--name", NULL, "NAME", 0, F_NAME},
-    {"--strategy", NULL, "S", 0, F_STRATEGY},
-    {"--target", NULL, "FILE", 0, F_TARGET},
+    ARGS_PLAN,
     {"--no-build", NULL, NULL, 0, F_NO_BUILD},
     {"--verbose", NULL, NULL, 0, F_VERBOSE},
     {NULL, NULL, NULL, 0, 0},
 };
 
+/* "cpu0" or "cpu0, ocl0": the processors of the plan's lanes */
+static void
+put_lanes(const Plan *p, FILE *f)
+{
+    for (int l = 0; l < p->sched.nlane; l++)
+        fprintf(f, "%s%s", l ? ", " : "", p->target->proc[p->sched.lane_proc[l]].id);
+    if (p->sched.nlane == 0)
+        fputs("no processor", f);
+}
+
 int
 cmd_compile(int argc, char **argv)
 {
-    const char *dir = NULL, *name = NULL, *strategy = "auto";
+    const char *dir = NULL, *name = NULL;
     int build = 1, verbose = 0, rc = EXIT_USAGE;
     ModelArgs ma;
-    if (model_args_init(&ma, "compile", argc) < 0) {
-        model_args_free(&ma);
-        return EXIT_ENV;
+    PlanArgs pa;
+    Target *t = NULL;
+    if ((model_args_init(&ma, "compile", argc) | plan_args_init(&pa, "compile", argc)) < 0) {
+        rc = EXIT_ENV;
+        goto done;
     }
     Args it;
     args_init(&it, "compile", flags, argc, argv);
@@ -119,13 +124,6 @@ cmd_compile(int argc, char **argv)
         case F_NAME:
             name = v;
             break;
-        case F_STRATEGY:
-            strategy = v;
-            break;
-        case F_TARGET:
-            rc = usage_error("compile", "--target (device descriptions) comes with a later "
-                             "version", NULL);
-            goto done;
         case F_NO_BUILD:
             build = 0;
             break;
@@ -133,7 +131,7 @@ cmd_compile(int argc, char **argv)
             verbose = 1;
             break;
         default:
-            if (model_arg(&ma, id, v) < 0)
+            if (model_arg(&ma, id, v) < 0 || plan_arg(&pa, id, v) < 0)
                 goto done;
         }
     }
@@ -146,35 +144,43 @@ cmd_compile(int argc, char **argv)
         rc = usage_error("compile", dir[0] ? "--name needs a name" : "-o needs a folder", NULL);
         goto done;
     }
-    if ((rc = check_strategy(strategy)) != 0)
-        goto done;
     char ident[128], stem[256];
     if (!name)
         model_stem(ma.model, stem, sizeof stem);
     cg_identifier(name ? name : stem, ident, sizeof ident);
+    t = calloc(1, sizeof *t);
+    if (!t) {
+        fputs("hetc: out of memory\n", stderr);
+        rc = EXIT_ENV;
+        goto done;
+    }
+    if (plan_target(&pa, t, &rc) < 0)
+        goto done;
     Progress pr;
     progress_init(&pr);
     Graph *g = model_load(&ma, &pr, &rc);
     if (!g)
         goto done;
+    Plan p;
+    if (plan_run(&pa, g, t, &p, &pr, &rc) < 0) {
+        ir_graph_free(g);
+        goto done;
+    }
     Diag d;
     diag_init(&d, ma.model);
-    MemPlan mp;
-    int gpu = strcmp(strategy, "gpu") == 0;
-    CgOptions o = {dir, ident, ma.model, gpu ? "gpu" : "cpu", gpu, build, verbose};
-    progress(&pr, "planning (cleanup, fusion, memory plan)", NULL);
-    int planned = pass_pipeline_cpu(g, &mp, &d) == 0;
-    if (planned)
-        progress(&pr, "writing sources into ", dir);
-    if (!planned || cg_compile(g, &mp, &o, &d) < 0) {
+    CgOptions o = {dir, ident, ma.model, pa.opt.strategy, build, verbose};
+    progress(&pr, "writing sources into ", dir);
+    if (cg_compile(g, &p, &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
         ir_graph_free(g);
         goto done;
     }
-    printf("%s: %d steps on %s; arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
-           ident, g->nnode, o.strategy, (double)mp.arena / 1e6, (double)mp.total / 1e6,
-           (double)mp.lower / 1e6);
+    printf("%s: %d steps on ", ident, g->nnode);
+    put_lanes(&p, stdout);
+    printf(" (strategy %s); arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
+           pa.opt.strategy, (double)p.mem.arena / 1e6, (double)p.mem.total / 1e6,
+           (double)p.mem.lower / 1e6);
     if (build) {
         fputs("wrote ", stdout);
         ir_put_escaped(dir, stdout);
@@ -184,7 +190,8 @@ cmd_compile(int argc, char **argv)
     plan_name_note(name ? name : stem, ident);
     rc = 0;
 done:
+    free(t);
+    plan_args_free(&pa);
     model_args_free(&ma);
     return rc;
 }
-

@@ -8,7 +8,8 @@ too, never a wrapped or saturated number.
 Terminal safety: a model whose file, graph, producer, input, node and op names hold escape
 sequences ("\\x1b[2J"), newlines, DEL, C1 controls and bytes that are not UTF-8 (0xff) is
 inspected (text, --json, --dump), compiled with --no-build and refused with a diagnostic naming
-such a node: stdout and stderr never carry a raw control byte or invalid UTF-8, each diagnostic
+such a node (a shape error, an unsupported op, a --place onto a processor that cannot run it, a
+--place rule holding those bytes): stdout and stderr never carry a raw control byte or invalid UTF-8, each diagnostic
 is one line, the JSON keeps the names (escaped), and ordinary names stay as they are.
 """
 import argparse
@@ -199,6 +200,28 @@ def check_names(d):
             flags = " --json" * (len(args) == 3)
             clean("%s (%s%s): one clean stderr line" % (what, args[0], flags), err, lines=1)
             clean("%s (%s): clean stdout" % (what, args[0]), out)
+
+    # a diagnostic of the placement naming such a node: Conv sent where it cannot run, and a
+    # rule whose selector (from the command line) holds the same bytes
+    desc = os.path.join(d, "sim.xml")
+    with open(desc, "w") as f:
+        f.write('<platform name="sim"><space id="host" host="1"/>'
+                '<processor id="cpu0" kind="cpu" backend="cpu" space="host"/>'
+                '<processor id="npu0" kind="npu" backend="simulated" space="host">'
+                '<supports ops="Relu" dtypes="float32"/></processor></platform>')
+    node = ('node 0 "conv\\x1b[2J\\x1b]0;pwned\\x07\\x0aDEL\\x7f\\xc2\\x9b31m'
+            '\\xe2\\x80\\xae\\xed\\xa0\\x80" (Conv)')
+    for what, rule in (("a node", "Conv=npu0"),
+                       ("a selector", "sel" + EVIL + "\u202e=cpu0")):
+        rc, out, err = run("compile", path, "-o", os.path.join(d, "o3"), "--no-build",
+                           "--target", desc, "--place", rule)
+        report("--place naming %s: exit 2" % what, rc == 2, "exit %d" % rc)
+        clean("--place naming %s: one clean stderr line" % what, err, lines=1)
+        text = err.decode(errors="replace")
+        report("--place naming %s: ESC, C1, U+202E and bad bytes as \\xNN" % what,
+               node in text if what == "a node" else
+               "sel\\x1b[2J\\x1b]0;pwned\\x07\\x0aDEL\\x7f\\xc2\\x9b31m\\xe2\\x80\\xae"
+               in text, text)
 
     # a flag value with control bytes in a usage error
     rc, out, err = run("inspect", "--bogus\x1b[2J\nx")

@@ -1,0 +1,163 @@
+/*
+ * plan.c: what the driver's commands that plan share (compile, viz): the flags --target,
+ * --strategy, --seed, --place and --dump-after, the target (a description or the detected
+ * host) and the pass pipeline.
+ */
+#include "driver.h"
+
+#include "host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+plan_args_init(PlanArgs *pa, const char *cmd, int argc)
+{
+    memset(pa, 0, sizeof *pa);
+    pa->cmd = cmd;
+    pa->opt.strategy = "auto";
+    pa->opt.seed = 1;
+    pa->rule = calloc((size_t)argc + 1, sizeof *pa->rule);
+    pa->sel = calloc((size_t)argc + 1, sizeof *pa->sel);
+    pa->opt.place = pa->rule;
+    if (pa->rule && pa->sel)
+        return 0;
+    fputs("hetc: out of memory\n", stderr);
+    return -1;
+}
+
+void
+plan_args_free(PlanArgs *pa)
+{
+    for (int i = 0; pa->sel && i < pa->opt.nplace; i++)
+        free(pa->sel[i]);
+    free(pa->sel);
+    free(pa->rule);
+}
+
+/* The strategies this version plans, and those that come later: a usage error names them */
+static int
+set_strategy(PlanArgs *pa, const char *s)
+{
+    static const char *const now[] = {"cpu", "gpu", "random", "auto"};
+    static const char *const later[] = {"greedy", "optimal", "split", "pipeline"};
+    for (size_t i = 0; i < sizeof now / sizeof now[0]; i++)
+        if (strcmp(s, now[i]) == 0) {
+            pa->opt.strategy = now[i];
+            return 1;
+        }
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+        if (strcmp(s, later[i]) == 0)
+            return usage_error(pa->cmd, "this strategy (partitioning across processors) "
+                               "comes with a later version; use cpu, gpu, random or auto", s), -1;
+    return usage_error(pa->cmd, "unknown strategy (cpu, gpu, random, auto; greedy, optimal, "
+                       "split, pipeline later)", s), -1;
+}
+
+/* --seed N: a decimal number that fits 64 bits, nothing else */
+static int
+set_seed(PlanArgs *pa, const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    errno = 0;
+    unsigned long long s = n > 0 && v[n] == 0 ? strtoull(v, NULL, 10) : 0;
+    if (n == 0 || v[n] != 0 || errno == ERANGE)
+        return usage_error(pa->cmd, "--seed needs a number from 0 to 2^64-1", v), -1;
+    pa->opt.seed = (uint64_t)s;
+    return 1;
+}
+
+/* --place SEL=PROC: SEL up to the last '=' (a node name may hold one; an id never does) */
+static int
+add_rule(PlanArgs *pa, const char *v)
+{
+    const char *eq = strrchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return usage_error(pa->cmd, "--place needs SELECTOR=PROCESSOR (an op type or a node "
+                           "name, a processor id)", v), -1;
+    size_t len = (size_t)(eq - v);
+    char *sel = malloc(len + 1);
+    if (!sel) {
+        fputs("hetc: out of memory\n", stderr);
+        return -1;
+    }
+    memcpy(sel, v, len);
+    sel[len] = 0;
+    int k = pa->opt.nplace++;
+    pa->sel[k] = sel;
+    pa->rule[k] = (PlaceRule){sel, eq + 1};
+    return 1;
+}
+
+/* --dump-after PASS: one of pass_names */
+static int
+set_dump_after(PlanArgs *pa, const char *v)
+{
+    char msg[256] = "unknown pass (";
+    for (int i = 0; pass_names[i]; i++) {
+        if (strcmp(v, pass_names[i]) == 0) {
+            pa->dump_after = pass_names[i];
+            return 1;
+        }
+        size_t k = strlen(msg);
+        snprintf(msg + k, sizeof msg - k, "%s%s", i ? ", " : "", pass_names[i]);
+    }
+    size_t k = strlen(msg);
+    snprintf(msg + k, sizeof msg - k, ")");
+    return usage_error(pa->cmd, msg, v), -1;
+}
+
+int
+plan_arg(PlanArgs *pa, int id, const char *v)
+{
+    switch (id) {
+    case F_TARGET:
+        if (!v[0])
+            return usage_error(pa->cmd, "--target needs a file", NULL), -1;
+        pa->target = v;
+        return 1;
+    case F_STRATEGY:
+        return set_strategy(pa, v);
+    case F_SEED:
+        return set_seed(pa, v);
+    case F_PLACE:
+        return add_rule(pa, v);
+    case F_DUMP_AFTER:
+        return set_dump_after(pa, v);
+    default:
+        return 0;
+    }
+}
+
+int
+plan_target(const PlanArgs *pa, Target *t, int *status)
+{
+    TargetHost host;
+    host_probe(&host);
+    Diag d;
+    diag_init(&d, NULL);
+    int rc = pa->target ? target_load(t, pa->target, &host, &d) : target_detect(t, &host, &d);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "%s\n", d.msg);
+    *status = diag_status(&d);
+    return -1;
+}
+
+int
+plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
+         int *status)
+{
+    Diag d;
+    diag_init(&d, g->file);
+    progress(pr, "planning (cleanup, fusion, placement, schedule, memory plan)", NULL);
+    fflush(stdout);
+    if (pass_pipeline(g, t, &pa->opt, pa->dump_after, stdout, p, &d) == 0)
+        return 0;
+    fflush(stdout);
+    fprintf(stderr, "%s\n", d.msg);
+    *status = diag_status(&d);
+    return -1;
+}
