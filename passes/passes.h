@@ -126,7 +126,3 @@ int pass_pipeline(Graph *g, const Target *t, const PlanOptions *o, const char *d
                   FILE *dump, Plan *p, Diag *d);
 /* The names of the passes, in order, NULL-terminated (for --dump-after's help and errors). */
 extern const char *const pass_names[];
-
-/* Everything between inference and codegen for the CPU strategy: checks that the graph is fully
- * supported and static, then cleans up, fuses and plans memory. */
-int pass_pipeline_cpu(Graph *g, MemPlan *mp, Diag *d);

@@ -193,12 +193,3 @@ pass_pipeline(Graph *g, const Target *t, const PlanOptions *o, const char *dump_
     }
     return 0;
 }
-
-int
-pass_pipeline_cpu(Graph *g, MemPlan *mp, Diag *d)
-{
-    if (check_compilable(g, d) < 0 || pass_cleanup(g, d) < 0 || ir_verify(g, d) < 0 ||
-        pass_fuse(g, d) < 0 || ir_verify(g, d) < 0)
-        return -1;
-    return pass_memplan(g, mp, d);
-}
