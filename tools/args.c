@@ -52,7 +52,7 @@ args_next(Args *a, const char **value)
         *value = arg;
         return ARG_POS;
     }
-    for (int k = 0; a->flag[k].name && k < ARGS_MAXFLAG; k++) {
+    for (int k = 0; k < ARGS_MAXFLAG && a->flag[k].name; k++) {
         const Flag *f = &a->flag[k];
         size_t n = spelled(arg, f->name);
         if (!n)

@@ -85,16 +85,6 @@ static const Flag flags[] = {
     {NULL, NULL, NULL, 0, 0},
 };
 
-/* "cpu0" or "cpu0, ocl0": the processors of the plan's lanes */
-static void
-put_lanes(const Plan *p, FILE *f)
-{
-    for (int l = 0; l < p->sched.nlane; l++)
-        fprintf(f, "%s%s", l ? ", " : "", p->target->proc[p->sched.lane_proc[l]].id);
-    if (p->sched.nlane == 0)
-        fputs("no processor", f);
-}
-
 int
 cmd_compile(int argc, char **argv)
 {
@@ -177,7 +167,7 @@ cmd_compile(int argc, char **argv)
         goto done;
     }
     printf("%s: %d steps on ", ident, g->nnode);
-    put_lanes(&p, stdout);
+    plan_put_lanes(&p, stdout);
     printf(" (strategy %s); arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
            pa.opt.strategy, (double)p.mem.arena / 1e6, (double)p.mem.total / 1e6,
            (double)p.mem.lower / 1e6);

@@ -75,3 +75,5 @@ int plan_target(const PlanArgs *pa, Target *t, int *status);
  * --dump-after's pass. 0, or -1 after printing the diagnostic, with *status set. */
 int plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
              int *status);
+/* "cpu0" or "cpu0, ocl0": the processors of p's lanes, in lane order ("no processor" for none) */
+void plan_put_lanes(const Plan *p, FILE *f);

@@ -161,3 +161,12 @@ plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress 
     *status = diag_status(&d);
     return -1;
 }
+
+void
+plan_put_lanes(const Plan *p, FILE *f)
+{
+    for (int l = 0; l < p->sched.nlane; l++)
+        fprintf(f, "%s%s", l ? ", " : "", p->target->proc[p->sched.lane_proc[l]].id);
+    if (p->sched.nlane == 0)
+        fputs("no processor", f);
+}
