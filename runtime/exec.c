@@ -511,6 +511,34 @@ set_pocl_threads(const RtPlanDesc *d)
     }
 }
 
+/* The process's first OpenCL call, made here on the caller's thread before any worker starts:
+ * PoCL starts its threads then, so the caller is pinned for the moment to the first OpenCL
+ * processor's cores (and given back its own mask after), and LLVM installs its alternate signal
+ * stack on the calling thread, which must not be a worker that exits before the process
+ * (AddressSanitizer aborts when such a thread exits). Later plans find PoCL running. */
+static void
+warm_up_opencl(const RtPlanDesc *d)
+{
+    const RtProc *q = NULL;
+    for (int i = 0; i < d->nlane && !q; i++)
+        if (d->proc[d->lane[i].proc].backend == RT_BACKEND_OPENCL)
+            q = &d->proc[d->lane[i].proc];
+    if (!q)
+        return;
+    cpu_set_t mine, set;
+    int pinned = 0;
+    if (q->ncore > 0 && pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0) {
+        CPU_ZERO(&set);
+        for (int i = 0; i < q->ncore; i++)
+            if (q->core[i] >= 0 && q->core[i] < CPU_SETSIZE)
+                CPU_SET((size_t)q->core[i], &set);
+        pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+    }
+    rt_ocl_warm_up();
+    if (pinned)
+        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+}
+
 static int
 create_fail(RtPlan *p, int rc, const char *msg, int *status)
 {
@@ -600,6 +628,7 @@ rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *sta
         lane_open(&p->lane[0], 0);
     } else {
         int started = 0;
+        warm_up_opencl(d);
         for (int i = 0; i < d->nlane; i++) {
             RtLane *l = &p->lane[i];
             if (pthread_create(&l->tid, NULL, worker_main, l) != 0) {

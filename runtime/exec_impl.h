@@ -46,6 +46,10 @@ typedef struct RtBackendOps {
 extern const RtBackendOps rt_cpu_backend;
 extern const RtBackendOps rt_ocl_backend;
 
+/* Asks for the OpenCL platforms and devices once (errors are left to the lanes' open): the
+ * first such call in a process starts PoCL's threads and sets up LLVM (opencl/backend.c). */
+void rt_ocl_warm_up(void);
+
 /* What one lane waits on and signals: its progress in the current run, apart from the rest. */
 typedef struct RtLaneSync {
     _Alignas(64) atomic_uint_least64_t done;    /* (run << 32) | steps done and published */

@@ -410,6 +410,19 @@ trace_end(RtLane *l)
     drop_marks(b);
 }
 
+void
+rt_ocl_warm_up(void)
+{
+    cl_uint np = 0;
+    cl_platform_id plat[16];
+    if (clGetPlatformIDs(16, plat, &np) != CL_SUCCESS)
+        return;
+    for (cl_uint i = 0; i < np && i < 16; i++) {
+        cl_uint nd = 0;
+        clGetDeviceIDs(plat[i], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+    }
+}
+
 const RtBackendOps rt_ocl_backend = {
     .name = "opencl",
     .host_timed = 0,

@@ -22,7 +22,9 @@ def check(what, ok, detail=""):
 
 
 def run(plan, *args):
-    env = dict(os.environ, EXEC_PLAN=plan, EXEC_WEIGHTS=weights)
+    # OpenBLAS set up as the binary would set it, so that it need not re-execute itself
+    env = dict(os.environ, EXEC_PLAN=plan, EXEC_WEIGHTS=weights, OPENBLAS_NUM_THREADS="1",
+               HETC_NO_REEXEC="1")
     return subprocess.run([binary, "--weights", weights, *args], env=env, capture_output=True,
                           text=True, timeout=120)
 
