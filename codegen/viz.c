@@ -48,6 +48,11 @@ static const char unplaced_colour[] = "#DDDDDD";
 
 /* The last message libcgraph and libgvc reported (their error hook is process-wide). */
 static char gv_msg[256];
+/* One Graphviz context for the process, made on first use and kept (reachable, so no leak):
+ * Graphviz 2.43's pango plugin keeps a pointer into a context's font table from one layout to
+ * the next, which freeing the context leaves dangling (a use after free on the next picture).
+ * Neither this nor gv_msg makes cg_viz safe to call from two threads at once. */
+static GVC_t *gvc_kept;
 
 static int
 gv_error(char *msg)
@@ -448,13 +453,14 @@ cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d)
     int rc = -1;
     gv_msg[0] = 0;
     agseterrf(gv_error);
-    GVC_t *gvc = NULL;
     FILE *f = fopen(path, "wb");
     if (!f) {
         diag_env(d, "cannot write %s: %s", path, strerror(errno));
         goto done;
     }
-    gvc = gvContext();
+    if (!gvc_kept)
+        gvc_kept = gvContext();
+    GVC_t *gvc = gvc_kept;
     v.root = gvc ? agopen((char *)"plan", Agdirected, NULL) : NULL;
     if (!v.root) {
         diag_env(d, "%s failed%s%s", gvc ? "agopen" : "gvContext", gv_msg[0] ? ": " : "",
@@ -482,8 +488,6 @@ cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d)
 done:
     if (v.root)
         agclose(v.root);
-    if (gvc)
-        gvFreeContext(gvc);
     if (f && (ferror(f) | fclose(f)) && rc == 0)
         rc = diag_env(d, "writing %s failed: %s", path, strerror(errno));
     if (f && rc < 0)

@@ -22,6 +22,8 @@ static const char usage_main[] =
     "  inspect MODEL.onnx   load a model, infer every shape, and report ops, parameters, FLOPs,\n"
     "                       inputs, outputs and unsupported ops\n"
     "  compile MODEL.onnx   compile a model into C, a weights file, a library and a binary\n"
+    "  viz MODEL.onnx       draw a model's plan (where each step runs, what crosses between\n"
+    "                       processors) as SVG, PNG or DOT\n"
     "\n"
     "Run 'hetc help COMMAND' (or 'hetc COMMAND --help') for a command's flags, and\n"
     "'hetc --version' for the version. Exit status: 0 ok, 1 usage error, 2 bad input (model,\n"
@@ -35,7 +37,7 @@ static const struct Command {
 } commands[] = {
     {"inspect", cmd_inspect, usage_inspect},
     {"compile", cmd_compile, usage_compile},
-    {"viz", NULL, NULL},        /* tools/cmd_viz.c: {"viz", cmd_viz, usage_viz} */
+    {"viz", cmd_viz, usage_viz},
     {"profile", NULL, NULL},
     {"study", NULL, NULL},
 };

@@ -1,0 +1,135 @@
+/*
+ * cmd_viz.c: hetc viz: loads a model, plans it like compile (target, strategy, --place) and
+ * draws the placement as SVG, PNG or DOT (codegen/viz.c).
+ */
+#include "driver.h"
+
+#include "codegen/codegen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char usage_viz[] =
+    "usage: hetc viz MODEL.onnx -o FILE.{svg,png,dot} [--target FILE] [--strategy S] [--seed N]\n"
+    "                [--place SEL=PROC]... [--shape NAME=DIMS]... [--bind NAME=FILE.pb]...\n"
+    "\n"
+    "Plans MODEL.onnx as compile would and draws the plan: each step filled with its\n"
+    "processor's colour (a legend lists the processors), showing its op, name and output\n"
+    "shape; edges between processors in bold with the bytes that cross; copies as small\n"
+    "nodes; each run of steps on one processor framed. See docs/viz.md.\n"
+    "\n"
+    "  -o FILE            the picture; its extension picks the format: .svg, .png, or .dot\n"
+    "                     (Graphviz's text, not laid out; the only one beyond 5000 steps)\n"
+    "  --target FILE      the machine, a device description (docs/devices.md); default: this\n"
+    "                     host's CPU and OpenCL devices\n"
+    "  --strategy S       cpu, gpu, random or auto, as for compile\n"
+    "  --seed N           the seed of --strategy random (default 1)\n"
+    "  --place SEL=PROC   put the nodes of op type or name SEL on processor PROC. Repeatable\n"
+    "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
+    "  --bind NAME=FILE   as for inspect: input NAME becomes a constant of the plan\n"
+    "  --dump-after PASS  print the IR after that pass\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Prints one line: the file, its steps and copies, the processors used.\n";
+
+static const Flag flags[] = {
+    ARGS_HELP, ARGS_MODEL,
+    {"-o", NULL, "FILE", 0, F_OUT},
+    ARGS_PLAN,
+    {NULL, NULL, NULL, 0, 0},
+};
+
+/* "wrote FILE: N steps (C copies) on cpu0, ocl0 (strategy S)" */
+static void
+report(const char *path, const Graph *g, const Plan *p, const char *strategy)
+{
+    int nstep = 0, ncopy = 0;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        nstep += g->node[n].op != OP_NOP;
+        ncopy += g->node[n].op == OP_COPY;
+    }
+    fputs("wrote ", stdout);
+    ir_put_escaped(path, stdout);
+    printf(": %d steps (%d copies) on ", nstep, ncopy);
+    for (int l = 0; l < p->sched.nlane; l++)
+        printf("%s%s", l ? ", " : "", p->target->proc[p->sched.lane_proc[l]].id);
+    if (p->sched.nlane == 0)
+        fputs("no processor", stdout);
+    printf(" (strategy %s)\n", strategy);
+}
+
+int
+cmd_viz(int argc, char **argv)
+{
+    const char *out = NULL;
+    int rc = EXIT_USAGE;
+    ModelArgs ma;
+    PlanArgs pa;
+    Target *t = NULL;
+    if ((model_args_init(&ma, "viz", argc) | plan_args_init(&pa, "viz", argc)) < 0) {
+        rc = EXIT_ENV;
+        goto done;
+    }
+    Args it;
+    args_init(&it, "viz", flags, argc, argv);
+    const char *v;
+    for (int id; (id = args_next(&it, &v)) != ARG_END;) {
+        switch (id) {
+        case ARG_ERROR:
+            goto done;
+        case F_HELP:
+            fputs(usage_viz, stdout);
+            rc = 0;
+            goto done;
+        case F_OUT:
+            out = v;
+            break;
+        default:
+            if (model_arg(&ma, id, v) < 0 || plan_arg(&pa, id, v) < 0)
+                goto done;
+        }
+    }
+    if (!ma.model || !out) {
+        rc = usage_error("viz", ma.model ? "no picture given (-o FILE.svg, .png or .dot)"
+                                         : "no model given", NULL);
+        goto done;
+    }
+    if (!cg_viz_format(out)) {
+        rc = usage_error("viz", "the picture's name must end in .svg, .png or .dot", out);
+        goto done;
+    }
+    t = calloc(1, sizeof *t);
+    if (!t) {
+        fputs("hetc: out of memory\n", stderr);
+        rc = EXIT_ENV;
+        goto done;
+    }
+    if (plan_target(&pa, t, &rc) < 0)
+        goto done;
+    Progress pr;
+    progress_init(&pr);
+    Graph *g = model_load(&ma, &pr, &rc);
+    if (!g)
+        goto done;
+    Plan p;
+    if (plan_run(&pa, g, t, &p, &pr, &rc) < 0) {
+        ir_graph_free(g);
+        goto done;
+    }
+    Diag d;
+    diag_init(&d, ma.model);
+    progress(&pr, "drawing ", out);
+    if (cg_viz(g, &p, out, &d) < 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        rc = diag_status(&d);
+    } else {
+        report(out, g, &p, pa.opt.strategy);
+        rc = 0;
+    }
+    ir_graph_free(g);
+done:
+    free(t);
+    plan_args_free(&pa);
+    model_args_free(&ma);
+    return rc;
+}
