@@ -29,12 +29,12 @@
 /* Sizes, in steps, beyond which dot is spared what makes it slow or fragile. Times measured on
  * random DAGs placed at random over two processors (docs/viz.md): edge labels that dot ranks
  * like nodes, between many small clusters, took 20 s at 900 steps, where labels placed after
- * the layout (xlabel) took 0.6 s; dot 2.43 crashed (SIGSEGV, SIGABRT) on 2300 and 3700 steps
- * with ranked labels and clusters, and took 10 s on 1500 steps with xlabels and clusters. */
+ * the layout (xlabel) took 0.6 s; dot 2.43 crashed (SIGSEGV, SIGABRT) on 2281 and 3671 steps
+ * with ranked labels and clusters; with xlabels, 1500 steps in clusters took 0.9 s. */
 enum {
     VIZ_MAXLABEL = 500,         /* beyond: bytes as xlabels, placed once the layout is done */
     VIZ_MAXCLUSTER = 1500,      /* beyond: no clusters */
-    VIZ_MAXLAYOUT = 5000,       /* beyond: DOT only (3700 steps took 15-20 s) */
+    VIZ_MAXLAYOUT = 5000,       /* beyond: DOT only (3671 steps: 5 s, 15-20 s under load) */
     VIZ_NAMECOLS = 40,          /* characters of a name shown on a node */
 };
 
