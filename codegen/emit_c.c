@@ -429,8 +429,8 @@ emit_plan(FILE *f, const CgOptions *o, const Plan *p)
             "    WEIGHTS_BYTES, WEIGHTS_SUM, NSTEP, step_name, step_op,\n    %s,\n};\n\n",
             uses_opencl(p) ? "NPROGRAM, cl_names, cl_texts" : "0, NULL, NULL");
     fprintf(f, "%s *\n%s_create(const char *weights_path, int threads, int *status)\n{\n"
-            "    return (%s *)rt_plan_new(&plan_desc, weights_path, threads, status);\n}\n\n",
-            n, n, n);
+            "    return (void *)rt_plan_new(&plan_desc, weights_path, threads, status);\n}\n\n",
+            n, n);
     fprintf(f, "int\n%s_run(%s *m, const void *const *inputs, void *const *outputs)\n{\n"
             "    return rt_plan_run((RtPlan *)m, inputs, outputs);\n}\n\n", n, n);
     fprintf(f, "const char *\n%s_error(%s *m)\n{\n    return rt_plan_error((RtPlan *)m);\n}\n\n",

@@ -28,15 +28,16 @@ static const char *const keywords[] = {
 };
 
 /* the file-scope names and macros of NAME.c, NAME.h and NAME_main.c (emit_c.c, emit_cl.c);
- * attributes are a<step> and a<step>_<field>, checked apart. Inside its functions a plan names
- * its type `struct NAME`, which no local variable or parameter can hide.
+ * attributes a<step> and a<step>_<field>, lanes lane<k> and lane<k>_step and their cores
+ * cores<k> are checked apart. Inside its functions a plan never names its type: a parameter may
+ * be called as the plan is.
  * tests/cli/codegen_names.py checks this list against the generated files. */
 static const char *const own[] = {
-    "ARENA_BYTES", "MAXIN", "MAXOUT", "NINPUT", "NOUTPUT", "NPROGRAM", "NSTEP", "NTENSOR", "STEP",
-    "Step", "WEIGHTS_BYTES", "WEIGHTS_SUM", "cl_names", "cl_texts", "fail", "info_create",
-    "info_ctx", "info_destroy", "info_error", "info_input_names", "info_inputs",
-    "info_output_names", "info_outputs", "info_processors", "info_run", "input_tensor", "layout",
-    "operand", "output_tensor", "place", "shape", "step_name", "step_op", "steps",
+    "NINPUT", "NLANE", "NOUTPUT", "NPROGRAM", "NSPACE", "NSTEP", "NTENSOR", "NWEIGHTUSE",
+    "WEIGHTS_BYTES", "WEIGHTS_SUM", "cl_names", "cl_texts", "info_input_names", "info_inputs",
+    "info_output_names", "info_outputs", "input_tensor", "lane", "operand", "output_tensor",
+    "place", "plan_desc", "proc", "shape", "space", "step_name", "step_op", "wait",
+    "weight_use",
 };
 
 /* prefixes of the runtime's, the compiler's and the libraries' own names */
@@ -66,13 +67,15 @@ listed(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-/* 1 when s is a[0-9]+ or a[0-9]+_x: a step's attribute */
+/* 1 when s is stem[0-9]+ or stem[0-9]+_x: a step's attribute (a), a lane's function and steps
+ * (lane), a lane's cores (cores) */
 static int
-attr_name(const char *s)
+numbered(const char *s, const char *stem)
 {
-    if (s[0] != 'a' || s[1] < '0' || s[1] > '9')
+    size_t n = strlen(stem);
+    if (strncmp(s, stem, n) != 0 || s[n] < '0' || s[n] > '9')
         return 0;
-    for (s++; *s >= '0' && *s <= '9'; s++)
+    for (s += n; *s >= '0' && *s <= '9'; s++)
         continue;
     return *s == 0 || *s == '_';
 }
@@ -83,7 +86,8 @@ taken_symbol(const char *s)
 {
     const char *key = s;
     if (listed(s, keywords, sizeof keywords / sizeof *keywords) ||
-        listed(s, own, sizeof own / sizeof *own) || attr_name(s) ||
+        listed(s, own, sizeof own / sizeof *own) || numbered(s, "a") ||
+        numbered(s, "lane") || numbered(s, "cores") ||
         bsearch(&key, cg_taken_names, (size_t)cg_ntaken_names, sizeof *cg_taken_names, cmp_name))
         return 1;
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)

@@ -8,7 +8,8 @@ that always compiles, on small models built here with onnx.helper.
   and run, under a name that is a plain C identifier; an ordinary name is kept as it is, a
   header's parameter names (x, data, device) included; a changed name gets one note on stderr;
 - every identifier of the generated sources that hetc would accept as a plan's name is tried as
-  one: NAME.c and NAME_main.c compile, and NAME.h compiles as C++ (cpu and gpu plans);
+  one: NAME.c and NAME_main.c compile, and NAME.h compiles as C++ (cpu, gpu and random
+  plans across two memories);
 - node names that would end or nest a comment, form trigraphs, hold a backslash, a newline,
   bidirectional controls (U+202E, none left raw) or bytes that are not UTF-8 build and run, and NAME.plan.json stays valid JSON;
 - fused steps are named: NAME.plan.json's steps have "ops" ("Conv+Add+Relu") and "fused", the
@@ -30,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 import time
 
 import onnx
@@ -152,9 +154,13 @@ def identifiers(paths):
 def check_own_names(tmp, model):
     """every identifier of a generated plan that hetc keeps as a plan name gives a plan that
     compiles (C for NAME.c and NAME_main.c, C++ for NAME.h)"""
-    for strategy in ("cpu", "gpu"):
+    # a random plan across two memories has every kind of table (lanes, spaces, copies)
+    split = ["--seed", "2", "--target", str(Path(__file__).resolve().parents[2] / "devices" /
+                                            "host-split-copy.xml")]
+    for strategy in ("cpu", "gpu", "random"):
+        more = ["--strategy", strategy] + (split if strategy == "random" else [])
         base = os.path.join(tmp, "own_" + strategy)
-        p, ident = compile_plan(model, base, "--no-build", "--strategy", strategy)
+        p, ident = compile_plan(model, base, "--no-build", *more)
         if p.returncode != 0:
             report("own names (%s): compile" % strategy, False, p.stderr)
             continue
@@ -163,14 +169,13 @@ def check_own_names(tmp, model):
         kept = []
         for name in ids:
             q, got = compile_plan(model, os.path.join(tmp, "probe"), "--no-build", "--name", name,
-                                  "--strategy", strategy)
+                                  *more)
             if got == name:
                 kept.append(name)
         bad = []
         for name in kept:
             out = os.path.join(tmp, "own_" + name)
-            q, got = compile_plan(model, out, "--no-build", "--name", name, "--strategy",
-                                  strategy)
+            q, got = compile_plan(model, out, "--no-build", "--name", name, *more)
             cc = ["gcc", "-std=c11", "-fsyntax-only", "-D_POSIX_C_SOURCE=200809L",
                   "-I" + API + "/runtime", "-I" + API + "/ir-shared"]
             for args in (cc + [os.path.join(out, name + ".c")],
@@ -245,9 +250,9 @@ def check_fused(tmp, model):
     p, ident = compile_plan(model, out + "_gpu", "--no-build", "--strategy", "gpu")
     gplan = json.load(open(os.path.join(out + "_gpu", ident + ".plan.json")))
     gp = gplan["processors"][0]
-    report("gpu plan.json: processor gpu0, named as picked at run time",
-           gp["id"] == "gpu0" and "run time" in gp.get("name", "") and
-           gplan["steps"][0]["processor"] == "gpu0", str(gp))
+    report("gpu plan.json: processor ocl0, named as picked at run time",
+           gp["id"] == "ocl0" and gp["backend"] == "opencl" and "run time" in gp.get("name", "")
+           and gplan["steps"][0]["processor"] == "ocl0", str(gp))
 
 
 def check_long_fusion(tmp):

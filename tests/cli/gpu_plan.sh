@@ -49,7 +49,7 @@ sys.exit(0 if len(g) == len(c) and err <= tol else 1)
 EOF
     "$tmp/g/m" --iters 2 --trace "$tmp/t.json" >/dev/null && grep -q '"ph": "X"' "$tmp/t.json" &&
         ok || bad "a traced gpu run recorded no steps"
-    "$tmp/g/m" --json --iters 3 | grep -q '"processors": \["gpu"\]' && ok ||
+    "$tmp/g/m" --json --iters 3 | grep -q '"processors": \[{"id": "ocl0", "backend": "opencl"' && ok ||
         bad "--json does not name the gpu processor"
 elif [ "${HETC_REQUIRE_OPENCL:-0}" = 1 ]; then
     bad "no OpenCL device, but HETC_REQUIRE_OPENCL=1"; sed 's/^/  | /' "$tmp/err"
