@@ -51,10 +51,7 @@ report(const char *path, const Graph *g, const Plan *p, const char *strategy)
     fputs("wrote ", stdout);
     ir_put_escaped(path, stdout);
     printf(": %d steps (%d copies) on ", nstep, ncopy);
-    for (int l = 0; l < p->sched.nlane; l++)
-        printf("%s%s", l ? ", " : "", p->target->proc[p->sched.lane_proc[l]].id);
-    if (p->sched.nlane == 0)
-        fputs("no processor", stdout);
+    plan_put_lanes(p, stdout);
     printf(" (strategy %s)\n", strategy);
 }
 
