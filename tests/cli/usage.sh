@@ -61,7 +61,7 @@ done
 expect 0 help
 "$hetc" --help >"$tmp/main"
 check "hetc help is hetc --help" cmp -s "$tmp/out" "$tmp/main"
-for c in inspect compile; do
+for c in inspect compile viz; do
     expect 0 help $c
     "$hetc" $c --help >"$tmp/cmd"
     check "hetc help $c is hetc $c --help" cmp -s "$tmp/out" "$tmp/cmd"
@@ -72,7 +72,8 @@ one_line_plus_hint() {
 }
 one_line_plus_hint help frobnicate
 expect 1 help inspect compile
-expect 1 help viz
+expect 1 help profile
+expect 1 profile
 
 # empty output folder or name
 expect 1 compile "$model" -o ""
