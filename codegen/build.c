@@ -424,16 +424,43 @@ simulated_lane(const Plan *p)
     return 0;
 }
 
+/* 1 when two lanes of the plan work in one device memory (the executor gives a device memory
+ * one processor, which allocates it), with the two lanes in *a and *b */
+static int
+shared_device_memory(const Plan *p, int *a, int *b)
+{
+    const Target *t = p->target;
+    for (int k = 0; k < p->sched.nlane; k++)
+        for (int j = 0; j < k; j++) {
+            int mk = target_mem(t, t->proc[p->sched.lane_proc[k]].space);
+            if (mk != 0 && mk == target_mem(t, t->proc[p->sched.lane_proc[j]].space)) {
+                *a = j;
+                *b = k;
+                return 1;
+            }
+        }
+    return 0;
+}
+
 int
 cg_compile(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
 {
-    int sim = simulated_lane(p);
+    int sim = simulated_lane(p), la = 0, lb = 0;
+    int shared = !sim && shared_device_memory(p, &la, &lb);
     if (sim && o->build)
         return diag_error(d, "processor %s is simulated: a plan that uses it can be predicted "
                           "(--no-build) but not built", p->target->proc[sim - 1].id);
+    if (shared && o->build) {
+        const Target *t = p->target;
+        const Proc *x = &t->proc[p->sched.lane_proc[la]], *y = &t->proc[p->sched.lane_proc[lb]];
+        return diag_error(d, "processors %s and %s both work in memory \"%s\": a plan that "
+                          "uses both can be predicted (--no-build) but not built (a device "
+                          "memory has one processor; give each a space of its own)", x->id,
+                          y->id, t->space[target_mem(t, x->space)].id);
+    }
     if (make_dirs(o->dir, d) < 0)
         return -1;
-    if (sim)
+    if (sim || shared)
         return cg_plan_json(g, p, o, d);
     Weights w;
     char path[4096];

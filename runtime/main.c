@@ -682,7 +682,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             rc = RT_EINPUT;
         } else if (rc == RT_EINPUT && why[0]) {
             fprintf(stderr, "%s: the weights file: %s\n", esc(b1, sizeof b1, weights), why);
-        } else if (rc == RT_EINPUT) {
+        } else if (rc == RT_EINPUT && !rt_create_error()[0]) {
             fprintf(stderr, "%s: the weights file is truncated, corrupt or of another plan\n",
                     esc(b1, sizeof b1, weights));
         } else {

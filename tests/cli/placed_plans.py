@@ -14,7 +14,8 @@ What a placed plan says about itself, and the refusals around placement:
   processor that cannot run the op (a simulated accelerator narrowed to Concat and MaxPool), a selector that
   matches nothing; --strategy gpu on a target without an OpenCL processor.
 - A plan on a simulated processor is predicted (--no-build writes NAME.plan.json and no sources)
-  and refused (exit 2) when asked to build.
+  and refused (exit 2) when asked to build; so is a plan whose two lanes share one device memory
+  (the executor gives a device memory one processor).
 - The same seed gives the same plan twice; another seed gives another.
 - --target with a broken, hostile or unreadable description: exit 2, one line naming FILE:LINE
   (or the file), for compile and viz alike; nothing the document names is loaded.
@@ -179,6 +180,39 @@ def check_simulated(args, model, tmp):
            "exit %d: %s" % (rc, se))
 
 
+SHARED_DEVICE = """<?xml version="1.0"?>
+<platform name="shared-device">
+  <space id="host" host="1"/>
+  <space id="dev"/>
+  <processor id="cpu0" kind="cpu" backend="cpu" threads="1" space="host"/>
+  <processor id="ocl0" kind="gpu" backend="opencl" space="dev">
+    <opencl platform="Portable Computing Language"/>
+  </processor>
+  <processor id="ocl1" kind="gpu" backend="opencl" space="dev">
+    <opencl platform="Portable Computing Language"/>
+  </processor>
+  <link a="host" b="dev" bandwidth_gbps="10" latency_us="10"/>
+</platform>
+"""
+
+
+def check_shared_device(args, model, tmp):
+    """two processors in one device memory: the executor gives a device memory one processor,
+    so such a plan is predicted but not built (it built, and its binary refused to start)"""
+    desc = tmp / "shared.xml"
+    desc.write_text(SHARED_DEVICE)
+    flags = ["--name", "m", "--target", str(desc), "--place", "Conv=ocl0", "--place",
+             "MaxPool=ocl1"]
+    rc, so, se = hetc(args, "compile", model, "-o", str(tmp / "sh"), *flags)
+    report("two processors in one device memory: building is refused, exit 2 naming both",
+           rc == 2 and "ocl0" in se and "ocl1" in se and '"dev"' in se and
+           not (tmp / "sh" / "m").exists(), "exit %d: %s" % (rc, se))
+    rc, so, se = hetc(args, "compile", model, "-o", str(tmp / "sh2"), *flags, "--no-build")
+    report("two processors in one device memory: --no-build predicts the plan, no sources",
+           rc == 0 and (tmp / "sh2" / "m.plan.json").exists() and
+           not (tmp / "sh2" / "m.c").exists(), "exit %d: %s" % (rc, se))
+
+
 HOSTILE = {
     "broken.xml": ("<platform name='x'>\n  <space id='host' host='1'>\n</platform>\n", ":3:"),
     "kind.xml": ("<platform name='x'>\n<space id='host' host='1'/>\n"
@@ -223,6 +257,7 @@ def main():
         check_zero_copy(args, model, tmp)
         check_place(args, model, tmp)
         check_simulated(args, model, tmp)
+        check_shared_device(args, model, tmp)
         check_hostile_targets(args, model, tmp)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0

@@ -2,7 +2,7 @@
  * plan_binary.c: a plan binary (rt_main) over the hand-written tables of plans.h, so that the
  * binary's --trace, --json, --output and failures are tested on two processors before and
  * apart from the compiler's plans. $EXEC_PLAN picks the tables: "own" (ocl0 in a space of its
- * own, with copies), "zc" (ocl0 on host memory), "nodev" (ocl0 names no device). The weights
+ * own, with copies), "zc" (ocl0 on host memory), "nodev" (ocl0 names no device), "badtables" (tables the executor refuses). The weights
  * file is written first, to $EXEC_WEIGHTS (pass it to --weights).
  */
 #include "plans.h"
@@ -18,7 +18,7 @@ main(int argc, char **argv)
     const char *which = getenv("EXEC_PLAN"), *path = getenv("EXEC_WEIGHTS");
     (void)test_pass, (void)test_fail;  /* (the test harness comes with the kit) */
     if (!which || !path) {
-        fprintf(stderr, "set EXEC_PLAN (own, zc, nodev) and EXEC_WEIGHTS\n");
+        fprintf(stderr, "set EXEC_PLAN (own, zc, nodev, badtables) and EXEC_WEIGHTS\n");
         return 1;
     }
     for (int i = 0; i < N; i++)
@@ -30,6 +30,8 @@ main(int argc, char **argv)
     RtPlanDesc d = plans_desc(own, own ? procs_own : strcmp(which, "nodev") == 0 ? nodev : procs,
                               sum);
     d.name = "plan_binary";
+    if (strcmp(which, "badtables") == 0)
+        d.nlane = 0;    /* tables rt_plan_new refuses: said as such, not as a bad weights file */
     RtModelInfo info = {"plan_binary", 1, d.noutput, in_shape, in_names, out_shape, out_names,
                         &d};
     return rt_main(argc, argv, &info);

@@ -1,7 +1,8 @@
 """plan_binary.py: the plan binary (rt_main) on two processors, from hand-written tables
 (plan_binary.c): its outputs against numpy, --trace (a track per processor named by id, device
 and threads, a track of copies, device steps on their processor's track), --json's processors,
-and a processor naming no device (exit 3, one line naming it). Exits 77 without an OpenCL
+a processor naming no device (exit 3, one line naming it), and tables the executor refuses
+(exit 2, one line saying so). Exits 77 without an OpenCL
 device unless HETC_REQUIRE_OPENCL=1."""
 import json
 import os
@@ -92,5 +93,10 @@ lines = r.stderr.strip().split("\n")
 check("no device: exit 3, one line naming the processor and the device asked for",
       r.returncode == 3 and len(lines) == 1 and "opening processor ocl0" in lines[0] and
       "no-such-device-anywhere" in lines[0], (r.returncode, r.stderr))
+r = run("badtables", "--iters", "1")
+lines = r.stderr.strip().split("\n")
+check("inconsistent tables: exit 2, one line saying so (not a bad weights file)",
+      r.returncode == 2 and len(lines) == 1 and "tables are inconsistent" in lines[0] and
+      "weights" not in lines[0], (r.returncode, r.stderr))
 print(f"{fails} failed")
 sys.exit(1 if fails else 0)
