@@ -248,7 +248,7 @@ check_tensors(const RtPlanDesc *d, char *err, size_t cap)
 static int
 check_lanes(const RtPlanDesc *d, char *err, size_t cap)
 {
-    if (d->nlane < 1)
+    if (d->nlane < 0)   /* 0: every output is a constant or an input: nothing to run */
         return bad(err, cap, "lanes:", d->nlane);
     for (int i = 0; i < d->nproc; i++) {
         const RtProc *q = &d->proc[i];
@@ -577,8 +577,9 @@ rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *sta
     }
     p->nlane = d->nlane;
     p->arena = calloc((size_t)d->nspace + 1, sizeof *p->arena);
-    p->lane = calloc((size_t)d->nlane, sizeof *p->lane);
-    p->sync = aligned_alloc(64, (size_t)d->nlane * sizeof *p->sync);
+    /* one more lane and sync than there are, zeroed: a plan of no lanes reads lane 0 unset */
+    p->lane = calloc((size_t)d->nlane + 1, sizeof *p->lane);
+    p->sync = aligned_alloc(64, ((size_t)d->nlane + 1) * sizeof *p->sync);
     p->io = calloc((size_t)d->ntensor + 1, sizeof *p->io);
     if (!p->arena || !p->lane || !p->sync || !p->io) {
         free(p->sync);
@@ -586,7 +587,7 @@ rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *sta
         create_fail(p, RT_ENOMEM, "out of memory", status);
         return NULL;
     }
-    memset(p->sync, 0, (size_t)d->nlane * sizeof *p->sync);
+    memset(p->sync, 0, ((size_t)d->nlane + 1) * sizeof *p->sync);
     for (int i = 0; i < d->ntensor; i++)
         if (d->place[i].kind == 'i' || d->place[i].kind == 'o')
             p->io[p->nio++] = i;
@@ -723,7 +724,7 @@ rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs)
     p->t0 = p->lane[0].tracing || p->nlane > 1 ? rt_now_ms() : 0;
     if (p->nlane == 1) {
         lane_run(&p->lane[0]);
-    } else {
+    } else if (p->nlane > 1) {
         atomic_store(&p->running, p->nlane);
         atomic_fetch_add(&p->go, 1);        /* publishes the run's fields (seq_cst) */
         if (atomic_load(&p->go_sleepers) > 0)

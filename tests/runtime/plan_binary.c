@@ -31,7 +31,7 @@ main(int argc, char **argv)
                               sum);
     d.name = "plan_binary";
     if (strcmp(which, "badtables") == 0)
-        d.nlane = 0;    /* tables rt_plan_new refuses: said as such, not as a bad weights file */
+        d.nlane = -1;   /* tables rt_plan_new refuses: said as such, not as a bad weights file */
     RtModelInfo info = {"plan_binary", 1, d.noutput, in_shape, in_names, out_shape, out_names,
                         &d};
     return rt_main(argc, argv, &info);
