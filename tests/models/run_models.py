@@ -176,6 +176,11 @@ def check_example(hetc, model, work, cfgs, threads, pool):
         report(tag, ok, detail)
 
 
+def picked(filters, name):
+    """-k: comma-separated parts of names, any of which picks a model"""
+    return any(k in name for k in filters.split(","))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -188,7 +193,8 @@ def main():
                     help="targets, comma-separated: host (detected) or device descriptions")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("-j", dest="jobs", type=int, default=1, help="configurations at once")
-    ap.add_argument("-k", dest="filter", default="")
+    ap.add_argument("-k", dest="filter", default="",
+                    help="only models whose name contains one of these (comma-separated)")
     args = ap.parse_args()
     needs_cl = any(s in ("gpu", "random") for s in args.strategy.split(",")) or any(
         t != "host" for t in args.targets.split(","))
@@ -201,13 +207,13 @@ def main():
         models = Path(args.models) if args.models else None
         if models and models.is_dir():
             for d in sorted(models.iterdir()):
-                if (d / "reference.json").exists() and args.filter in d.name:
+                if (d / "reference.json").exists() and picked(args.filter, d.name):
                     check_reference(hetc, d, work, cfgs, args.threads, pool)
         else:
             print("# no reference models at %r: skipping them (set HETC_MODELS)" % args.models)
         if args.examples:
             for f in sorted(Path(args.examples).glob("*.onnx")):
-                if args.filter in f.name:
+                if picked(args.filter, f.name):
                     check_example(hetc, f, work, cfgs, args.threads, pool)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
