@@ -2,8 +2,9 @@
  * plan_binary.c: a plan binary (rt_main) over the hand-written tables of plans.h, so that the
  * binary's --trace, --json, --output and failures are tested on two processors before and
  * apart from the compiler's plans. $EXEC_PLAN picks the tables: "own" (ocl0 in a space of its
- * own, with copies), "zc" (ocl0 on host memory), "nodev" (ocl0 names no device), "badtables" (tables the executor refuses). The weights
- * file is written first, to $EXEC_WEIGHTS (pass it to --weights).
+ * own, with copies), "zc" (ocl0 on host memory), "nodev" (ocl0 names no device), "badtables"
+ * (tables the executor refuses). The weights file is written first, to $EXEC_WEIGHTS (pass it
+ * to --weights).
  */
 #include "plans.h"
 
