@@ -13,9 +13,10 @@
  * A run: lane progress is published per lane as (run << 32) | steps done, so that the counts of
  * the previous run never satisfy a wait of this one. A step that another lane waits for is
  * synchronised by its backend (an OpenCL lane waits for its queue) before its count is
- * published. A waiting lane spins for up to SPIN_NS, then sleeps on a futex word that the
- * publishing lane bumps when it sees a sleeper (sequentially consistent on both sides: either
- * the publisher sees the sleeper or the sleeper sees the count). The first failure records its
+ * published. A waiting lane spins for up to SPIN_NS (yielding its core after the first turns),
+ * then sleeps on a futex word that the publishing lane bumps when it sees a sleeper
+ * (sequentially consistent on both sides: either the publisher sees the sleeper or the sleeper
+ * sees the count). The first failure records its
  * message, sets `stop` and wakes every lane; the others return at their next step or wait. A
  * run ends when every lane returned and finished its queue.
  *
@@ -97,6 +98,18 @@ mark(const RtPlan *p, int n)
     return (uint64_t)p->run << 32 | (uint32_t)n;
 }
 
+/* One turn of a spin: a pause at first, then a yield, so that a thread that shares the core
+ * (the caller of the run, the threads of the lane's own OpenCL device) gets it at once: with
+ * no core to spare, a pure spin held it for the whole SPIN_NS. */
+static void
+spin(int i)
+{
+    if (i < 64)
+        rt_relax();
+    else
+        sched_yield();
+}
+
 /* Waits until lane `lane` has published n steps of this run: 0, or STOPPED. */
 static int
 wait_for(RtPlan *p, int lane, int n)
@@ -111,7 +124,7 @@ wait_for(RtPlan *p, int lane, int n)
             return 0;
         if (atomic_load_explicit(&p->stop, memory_order_relaxed))
             return STOPPED;
-        rt_relax();
+        spin(i);
         if (i % 64 == 0 && rt_now_ns() - t0 > SPIN_NS)
             break;
     }
@@ -474,7 +487,7 @@ worker_main(void *arg)
         /* wait for the next run (or the end) */
         int64_t t0 = rt_now_ns();
         for (int i = 1; atomic_load_explicit(&p->go, memory_order_acquire) == seen; i++) {
-            rt_relax();
+            spin(i);
             if (i % 64 == 0 && rt_now_ns() - t0 > SPIN_NS) {
                 atomic_fetch_add(&p->go_sleepers, 1);
                 if (atomic_load(&p->go) == seen)
