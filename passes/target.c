@@ -719,10 +719,20 @@ target_detect(Target *t, const TargetHost *host, Diag *d)
     for (int op = 0; op < OP_COUNT; op++)
         c->can[op] = target_support(PB_CPU, (OpKind)op);
     int ndev = host && host->ndev > 0 ? host->ndev : 0;
-    for (int i = 0; i < ndev && i < TG_MAXPROC - 1; i++) {
+    /* ocl0 is the device a plan opens by default (runtime/opencl: the first GPU, else the first
+     * device), so that what is planned for it is what runs; the others follow in index order */
+    int first = 0;
+    while (first < ndev && !host->dev[first].gpu)
+        first++;
+    if (first == ndev)
+        first = 0;
+    for (int k = 0; k < ndev && t->nproc < TG_MAXPROC; k++) {
+        int i = k == 0 ? first : k <= first ? k - 1 : k;
         const TargetHostDev *v = &host->dev[i];
+        if (!v->unified && t->nspace == TG_MAXSPACE)
+            break;      /* no memory left to give it: the devices after it are not used */
         Proc *p = &t->proc[t->nproc];
-        snprintf(p->id, sizeof p->id, "ocl%d", i);
+        snprintf(p->id, sizeof p->id, "ocl%d", t->nproc - 1);
         p->kind = v->gpu ? PK_GPU : v->cpu ? PK_CPU : PK_NPU;
         p->backend = PB_OPENCL;
         p->cl_index = v->index;
@@ -733,12 +743,13 @@ target_detect(Target *t, const TargetHost *host, Diag *d)
             p->can[op] = target_support(PB_OPENCL, (OpKind)op);
         if (!v->fp64)
             narrow_fp64(p);
-        if (v->unified || t->nspace == TG_MAXSPACE) {
+        if (v->unified) {
             p->space = 0;       /* the host's memory, one arena seen by both */
         } else {
             /* a memory of its own behind a copy link of unknown bandwidth */
             p->space = t->nspace++;
-            snprintf(t->space[p->space].id, sizeof t->space[p->space].id, "ocl%d.mem", i);
+            snprintf(t->space[p->space].id, sizeof t->space[p->space].id, "ocl%d.mem",
+                     t->nproc - 1);
             t->link[t->nlink++] = (Link){.a = 0, .b = p->space};
         }
         t->nproc++;

@@ -172,14 +172,12 @@ rt_lane_steps(RtLane *l, const RtStep *step, int nstep)
     int timed = l->tracing && ops->host_timed;
     for (int k = 0; k < nstep; k++) {
         const RtStep *s = &step[k];
-        if (s->nwait) {
-            const int *w = &d->wait[2 * s->wat];
-            for (int j = 0; j < s->nwait; j++)
-                if (w[2 * j] != l->index && wait_for(p, w[2 * j], w[2 * j + 1]))
-                    return STOPPED;
-        } else if (atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-            return STOPPED;
-        }
+        if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+            return STOPPED;     /* another lane failed: no step more */
+        const int *w = &d->wait[2 * s->wat];
+        for (int j = 0; j < s->nwait; j++)
+            if (w[2 * j] != l->index && wait_for(p, w[2 * j], w[2 * j + 1]))
+                return STOPPED;
         const int *id = &d->operand[s->at];
         double t0 = timed ? rt_now_ms() : 0;
         int rc = s->fn ? ops->step(l, s, id, k) : ops->copy(l, s, id, k);

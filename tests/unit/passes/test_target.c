@@ -131,17 +131,28 @@ detect(void)
     CHECK(t.nproc == 3 && strcmp(t.proc[0].id, "cpu0") == 0 && t.proc[0].threads == 0);
     CHECK(t.proc[0].ncore == 0 && t.proc[0].space == 0 && t.space[0].host);
     CHECK(strcmp(t.space[0].id, "host") == 0 && t.file[0] == 0);
-    CHECK(strcmp(t.proc[1].id, "ocl0") == 0 && t.proc[1].kind == PK_CPU);
-    CHECK(t.proc[1].backend == PB_OPENCL && t.proc[1].space == 0 && t.proc[1].cl_index == 0);
-    CHECK(strcmp(t.proc[2].id, "ocl1") == 0 && t.proc[2].kind == PK_GPU);
-    CHECK(t.proc[2].space == 1 && t.nspace == 2 && t.proc[2].cl_index == 1);
+    /* ocl0 is the device plans open by default: the first GPU (index 1), then the rest */
+    CHECK(strcmp(t.proc[1].id, "ocl0") == 0 && t.proc[1].kind == PK_GPU);
+    CHECK(t.proc[1].space == 1 && t.nspace == 2 && t.proc[1].cl_index == 1);
+    CHECK(strcmp(t.space[1].id, "ocl0.mem") == 0);
+    CHECK(strcmp(t.proc[2].id, "ocl1") == 0 && t.proc[2].kind == PK_CPU);
+    CHECK(t.proc[2].backend == PB_OPENCL && t.proc[2].space == 0 && t.proc[2].cl_index == 0);
     const Link *l = target_link(&t, 0, 1);
     CHECK(l && !l->zero_copy && l->gbps == 0);
     CHECK(target_mem(&t, 1) == 1);
     /* no cl_khr_fp64: no float64, and reductions in float32 only */
-    CHECK(!(t.proc[2].can[OP_ADD] & BIT(DT_F64)) && (t.proc[2].can[OP_ADD] & BIT(DT_I64)));
-    CHECK(t.proc[2].can[OP_REDUCESUM] == F32 && (t.proc[1].can[OP_REDUCESUM] & BIT(DT_I32)));
-    CHECK(!(t.proc[2].can[OP_ARGMAX] & BIT(DT_I64)) && (t.proc[2].can[OP_ARGMAX] & BIT(DT_I32)));
+    CHECK(!(t.proc[1].can[OP_ADD] & BIT(DT_F64)) && (t.proc[1].can[OP_ADD] & BIT(DT_I64)));
+    CHECK(t.proc[1].can[OP_REDUCESUM] == F32 && (t.proc[2].can[OP_REDUCESUM] & BIT(DT_I32)));
+    CHECK(!(t.proc[1].can[OP_ARGMAX] & BIT(DT_I64)) && (t.proc[1].can[OP_ARGMAX] & BIT(DT_I32)));
+    /* every memory taken: the devices that would need one more are left out */
+    host.ndev = TG_MAXPROC;
+    for (int i = 0; i < TG_MAXPROC; i++)
+        host.dev[i] = (TargetHostDev){.index = i, .gpu = 1, .fp64 = 1};
+    CHECK(target_detect(&t, &host, &d) == 0 && t.nspace == TG_MAXSPACE);
+    CHECK(t.nproc == TG_MAXSPACE && t.proc[t.nproc - 1].space == TG_MAXSPACE - 1);
+    host.ndev = 2;
+    host.dev[0] = fake_host().dev[0];
+    host.dev[1] = (TargetHostDev){.index = 1, .gpu = 1, .unified = 0, .fp64 = 0};
     /* an accelerator that is neither GPU nor CPU */
     host.dev[1].gpu = 0;
     CHECK(target_detect(&t, &host, &d) == 0 && t.proc[2].kind == PK_NPU);
