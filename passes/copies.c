@@ -138,7 +138,8 @@ reorder(Copies *c, int nold, Diag *d)
         k += put_list(c, c->after[n], node, k);
     }
     IR_ASSERT(k == g->nnode);
-    memcpy(g->node, node, (size_t)k * sizeof *node);
+    if (k)      /* a graph of constants has no nodes, and g->node may be NULL */
+        memcpy(g->node, node, (size_t)k * sizeof *node);
     ir_free(node);
     for (NodeId n = 0; n < g->nnode; n++)
         for (int j = 0; j < g->node[n].nout; j++)
