@@ -77,6 +77,7 @@ typedef struct PlanOptions {
     uint64_t seed;          /* random */
     const PlaceRule *place; /* --place, in order: a later rule wins */
     int nplace;
+    struct Measured *measured;  /* --profile-from: measured step times, or NULL (cost.h) */
 } PlanOptions;
 
 /* Fills Node.dev and Node.cause for every node from the strategy, then the --place rules. An
@@ -109,7 +110,8 @@ struct Schedule {
     double *start_ms, *end_ms;  /* the predicted schedule, per node */
     double makespan_ms;
 };
-int pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d);
+/* m (may be NULL): measured step times that replace the cost model's where they match */
+int pass_schedule(Graph *g, const Target *t, struct Measured *m, Schedule *s, Diag *d);
 /* 1 when node a ends before node b starts in every run (a happens before b) */
 int pass_before(const Schedule *s, NodeId a, NodeId b);
 

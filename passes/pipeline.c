@@ -150,7 +150,7 @@ run_copies(Run *r)
 static int
 run_schedule(Run *r)
 {
-    return pass_schedule(r->g, r->t, &r->p->sched, r->d);
+    return pass_schedule(r->g, r->t, r->o->measured, &r->p->sched, r->d);
 }
 
 static int

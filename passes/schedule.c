@@ -31,6 +31,7 @@
  * TG_MAXPROC). Every array of the Schedule is in the graph's arena.
  */
 #include "passes.h"
+#include "cost.h"
 
 #include <string.h>
 
@@ -65,6 +66,16 @@ cost_class(const Graph *g, const Node *x)
     }
 }
 
+/* the figure of class c (gflops, or gbps for move and copy), 0 when absent */
+static double
+class_figure(const Proc *p, CostClass c)
+{
+    for (int i = 0; i < p->nrate; i++)
+        if (p->rate[i].cls == c && p->rate[i].op < 0)
+            return c == CC_MOVE || c == CC_COPY ? p->rate[i].gbps : p->rate[i].gflops;
+    return 0;
+}
+
 /* The predicted milliseconds of node n on its processor; space[v] is the space value v was
  * written in (filled in node order up to n). */
 static double
@@ -80,16 +91,16 @@ step_ms(const Graph *g, const Target *t, const int *space, NodeId n)
         int far = in != NONE && space[in] != p->space ? space[in] : 0;
         const Link *l = far != p->space ? target_link(t, p->space, far) : NULL;
         double gbps = l && l->gbps > 0 ? l->gbps
-                                       : p->gflops[CC_COPY] > 0 ? p->gflops[CC_COPY] : DEFAULT_GBPS;
+                                       : class_figure(p, CC_COPY) > 0 ? class_figure(p, CC_COPY) : DEFAULT_GBPS;
         double bytes = out != NONE ? (double)ir_nbytes(&g->val[out]) : 0;
         return ms + bytes / (gbps * 1e6) + (l ? l->latency_us / 1e3 : 0);
     }
     CostClass c = cost_class(g, x);
-    double gbps = p->gflops[CC_MOVE] > 0 ? p->gflops[CC_MOVE] : DEFAULT_GBPS;
+    double gbps = class_figure(p, CC_MOVE) > 0 ? class_figure(p, CC_MOVE) : DEFAULT_GBPS;
     double mem = (double)ir_node_bytes(g, x) / (gbps * 1e6);
     if (c == CC_MOVE)
         return ms + mem;
-    double rate = p->gflops[c] > 0 ? p->gflops[c] : DEFAULT_GFLOPS;
+    double rate = class_figure(p, c) > 0 ? class_figure(p, c) : DEFAULT_GFLOPS;
     double compute = (double)ir_node_flops(g, x) / (rate * 1e6);
     return ms + (compute > mem ? compute : mem);
 }
@@ -162,8 +173,9 @@ find_waits(const Graph *g, const Schedule *s, NodeId n, const int *base, const i
 }
 
 int
-pass_schedule(Graph *g, const Target *t, Schedule *s, Diag *d)
+pass_schedule(Graph *g, const Target *t, Measured *measured, Schedule *s, Diag *d)
 {
+    (void)measured;
     memset(s, 0, sizeof *s);
     int nn = g->nnode, rc = -1;
     s->lane = ir_galloc(g, (size_t)(nn + 1) * sizeof(int));

@@ -402,9 +402,13 @@ read_rate(Reader *r, Proc *p, xmlNodePtr n)
                     want, other);
     if (!(isfinite(v) && v > 0))
         return fail(r, line, "processor %s: rate \"%s\" of %g must be above 0", p->id, name, v);
-    if (p->gflops[c] != 0)
-        return fail(r, line, "processor %s: rate \"%s\" is given twice", p->id, name);
-    p->gflops[c] = v;
+    for (int i = 0; i < p->nrate; i++)
+        if (p->rate[i].cls == (CostClass)c)
+            return fail(r, line, "processor %s: rate \"%s\" is given twice", p->id, name);
+    if (!ALWAYS(p->nrate < TG_MAXRATE))
+        return fail(r, line, "processor %s: more than %d rates", p->id, TG_MAXRATE);
+    p->rate[p->nrate++] = (Rate){.cls = (CostClass)c, .op = -1, .gflops = bytes ? 0 : v,
+                                 .gbps = bytes ? v : 0, .line = (int)line};
     return 0;
 }
 

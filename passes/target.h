@@ -19,6 +19,7 @@ enum {
     TG_MAXLINK = 64,
     TG_MAXCORE = 1024,          /* core numbers are below this */
     TG_MAXID = 64,              /* ids, with their NUL */
+    TG_MAXRATE = 96,            /* rates of one processor */
 };
 
 typedef enum ProcKind { PK_CPU, PK_GPU, PK_NPU } ProcKind;
@@ -31,6 +32,23 @@ typedef enum ProcBackend { PB_CPU, PB_OPENCL, PB_SIMULATED } ProcBackend;
 typedef enum CostClass {
     CC_CONV, CC_DEPTHWISE, CC_GEMM, CC_ELTWISE, CC_REDUCE, CC_MOVE, CC_COPY, CC_COUNT
 } CostClass;
+
+/* A rate of one processor for one op class (or one op of it), at one thread count: a step of the
+ * class is predicted to take (passes/cost.h)
+ *     launch_us + flops / gflops * (1 + m_half / M + n_half / N + k_half / K) + bytes / gbps
+ * microseconds (GFLOP/s and GB/s taken as 1e3 per us), where M, N and K are the step's GEMM shape
+ * (the terms are left out for a class that is not GEMM-shaped, and so is a term whose figure is
+ * 0: a rate with no gflops has no compute term, one with no gbps no memory term). Written by hetc
+ * profile from measurements, or by hand from published figures for simulated processors. */
+typedef struct Rate {
+    CostClass cls;
+    int op;                     /* an OpKind this rate is for alone, or -1: the whole class */
+    int threads;                /* the thread count it was measured at; 0: any */
+    double gflops, gbps;        /* 0: no such term */
+    double launch_us;           /* per step, on top of the processor's launch_us */
+    double m_half, n_half, k_half;
+    int line;                   /* in the description; 0 when made in memory */
+} Rate;
 
 typedef struct Proc {
     char id[TG_MAXID];          /* "cpu0": unique, [A-Za-z_][A-Za-z0-9_.-]* */
@@ -47,10 +65,11 @@ typedef struct Proc {
     /* what it can run: bit d of can[op] set when it runs op on dtype d (DType); the backend's
      * support (target_support) narrowed by the description, never widened */
     uint32_t can[OP_COUNT];
-    /* measured figures, 0 when absent */
-    double gflops[CC_COUNT];    /* GFLOP/s (for CC_COPY and CC_MOVE: GB/s) */
-    double launch_us;           /* per step */
-    double sync_us;             /* per wait across lanes */
+    /* measured or published figures, 0 when absent (passes/cost.h says what stands in) */
+    int nrate;
+    Rate rate[TG_MAXRATE];
+    double launch_us;           /* per step, whatever its class */
+    double sync_us;             /* per wait across lanes: the executor's handoff */
     int line;                   /* in the description, for messages; 0 when detected */
 } Proc;
 
@@ -62,10 +81,12 @@ typedef struct Space {
 
 typedef struct Link {
     int a, b;                   /* spaces, either direction */
-    double gbps;                /* bandwidth, GB/s; 0 unknown */
+    double gbps;                /* bandwidth from a to b, GB/s; 0 unknown */
     double latency_us;
     int zero_copy;              /* 1: one memory seen by both: no copies between a and b */
     int line;
+    double back_gbps, back_latency_us;  /* from b to a; 0: as from a to b */
+    double map_gbps, map_latency_us;    /* by mapping rather than copying (measured, shown) */
 } Link;
 
 typedef struct Contention {
@@ -77,6 +98,9 @@ typedef struct Contention {
 typedef struct Target {
     char file[1024];            /* the description, or "" when detected */
     char name[128];             /* <platform name="..."> */
+    /* where the figures come from, for messages and plan.json: "" when the description has
+     * none; else <measured>'s words, "hetc profile --quick on AMD EPYC ..., 2026-12-07" */
+    char measured[512];
     int nproc;
     Proc proc[TG_MAXPROC];
     int nspace;

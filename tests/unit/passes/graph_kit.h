@@ -105,7 +105,8 @@ kit_target(Target *t, int nproc, const int *space)
 static inline void
 kit_link(Target *t, int a, int b, double gbps, double latency_us, int zero_copy)
 {
-    t->link[t->nlink++] = (Link){a, b, gbps, latency_us, zero_copy, 0};
+    t->link[t->nlink++] = (Link){.a = a, .b = b, .gbps = gbps, .latency_us = latency_us,
+                                 .zero_copy = zero_copy};
 }
 
 /* a small deterministic generator (xorshift64*) for random graphs: a number below n */

@@ -34,7 +34,7 @@ one_lane_same(void)
     kit_target(&t, 1, (int[]){0});
     for (NodeId n = 0; n < g->nnode; n++)
         g->node[n].dev = 0;
-    if (pass_schedule(g, &t, &s, &d) < 0 || pass_memplan_placed(g, &t, &s, &one, &d) < 0) {
+    if (pass_schedule(g, &t, NULL, &s, &d) < 0 || pass_memplan_placed(g, &t, &s, &one, &d) < 0) {
         fprintf(stderr, "error: %s\n", d.msg);
         return 0;
     }
@@ -350,7 +350,7 @@ test_too_large_placed(void)
         ValId b = on(split, NODE(OP_SIGMOID, "b", x));
         ValId c = on(0, NODE(OP_ADD, "c", a, b));
         mark_output(on(0, NODE(OP_RELU, "r", c)));
-        CHECK(ir_infer(g, &d) == 0 && pass_schedule(g, &t, &s, &d) == 0);
+        CHECK(ir_infer(g, &d) == 0 && pass_schedule(g, &t, NULL, &s, &d) == 0);
         for (ValId v = a; v <= c; v += b - a) {
             g->val[v].rank = 2;
             g->val[v].dim[0] = g->val[v].dim[1] = (int64_t)1 << 22;     /* 2^46 bytes */
@@ -453,7 +453,7 @@ placed_safe(int quiet)
 static int
 run_placed(void)
 {
-    if (ir_infer(g, &d) < 0 || pass_schedule(g, &t, &s, &d) < 0 ||
+    if (ir_infer(g, &d) < 0 || pass_schedule(g, &t, NULL, &s, &d) < 0 ||
         pass_memplan_placed(g, &t, &s, &mp, &d) < 0) {
         fprintf(stderr, "error: %s\n", d.msg);
         return -1;

@@ -24,7 +24,7 @@ static Schedule s;
 static int
 run(void)
 {
-    if (ir_infer(g, &d) < 0 || pass_schedule(g, &t, &s, &d) < 0) {
+    if (ir_infer(g, &d) < 0 || pass_schedule(g, &t, NULL, &s, &d) < 0) {
         fprintf(stderr, "error: %s\n", d.msg);
         return -1;
     }
@@ -190,7 +190,7 @@ test_predicted(void)
     fresh();
     kit_target(&t, 3, (int[]){0, 0, 1});
     kit_link(&t, 0, 1, 2.0, 3.0, 0);
-    t.proc[1].gflops[CC_ELTWISE] = 1e-3;    /* 1 MFLOP/s: the 128 FLOPs take 0.128 ms */
+    t.proc[1].rate[t.proc[1].nrate++] = (Rate){.cls = CC_ELTWISE, .op = -1, .gflops = 1e-3};    /* 1 MFLOP/s: the 128 FLOPs take 0.128 ms */
     t.proc[1].launch_us = 10;
     t.proc[1].sync_us = 2;
     ValId x = input("x", 1, 8);
@@ -229,15 +229,15 @@ test_refused(void)
     mark_output(on(0, NODE(OP_RELU, "r", a)));
     CHECK(ir_infer(g, &d) == 0);
     g->node[def(a)].dev = 2;
-    CHECK(pass_schedule(g, &t, &s, &d) < 0 && strstr(d.msg, "\"a\"") &&
+    CHECK(pass_schedule(g, &t, NULL, &s, &d) < 0 && strstr(d.msg, "\"a\"") &&
           strstr(d.msg, "no processor"));
     diag_init(&d, "t.onnx");
     g->node[def(a)].dev = -1;
-    CHECK(pass_schedule(g, &t, &s, &d) < 0 && strstr(d.msg, "no processor"));
+    CHECK(pass_schedule(g, &t, NULL, &s, &d) < 0 && strstr(d.msg, "no processor"));
     diag_init(&d, "t.onnx");
     g->node[def(a)].dev = 0;
     g->node[def(a)].in[0] = find("r");
-    CHECK(pass_schedule(g, &t, &s, &d) < 0 && strstr(d.msg, "later step"));
+    CHECK(pass_schedule(g, &t, NULL, &s, &d) < 0 && strstr(d.msg, "later step"));
 }
 
 /* Random DAGs placed at random over three processors: the clocks are happens-before computed by

@@ -191,8 +191,9 @@ spaces_and_narrowing(void)
     CHECK(t.proc[n].can[OP_ADD] == target_support(PB_SIMULATED, OP_ADD));
     CHECK(t.proc[n].can[OP_MATMUL] == 0 && t.proc[n].can[OP_COPY] != 0);
     CHECK(t.proc[n].launch_us == 5 && t.proc[n].sync_us == 20.5);
-    CHECK(t.proc[n].gflops[CC_CONV] == 100 && t.proc[n].gflops[CC_COPY] == 12.5);
-    CHECK(t.proc[n].gflops[CC_GEMM] == 0);
+    CHECK(t.proc[n].nrate == 2 && t.proc[n].rate[0].cls == CC_CONV &&
+          t.proc[n].rate[0].gflops == 100 && t.proc[n].rate[1].cls == CC_COPY &&
+          t.proc[n].rate[1].gbps == 12.5);
     CHECK(t.proc[c1].backend == PB_CPU && t.proc[c1].ncore == 2 && t.proc[c1].core[0] == 0 &&
           t.proc[c1].core[1] == 1);
     CHECK(t.ncont == 1 && t.cont[0].factor == 1.5 && t.cont[0].a == 0 && t.cont[0].b == c1);
