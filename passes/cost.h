@@ -38,12 +38,26 @@ const Rate *cost_rate(const Target *t, int p, const Work *w);
 /* The rate that stands in when the target gives none (uncalibrated: 100 GFLOP/s, 20 GB/s). */
 const Rate *cost_default_rate(CostClass c);
 
+/* Where a prediction's figures come from (Schedule.source, plan.json's "source"). */
+typedef enum CostSource {
+    CS_DEFAULT,                 /* no figure for it: cost_default_rate, or 20 GB/s for a transfer */
+    CS_DESCRIPTION,             /* the description's own figures (no <measured>) */
+    CS_PROFILE,                 /* figures of hetc profile (the description has <measured>) */
+    CS_MEASURED,                /* the step's time in a trace (--profile-from) */
+} CostSource;
+/* "default", "description", "profile", "measured" */
+const char *cost_source_name(int s);
+/* Where cost_work_us takes its figures for w on p from (never CS_MEASURED). */
+CostSource cost_work_source(const Target *t, int p, const Work *w);
+
 /* Microseconds of work w on processor p by the formula, p's launch_us included, without
  * contention or waits. */
 double cost_work_us(const Target *t, int p, const Work *w);
 /* Microseconds to move bytes from space a to space b: the link's figures in that direction,
  * else by way of the host (two links), else 20 GB/s; 0 within one memory. */
 double cost_transfer_us(const Target *t, int a, int b, double bytes);
+/* Where cost_transfer_us takes its figures from: a link with a bandwidth, or the default. */
+CostSource cost_transfer_source(const Target *t, int a, int b);
 /* How much slower processor a runs while processor b is busy: the description's contention
  * factor, else 1. */
 double cost_contention(const Target *t, int a, int b);

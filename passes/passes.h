@@ -64,6 +64,8 @@ typedef enum PlaceCause {
     PC_FORCED,              /* --place */
     PC_RANDOM,              /* --strategy random */
     PC_COPY,                /* a copy between memories, run by the device side's processor */
+    PC_TRANSFER,            /* elsewhere, the transfers would cost more than it saves (set by
+                             * the partitioners of issue 12; unused yet) */
 } PlaceCause;
 const char *pass_cause_name(int cause);         /* "strategy", "forced by --place", ... */
 
@@ -108,6 +110,8 @@ struct Schedule {
     int *clock;                 /* per node n: clock[n * nlane + l] steps of lane l happen
                                  * before n ends (n itself included): a vector clock */
     double *start_ms, *end_ms;  /* the predicted schedule, per node */
+    double *alone_ms;           /* per node: its predicted time alone (without contention) */
+    unsigned char *source;      /* per node: where that time comes from (CostSource, cost.h) */
     double makespan_ms;
 };
 /* m (may be NULL): measured step times that replace the cost model's where they match */

@@ -17,92 +17,67 @@
  * lane, or b's clock counts a's step on a's lane: every run, whatever the speed of each lane,
  * finishes a before it starts b.
  *
- * Prediction: there is no calibrated cost model yet (issue 11). A step takes a roofline time, the
- * larger of its FLOPs at its processor's rate for the op's class and its bytes at the processor's
- * memory rate (Proc.gflops[CC_MOVE]), plus the processor's launch_us; a rate the target lacks is
- * 100 GFLOP/s or 20 GB/s, as in codegen's one-processor prediction. A Copy moves its bytes over
- * the link between its processor's space and the other side's (a copy goes between the host and
- * one device, passes/copies.c: the input's space when it is not the processor's, else the
- * host's), at the link's bandwidth and latency, else the processor's copy rate, else 20 GB/s. Each kept wait adds the waiting processor's sync_us.
- * The lanes are then simulated in node order: a step starts when its lane is free and the steps
- * it waits for have ended. Contention between processors is not modelled.
+ * Prediction (passes/cost.h): a step takes the cost model's time for its work on its processor
+ * (cost_work_us), or the time a trace measured for it (--profile-from: cost_measured_us). A Copy
+ * takes its processor's launch_us plus the transfer of its tensor over the link between its
+ * processor's space and the other side's (a copy goes between the host and one device,
+ * passes/copies.c: the input's space when it is not the processor's, else the host's), in the
+ * copy's direction; with no link figures, the processor's copy rate if it has one, else 20 GB/s.
+ * Each kept wait adds the waiting processor's sync_us. The lanes are simulated in node order: a
+ * step starts when its lane is free and the steps it waits for have ended.
+ *
+ * Contention: where the target says processor a runs `factor` times slower while b is busy, the
+ * lanes are simulated again against the previous simulation's busy times: the part of a step of
+ * a that overlaps a step of b is stretched by the factor (by the product of the factors where
+ * several lanes are busy at once), the steps after it shifted. That changes the overlaps, so it
+ * is repeated until no time moves (at most CONTEND_ROUNDS simulations). A measured step time
+ * already holds the contention of the run that measured it and is never stretched. Each step
+ * keeps its time alone (Schedule.alone_ms) and where it came from (Schedule.source).
  *
  * Cost: O((N + E) L) time and O(N L) memory for N nodes, E inputs read and L lanes (L is at most
- * TG_MAXPROC). Every array of the Schedule is in the graph's arena.
+ * TG_MAXPROC); each contention round O(N L) more (a cursor per pair of lanes only moves forward). Every array of the Schedule is in the graph's arena.
  */
 #include "passes.h"
 #include "cost.h"
 
+#include <math.h>
 #include <string.h>
 
-/* the defaults when the target gives no figure: GFLOP/s and GB/s */
-#define DEFAULT_GFLOPS 100.0
-#define DEFAULT_GBPS 20.0
+/* TEMPORARY until passes/measured.c is in: a weak reference, NULL when absent */
+#pragma weak cost_measured_us
 
-/* The class of a node's measured rate. */
-static CostClass
-cost_class(const Graph *g, const Node *x)
-{
-    if (x->op == OP_COPY)
-        return CC_COPY;
-    switch (ir_op[x->op].flops) {
-    case FL_CONV:
-    case FL_CONVT: {
-        /* depthwise: one input channel per group */
-        const Value *w = x->nin > 1 && x->in[1] != NONE ? &g->val[x->in[1]] : NULL;
-        return w && w->rank > 1 && w->dim[1] == 1 && x->attr->conv.group > 1 ? CC_DEPTHWISE
-                                                                             : CC_CONV;
-    }
-    case FL_GEMM:
-    case FL_MATMUL:
-        return CC_GEMM;
-    case FL_RED:
-    case FL_POOL:
-        return CC_REDUCE;
-    case FL_ELT:
-        return CC_ELTWISE;
-    default:
-        return ir_node_flops(g, x) > 0 ? CC_ELTWISE : CC_MOVE;
-    }
-}
+enum { CONTEND_ROUNDS = 8 };      /* simulations with contention, at most */
 
-/* the figure of class c (gflops, or gbps for move and copy), 0 when absent */
+/* The predicted microseconds of node n alone on its processor, and their source into *src;
+ * space[v] is the space value v was written in (filled in node order up to n). */
 static double
-class_figure(const Proc *p, CostClass c)
-{
-    for (int i = 0; i < p->nrate; i++)
-        if (p->rate[i].cls == c && p->rate[i].op < 0)
-            return c == CC_MOVE || c == CC_COPY ? p->rate[i].gbps : p->rate[i].gflops;
-    return 0;
-}
-
-/* The predicted milliseconds of node n on its processor; space[v] is the space value v was
- * written in (filled in node order up to n). */
-static double
-step_ms(const Graph *g, const Target *t, const int *space, NodeId n)
+step_us(const Graph *g, const Target *t, Measured *m, const int *space, NodeId n,
+        unsigned char *src)
 {
     const Node *x = &g->node[n];
-    const Proc *p = &t->proc[x->dev];
-    double ms = p->launch_us / 1e3;
-    if (x->op == OP_COPY) {
-        /* between the processor's space and the input's, or the host's when the input is in
-         * the processor's own (a copy goes between the host and one device) */
-        ValId in = x->nin > 0 ? x->in[0] : NONE, out = x->nout > 0 ? x->out[0] : NONE;
-        int far = in != NONE && space[in] != p->space ? space[in] : 0;
-        const Link *l = far != p->space ? target_link(t, p->space, far) : NULL;
-        double gbps = l && l->gbps > 0 ? l->gbps
-                                       : class_figure(p, CC_COPY) > 0 ? class_figure(p, CC_COPY) : DEFAULT_GBPS;
-        double bytes = out != NONE ? (double)ir_nbytes(&g->val[out]) : 0;
-        return ms + bytes / (gbps * 1e6) + (l ? l->latency_us / 1e3 : 0);
+    int pi = x->dev;
+    double us = m && cost_measured_us ? cost_measured_us(m, g, n, t, pi) : -1;
+    if (us >= 0) {
+        *src = CS_MEASURED;
+        return us;
     }
-    CostClass c = cost_class(g, x);
-    double gbps = class_figure(p, CC_MOVE) > 0 ? class_figure(p, CC_MOVE) : DEFAULT_GBPS;
-    double mem = (double)ir_node_bytes(g, x) / (gbps * 1e6);
-    if (c == CC_MOVE)
-        return ms + mem;
-    double rate = class_figure(p, c) > 0 ? class_figure(p, c) : DEFAULT_GFLOPS;
-    double compute = (double)ir_node_flops(g, x) / (rate * 1e6);
-    return ms + (compute > mem ? compute : mem);
+    Work w = cost_work(g, n);
+    if (x->op != OP_COPY) {
+        *src = (unsigned char)cost_work_source(t, pi, &w);
+        return cost_work_us(t, pi, &w);
+    }
+    /* into the processor's space from the input's, or out of it to the host's */
+    const Proc *p = &t->proc[pi];
+    ValId in = x->nin > 0 ? x->in[0] : NONE;
+    int into = in != NONE && space[in] != p->space;
+    int from = into ? space[in] : p->space, to = into ? p->space : 0;
+    CostSource cs = cost_transfer_source(t, from, to);
+    if (cs == CS_DEFAULT && cost_rate(t, pi, &w)) {
+        *src = (unsigned char)cost_work_source(t, pi, &w);
+        return cost_work_us(t, pi, &w);
+    }
+    *src = (unsigned char)cs;
+    return p->launch_us + cost_transfer_us(t, from, to, w.bytes);
 }
 
 /* Lanes and positions; 0, or -1 when a node has no processor of t or reads a later node. */
@@ -172,10 +147,82 @@ find_waits(const Graph *g, const Schedule *s, NodeId n, const int *base, const i
     return nw;
 }
 
+/* The lanes simulated side by side, and what the contention rounds need. */
+typedef struct Sim {
+    const Graph *g;
+    const Target *t;
+    Schedule *s;
+    const NodeId *step;         /* step[first[l] + q]: the node at position q of lane l */
+    const int *first;
+    double fac[TG_MAXPROC][TG_MAXPROC];  /* lane a's slowdown while lane b is busy */
+    double *pstart, *pend;               /* the previous simulation, or NULL: no contention */
+    int cur[TG_MAXPROC][TG_MAXPROC];     /* per lanes a, b: b's first step a has not passed */
+} Sim;
+
+/* When a step of lane me that starts at `at` and takes `ms` alone ends, stretched by the
+ * factor of each lane that is busy (in the previous simulation) while it runs. */
+static double
+stretched_end(Sim *x, int me, double at, double ms)
+{
+    const Schedule *s = x->s;
+    double now = at, left = ms;
+    for (;;) {
+        double f = 1, next = INFINITY;
+        for (int b = 0; b < s->nlane; b++) {
+            if (x->fac[me][b] <= 1)
+                continue;
+            int *c = &x->cur[me][b];
+            while (*c < s->nstep[b] && x->pend[x->step[x->first[b] + *c]] <= now)
+                (*c)++;
+            if (*c == s->nstep[b])
+                continue;
+            NodeId m = x->step[x->first[b] + *c];
+            if (x->pstart[m] <= now) {
+                f *= x->fac[me][b];
+                next = x->pend[m] < next ? x->pend[m] : next;
+            } else if (x->pstart[m] < next) {
+                next = x->pstart[m];
+            }
+        }
+        if (!(next < now + left * f))
+            return now + left * f;
+        left -= (next - now) / f;
+        now = next;
+    }
+}
+
+/* start_ms, end_ms and makespan_ms from alone_ms: a step starts when its lane is free and what
+ * it waits for has ended, plus one sync_us per wait; stretched where x->pstart is set. */
+static void
+simulate(Sim *x)
+{
+    Schedule *s = x->s;
+    double free_ms[TG_MAXPROC] = {0};
+    memset(x->cur, 0, sizeof x->cur);
+    s->makespan_ms = 0;
+    for (NodeId n = 0; n < x->g->nnode; n++) {
+        int me = s->lane[n];
+        const Proc *p = &x->t->proc[x->g->node[n].dev];
+        double at = free_ms[me];
+        for (int k = s->wat[n]; k < s->wat[n + 1]; k++) {
+            NodeId m = x->step[x->first[s->wait[2 * k]] + s->wait[2 * k + 1] - 1];
+            if (s->end_ms[m] > at)
+                at = s->end_ms[m];
+        }
+        at += (s->wat[n + 1] - s->wat[n]) * p->sync_us / 1e3;
+        s->start_ms[n] = at;
+        s->end_ms[n] = x->pstart && s->source[n] != CS_MEASURED
+                           ? stretched_end(x, me, at, s->alone_ms[n])
+                           : at + s->alone_ms[n];
+        free_ms[me] = s->end_ms[n];
+        if (s->end_ms[n] > s->makespan_ms)
+            s->makespan_ms = s->end_ms[n];
+    }
+}
+
 int
 pass_schedule(Graph *g, const Target *t, Measured *measured, Schedule *s, Diag *d)
 {
-    (void)measured;
     memset(s, 0, sizeof *s);
     int nn = g->nnode, rc = -1;
     s->lane = ir_galloc(g, (size_t)(nn + 1) * sizeof(int));
@@ -184,12 +231,14 @@ pass_schedule(Graph *g, const Target *t, Measured *measured, Schedule *s, Diag *
     s->signal = ir_galloc(g, (size_t)(nn + 1) * sizeof(int));
     s->start_ms = ir_galloc(g, (size_t)(nn + 1) * sizeof(double));
     s->end_ms = ir_galloc(g, (size_t)(nn + 1) * sizeof(double));
+    s->alone_ms = ir_galloc(g, (size_t)(nn + 1) * sizeof(double));
+    s->source = ir_galloc(g, (size_t)(nn + 1));
     int *first = ir_alloc((TG_MAXPROC + 1) * sizeof(int));
     NodeId *step = ir_alloc((size_t)(nn + 1) * sizeof(NodeId));
     int *space = ir_alloc((size_t)(g->nval + 1) * sizeof(int));
     int *waits = NULL;
-    if (!s->lane || !s->pos || !s->wat || !s->signal || !s->start_ms || !s->end_ms || !first ||
-        !step || !space) {
+    if (!s->lane || !s->pos || !s->wat || !s->signal || !s->start_ms || !s->end_ms ||
+        !s->alone_ms || !s->source || !first || !step || !space) {
         diag_oom(d);
         goto done;
     }
@@ -242,31 +291,50 @@ pass_schedule(Graph *g, const Target *t, Measured *measured, Schedule *s, Diag *
     }
     memcpy(s->wait, waits, 2 * (size_t)nwait * sizeof(int));
 
-    /* the predicted timeline; graph inputs and constants are in the host's space */
-    memset(space, 0, (size_t)g->nval * sizeof *space);
-    double free_ms[TG_MAXPROC] = {0};
+    /* each step's time alone, in node order (a Copy needs the space of its input) */
+    memset(space, 0, (size_t)g->nval * sizeof *space);     /* inputs and constants: the host's */
     for (NodeId n = 0; n < nn; n++) {
-        int me = s->lane[n];
-        const Proc *p = &t->proc[g->node[n].dev];
-        double at = free_ms[me];
-        for (int k = s->wat[n]; k < s->wat[n + 1]; k++) {
-            NodeId m = step[first[s->wait[2 * k]] + s->wait[2 * k + 1] - 1];
-            if (s->end_ms[m] > at)
-                at = s->end_ms[m];
-        }
-        at += (s->wat[n + 1] - s->wat[n]) * p->sync_us / 1e3;
-        s->start_ms[n] = at;
-        s->end_ms[n] = free_ms[me] = at + step_ms(g, t, space, n);
-        /* outputs are in the processor's space, but a copy out of it goes to the host's */
         const Node *x = &g->node[n];
+        const Proc *p = &t->proc[x->dev];
+        s->alone_ms[n] = step_us(g, t, measured, space, n, &s->source[n]) / 1e3;
+        /* outputs are in the processor's space, but a copy out of it goes to the host's */
         int out = p->space;
         if (x->op == OP_COPY && x->nin > 0 && x->in[0] != NONE && space[x->in[0]] == p->space)
             out = 0;
         for (int j = 0; j < x->nout; j++)
             if (x->out[j] != NONE)
                 space[x->out[j]] = out;
-        if (s->end_ms[n] > s->makespan_ms)
-            s->makespan_ms = s->end_ms[n];
+    }
+    Sim sim = {.g = g, .t = t, .s = s, .step = step, .first = first};
+    simulate(&sim);
+    int contend = 0;
+    for (int a = 0; a < nl; a++)
+        for (int b = 0; b < nl; b++) {
+            sim.fac[a][b] = a == b ? 1 : cost_contention(t, s->lane_proc[a], s->lane_proc[b]);
+            contend |= sim.fac[a][b] > 1;
+        }
+    if (contend) {
+        sim.pstart = ir_alloc((size_t)(nn + 1) * sizeof(double));
+        sim.pend = ir_alloc((size_t)(nn + 1) * sizeof(double));
+        if (!sim.pstart || !sim.pend) {
+            ir_free(sim.pstart);
+            ir_free(sim.pend);
+            diag_oom(d);
+            goto done;
+        }
+        for (int round = 1; round < CONTEND_ROUNDS; round++) {
+            memcpy(sim.pstart, s->start_ms, (size_t)nn * sizeof(double));
+            memcpy(sim.pend, s->end_ms, (size_t)nn * sizeof(double));
+            simulate(&sim);
+            int moved = 0;
+            for (NodeId n = 0; n < nn && !moved; n++)
+                moved = fabs(s->end_ms[n] - sim.pend[n]) > 1e-9 ||
+                        fabs(s->start_ms[n] - sim.pstart[n]) > 1e-9;
+            if (!moved)
+                break;
+        }
+        ir_free(sim.pstart);
+        ir_free(sim.pend);
     }
     rc = 0;
 done:

@@ -3,12 +3,14 @@
  * a target filled in by hand: lanes in order of first step, positions, only the waits that are
  * needed (the latest per lane, none that the lane predecessor or another wait implies), signals,
  * vector clocks, pass_before on diamonds and chains across lanes, and the predicted times (the
- * roofline per step, copies over their link, lanes simulated side by side). Random DAGs placed at
+ * cost model's per step, copies over their link, lanes simulated side by side, each step's time
+ * alone and its source; test_cost checks the formula itself and contention). Random DAGs placed at
  * random check the clocks against happens-before computed by brute force from the waits alone,
  * that every read of another lane's tensor is ordered after its writer, and that no wait is
  * redundant. Nodes without a processor are refused.
  */
 #include "ir/ir.h"
+#include "passes/cost.h"
 #include "passes/passes.h"
 
 #include <math.h>
@@ -194,7 +196,7 @@ test_predicted(void)
     t.proc[1].launch_us = 10;
     t.proc[1].sync_us = 2;
     ValId x = input("x", 1, 8);
-    ValId a = on(0, NODE(OP_RELU, "a", x));             /* defaults: 1024 B at 20 GB/s */
+    ValId a = on(0, NODE(OP_RELU, "a", x));             /* defaults: 100 GFLOP/s, 20 GB/s */
     ValId b = on(1, NODE(OP_SIGMOID, "b", x));          /* 0.01 + 0.128 ms, beside a */
     ValId c = on(2, NODE(OP_COPY, "c", a));             /* 512 B at 2 GB/s + 3 us */
     ValId e = on(1, NODE(OP_ADD, "e", b, a));           /* waits for a: + 2 us sync */
@@ -204,18 +206,24 @@ test_predicted(void)
     mark_output(e);
     CHECK(run() == 0);
     CHECK(ir_node_flops(g, &g->node[def(a)]) == 128 && ir_node_bytes(g, &g->node[def(a)]) == 1024);
-    double ta = 1024 / 20e6, tb = 0.01 + 128 / 1e3, tc = 512 / 2e6 + 0.003;
+    /* a: 128 FLOPs at 100 GFLOP/s plus 1024 bytes at 20 GB/s (the terms add up) */
+    double ta = (128 / 100e3 + 1024 / 20e3) / 1e3, tb = 0.01 + 128 / 1e3, tc = 512 / 2e6 + 0.003;
     CHECK(s.start_ms[def(a)] == 0 && fabs(s.end_ms[def(a)] - ta) < 1e-12);
     CHECK(s.start_ms[def(b)] == 0 && fabs(s.end_ms[def(b)] - tb) < 1e-12);
     CHECK(fabs(s.start_ms[def(c)] - ta) < 1e-12 && fabs(s.end_ms[def(c)] - (ta + tc)) < 1e-12);
-    /* e starts when its lane is free (tb > ta), after one wait's sync; an Add of 128 FLOPs and
-     * 1536 bytes: 0.128 ms at 1 MFLOP/s beats 7.7e-5 ms of memory, as for b */
+    /* e starts when its lane is free (tb > ta), after one wait's sync; an Add of 128 FLOPs at
+     * 1 MFLOP/s, no memory term (the rate has no gbps), as for b */
     CHECK(waits_are(def(e), 1, (int[]){0, 1}));
     double se = tb + 0.002;
     CHECK(fabs(s.start_ms[def(e)] - se) < 1e-12 && fabs(s.end_ms[def(e)] - (se + tb)) < 1e-12);
     CHECK(fabs(s.makespan_ms - (se + tb)) < 1e-12);
     CHECK(fabs(s.start_ms[def(back)] - s.end_ms[def(r)]) < 1e-12 &&
           fabs(s.end_ms[def(back)] - s.start_ms[def(back)] - tc) < 1e-12);
+    /* no contention: each step's time alone is its duration; where the figures came from */
+    for (NodeId n = 0; n < g->nnode; n++)
+        CHECK(fabs(s.alone_ms[n] - (s.end_ms[n] - s.start_ms[n])) < 1e-12);
+    CHECK(s.source[def(a)] == CS_DEFAULT && s.source[def(b)] == CS_DESCRIPTION &&
+          s.source[def(c)] == CS_DESCRIPTION && s.source[def(r)] == CS_DEFAULT);
 }
 
 /* A node on no processor of the target, or reading a later node, is refused. */
