@@ -37,3 +37,14 @@ void cg_identifier(const char *s, char *buf, size_t size);
  * out) or an environment failure (the file, a libgvc call, named). */
 const char *cg_viz_format(const char *path);
 int cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d);
+
+/* The fill colour of processor dev in pictures (viz.c, gantt.c): Paul Tol's "light" scheme,
+ * "#77AADD", "#EE8866", ...; processors from CG_NCOLOUR on repeat them (and are drawn with a
+ * second border); dev < 0 (unplaced) is grey. */
+enum { CG_NCOLOUR = 8 };
+const char *cg_proc_colour(int dev);
+
+/* hetc viz --gantt (gantt.c): p's predicted schedule as an SVG Gantt chart in path, one row per
+ * lane and one for the copies. 0, or -1 with the reason in d: a plan without a schedule (bad
+ * input) or the file (an environment failure naming it). */
+int cg_gantt(const Graph *g, const Plan *p, const char *path, Diag *d);

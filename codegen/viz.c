@@ -40,11 +40,15 @@ enum {
 
 /* Paul Tol's "light" scheme: distinct for colour-blind readers, dark text stays legible on
  * each. Processors beyond these repeat the colours with a double border. */
-static const char *const palette[] = {
+static const char *const palette[CG_NCOLOUR] = {
     "#77AADD", "#EE8866", "#44BB99", "#FFAABB", "#EEDD88", "#99DDFF", "#BBCC33", "#AAAA00",
 };
-enum { NPALETTE = sizeof palette / sizeof palette[0] };
-static const char unplaced_colour[] = "#DDDDDD";
+
+const char *
+cg_proc_colour(int dev)
+{
+    return dev < 0 ? "#DDDDDD" : palette[dev % CG_NCOLOUR];
+}
 
 /* The last message libcgraph and libgvc reported (their error hook is process-wide). */
 static char gv_msg[256];
@@ -187,8 +191,8 @@ gv_node(Agraph_t *gr, char kind, int i)
 static void
 paint(void *obj, int dev)
 {
-    set(obj, "fillcolor", dev < 0 ? unplaced_colour : palette[dev % NPALETTE]);
-    if (dev >= NPALETTE)
+    set(obj, "fillcolor", cg_proc_colour(dev));
+    if (dev >= CG_NCOLOUR)
         set(obj, "peripheries", "2");
 }
 
@@ -196,6 +200,7 @@ paint(void *obj, int dev)
 typedef struct Viz {
     const Graph *g;
     const Target *t;
+    const Schedule *s;          /* the predicted times, or NULL */
     int nstep;
     Agraph_t *root;
     Agnode_t **step;            /* per IR node; NULL for NOP */
@@ -208,6 +213,14 @@ proc(const Viz *v, NodeId n)
 {
     int dev = v->g->node[n].dev;
     return v->t && dev >= 0 && dev < v->t->nproc ? dev : NONE;
+}
+
+/* "\\n0.42 ms": step n's predicted time, when the plan has a schedule */
+static void
+put_time(Buf *b, const Viz *v, NodeId n)
+{
+    if (v->s && v->s->start_ms && v->s->end_ms)
+        putf(b, "\\n%.3g ms", v->s->end_ms[n] - v->s->start_ms[n]);
 }
 
 static void
@@ -241,6 +254,7 @@ draw_step(Viz *v, Agraph_t *sub, NodeId n)
             puts_(&b, shown++ ? ", " : "\\n");
             put_shape(&b, &v->g->val[x->out[j]]);
         }
+        put_time(&b, v, n);
     }
     set(gn, "label", b.s);
     if (x->cause == PC_FORCED)          /* --place put it there */
@@ -269,9 +283,10 @@ draw_io(Viz *v, int output, int i)
 }
 
 /* The edge from the writer of value id (a step or a graph input) to node to, once; bytes on it
- * when it crosses processors. */
+ * when it crosses processors, and the copy's predicted time on the edge into copy step to_copy
+ * (NONE: to is no copy). */
 static void
-draw_edge(Viz *v, ValId id, Agnode_t *to, int to_dev, int to_copy)
+draw_edge(Viz *v, ValId id, Agnode_t *to, int to_dev, NodeId to_copy)
 {
     const Value *val = &v->g->val[id];
     Agnode_t *from = val->def != NONE ? v->step[val->def] : v->in[id];
@@ -280,13 +295,15 @@ draw_edge(Viz *v, ValId id, Agnode_t *to, int to_dev, int to_copy)
     Agedge_t *e = agedge(v->root, from, to, NULL, 1);
     int from_dev = val->def != NONE ? proc(v, val->def) : NONE;
     int from_copy = val->def != NONE && v->g->node[val->def].op == OP_COPY;
-    if (!to_copy && (from_copy || from_dev == to_dev || from_dev < 0 || to_dev < 0))
+    if (to_copy == NONE && (from_copy || from_dev == to_dev || from_dev < 0 || to_dev < 0))
         return;
     set(e, "penwidth", "2");
     set(e, "color", "#333333");
     Buf b = {.len = 0};
     b.s[0] = 0;
     put_bytes(&b, (int64_t)ir_nbytes(val));
+    if (to_copy != NONE)
+        put_time(&b, v, to_copy);
     set(e, v->nstep <= VIZ_MAXLABEL ? "label" : "xlabel", b.s);
 }
 
@@ -356,7 +373,7 @@ draw_steps(Viz *v)
             put_text(&b, v->t->proc[dev].id, TG_MAXID);
             set(sub, "label", b.s);
             set(sub, "style", "dashed");
-            set(sub, "color", palette[dev % NPALETTE]);
+            set(sub, "color", cg_proc_colour(dev));
         }
         for (; n < end; n++)
             if (g->node[n].op != OP_NOP)
@@ -400,11 +417,11 @@ draw(Viz *v)
         const Node *x = &g->node[n];
         for (int j = 0; x->op != OP_NOP && j < x->nin; j++)
             if (x->in[j] != NONE)
-                draw_edge(v, x->in[j], v->step[n], proc(v, n), x->op == OP_COPY);
+                draw_edge(v, x->in[j], v->step[n], proc(v, n), x->op == OP_COPY ? n : NONE);
     }
     for (int i = 0; i < g->noutput; i++) {
         draw_io(v, 1, i);
-        draw_edge(v, g->output[i], gv_node(gr, 'o', i), NONE, 0);
+        draw_edge(v, g->output[i], gv_node(gr, 'o', i), NONE, NONE);
     }
 }
 
@@ -440,7 +457,7 @@ cg_viz(const Graph *g, const Plan *p, const char *path, Diag *d)
     if (strcmp(fmt, "dot") != 0 && nstep > VIZ_MAXLAYOUT)
         return diag_error(d, "%d steps are too many to lay out (at most %d): write a .dot file "
                           "instead", nstep, VIZ_MAXLAYOUT);
-    Viz v = {g, p ? p->target : NULL, nstep, NULL, NULL, NULL};
+    Viz v = {g, p ? p->target : NULL, p ? &p->sched : NULL, nstep, NULL, NULL, NULL};
     v.step = ir_alloc((size_t)(g->nnode + 1) * sizeof *v.step);
     v.in = ir_alloc((size_t)(g->nval + 1) * sizeof *v.in);
     if (!v.step || !v.in) {

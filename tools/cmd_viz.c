@@ -1,6 +1,7 @@
 /*
  * cmd_viz.c: hetc viz: loads a model, plans it like compile (target, strategy, --place) and
- * draws the placement as SVG, PNG or DOT (codegen/viz.c).
+ * draws the placement as SVG, PNG or DOT (codegen/viz.c), and the predicted schedule as a Gantt
+ * chart (--gantt, codegen/gantt.c).
  */
 #include "driver.h"
 
@@ -8,18 +9,27 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+enum { F_GANTT = F_CMD };
 
 const char usage_viz[] =
-    "usage: hetc viz MODEL.onnx -o FILE.{svg,png,dot} [--target FILE] [--strategy S] [--seed N]\n"
-    "                [--place SEL=PROC]... [--shape NAME=DIMS]... [--bind NAME=FILE.pb]...\n"
+    "usage: hetc viz MODEL.onnx -o FILE.{svg,png,dot} [--gantt FILE.svg] [--target FILE]\n"
+    "                [--strategy S] [--seed N] [--place SEL=PROC]... [--shape NAME=DIMS]...\n"
+    "                [--bind NAME=FILE.pb]...\n"
+    "       hetc viz MODEL.onnx --gantt FILE.svg [...]\n"
     "\n"
     "Plans MODEL.onnx as compile would and draws the plan: each step filled with its\n"
-    "processor's colour (a legend lists the processors), showing its op, name and output\n"
-    "shape; edges between processors in bold with the bytes that cross; copies as small\n"
-    "nodes; each run of steps on one processor framed. See docs/viz.md.\n"
+    "processor's colour (a legend lists the processors), showing its op, name, output shape\n"
+    "and predicted time; edges between processors in bold with the bytes that cross (and the\n"
+    "copy's predicted time); copies as small nodes; each run of steps on one processor\n"
+    "framed. See docs/viz.md.\n"
     "\n"
     "  -o FILE            the picture; its extension picks the format: .svg, .png, or .dot\n"
     "                     (Graphviz's text, not laid out; the only one beyond 5000 steps)\n"
+    "  --gantt FILE.svg   also (or, without -o, only) draw the predicted schedule: a row per\n"
+    "                     processor and one for the copies, each step a box from its\n"
+    "                     predicted start to its end, a time axis in ms and the makespan\n"
     "  --target FILE      the machine, a device description (docs/devices.md); default: this\n"
     "                     host's CPU and OpenCL devices\n"
     "  --strategy S       cpu, gpu, random or auto, as for compile\n"
@@ -30,18 +40,21 @@ const char usage_viz[] =
     "  --dump-after PASS  print the IR after that pass\n"
     "  -h, --help         this text\n"
     "\n"
-    "Prints one line: the file, its steps and copies, the processors used.\n";
+    "Prints one line per picture: the file, its steps and copies, the processors used (and\n"
+    "for the Gantt chart, the predicted latency).\n";
 
 static const Flag flags[] = {
     ARGS_HELP, ARGS_MODEL,
     {"-o", NULL, "FILE", 0, F_OUT},
+    {"--gantt", NULL, "FILE.svg", 0, F_GANTT},
     ARGS_PLAN,
     {NULL, NULL, NULL, 0, 0},
 };
 
-/* "wrote FILE: N steps (C copies) on cpu0, ocl0 (strategy S)" */
+/* "wrote FILE: N steps (C copies) on cpu0, ocl0 (strategy S)", and for a Gantt chart
+ * ", predicted X ms" */
 static void
-report(const char *path, const Graph *g, const Plan *p, const char *strategy)
+report(const char *path, const Graph *g, const Plan *p, const char *strategy, int gantt)
 {
     int nstep = 0, ncopy = 0;
     for (NodeId n = 0; n < g->nnode; n++) {
@@ -52,13 +65,16 @@ report(const char *path, const Graph *g, const Plan *p, const char *strategy)
     ir_put_escaped(path, stdout);
     printf(": %d steps (%d copies) on ", nstep, ncopy);
     plan_put_lanes(p, stdout);
-    printf(" (strategy %s)\n", strategy);
+    printf(" (strategy %s)", strategy);
+    if (gantt)
+        printf(", predicted %.6f ms", p->sched.makespan_ms);
+    putchar('\n');
 }
 
 int
 cmd_viz(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *gantt = NULL;
     int rc = EXIT_USAGE;
     ModelArgs ma;
     PlanArgs pa;
@@ -81,18 +97,26 @@ cmd_viz(int argc, char **argv)
         case F_OUT:
             out = v;
             break;
+        case F_GANTT:
+            gantt = v;
+            break;
         default:
             if (model_arg(&ma, id, v) < 0 || plan_arg(&pa, id, v) < 0)
                 goto done;
         }
     }
-    if (!ma.model || !out) {
-        rc = usage_error("viz", ma.model ? "no picture given (-o FILE.svg, .png or .dot)"
-                                         : "no model given", NULL);
+    if (!ma.model || (!out && !gantt)) {
+        rc = usage_error("viz", ma.model ? "no picture given (-o FILE.svg, .png or .dot, or "
+                         "--gantt FILE.svg)" : "no model given", NULL);
         goto done;
     }
-    if (!cg_viz_format(out)) {
+    if (out && !cg_viz_format(out)) {
         rc = usage_error("viz", "the picture's name must end in .svg, .png or .dot", out);
+        goto done;
+    }
+    const char *fmt = gantt ? cg_viz_format(gantt) : "svg";
+    if (!fmt || strcmp(fmt, "svg") != 0) {
+        rc = usage_error("viz", "the Gantt chart's name must end in .svg", gantt);
         goto done;
     }
     t = calloc(1, sizeof *t);
@@ -115,13 +139,20 @@ cmd_viz(int argc, char **argv)
     }
     Diag d;
     diag_init(&d, ma.model);
-    progress(&pr, "drawing ", out);
-    if (cg_viz(g, &p, out, &d) < 0) {
+    rc = 0;
+    if (out) {
+        progress(&pr, "drawing ", out);
+        if (cg_viz(g, &p, out, &d) == 0)
+            report(out, g, &p, pa.opt.strategy, 0);
+    }
+    if (gantt && d.nerr == 0) {
+        progress(&pr, "drawing the schedule into ", gantt);
+        if (cg_gantt(g, &p, gantt, &d) == 0)
+            report(gantt, g, &p, pa.opt.strategy, 1);
+    }
+    if (d.nerr) {
         fprintf(stderr, "%s\n", d.msg);
         rc = diag_status(&d);
-    } else {
-        report(out, g, &p, pa.opt.strategy);
-        rc = 0;
     }
     ir_graph_free(g);
 done:

@@ -8,7 +8,15 @@
  * signature and a non-empty IHDR; the DOT is a digraph. An unknown extension is bad input, an
  * unwritable path an environment failure naming it, an unplaced graph draws, a graph beyond the
  * cluster limit draws without clusters, and one beyond the layout limit is refused for SVG but
- * written as DOT.
+ * written as DOT. With a schedule, each step's label has its predicted time and the edge into
+ * each Copy the copy's.
+ *
+ * cg_gantt (hetc viz --gantt) on the same graph with a schedule made by hand: one row per lane
+ * and one for the copies, a box per step on its lane's row and per copy on the copies' row,
+ * placed and sized by its times, in its processor's colour; the axis and the makespan; the
+ * hostile name escaped for XML; a zero makespan draws; a ninth processor gets the first colour
+ * with a darker border; no schedule is bad input, an unwritable path an environment failure
+ * naming it (no file left).
  */
 #include "codegen/codegen.h"
 #include "ir/ir.h"
@@ -190,6 +198,126 @@ check_two(void)
     CHECK(d.nerr == 0);
 }
 
+/* A schedule by hand for two_processors(): lanes cpu0 (relu) and ocl0 (the rest), each step
+ * 0.5 ms after the last, ms_each long (arrays in g's arena) */
+static void
+schedule_by_hand(Plan *p, double ms_each)
+{
+    Schedule *s = &p->sched;
+    memset(s, 0, sizeof *s);
+    s->nlane = 2;
+    s->lane_proc[0] = 0, s->lane_proc[1] = 1;
+    s->lane = ir_galloc(g, (size_t)g->nnode * sizeof(int));
+    s->start_ms = ir_galloc(g, (size_t)g->nnode * sizeof(double));
+    s->end_ms = ir_galloc(g, (size_t)g->nnode * sizeof(double));
+    for (NodeId n = 0; n < g->nnode; n++) {
+        s->lane[n] = g->node[n].dev;
+        s->start_ms[n] = 0.5 * n;
+        s->end_ms[n] = 0.5 * n + ms_each;
+        s->makespan_ms = s->end_ms[n];
+    }
+}
+
+/* a and b within 0.01 */
+static int
+near(double a, double b)
+{
+    return a - b < 0.01 && b - a < 0.01;
+}
+
+/* the value of attribute name in the first element after s, as a number */
+static double
+attr_num(const char *s, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof key, " %s=\"", name);
+    const char *a = s ? strstr(s, key) : NULL;
+    return a ? strtod(a + strlen(key), NULL) : -1;
+}
+
+static void
+check_gantt(void)
+{
+    two_processors();
+    Plan p = {.target = &tg};
+    Diag d;
+    char path[256];
+    size_t len;
+
+    /* no schedule: nothing to draw */
+    snprintf(path, sizeof path, "%s/gantt.svg", dir);
+    diag_init(&d, "t.onnx");
+    CHECK(cg_gantt(g, &p, path, &d) < 0 && d.kind == DIAG_INPUT && access(path, F_OK) != 0);
+
+    schedule_by_hand(&p, 0.25);
+    diag_init(&d, "t.onnx");
+    CHECK(cg_gantt(g, &p, path, &d) == 0 && d.nerr == 0);
+    const char *svg = slurp(path, &len);
+    CHECK(svg && strncmp(svg, "<?xml", 5) == 0 && clean_text(svg, len));
+    if (!svg)
+        return;
+    CHECK(strstr(svg, "</svg>\n") != NULL);
+    CHECK(count(svg, "<g class=\"row\">") == 3);
+    CHECK(strstr(svg, ">cpu0</text>") && strstr(svg, ">ocl0</text>") &&
+          strstr(svg, ">copies</text>"));
+    CHECK(count(svg, "<g class=\"step\">") == 3 && count(svg, "<g class=\"copy\">") == 2);
+    CHECK(strstr(svg, ">makespan 2.250 ms<") != NULL);
+    /* the Add (node 3): 1.5 to 1.75 ms on ocl0's row (the second), 1040 px for 2.25 ms */
+    const char *add = strstr(svg, "q&quot;uote&lt;b&gt;&amp;amp;&amp;foo;&amp;#0;\\x0a\\x1b[2J"
+                                  "\\xe2\\x80\\xae\\xff\\xc3(\\N\\n\\ (Add) on ocl0: 1.500 to 1.750 ms");
+    CHECK(add != NULL);
+    const char *box = add ? strstr(add, "<rect") : NULL;
+    CHECK(box && near(attr_num(box, "x"), 130 + 1.5 * 1040 / 2.25));
+    CHECK(box && near(attr_num(box, "width"), 0.25 * 1040 / 2.25));
+    CHECK(box && attr_num(box, "y") > 74 && attr_num(box, "y") < 104);
+    CHECK(box && strncmp(strstr(box, "fill=\""), "fill=\"#EE8866\"", 14) == 0);
+    /* the copy out of ocl0 (node 4) on the third row, hatched */
+    const char *out = strstr(svg, "Copy of ");
+    out = out ? strstr(out + 1, "Copy of ") : NULL;
+    CHECK(out && attr_num(strstr(out, "<rect"), "y") > 104 && strstr(out, "url(#hatch)"));
+    /* the label of the step fused from two ops */
+    CHECK(strstr(svg, ">Sigmoid+Mul</text>") != NULL);
+    /* with a schedule, viz labels steps and copies' edges with their times */
+    snprintf(path, sizeof path, "%s/timed.svg", dir);
+    CHECK(cg_viz(g, &p, path, &d) == 0);
+    svg = slurp(path, &len);
+    CHECK(svg && count(svg, ">0.25 ms<") == 5);
+
+    /* all steps taking no time, and a processor beyond the palette */
+    schedule_by_hand(&p, 0);
+    for (NodeId n = 0; n < g->nnode; n++)
+        p.sched.start_ms[n] = p.sched.end_ms[n] = p.sched.makespan_ms = 0;
+    Target *t9 = malloc(sizeof *t9);
+    CHECK(t9 != NULL);
+    if (!t9)
+        return;
+    *t9 = tg;
+    t9->nproc = 9;
+    for (int i = 2; i < 9; i++) {
+        t9->proc[i] = tg.proc[0];
+        snprintf(t9->proc[i].id, TG_MAXID, "cpu%d", i);
+    }
+    t9->proc[8].kind = PK_CPU;
+    for (NodeId n = 0; n < g->nnode; n++)
+        if (g->node[n].dev == 0)
+            g->node[n].dev = 8;
+    p.sched.lane_proc[0] = 8;
+    p.target = t9;
+    snprintf(path, sizeof path, "%s/zero.svg", dir);
+    CHECK(cg_gantt(g, &p, path, &d) == 0);
+    svg = slurp(path, &len);
+    CHECK(svg && strstr(svg, ">makespan 0.000 ms<") && !strstr(svg, "nan") && !strstr(svg, "inf"));
+    CHECK(svg && count(svg, "width=\"0.50\"") == 7 && strstr(svg, ">cpu8</text>"));
+    CHECK(svg && strstr(svg, "fill=\"#77AADD\" stroke=\"#000000\"") != NULL);
+    free(t9);
+
+    /* an unwritable path */
+    p.target = &tg;
+    diag_init(&d, "t.onnx");
+    snprintf(path, sizeof path, "%s/missing/gantt.svg", dir);
+    CHECK(cg_gantt(g, &p, path, &d) < 0 && d.kind == DIAG_ENV && strstr(d.msg, path));
+}
+
 static void
 check_errors(void)
 {
@@ -274,6 +402,7 @@ main(void)
     check_two();
     check_errors();
     check_large();
+    check_gantt();
     ir_graph_free(g);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
