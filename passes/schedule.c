@@ -35,7 +35,8 @@
  * keeps its time alone (Schedule.alone_ms) and where it came from (Schedule.source).
  *
  * Cost: O((N + E) L) time and O(N L) memory for N nodes, E inputs read and L lanes (L is at most
- * TG_MAXPROC); each contention round O(N L) more (a cursor per pair of lanes only moves forward). Every array of the Schedule is in the graph's arena.
+ * TG_MAXPROC); each contention round O(N L) more (a cursor per pair of lanes only moves
+ * forward). Every array of the Schedule is in the graph's arena.
  */
 #include "passes.h"
 #include "cost.h"

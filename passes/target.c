@@ -291,9 +291,23 @@ read_link(Reader *r, xmlNodePtr n)
     if (figure(n, "bandwidth_gbps", &l->gbps) && !(isfinite(l->gbps) && l->gbps > 0))
         return fail(r, line, "link %s-%s: bandwidth_gbps %g must be above 0 (leave it out when "
                     "unknown)", a, b, l->gbps);
-    if (figure(n, "latency_us", &l->latency_us) && !(isfinite(l->latency_us) &&
-                                                     l->latency_us >= 0))
-        return fail(r, line, "link %s-%s: latency_us %g is negative", a, b, l->latency_us);
+    struct {
+        const char *name;
+        double *v;
+        int positive;
+    } fig[] = {{"latency_us", &l->latency_us, 0}, {"back_bandwidth_gbps", &l->back_gbps, 1},
+               {"back_latency_us", &l->back_latency_us, 0}, {"map_bandwidth_gbps", &l->map_gbps, 1},
+               {"map_latency_us", &l->map_latency_us, 0}};
+    for (size_t i = 0; i < sizeof fig / sizeof fig[0]; i++) {
+        double v = 0;
+        if (!figure(n, fig[i].name, &v))
+            continue;
+        *fig[i].v = v;
+        if (!(isfinite(v) && (fig[i].positive ? v > 0 : v >= 0)))
+            return fail(r, line, "link %s-%s: %s %g %s", a, b, fig[i].name, v,
+                        fig[i].positive ? "must be above 0 (leave it out when unknown)"
+                                        : "is negative");
+    }
     t->nlink++;
     return 0;
 }
@@ -381,34 +395,104 @@ read_supports(Reader *r, const Proc *p, xmlNodePtr n, uint32_t *allow)
     return 0;
 }
 
+static const char *const class_name[CC_COUNT] = {"conv", "depthwise", "gemm", "eltwise",
+                                                  "reduce", "move", "copy"};
+
+/* The class of op's rates: conv takes Conv and ConvTranspose (depthwise too), gemm Gemm and
+ * MatMul, reduce reductions and pools, eltwise the elementwise ops, move the rest. */
+static int
+op_fits(OpKind op, CostClass c)
+{
+    switch (ir_op[op].flops) {
+    case FL_CONV:
+    case FL_CONVT:
+        return c == CC_CONV || c == CC_DEPTHWISE;
+    case FL_GEMM:
+    case FL_MATMUL:
+        return c == CC_GEMM;
+    case FL_RED:
+    case FL_POOL:
+        return c == CC_REDUCE;
+    case FL_ELT:
+        return c == CC_ELTWISE;
+    default:
+        return c == (op == OP_COPY ? CC_COPY : CC_MOVE);
+    }
+}
+
+/* A figure of a rate: absent (0), or above 0 (positive) or 0 or more; 0, or -1 with the error. */
+static int
+rate_figure(Reader *r, const Proc *p, xmlNodePtr n, const char *what, int positive, double *out)
+{
+    if (!figure(n, what, out))
+        return 0;
+    if (positive ? isfinite(*out) && *out > 0 : isfinite(*out) && *out >= 0)
+        return 0;
+    char cls[32];
+    attr(n, "class", cls, sizeof cls);
+    return fail(r, xmlGetLineNo(n), "processor %s: rate %s: %s %g %s", p->id, cls, what, *out,
+                positive ? "must be above 0" : "is negative");
+}
+
 static int
 read_rate(Reader *r, Proc *p, xmlNodePtr n)
 {
-    static const char *const cls[CC_COUNT] = {"conv", "depthwise", "gemm", "eltwise", "reduce",
-                                              "move", "copy"};
     long line = xmlGetLineNo(n);
-    char name[32];
+    char name[32], opname[64], buf[32];
     attr(n, "class", name, sizeof name);
     int c = 0;
-    while (c < CC_COUNT && strcmp(cls[c], name) != 0)
+    while (c < CC_COUNT && strcmp(class_name[c], name) != 0)
         c++;
     if (!ALWAYS(c < CC_COUNT))
         return fail(r, line, "processor %s: unknown rate class \"%s\"", p->id, name);
-    int bytes = c == CC_MOVE || c == CC_COPY;
-    const char *want = bytes ? "gbps" : "gflops", *other = bytes ? "gflops" : "gbps";
-    double v = 0, ignored;
-    if (figure(n, other, &ignored) || !figure(n, want, &v))
-        return fail(r, line, "processor %s: rate \"%s\" is given as %s, not %s", p->id, name,
-                    want, other);
-    if (!(isfinite(v) && v > 0))
-        return fail(r, line, "processor %s: rate \"%s\" of %g must be above 0", p->id, name, v);
+    Rate x = {.cls = (CostClass)c, .op = -1, .line = (int)line};
+    if (attr(n, "op", opname, sizeof opname)) {
+        OpKind op = ir_op_lookup(opname);
+        if (op == OP_UNKNOWN || op == OP_NOP)
+            return fail(r, line, "processor %s: rate %s: unknown op \"%s\" (ONNX op types: "
+                        "Conv, MatMul, ...)", p->id, name, opname);
+        if (!op_fits(op, x.cls))
+            return fail(r, line, "processor %s: rate %s: op %s is not of class %s", p->id, name,
+                        opname, name);
+        x.op = op;
+    }
+    if (attr(n, "threads", buf, sizeof buf))
+        x.threads = atoi(buf);
+    if (rate_figure(r, p, n, "gflops", 1, &x.gflops) < 0 ||
+        rate_figure(r, p, n, "gbps", 1, &x.gbps) < 0 ||
+        rate_figure(r, p, n, "launch_us", 0, &x.launch_us) < 0 ||
+        rate_figure(r, p, n, "m_half", 0, &x.m_half) < 0 ||
+        rate_figure(r, p, n, "n_half", 0, &x.n_half) < 0 ||
+        rate_figure(r, p, n, "k_half", 0, &x.k_half) < 0)
+        return -1;
+    if (x.gflops == 0 && x.gbps == 0)
+        return fail(r, line, "processor %s: rate %s: no gflops or gbps (a rate gives at least "
+                    "one)", p->id, name);
     for (int i = 0; i < p->nrate; i++)
-        if (p->rate[i].cls == (CostClass)c)
-            return fail(r, line, "processor %s: rate \"%s\" is given twice", p->id, name);
+        if (p->rate[i].cls == x.cls && p->rate[i].op == x.op && p->rate[i].threads == x.threads)
+            return fail(r, line, "processor %s: rate %s%s%s at threads %d is given twice (line "
+                        "%d)", p->id, name, x.op >= 0 ? " op " : "", x.op >= 0 ? opname : "",
+                        x.threads, p->rate[i].line);
     if (!ALWAYS(p->nrate < TG_MAXRATE))
         return fail(r, line, "processor %s: more than %d rates", p->id, TG_MAXRATE);
-    p->rate[p->nrate++] = (Rate){.cls = (CostClass)c, .op = -1, .gflops = bytes ? 0 : v,
-                                 .gbps = bytes ? v : 0, .line = (int)line};
+    p->rate[p->nrate++] = x;
+    return 0;
+}
+
+/* A simulated processor is predicted from its figures alone: a rate for each class of steps it
+ * may run (copies go by the links). 0, or -1 naming the first class missing. */
+static int
+simulated_rates(Reader *r, const Proc *p)
+{
+    for (int c = 0; c < CC_COPY; c++) {
+        int have = 0;
+        for (int i = 0; i < p->nrate && !have; i++)
+            have = p->rate[i].cls == (CostClass)c && p->rate[i].op < 0;
+        if (!have)
+            return fail(r, p->line, "processor %s: a simulated processor needs a rate for class "
+                        "%s (<rate class=\"%s\" gflops=... gbps=...>)", p->id, class_name[c],
+                        class_name[c]);
+    }
     return 0;
 }
 
@@ -566,6 +650,8 @@ read_processor(Reader *r, xmlNodePtr n)
                     "index=...> to find its device", id);
     if (p->backend == PB_OPENCL && match_device(r, p, line) < 0)
         return -1;
+    if (p->backend == PB_SIMULATED && simulated_rates(r, p) < 0)
+        return -1;
     t->nproc++;
     return 0;
 }
@@ -594,6 +680,21 @@ read_contention(Reader *r, xmlNodePtr n)
     return 0;
 }
 
+/* <measured by mode cpu date ...>: Target.measured, "hetc profile --quick, CPU, DATE" */
+static void
+read_measured(Target *t, xmlNodePtr n)
+{
+    char by[128], mode[128], cpu[128], date[128];
+    attr(n, "by", by, sizeof by);
+    attr(n, "mode", mode, sizeof mode);
+    attr(n, "cpu", cpu, sizeof cpu);
+    attr(n, "date", date, sizeof date);
+    snprintf(t->measured, sizeof t->measured, "%s%s%s%s%s%s%s", by,
+             mode[0] && strcmp(mode, "full") != 0 ? " --" : "",
+             strcmp(mode, "full") != 0 ? mode : "", cpu[0] ? ", " : "", cpu,
+             date[0] ? ", " : "", date);
+}
+
 /* Fills r->t from a valid document: spaces, then links (a processor's memory needs them), then
  * processors, then contention. */
 static int
@@ -603,6 +704,9 @@ read_platform(Reader *r, xmlNodePtr root)
     static int (*const fn[])(Reader *, xmlNodePtr) = {read_space, read_link, read_processor,
                                                       read_contention};
     attr(root, "name", r->t->name, sizeof r->t->name);
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        if (is(c, "measured"))
+            read_measured(r->t, c);
     for (int k = 0; k < 4; k++)
         for (xmlNodePtr c = root->children; c; c = c->next)
             if (is(c, order[k]) && fn[k](r, c) < 0)

@@ -34,6 +34,9 @@ SIM = """<?xml version="1.0"?>
   <processor id="cpu0" kind="cpu" backend="cpu" space="host"/>
   <processor id="npu0" kind="npu" backend="simulated" space="host">
     <supports ops="Conv" dtypes="float32"/>
+    <rate class="conv" gflops="100"/><rate class="depthwise" gflops="10"/>
+    <rate class="gemm" gflops="100"/><rate class="eltwise" gbps="20"/>
+    <rate class="reduce" gbps="20"/><rate class="move" gbps="20"/>
   </processor>
 </platform>
 """

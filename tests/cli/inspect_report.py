@@ -208,7 +208,11 @@ def check_names(d):
         f.write('<platform name="sim"><space id="host" host="1"/>'
                 '<processor id="cpu0" kind="cpu" backend="cpu" space="host"/>'
                 '<processor id="npu0" kind="npu" backend="simulated" space="host">'
-                '<supports ops="Relu" dtypes="float32"/></processor></platform>')
+                '<supports ops="Relu" dtypes="float32"/>'
+                '<rate class="conv" gflops="100"/><rate class="depthwise" gflops="10"/>'
+                '<rate class="gemm" gflops="100"/><rate class="eltwise" gbps="20"/>'
+                '<rate class="reduce" gbps="20"/><rate class="move" gbps="20"/>'
+                '</processor></platform>')
     node = ('node 0 "conv\\x1b[2J\\x1b]0;pwned\\x07\\x0aDEL\\x7f\\xc2\\x9b31m'
             '\\xe2\\x80\\xae\\xed\\xa0\\x80" (Conv)')
     for what, rule in (("a node", "Conv=npu0"),

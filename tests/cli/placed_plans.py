@@ -58,6 +58,9 @@ SIMULATED = """<?xml version="1.0"?>
   <processor id="cpu0" kind="cpu" backend="cpu" threads="1" space="host"/>
   <processor id="npu0" kind="npu" backend="simulated" space="npumem">
     <supports ops="Concat,MaxPool" dtypes="float32"/>
+    <rate class="conv" gflops="100"/><rate class="depthwise" gflops="10"/>
+    <rate class="gemm" gflops="100"/><rate class="eltwise" gbps="20"/>
+    <rate class="reduce" gbps="20"/><rate class="move" gbps="20"/>
   </processor>
   <link a="host" b="npumem" bandwidth_gbps="5" latency_us="20"/>
 </platform>

@@ -3,7 +3,9 @@
  * fake host; the host is detected from a fake TargetHost; zero-copy links merge spaces; <supports>
  * narrows and never widens; target_can_run follows the rows. Then hostile descriptions, each of
  * which must give one bad-input line (exit 2) starting "FILE:LINE:" at the right line: broken
- * XML, an unknown kind, negative or zero bandwidth, duplicate ids, unknown spaces and processors,
+ * XML, an unknown kind, negative or zero bandwidth, missing or negative rates and link figures
+ * (each naming its attribute), a simulated processor without its class rates, duplicate ids,
+ * unknown spaces and processors,
  * host-space rules, cores that do not exist, OpenCL devices that are not present, external
  * entities (pointed at files that do not exist, so that a load would say so instead of the DTD
  * refusal), a billion laughs, XInclude and xsi:schemaLocation, a 2 MiB file, a FIFO (no hang), a
@@ -70,6 +72,11 @@ static const char head[] = "<?xml version=\"1.0\"?>\n<platform name=\"t\">\n"
                            "  <space id=\"host\" host=\"1\"/>\n";
 #define CPU0 "  <processor id=\"cpu0\" kind=\"cpu\" backend=\"cpu\" space=\"host\"/>\n"
 #define TAIL "</platform>\n"
+/* the class rates a simulated processor needs */
+#define SIX_RATES                                                                                \
+    "    <rate class=\"conv\" gflops=\"100\"/><rate class=\"depthwise\" gflops=\"10\"/>\n"       \
+    "    <rate class=\"gemm\" gflops=\"200\"/><rate class=\"eltwise\" gbps=\"20\"/>\n"          \
+    "    <rate class=\"reduce\" gbps=\"20\"/><rate class=\"move\" gbps=\"30\"/>\n"
 
 static char doc[8192];
 
@@ -172,8 +179,8 @@ spaces_and_narrowing(void)
                     "             launch_us=\"5\" sync_us=\"20.5\">\n"
                     "    <supports ops=\"Conv,Relu\" dtypes=\"float32,int8\"/>\n"
                     "    <supports ops=\"Add\"/>\n"
-                    "    <rate class=\"conv\" gflops=\"100\"/>\n"
-                    "    <rate class=\"copy\" gbps=\"12.5\"/>\n"
+                    "    <rate class=\"conv\" threads=\"4\" gflops=\"100\" gbps=\"7\"/>\n"
+                    "    <rate class=\"copy\" gbps=\"12.5\"/>\n" SIX_RATES
                     "  </processor>\n"
                     "  <processor id=\"cpu1\" kind=\"cpu\" backend=\"openblas\" space=\"a\" "
                     "cores=\"1,0-1\"/>\n"
@@ -191,9 +198,11 @@ spaces_and_narrowing(void)
     CHECK(t.proc[n].can[OP_ADD] == target_support(PB_SIMULATED, OP_ADD));
     CHECK(t.proc[n].can[OP_MATMUL] == 0 && t.proc[n].can[OP_COPY] != 0);
     CHECK(t.proc[n].launch_us == 5 && t.proc[n].sync_us == 20.5);
-    CHECK(t.proc[n].nrate == 2 && t.proc[n].rate[0].cls == CC_CONV &&
-          t.proc[n].rate[0].gflops == 100 && t.proc[n].rate[1].cls == CC_COPY &&
-          t.proc[n].rate[1].gbps == 12.5);
+    CHECK(t.proc[n].nrate == 8 && t.proc[n].rate[0].cls == CC_CONV &&
+          t.proc[n].rate[0].gflops == 100 && t.proc[n].rate[0].gbps == 7 &&
+          t.proc[n].rate[0].threads == 4 &&
+          t.proc[n].rate[1].cls == CC_COPY && t.proc[n].rate[1].gbps == 12.5 &&
+          t.proc[n].rate[1].gflops == 0 && t.proc[n].rate[1].op == -1);
     CHECK(t.proc[c1].backend == PB_CPU && t.proc[c1].ncore == 2 && t.proc[c1].core[0] == 0 &&
           t.proc[c1].core[1] == 1);
     CHECK(t.ncont == 1 && t.cont[0].factor == 1.5 && t.cont[0].a == 0 && t.cont[0].b == c1);
@@ -224,7 +233,7 @@ can_run(void)
 {
     TargetHost host = fake_host();
     CHECK(parse(xml(CPU0 "  <processor id=\"npu\" kind=\"npu\" backend=\"simulated\" "
-                    "space=\"host\">\n    <supports ops=\"Relu\" dtypes=\"int8\"/>\n"
+                    "space=\"host\">\n    <supports ops=\"Relu\" dtypes=\"int8\"/>\n" SIX_RATES
                     "  </processor>\n"), &host) == 0);
     Graph *g = ir_graph_new("t.onnx");
     ValId x = ir_val_add(g, "x", DT_F32, NULL), y = ir_val_add(g, "y", DT_F32, NULL);
@@ -251,6 +260,112 @@ can_run(void)
     CHECK(!target_can_run(&t, 0, g, rs));
     CHECK(!target_can_run(&t, 5, g, rs) && !target_can_run(&t, -1, g, rs));
     ir_graph_free(g);
+}
+
+/* a processor c whose one child is rate (on line 5) */
+static const char *
+rate_doc(const char *rate)
+{
+    static char body[1024];
+    snprintf(body, sizeof body, "  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" "
+             "space=\"host\">\n    %s\n  </processor>\n", rate);
+    return xml(body);
+}
+
+/* The figures of issue 11 read back: <measured>, rates per op and thread count with launch and
+ * GEMM-shape terms, gflops and gbps in any class, links both ways and by mapping; then each
+ * missing or out-of-range figure refused naming its attribute, and a simulated processor
+ * without a class rate. */
+static void
+figures(void)
+{
+    TargetHost host = fake_host();
+    CHECK(parse("<?xml version=\"1.0\"?>\n<platform name=\"m\">\n"
+                "  <measured by=\"hetc profile\" mode=\"quick\" cpu=\"Test CPU 9000\" "
+                "opencl=\"PoCL 9\" hetc=\"0.11\" date=\"2026-12-07\" seconds=\"24.1\" "
+                "key=\"00ff\"/>\n"
+                "  <space id=\"host\" host=\"1\"/>\n  <space id=\"dev\"/>\n"
+                "  <processor id=\"cpu0\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
+                "    <rate class=\"gemm\" op=\"MatMul\" threads=\"2\" gflops=\"50.5\" "
+                "gbps=\"9\" launch_us=\"1.5\" m_half=\"4\" n_half=\"8\" k_half=\"16\"/>\n"
+                "    <rate class=\"gemm\" op=\"MatMul\" threads=\"1\" gflops=\"30\"/>\n"
+                "    <rate class=\"move\" gflops=\"1\" gbps=\"5\"/>\n"
+                "  </processor>\n"
+                "  <link a=\"host\" b=\"dev\" bandwidth_gbps=\"10\" latency_us=\"5\" "
+                "back_bandwidth_gbps=\"8\" back_latency_us=\"6\" map_bandwidth_gbps=\"40\" "
+                "map_latency_us=\"2.5\"/>\n" TAIL, &host) == 0);
+    CHECK(strcmp(t.measured, "hetc profile --quick, Test CPU 9000, 2026-12-07") == 0);
+    const Rate *r = &t.proc[0].rate[0];
+    CHECK(t.proc[0].nrate == 3 && r->cls == CC_GEMM && r->op == OP_MATMUL && r->threads == 2 &&
+          r->gflops == 50.5 && r->gbps == 9 && r->launch_us == 1.5 && r->m_half == 4 &&
+          r->n_half == 8 && r->k_half == 16 && r->line == 7);
+    CHECK(t.proc[0].rate[1].threads == 1 && t.proc[0].rate[2].op == -1 &&
+          t.proc[0].rate[2].gflops == 1 && t.proc[0].rate[2].gbps == 5);
+    const Link *l = target_link(&t, 0, 1);
+    CHECK(l && l->gbps == 10 && l->latency_us == 5 && l->back_gbps == 8 &&
+          l->back_latency_us == 6 && l->map_gbps == 40 && l->map_latency_us == 2.5);
+    /* a full profile says no mode; a description without <measured> has no words */
+    CHECK(parse("<platform name=\"m\"><measured by=\"hetc profile\" mode=\"full\"/>"
+                "<space id=\"host\" host=\"1\"/>" CPU0 TAIL, &host) == 0 &&
+          strcmp(t.measured, "hetc profile") == 0);
+    CHECK(parse(xml(CPU0), &host) == 0 && t.measured[0] == 0);
+
+    BAD(5, "processor c: rate conv: no gflops or gbps", rate_doc("<rate class=\"conv\"/>"));
+    BAD(5, "processor c: rate conv: no gflops or gbps",
+        rate_doc("<rate class=\"conv\" launch_us=\"3\"/>"));
+    BAD(5, "processor c: rate conv: gflops -3 must be above 0",
+        rate_doc("<rate class=\"conv\" gflops=\"-3\"/>"));
+    BAD(5, "rate move: gbps 0 must be above 0", rate_doc("<rate class=\"move\" gbps=\"0\"/>"));
+    BAD(5, "rate gemm: launch_us -1 is negative",
+        rate_doc("<rate class=\"gemm\" gflops=\"1\" launch_us=\"-1\"/>"));
+    BAD(5, "rate gemm: m_half -2 is negative",
+        rate_doc("<rate class=\"gemm\" gflops=\"1\" m_half=\"-2\"/>"));
+    BAD(5, "rate gemm: n_half -2 is negative",
+        rate_doc("<rate class=\"gemm\" gflops=\"1\" n_half=\"-2\"/>"));
+    BAD(5, "rate gemm: k_half -2 is negative",
+        rate_doc("<rate class=\"gemm\" gflops=\"1\" k_half=\"-2\"/>"));
+    BAD(5, "rate gemm: unknown op \"Frob\"",
+        rate_doc("<rate class=\"gemm\" op=\"Frob\" gflops=\"1\"/>"));
+    BAD(5, "rate gemm: op Conv is not of class gemm",
+        rate_doc("<rate class=\"gemm\" op=\"Conv\" gflops=\"1\"/>"));
+    BAD(5, "attribute 'threads'", rate_doc("<rate class=\"gemm\" threads=\"-1\" gflops=\"1\"/>"));
+    BAD(5, "attribute 'speed'", rate_doc("<rate class=\"gemm\" speed=\"1\"/>"));
+    /* the same class, op and thread count twice; another thread count or op is another rate */
+    BAD(6, "rate conv op Conv at threads 2 is given twice",
+        xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
+            "    <rate class=\"conv\" op=\"Conv\" threads=\"2\" gflops=\"3\"/>\n"
+            "    <rate class=\"conv\" op=\"Conv\" threads=\"2\" gbps=\"4\"/>\n"
+            "  </processor>\n"));
+    CHECK(parse(xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
+                    "    <rate class=\"conv\" op=\"Conv\" threads=\"2\" gflops=\"3\"/>\n"
+                    "    <rate class=\"conv\" op=\"Conv\" threads=\"1\" gflops=\"3\"/>\n"
+                    "    <rate class=\"conv\" threads=\"1\" gflops=\"3\"/>\n"
+                    "    <rate class=\"depthwise\" op=\"Conv\" gflops=\"3\"/>\n"
+                    "  </processor>\n"), &host) == 0 && t.proc[0].nrate == 4);
+    BAD(6, "link host-dev: back_bandwidth_gbps -1 must be above 0",
+        xml("  <space id=\"dev\"/>\n" CPU0
+            "  <link a=\"host\" b=\"dev\" back_bandwidth_gbps=\"-1\"/>\n"));
+    BAD(6, "link host-dev: back_latency_us -1 is negative",
+        xml("  <space id=\"dev\"/>\n" CPU0
+            "  <link a=\"host\" b=\"dev\" back_latency_us=\"-1\"/>\n"));
+    BAD(6, "link host-dev: map_bandwidth_gbps 0 must be above 0",
+        xml("  <space id=\"dev\"/>\n" CPU0
+            "  <link a=\"host\" b=\"dev\" map_bandwidth_gbps=\"0\"/>\n"));
+    BAD(6, "link host-dev: map_latency_us -2 is negative",
+        xml("  <space id=\"dev\"/>\n" CPU0
+            "  <link a=\"host\" b=\"dev\" map_latency_us=\"-2\"/>\n"));
+    BAD(2, "attribute 'by'", "<platform name=\"m\">\n<measured mode=\"quick\"/>"
+                             "<space id=\"host\" host=\"1\"/>" CPU0 TAIL);
+    /* a simulated processor without a rate for a class (an op's rate does not stand in) */
+    BAD(5, "processor npu0: a simulated processor needs a rate for class gemm",
+        xml(CPU0 "  <processor id=\"npu0\" kind=\"npu\" backend=\"simulated\" space=\"host\">\n"
+            "    <rate class=\"conv\" gflops=\"1\"/><rate class=\"depthwise\" gflops=\"1\"/>\n"
+            "    <rate class=\"gemm\" op=\"MatMul\" gflops=\"1\"/>\n"
+            "  </processor>\n"));
+    BAD(5, "processor npu0: a simulated processor needs a rate for class conv",
+        xml(CPU0 "  <processor id=\"npu0\" kind=\"npu\" backend=\"simulated\" space=\"host\"/>\n"));
+    CHECK(parse(xml(CPU0 "  <processor id=\"npu0\" kind=\"npu\" backend=\"simulated\" "
+                    "space=\"host\">\n" SIX_RATES "  </processor>\n"), &host) == 0);
 }
 
 static void
@@ -308,10 +423,7 @@ hostile(void)
     BAD(5, "unknown dtype \"float128\"",
         xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
             "    <supports ops=\"Conv\" dtypes=\"float128\"/>\n  </processor>\n"));
-    BAD(5, "given as gflops",
-        xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
-            "    <rate class=\"conv\" gbps=\"3\"/>\n  </processor>\n"));
-    BAD(6, "given twice",
+    BAD(6, "rate gemm at threads 0 is given twice (line 5)",
         xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\">\n"
             "    <rate class=\"gemm\" gflops=\"3\"/>\n    <rate class=\"gemm\" gflops=\"4\"/>\n"
             "  </processor>\n"));
@@ -401,6 +513,7 @@ main(void)
     detect();
     spaces_and_narrowing();
     can_run();
+    figures();
     hostile();
     return TEST_DONE();
 }
