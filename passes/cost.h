@@ -68,6 +68,7 @@ typedef struct MeasuredStep {
     char proc[TG_MAXID];        /* processor id */
     double us;                  /* its median (or only) duration */
     int used;                   /* set by the schedule when a step of the plan took it */
+    int copy;                   /* a Copy (args.op): another plan's copies may be absent here */
 } MeasuredStep;
 
 typedef struct Measured {
@@ -83,3 +84,7 @@ void cost_measured_free(Measured *m);
 /* The measured microseconds of node n on processor p, or -1 when the table has none. Marks
  * the entry used. */
 double cost_measured_us(Measured *m, const Graph *g, NodeId n, const Target *t, int p);
+/* After the schedule of g (placed for t) took from m: 0, or -1 with "FILE: what" in d (bad
+ * input) when no step of the plan took a measured time, or an entry names a step that is none
+ * of g's (copies aside). */
+int cost_measured_check(const Measured *m, const Graph *g, const Target *t, Diag *d);

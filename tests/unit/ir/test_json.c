@@ -55,7 +55,8 @@ good(void)
     CHECK(a && a->type == JS_ARR && a->n == 6);
     CHECK(a && a->kid[0].type == JS_NUM && a->kid[0].num == 1);
     CHECK(a && a->kid[1].num == -2500 && a->kid[2].num == 0);
-    CHECK(a && a->kid[3].type == JS_TRUE && a->kid[4].type == JS_FALSE && a->kid[5].type == JS_NULL);
+    CHECK(a && a->kid[3].type == JS_TRUE && a->kid[4].type == JS_FALSE &&
+          a->kid[5].type == JS_NULL);
     const Json *c = json_get(json_get(j, "b"), "c");
     CHECK(c && c->type == JS_STR && c->len == 3 && strcmp(c->str, "x\ty") == 0 && c->line == 2);
     const Json *e = json_get(j, "");
@@ -75,7 +76,8 @@ good(void)
     json_free(j);
 
     /* numbers: the exact forms, tiny ones underflow quietly */
-    j = parse("[0.5, -0, 1E+2, 1e-2, 123456789012345678901234567890, 1e-400, 1.7976931348623157e308]");
+    j = parse("[0.5, -0, 1E+2, 1e-2, 123456789012345678901234567890, 1e-400, "
+              "1.7976931348623157e308]");
     CHECK(j && j->n == 7 && j->kid[0].num == 0.5 && j->kid[1].num == 0 && j->kid[2].num == 100);
     CHECK(j && fabs(j->kid[3].num - 0.01) < 1e-15 && j->kid[4].num > 1.2e29);
     CHECK(j && j->kid[5].num >= 0 && j->kid[5].num < 1e-300 && isfinite(j->kid[6].num));
