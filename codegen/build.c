@@ -11,6 +11,7 @@
 #include "cg_impl.h"
 #include "build_config.h"
 #include "ir/utf8.h"
+#include "passes/cost.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -329,8 +330,16 @@ cg_plan_json(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
     FILE *f = fopen(path, "w");
     if (!f)
         return diag_env(d, "cannot write %s: %s", path, strerror(errno));
-    fprintf(f, "{\"strategy\": \"%s\", \"predicted_ms\": %.6f,\n", o->strategy, s->makespan_ms);
-    fputs(" \"cost_model\": \"uncalibrated roofline: 100 GFLOP/s, 20 GB/s\",\n \"target\": ", f);
+    fprintf(f, "{\"strategy\": \"%s\", \"predicted_ms\": %.6f,\n \"cost_model\": ", o->strategy,
+            s->makespan_ms);
+    /* where the figures come from: hetc profile's words, the description's own, or none */
+    int rates = 0;
+    for (int i = 0; i < t->nproc; i++)
+        rates |= t->proc[i].nrate > 0;
+    ir_json_put_str(f, t->measured[0] ? t->measured
+                       : rates        ? "the description's figures (no profile)"
+                                      : "default figures (no profile)");
+    fputs(",\n \"target\": ", f);
     ir_json_put_str(f, t->file[0] ? t->file : "detected host");
     fputs(",\n \"processors\": [", f);
     for (int k = 0; k < s->nlane; k++) {
@@ -361,8 +370,9 @@ cg_plan_json(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
         fputs("], \"processor\": ", f);
         ir_json_put_str(f, t->proc[x->dev].id);
         fprintf(f, ", \"cause\": \"%s\", \"lane\": %d, \"position\": %d, \"start_ms\": %.6f, "
-                "\"end_ms\": %.6f}", pass_cause_name(x->cause), s->lane[n], s->pos[n],
-                s->start_ms[n], s->end_ms[n]);
+                "\"end_ms\": %.6f, \"alone_ms\": %.6f, \"source\": \"%s\"}",
+                pass_cause_name(x->cause), s->lane[n], s->pos[n], s->start_ms[n], s->end_ms[n],
+                s->alone_ms[n], cost_source_name(s->source[n]));
     }
     fputs("],\n \"transfers\": [", f);
     first = 1;
@@ -385,8 +395,9 @@ cg_plan_json(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
         ir_json_put_str(f, t->space[to].id);
         fprintf(f, ", \"bytes\": %zu, \"processor\": ", ir_nbytes(src));
         ir_json_put_str(f, t->proc[x->dev].id);
-        fprintf(f, ", \"lane\": %d, \"position\": %d, \"start_ms\": %.6f, \"end_ms\": %.6f}",
-                s->lane[n], s->pos[n], s->start_ms[n], s->end_ms[n]);
+        fprintf(f, ", \"lane\": %d, \"position\": %d, \"start_ms\": %.6f, \"end_ms\": %.6f, "
+                "\"alone_ms\": %.6f, \"source\": \"%s\"}", s->lane[n], s->pos[n],
+                s->start_ms[n], s->end_ms[n], s->alone_ms[n], cost_source_name(s->source[n]));
     }
     fputs("]}\n", f);
     if (fclose(f) != 0)

@@ -101,6 +101,17 @@ def check_random_copy(args, model, tmp):
     times = [(s["start_ms"], s["end_ms"]) for s in steps + tr]
     report("predicted times ordered", all(0 <= a <= b <= p["predicted_ms"] + 1e-9
                                           for a, b in times), str(times[:4]))
+    # the cost model's schedule: the makespan is the latest end; no contention in this target,
+    # so each step takes its time alone; the steps' figures are the defaults (HETC_PROFILE=off,
+    # no rates), the copies' the description's link
+    report("predicted_ms is the latest end", abs(max(b for a, b in times) - p["predicted_ms"])
+           < 1e-5, str(p["predicted_ms"]))
+    report("cost_model says the default figures",
+           p.get("cost_model") == "default figures (no profile)", p.get("cost_model"))
+    report("steps and transfers carry alone_ms and source",
+           all(abs(s["end_ms"] - s["start_ms"] - s["alone_ms"]) < 1e-5 for s in steps + tr) and
+           {s["source"] for s in steps} == {"default"} and
+           {t["source"] for t in tr} == {"description"}, str((steps + tr)[:2]))
     c = (out / "m.c").read_text()
     report("NAME.c has two lanes and copy steps", "lane1_step" in c and "copy of" in c)
     # the same seed again: the same placement; another seed: another
