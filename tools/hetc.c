@@ -5,6 +5,7 @@
  * 1 usage error, 2 bad input, 3 environment failure.
  */
 #include "driver.h"
+#include "profile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static const char usage_main[] =
     "  compile MODEL.onnx   compile a model into C, a weights file, a library and a binary\n"
     "  viz MODEL.onnx       draw a model's plan (where each step runs, what crosses between\n"
     "                       processors) as SVG, PNG or DOT\n"
+    "  profile              measure this machine's processors (rates, launch and handoff\n"
+    "                       costs, copies, contention) for the cost model\n"
     "\n"
     "Run 'hetc help COMMAND' (or 'hetc COMMAND --help') for a command's flags, and\n"
     "'hetc --version' for the version. Exit status: 0 ok, 1 usage error, 2 bad input (model,\n"
@@ -38,7 +41,7 @@ static const struct Command {
     {"inspect", cmd_inspect, usage_inspect},
     {"compile", cmd_compile, usage_compile},
     {"viz", cmd_viz, usage_viz},
-    {"profile", NULL, NULL},
+    {"profile", cmd_profile, usage_profile},
     {"study", NULL, NULL},
 };
 

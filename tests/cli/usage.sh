@@ -72,8 +72,20 @@ one_line_plus_hint() {
 }
 one_line_plus_hint help frobnicate
 expect 1 help inspect compile
-expect 1 help profile
-expect 1 profile
+expect 1 help study
+expect 1 study
+# hetc profile: its help, and usage errors before anything is measured
+expect 0 help profile
+grep -q -- "--quick" "$tmp/out" || { fail=$((fail + 1)); echo "FAIL: help profile lacks --quick"; }
+expect 0 profile --help
+expect 1 profile --bogus
+expect 1 profile extra
+expect 1 profile -o ""
+expect 1 profile --target=
+# a description that does not load: exit 2, one line, nothing measured
+printf '<platform name="x">' >"$tmp/bad.xml"
+expect 2 profile --quick --target "$tmp/bad.xml" -o "$tmp/p.xml"
+one_line profile --target bad.xml
 
 # empty output folder or name
 expect 1 compile "$model" -o ""
