@@ -164,11 +164,10 @@ cost_rate(const Target *t, int p, const Work *w)
             const Rate *r = &x->rate[i];
             if (r->cls != w->cls || (pass == 0 ? r->op < 0 || r->op != w->op : r->op >= 0))
                 continue;
-            int dist = r->threads == 0 ? 0 : abs(r->threads - want);
-            /* nearest thread count; between two as near, the lower */
-            if (!best || dist < bestd ||
-                (dist == bestd && r->threads != 0 && best->threads != 0 &&
-                 r->threads < best->threads)) {
+            /* p's thread count, else one for any (0), else the nearest; of two as near, the
+             * lower */
+            int dist = r->threads == want ? 0 : r->threads == 0 ? 1 : 2 * abs(r->threads - want);
+            if (!best || dist < bestd || (dist == bestd && r->threads < best->threads)) {
                 best = r;
                 bestd = dist;
             }

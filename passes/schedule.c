@@ -44,9 +44,6 @@
 #include <math.h>
 #include <string.h>
 
-/* TEMPORARY until passes/measured.c is in: a weak reference, NULL when absent */
-#pragma weak cost_measured_us
-
 enum { CONTEND_ROUNDS = 8 };      /* simulations with contention, at most */
 
 /* The predicted microseconds of node n alone on its processor, and their source into *src;
@@ -57,7 +54,7 @@ step_us(const Graph *g, const Target *t, Measured *m, const int *space, NodeId n
 {
     const Node *x = &g->node[n];
     int pi = x->dev;
-    double us = m && cost_measured_us ? cost_measured_us(m, g, n, t, pi) : -1;
+    double us = m ? cost_measured_us(m, g, n, t, pi) : -1;
     if (us >= 0) {
         *src = CS_MEASURED;
         return us;
