@@ -23,6 +23,7 @@ pass_cause_name(int cause)
     case PC_FORCED: return "forced by --place";
     case PC_RANDOM: return "random";
     case PC_COPY: return "copy between memories";
+    case PC_TRANSFER: return "transfer too dear";
     default: return "not placed";
     }
 }

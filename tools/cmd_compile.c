@@ -5,17 +5,19 @@
 #include "driver.h"
 
 #include "codegen/codegen.h"
+#include "passes/explain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_NAME = F_CMD, F_NO_BUILD, F_VERBOSE };
+enum { F_NAME = F_CMD, F_NO_BUILD, F_VERBOSE, F_EXPLAIN };
 
 const char usage_compile[] =
     "usage: hetc compile MODEL.onnx -o DIR [--name NAME] [--target FILE] [--strategy S]\n"
     "                    [--seed N] [--place SEL=PROC]... [--shape NAME=DIMS]...\n"
     "                    [--bind NAME=FILE.pb]... [--dump-after PASS] [--no-build] [--verbose]\n"
+    "                    [--explain]\n"
     "\n"
     "Compiles MODEL.onnx into DIR: NAME.c (the plan), NAME.h (the embedding API), NAME_main.c,\n"
     "NAME.weights, NAME.plan.json, libNAME.a and the executable NAME (run it with --help).\n"
@@ -40,6 +42,9 @@ const char usage_compile[] =
     "                     check, cleanup, fuse, place, copies, schedule, memplan\n"
     "  --no-build         write the sources and weights but do not run the C compiler\n"
     "  --verbose          print the compiler commands\n"
+    "  --explain          after the summary, tell the plan: each step's predicted time on\n"
+    "                     every processor, where it went and why, its predicted start and\n"
+    "                     end; each transfer; the predicted latency (docs/cli.md)\n"
     "  -h, --help         this text\n"
     "\n"
     "Prints the processors the plan runs on and the memory plan: the arena beside the sum of\n"
@@ -82,6 +87,7 @@ static const Flag flags[] = {
     ARGS_PLAN,
     {"--no-build", NULL, NULL, 0, F_NO_BUILD},
     {"--verbose", NULL, NULL, 0, F_VERBOSE},
+    {"--explain", NULL, NULL, 0, F_EXPLAIN},
     {NULL, NULL, NULL, 0, 0},
 };
 
@@ -89,7 +95,7 @@ int
 cmd_compile(int argc, char **argv)
 {
     const char *dir = NULL, *name = NULL;
-    int build = 1, verbose = 0, rc = EXIT_USAGE;
+    int build = 1, verbose = 0, explain = 0, rc = EXIT_USAGE;
     ModelArgs ma;
     PlanArgs pa;
     Target *t = NULL;
@@ -119,6 +125,9 @@ cmd_compile(int argc, char **argv)
             break;
         case F_VERBOSE:
             verbose = 1;
+            break;
+        case F_EXPLAIN:
+            explain = 1;
             break;
         default:
             if (model_arg(&ma, id, v) < 0 || plan_arg(&pa, id, v) < 0)
@@ -176,6 +185,8 @@ cmd_compile(int argc, char **argv)
         ir_put_escaped(dir, stdout);
         printf("/%s (run it with --help)\n", ident);
     }
+    if (explain)
+        pass_explain(g, &p, pa.opt.strategy, stdout);
     ir_graph_free(g);
     plan_name_note(name ? name : stem, ident);
     rc = 0;

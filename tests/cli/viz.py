@@ -11,6 +11,12 @@ show both processors' colours and the edge into every Copy carries its bytes. A 
 and tensor names hold quotes, '<', '&', "&foo;", a newline, ESC, U+202E and bytes that are not
 UTF-8 gives a valid SVG and DOT with none of those raw. An unknown extension is exit 1, an
 unwritable path exit 3 naming it. The seconds each large model took are printed.
+
+With the SVG, --gantt draws the predicted schedule: well-formed XML with one row per processor of
+the plan (and one for the copies when there are any), a box per step and per copy, each in the
+colour of its processor's row, within the chart, and the makespan hetc reports. The hostile
+model's chart holds its names escaped. --gantt alone (no -o) draws it; --gantt to a name not
+ending in .svg is exit 1.
 """
 import argparse
 import os
@@ -26,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
 from opencl_probe import opencl_devices  # noqa: E402
+from onnx_bytes import save  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 BYTES = re.compile(r"^\d+(\.\d+)? (B|kB|MB|GB)$")
@@ -155,10 +162,57 @@ def model_io(model, shapes):
     return sum(1 for i in m.graph.input if i.name not in inits), len(m.graph.output)
 
 
+def check_gantt(path, out, steps, copies, procs):
+    """None when the Gantt chart at path holds a row per processor (and the copies'), a box per
+    step and copy in its row's colour, and the makespan of the report line out; else why not"""
+    data = path.read_bytes()
+    bad = check_text(data)
+    if bad:
+        return bad
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        return "not well-formed: %s" % e
+    m = re.search(r"gantt\.svg: .*, predicted ([\d.]+) ms", out)
+    if not m:
+        return "no predicted latency in %r" % out
+    rows = {}
+    for i, g in enumerate(g for g in root.iter(SVG + "g") if g.get("class") == "row"):
+        label = "".join(g.find(SVG + "text").itertext())
+        rect = g.find(SVG + "rect")
+        rows[label] = (float(rect.get("y")), g.findall(SVG + "rect")[1].get("fill"))
+    want = list(procs) + (["copies"] if copies else [])
+    if list(rows) != want:
+        return "rows %s, want %s" % (list(rows), want)
+    boxes = {"step": 0, "copy": 0}
+    for g in root.iter(SVG + "g"):
+        kind = g.get("class")
+        if kind not in boxes:
+            continue
+        boxes[kind] += 1
+        rect = g.find(SVG + "rect")
+        title = g.find(SVG + "title").text or ""
+        proc = re.search(r" on (\S+): [\d.]+ to [\d.]+ ms", title)
+        if not proc or proc.group(1) not in rows:
+            return "box %r on no row" % title
+        y0, colour = rows["copies" if kind == "copy" else proc.group(1)]
+        y, x = float(rect.get("y")), float(rect.get("x"))
+        if not (y0 <= y < y0 + 30) or rect.get("fill") != rows[proc.group(1)][1] or \
+                x < 130 - 1e-6 or x + float(rect.get("width")) > 1170.5:
+            return "box %r at %s, %s in %s" % (title, x, y, rect.get("fill"))
+    if (boxes["step"], boxes["copy"]) != (steps - copies, copies):
+        return "boxes %s, want %d steps and %d copies" % (boxes, steps - copies, copies)
+    span = [t for t in root.iter(SVG + "text") if (t.text or "").startswith("makespan ")]
+    if len(span) != 1 or abs(float(span[0].text.split()[1]) - float(m.group(1))) > 6e-4:
+        return "makespan %r, reported %s ms" % ([t.text for t in span], m.group(1))
+    return None
+
+
 def draw_all(tag, model, work, flags, nin, nout, want_procs=()):
-    """SVG, PNG and DOT of model; the SVG's root (or None)"""
+    """SVG (with its Gantt chart), PNG and DOT of model; the SVG's root (or None)"""
     base = work / re.sub(r"[^A-Za-z0-9_.-]", "_", tag)
-    rc, out, err, secs = viz(model, base.with_suffix(".svg"), *flags)
+    gantt = base.with_suffix(".gantt.svg")
+    rc, out, err, secs = viz(model, base.with_suffix(".svg"), *flags, "--gantt", str(gantt))
     rep = parse_report(out)
     if rc != 0 or not rep:
         report(tag + " svg", False, "exit %d: %s%s" % (rc, out, err))
@@ -167,6 +221,8 @@ def draw_all(tag, model, work, flags, nin, nout, want_procs=()):
     why, root = check_svg(base.with_suffix(".svg"), steps, nin, nout, list(procs) +
                           list(want_procs))
     report("%s svg (%d steps, %.1f s)" % (tag, steps, secs), why is None, why or "")
+    why = check_gantt(gantt, out, steps, rep[1], procs)
+    report("%s gantt" % tag, why is None, why or "")
     rc, out, err, _ = viz(model, base.with_suffix(".png"), *flags)
     why = check_png(base.with_suffix(".png")) if rc == 0 else "exit %d: %s" % (rc, err)
     report(tag + " png", why is None, why or "")
@@ -198,16 +254,6 @@ def check_random(model, work, devices, nin, nout):
            (colours, len(copies), rep[1], into[:5]))
 
 
-def save(m, path, replace=()):
-    """Writes m; each (placeholder, raw bytes) pair of the same length is swapped in afterwards,
-    which is how bytes that are not UTF-8 get into the file's strings."""
-    data = m.SerializeToString()
-    for old, new in replace:
-        assert len(old) == len(new) and old in data
-        data = data.replace(old, new)
-    path.write_bytes(data)
-
-
 def check_hostile(work):
     import onnx
     from onnx import TensorProto, helper
@@ -232,6 +278,13 @@ def check_hostile(work):
             why, root = check_svg(out, 3, 1, 1, [])
             if not why and b"&amp;foo;" not in out.read_bytes():
                 why = "the name with &foo; is not shown as it is"
+            gantt = work / "hostile.gantt.svg"
+            rc, o, err, _ = viz(path, out, "--gantt", str(gantt))
+            why = why or ("exit %d: %s" % (rc, err) if rc else
+                          check_gantt(gantt, o, 3, 0, parse_report(o)[2]))
+            text = gantt.read_text() if not why else ""
+            if not why and ("q&quot;uote (Relu)" not in text or "esc\\x1b[2J" not in text):
+                why = "the names are not shown as they are in the chart"
         elif not why and ext == "dot":
             why = check_dot(out, 3)
         elif not why:
@@ -244,6 +297,13 @@ def check_errors(model, work):
     report("unknown extension: exit 1", rc == 1 and "jpg" in err, "exit %d: %s" % (rc, err))
     p = subprocess.run([HETC, "viz", str(model)], capture_output=True, timeout=60)
     report("no -o: exit 1", p.returncode == 1, "exit %d" % p.returncode)
+    rc, out, err, _ = viz(model, work / "x.svg", "--gantt", str(work / "g.png"))
+    report("--gantt to .png: exit 1", rc == 1 and "g.png" in err, "exit %d: %s" % (rc, err))
+    p = subprocess.run([HETC, "viz", str(model), "--gantt", str(work / "alone.svg")],
+                       capture_output=True, timeout=60)
+    report("--gantt without -o", p.returncode == 0 and (work / "alone.svg").exists() and
+           not (work / "x.svg").exists() and b"alone.svg" in p.stdout,
+           "exit %d: %s" % (p.returncode, p.stderr))
     bad = work / "missing" / "x.svg"
     rc, out, err, _ = viz(model, bad)
     report("unwritable path: exit 3 naming it", rc == 3 and str(bad) in err and
