@@ -4,8 +4,9 @@
  * (target_can_run: the backends' support table narrowed by the description), so a plan never
  * sends a node where it cannot run.
  *
- * cpu and gpu put everything on one processor (the first CPU, the first OpenCL one), but a node
- * that processor cannot run goes to the first processor that can (cause PC_ONLY). random, the
+ * cpu and gpu put everything on one processor (the first CPU, the first OpenCL one; on a target
+ * of simulated processors, the first of kind cpu or gpu), but a node that processor cannot run
+ * goes to the first processor that can (cause PC_ONLY). random, the
  * test strategy, draws each node's processor uniformly among those that can run it, from a
  * generator seeded by --seed alone, so one seed gives one plan on every machine. auto is cpu
  * until the partitioners of the next issues choose.
@@ -55,6 +56,18 @@ no_processor(const Graph *g, const Target *t, NodeId n, Diag *d)
     return diag_node(d, g, n, "no processor of %s can run %s on %s",
                      t->file[0] ? t->file : "the host", ir_op[g->node[n].op].onnx,
                      ir_dtype_name(dt));
+}
+
+/* The processor a one-processor strategy uses: the first of backend b, else the first simulated
+ * one of kind k (a target that is not here has no real processor to pick), else -1. */
+static int
+strategy_proc(const Target *t, ProcBackend b, ProcKind k)
+{
+    int p = target_first(t, b);
+    for (int q = 0; p < 0 && q < t->nproc; q++)
+        if (t->proc[q].backend == PB_SIMULATED && t->proc[q].kind == k)
+            p = q;
+    return p;
 }
 
 /* Every node on processor p where it can run there, else on the first that can. */
@@ -153,13 +166,13 @@ pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     if (strcmp(s, "random") == 0) {
         rc = place_random(g, t, o->seed, d);
     } else if (strcmp(s, "gpu") == 0) {
-        int p = target_first(t, PB_OPENCL);
+        int p = strategy_proc(t, PB_OPENCL, PK_GPU);
         if (p < 0)
-            return diag_error(d, "strategy gpu: %s has no OpenCL processor", t->file[0]
-                              ? t->file : "this host (no OpenCL device was found)");
+            return diag_error(d, "strategy gpu: %s has no OpenCL processor (nor a simulated gpu)",
+                              t->file[0] ? t->file : "this host (no OpenCL device was found)");
         rc = place_on(g, t, p, d);
     } else if (strcmp(s, "cpu") == 0 || strcmp(s, "auto") == 0) {
-        int p = target_first(t, PB_CPU);
+        int p = strategy_proc(t, PB_CPU, PK_CPU);
         if (p < 0)
             return diag_error(d, "strategy %s: %s has no CPU processor", s,
                               t->file[0] ? t->file : "the target");

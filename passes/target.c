@@ -947,6 +947,16 @@ target_can_run(const Target *t, int p, const Graph *g, NodeId n)
         return can != 0;
     if (!(can & (1u << dt)))
         return 0;
+    /* the ops fused into it run there too: one a description narrowed away keeps the node off
+     * (one its backend lacks alone is left to the fused kernel) */
+    for (const char *s = x->ops ? strchr(x->ops, '+') : NULL; s; s = strchr(s + 1, '+')) {
+        char name[64];
+        size_t k = strcspn(s + 1, "+");
+        snprintf(name, sizeof name, "%.*s", (int)(k < sizeof name ? k : sizeof name - 1), s + 1);
+        OpKind f = ir_op_lookup(name);
+        if ((target_support(pr->backend, f) & (1u << dt)) && !(pr->can[f] & (1u << dt)))
+            return 0;
+    }
     /* attribute limits of the real backends: Resize interpolates in float32 only */
     if (x->op == OP_RESIZE && pr->backend != PB_SIMULATED && x->attr->resize.mode != RSZ_NEAREST &&
         dt != DT_F32)
