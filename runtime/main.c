@@ -8,8 +8,9 @@
  * Every count that comes from the plan or the command line is bounded before it sizes anything:
  * tensor sizes are checked for overflow, input files are sized before they are read, the
  * latencies kept for the statistics are a bounded sample (all of them up to SAMPLE_CAP runs, a
- * uniform reservoir sample beyond), and --threads is clamped to the CPUs online. Names that come
- * from the model are escaped before they reach a terminal or a JSON file.
+ * uniform reservoir sample beyond; with --trace each step's durations likewise, up to STEP_CAP
+ * runs), and --threads is clamped to the CPUs online. Names that come from the model are escaped
+ * before they reach a terminal or a JSON file.
  *
  * OpenBLAS picks its kernels and starts its threads when the library loads, before main, and
  * Debian's build does not recognise newer AVX-512 CPUs; so unless the user chose them, the binary
@@ -34,7 +35,7 @@
 #error "HETC_VERSION (CMake's PROJECT_VERSION) must be defined"
 #endif
 
-enum { SAMPLE_CAP = 1 << 16 };
+enum { SAMPLE_CAP = 1 << 16, STEP_CAP = 256 };
 
 static const char usage[] =
     "usage: %s [--input [NAME=]FILE]... [--output FILE]... [--iters N] [--warmup N]\n"
@@ -47,7 +48,8 @@ static const char usage[] =
     "--iters runs the plan N times (default 1, 10 with --json) after --warmup runs; it reports\n"
     "the median latency and the throughput, or with --json latency_ms {median, p10, p90, min},\n"
     "throughput_ips, iters, threads and processors. --threads is at most the CPUs online.\n"
-    "--trace writes the steps of the last run (Chrome trace format: chrome://tracing, Perfetto).\n"
+    "--trace writes the steps of the last run (Chrome trace format: chrome://tracing, Perfetto),\n"
+    "each with its median duration over the timed runs when there are several.\n"
     "The weights default to %s.weights beside the executable.\n";
 
 /* OpenBLAS reads its settings when it loads: set them and start again, once. Its own threads
@@ -397,6 +399,83 @@ now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Each step's durations over the timed runs, for the trace's median_us: every run's up to cap,
+ * then a uniform sample of cap runs (one draw per run, so that the steps of a run stay
+ * together). dur[run slot * nstep + step], in microseconds; a step absent from a run keeps -1. */
+typedef struct StepSamples {
+    float *dur;
+    int nstep, cap, n;
+    int64_t runs;               /* timed runs seen */
+    uint64_t rng;
+} StepSamples;
+
+/* 0, or -1 out of memory */
+static int
+steps_init(StepSamples *ss, int nstep, int iters)
+{
+    ss->nstep = nstep;
+    ss->cap = iters < STEP_CAP ? iters : STEP_CAP;
+    ss->rng = 0x2545f4914f6cdd1du;
+    size_t n = (size_t)ss->cap * (size_t)(nstep > 0 ? nstep : 1);
+    ss->dur = malloc(n * sizeof *ss->dur);
+    if (!ss->dur)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        ss->dur[i] = -1;
+    return 0;
+}
+
+/* The durations of the run p has just made. */
+static void
+steps_add(StepSamples *ss, const RtPlan *p)
+{
+    int64_t r = ss->runs++;
+    int64_t slot = r;
+    if (r >= ss->cap) {
+        ss->rng ^= ss->rng << 13;     /* xorshift64 */
+        ss->rng ^= ss->rng >> 7;
+        ss->rng ^= ss->rng << 17;
+        slot = (int64_t)(ss->rng % (uint64_t)(r + 1));
+        if (slot >= ss->cap)
+            return;
+    } else {
+        ss->n++;
+    }
+    float *row = ss->dur + (size_t)slot * (size_t)ss->nstep;
+    for (int k = 0; k < rt_plan_nlane(p); k++) {
+        int n;
+        const RtTraceEvent *ev = rt_plan_trace_events(p, k, &n);
+        for (int i = 0; i < n; i++)
+            if (ev[i].step >= 0 && ev[i].step < ss->nstep)
+                row[ev[i].step] = (float)((ev[i].end_ms - ev[i].start_ms) * 1e3);
+    }
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Step k's median duration in microseconds over the sampled runs (the element at half the sorted
+ * sample, as the latency's median), its sampled run count in *runs; buf has cap floats. */
+static double
+steps_median(const StepSamples *ss, int k, float *buf, int *runs)
+{
+    int n = 0;
+    for (int r = 0; r < ss->n; r++) {
+        float v = ss->dur[(size_t)r * (size_t)ss->nstep + (size_t)k];
+        if (v >= 0)
+            buf[n++] = v;
+    }
+    *runs = n;
+    if (n == 0)
+        return 0;
+    qsort(buf, (size_t)n, sizeof *buf, cmp_float);
+    return buf[n / 2];
+}
+
 /* ---- the rest -------------------------------------------------------------------------------- */
 
 /* the default weights path: NAME.weights beside the executable */
@@ -479,10 +558,25 @@ put_track(FILE *f, int pid, const char *name)
             "\"args\": {\"sort_index\": %d}}", pid, pid);
 }
 
+/* The node name in a step's label 'node 12 "NAME" (OPS)' (OPS hold no parenthesis; the name may
+ * hold anything) into buf; any other label (a copy's) whole. */
+static const char *
+step_node(const char *label, char *buf, size_t size)
+{
+    const char *q = strchr(label, '"'), *paren = strrchr(label, '(');
+    size_t len = strlen(label);
+    if (strncmp(label, "node ", 5) != 0 || !q || !paren || paren < q + 3 || paren[-1] != ' ' ||
+        paren[-2] != '"' || label[len - 1] != ')')
+        return label;
+    snprintf(buf, size, "%.*s", (int)(paren - 2 - (q + 1)), q + 1);
+    return buf;
+}
+
 /* The steps of the last run as Chrome trace events: one track (pid) per processor, named by its
- * id, its device and threads, and one for the copies between memory spaces. */
+ * id, its device and threads, and one for the copies between memory spaces. With ss (several
+ * timed runs), each step also gets its median duration over them. */
 static int
-write_trace(const char *path, const RtModelInfo *info, RtPlan *p)
+write_trace(const char *path, const RtModelInfo *info, RtPlan *p, const StepSamples *ss)
 {
     FILE *f = open_out(path);
     if (!f)
@@ -490,6 +584,13 @@ write_trace(const char *path, const RtModelInfo *info, RtPlan *p)
     const RtPlanDesc *d = info->desc;
     int nlane = rt_plan_nlane(p);
     char track[512];
+    char node[8192];
+    float *buf = ss ? malloc((size_t)ss->cap * sizeof *buf) : NULL;
+    if (ss && !buf) {
+        fclose(f);
+        errno = ENOMEM;
+        return RT_ENOMEM;
+    }
     fprintf(f, "{\"traceEvents\": [\n");
     for (int k = 0; k < nlane; k++) {
         int threads = rt_plan_threads(p, k);
@@ -526,6 +627,12 @@ write_trace(const char *path, const RtModelInfo *info, RtPlan *p)
             ir_json_put_str(f, ops);
             fprintf(f, ", \"processor\": ");
             ir_json_put_str(f, proc);
+            fprintf(f, ", \"node\": ");
+            ir_json_put_str(f, step_node(name, node, sizeof node));
+            int runs;
+            if (ss && ss->runs > 1)
+                fprintf(f, ", \"median_us\": %.3f, \"runs\": %lld",
+                        steps_median(ss, ev[i].step, buf, &runs), (long long)ss->runs);
             fprintf(f, "}}");
         }
     }
@@ -536,6 +643,7 @@ write_trace(const char *path, const RtModelInfo *info, RtPlan *p)
     fprintf(f, ", \"processors\": ");
     put_processors(f, info, p);
     fprintf(f, "}}\n");
+    free(buf);
     int bad = ferror(f);
     return fclose(f) == 0 && !bad ? RT_OK : RT_EIO;
 }
@@ -569,6 +677,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     int rc = RT_OK, status = 0;
     char b1[256];
     Stats st = {.rng = 0x9e3779b97f4a7c15u};
+    StepSamples ss = {0};
     RtPlan *m = NULL;
     if (!args || !inputs || !outputs || !in || !out) {
         rc = RT_ENOMEM;
@@ -693,7 +802,8 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     st.cap = iters < SAMPLE_CAP ? iters : SAMPLE_CAP;
     st.sample = malloc((size_t)st.cap * sizeof *st.sample);
-    if (!st.sample || (trace && rt_plan_trace(m, 1) != RT_OK)) {
+    if (!st.sample || (trace && rt_plan_trace(m, 1) != RT_OK) ||
+        (trace && iters > 1 && steps_init(&ss, info->desc->nsteps, iters) != 0)) {
         rc = RT_ENOMEM;
         goto fail;
     }
@@ -707,11 +817,13 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
         }
         if (i >= warmup)
             stats_add(&st, t1 - t0);
+        if (i >= warmup && ss.dur)
+            steps_add(&ss, m);
     }
     for (int k = 0; k < nout; k++)
         if ((rc = write_output(info, k, outputs[k], out[k])) != RT_OK)
             goto done;
-    if (trace && (rc = write_trace(trace, info, m)) != RT_OK) {
+    if (trace && (rc = write_trace(trace, info, m, ss.dur ? &ss : NULL)) != RT_OK) {
         fprintf(stderr, "%s: cannot write the trace: %s\n", esc(b1, sizeof b1, trace),
                 strerror(errno));
         goto done;
@@ -751,5 +863,6 @@ done:
     free(inputs);
     free(outputs);
     free(st.sample);
+    free(ss.dur);
     return status;
 }

@@ -1,6 +1,7 @@
 """plan_binary.py: the plan binary (rt_main) on two processors, from hand-written tables
 (plan_binary.c): its outputs against numpy, --trace (a track per processor named by id, device
-and threads, a track of copies, device steps on their processor's track), --json's processors,
+and threads, a track of copies, device steps on their processor's track, each step's node and,
+after several timed runs, its median duration), --json's processors,
 a processor naming no device (exit 3, one line naming it), and tables the executor refuses
 (exit 2, one line saying so). Exits 77 without an OpenCL
 device unless HETC_REQUIRE_OPENCL=1."""
@@ -72,6 +73,20 @@ for plan, outs in (("own", ["y", "y2", "z"]), ("zc", ["y", "y2"])):
     check(f"{plan}: copies are Copy steps of ocl0",
           all(e["args"]["op"] == "Copy" and e["args"]["processor"] == "ocl0" for e in on[2]))
     check(f"{plan}: steps have times", all(e["ts"] >= 0 and e["dur"] >= 0 for e in steps), steps)
+    check(f"{plan}: steps name their node (the name in the label, a copy's whole label)",
+          all(e["args"].get("node") == (e["name"].split('"')[1] if e["name"].startswith("node ")
+                                        else e["name"]) for e in steps) and
+          {e["args"].get("node") for e in steps} >= {"sq", "dbl", "join"}, steps)
+    # each step's median over the 3 timed runs: a duration no longer than the whole runs took
+    wall = max((e["ts"] + e["dur"] for e in steps), default=0)
+    check(f"{plan}: median_us and runs (3 timed runs)",
+          all(e["args"].get("runs") == 3 and 0 <= e["args"].get("median_us", -1) <= 100 * wall + 1e4
+              for e in steps), [e["args"] for e in steps])
+    r = run(plan, "--trace", t, "--iters", "1")
+    one = json.load(open(t)) if r.returncode == 0 else {"traceEvents": []}
+    check(f"{plan}: one run: no median_us", r.returncode == 0 and all(
+        "median_us" not in e["args"] and "runs" not in e["args"] and "node" in e["args"]
+        for e in one["traceEvents"] if e.get("ph") == "X"), r.stderr)
     check(f"{plan}: device steps keep their queue order",
           all(p["ts"] + p["dur"] <= q["ts"] + 1e-3 for p, q in
               zip(sorted(on[1] + on[2], key=lambda e: e["ts"]),
