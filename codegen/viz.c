@@ -2,15 +2,16 @@
  * viz.c: a placed plan as a picture (hetc viz), drawn with Graphviz's libgvc.
  *
  * One Graphviz node per step, filled with its processor's colour and labelled with its op (the
- * fused ops), its name and its output shape; a Copy as a small node of its own; graph inputs and
- * outputs as house shapes; a bold border where --place chose the processor, a dashed one where
- * the strategy's could not run the step; a legend node per processor (id, kind, backend,
- * steps). An edge per tensor a step reads: thin and grey within a processor, bold across
- * processors, labelled with the bytes that cross (on the edge into each Copy, and on every edge
- * between processors that share memory and so need none). Each run of two or more consecutive
- * steps on one processor (node order, the plan's global order) is a cluster labelled with the
- * processor: a run is an interval of a topological order, hence convex, which keeps dot's layout
- * readable when a placement interleaves processors (a cluster per processor would not be).
+ * fused ops), its name, its output shape and, when the plan has a schedule, its predicted time
+ * (end - start); a Copy as a small node of its own; graph inputs and outputs as house shapes; a
+ * bold border where --place chose the processor, a dashed one where the strategy's could not run
+ * the step; a legend node per processor (id, kind, backend, steps). An edge per tensor a step
+ * reads: thin and grey within a processor, bold across processors, labelled with the bytes that
+ * cross (on the edge into each Copy, with the copy's predicted time, and on every edge between
+ * processors that share memory and so need none). Each run of two or more consecutive steps on
+ * one processor (node order, the plan's global order) is a cluster labelled with the processor:
+ * a run is an interval of a topological order, hence convex, which keeps dot's layout readable
+ * when a placement interleaves processors (a cluster per processor would not be).
  *
  * DOT is written without a layout, at any size; SVG and PNG are laid out by dot, up to
  * VIZ_MAXLAYOUT steps; large plans lose edge labels in the ranking, then clusters (see below).

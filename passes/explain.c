@@ -216,9 +216,9 @@ pass_explain(const Graph *g, const Plan *p, const char *strategy, FILE *f)
         word(&l, " no processor");
     wordf(&l, " (strategy %s)", strategy);
     end_line(&l);
-    fputs("steps in schedule order: where each runs and why, its predicted start and end, its time\n"
-          "alone (no waits, no contention) and where that comes from; then its predicted time on\n"
-          "each processor of the target (\"-\": that processor cannot run it):\n", f);
+    fputs("steps in schedule order: where each runs and why, its predicted start and end, its "
+          "time\nalone (no waits, no contention) and where that comes from; then its predicted "
+          "time on\neach processor of the target (\"-\": that processor cannot run it):\n", f);
     for (NodeId n = 0; n < g->nnode; n++)
         if (g->node[n].op != OP_NOP && g->node[n].op != OP_COPY)
             put_step(&l, g, p, strategy, n);

@@ -264,7 +264,8 @@ check_gantt(void)
     CHECK(strstr(svg, ">makespan 2.250 ms<") != NULL);
     /* the Add (node 3): 1.5 to 1.75 ms on ocl0's row (the second), 1040 px for 2.25 ms */
     const char *add = strstr(svg, "q&quot;uote&lt;b&gt;&amp;amp;&amp;foo;&amp;#0;\\x0a\\x1b[2J"
-                                  "\\xe2\\x80\\xae\\xff\\xc3(\\N\\n\\ (Add) on ocl0: 1.500 to 1.750 ms");
+                                  "\\xe2\\x80\\xae\\xff\\xc3(\\N\\n\\ (Add) on ocl0: "
+                                  "1.500 to 1.750 ms");
     CHECK(add != NULL);
     const char *box = add ? strstr(add, "<rect") : NULL;
     CHECK(box && near(attr_num(box, "x"), 130 + 1.5 * 1040 / 2.25));
