@@ -372,6 +372,19 @@ cmd_profile(int argc, char **argv)
         }
         out = path;
     }
+    /* a file that cannot be written is said before minutes of measuring */
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s.tmp%ld", out, (long)getpid());
+    FILE *pf = fopen(probe, "w");
+    if (!pf) {
+        fputs("hetc profile: cannot write ", stderr);
+        ir_put_escaped(out, stderr);
+        fprintf(stderr, ": %s\n", strerror(errno));
+        free(t);
+        return EXIT_ENV;
+    }
+    fclose(pf);
+    unlink(probe);
     ProfileMeta meta = {0};
     profile_key(t, &host, meta.key);
     ProfileOptions o = {quick, stdout};

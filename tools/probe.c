@@ -250,7 +250,7 @@ static void
 eltwise(Builder *b)
 {
     static const int64_t size[][5] = {
-        {1, 16, 8, 8, 1}, {1, 32, 28, 28, 0}, {1, 64, 56, 56, 1}, {1, 128, 112, 112, 0},
+        {1, 16, 8, 8, 1}, {1, 32, 28, 28, 1}, {1, 64, 56, 56, 1}, {1, 128, 112, 112, 0},
     };
     static const OpKind un[] = {OP_RELU, OP_SIGMOID, OP_HARDSIGMOID, OP_LEAKYRELU, OP_EXP,
                                 OP_TANH, OP_HARDSWISH, OP_ERF, OP_SQRT};
@@ -316,7 +316,7 @@ static void
 moves(Builder *b)
 {
     static const int64_t size[][5] = {
-        {1, 16, 8, 8, 1}, {1, 64, 28, 28, 0}, {1, 64, 56, 56, 1}, {1, 128, 80, 80, 0},
+        {1, 16, 8, 8, 1}, {1, 64, 28, 28, 1}, {1, 64, 56, 56, 1}, {1, 128, 80, 80, 0},
     };
     for (size_t s = 0; s < sizeof size / sizeof size[0]; s++) {
         if (b->quick && !size[s][4])
@@ -389,8 +389,9 @@ probe_graph(const Target *t1, int quick, Diag *d)
     return finish(&b, d);
 }
 
-/* A chain of n small Relu steps, alternating between processors 0 and 1 of t2 by --place rules
- * (rule[] gets the rules, names in names[]); the executor's handoff is what it measures. */
+/* A chain of n small Relu steps, alternating between the processors of t2 (one or two) by
+ * --place rules (rule[] gets the rules, names in names[]): the executor's cost per step, and
+ * its handoff between lanes, are what it measures. */
 Graph *
 probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag *d)
 {
@@ -405,7 +406,7 @@ probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag
             break;
         x = g->node[k].out[0];
         snprintf(names[i], sizeof names[i], "p%d", k);
-        rule[i] = (PlaceRule){names[i], t2->proc[i % 2].id};
+        rule[i] = (PlaceRule){names[i], t2->proc[i % t2->nproc].id};
     }
     return finish(&b, d);
 }
@@ -516,6 +517,8 @@ typedef struct Meas {
     int nrun, run;              /* runs planned, done: the progress bar */
     const char *what;
     struct timespec t0;
+    double over[TG_MAXPROC];    /* per processor: the executor's cost per step beyond the
+                                 * steps' own times, from the run's wall time */
     Sample *sample;             /* scratch */
     int nsample, csample;
 } Meas;
@@ -658,7 +661,7 @@ fit_proc(Meas *ms, Proc *p, int threads)
             for (int i = 0; i < ms->nsample; i++)
                 if (ms->sample[i].cls == (CostClass)c && ms->sample[i].op == op)
                     fs[k++] = ms->sample[i].s;
-            if (k < 2 || k == n || fit_error(&r, fs, k) < 0.25)
+            if (k < 3 || k == n || fit_error(&r, fs, k) < 0.25)
                 continue;
             Rate ro = {(CostClass)c, op, threads, 0, 0, 0, 0, 0, 0, 0};
             if (fit_rate(fs, k, c == CC_CONV || c == CC_GEMM, &ro) == 0)
@@ -717,7 +720,8 @@ fit_link(Meas *ms, Target *t, int p)
     free(fs);
 }
 
-/* The run's median wall time in microseconds from the binary's --json line, or -1. */
+/* The run's median wall time in microseconds from the binary's --json line
+ * ({"latency_ms": {"median": ...}, ...}), or -1. */
 static double
 run_us(const char *dir, const char *name)
 {
@@ -731,7 +735,7 @@ run_us(const char *dir, const char *name)
     text[n] = 0;
     char *open = strchr(text, '{');
     Json *j = open ? json_parse(open, strlen(open), err, sizeof err, NULL) : NULL;
-    const Json *v = json_get(j, "median_ms");
+    const Json *v = json_get(json_get(j, "latency_ms"), "median");
     double us = v && v->type == JS_NUM ? v->num * 1e3 : -1;
     json_free(j);
     return us;
@@ -763,7 +767,7 @@ real(const Proc *p)
 
 /* One processor: its probe binary, a run per thread count, the fits. */
 static int
-measure_proc(Meas *ms, const TargetHost *host, int p, Measured *alone_m)
+measure_proc(Meas *ms, const TargetHost *host, int p)
 {
     Target *t = ms->t;
     Proc *pr = &t->proc[p];
@@ -779,7 +783,6 @@ measure_proc(Meas *ms, const TargetHost *host, int p, Measured *alone_m)
     Graph *g = probe_graph(t1, ms->o->quick, &ms->d);
     int rc = g ? probe_compile(g, t1, &po, ms->dir, name, &plan, &ms->d) : -1;
     int tc[8], ntc = thread_counts(pr, host, tc);
-    double over = 0;
     for (int i = 0; rc == 0 && i < ntc; i++) {
         snprintf(msg, sizeof msg, "%s: %d probe steps at %d thread%s", pr->id, g->nnode,
                  tc[i] ? tc[i] : 1, tc[i] > 1 ? "s" : "");
@@ -791,19 +794,10 @@ measure_proc(Meas *ms, const TargetHost *host, int p, Measured *alone_m)
             break;
         ms->nsample = 0;
         rc = collect(ms, g, t1, &m);
-        double sum = 0;
-        for (int k = 0; k < ms->nsample; k++)
-            sum += ms->sample[k].s.us;
-        double wall = run_us(ms->dir, name);
-        if (i == 0 && wall > sum && ms->nsample > 0)
-            over = (wall - sum) / ms->nsample;  /* the executor's own cost per step */
         fit_proc(ms, pr, pr->backend == PB_CPU ? tc[i] : pr->threads);
         if (i == 0)
             fit_link(ms, t, p);
-        if (i == 0 && alone_m)
-            *alone_m = m;
-        else
-            cost_measured_free(&m);
+        cost_measured_free(&m);
     }
     /* the launch common to every class is the processor's */
     double low = -1;
@@ -811,7 +805,7 @@ measure_proc(Meas *ms, const TargetHost *host, int p, Measured *alone_m)
         low = low < 0 || pr->rate[i].launch_us < low ? pr->rate[i].launch_us : low;
     for (int i = 0; low > 0 && i < pr->nrate; i++)
         pr->rate[i].launch_us -= low;
-    pr->launch_us = (low > 0 ? low : 0) + over;
+    pr->launch_us = low > 0 ? low : 0;
     if (g)
         ir_graph_free(g);
     free(t1);
@@ -833,9 +827,11 @@ ratio(const Measured *a, const Measured *b)
     return sb > 0 ? sa / sb : 1;
 }
 
-/* Processor a's probes while b's loop: the contention factor of a by b. */
+/* Processor a's probes while b's loop, against a's probes alone just before: the contention
+ * factor of a by b (measured side by side in time, so that the load of the machine at large
+ * weighs on both alike). */
 static int
-measure_contention(Meas *ms, int a, int b, const Measured *alone_a)
+measure_contention(Meas *ms, int a, int b)
 {
     Target *t = ms->t;
     char name_a[32], name_b[32], iters[] = "1000000", thr[16], msg[256];
@@ -843,23 +839,28 @@ measure_contention(Meas *ms, int a, int b, const Measured *alone_a)
     snprintf(name_b, sizeof name_b, "probe%d", b);
     snprintf(thr, sizeof thr, "%d", t->proc[b].threads > 0 ? t->proc[b].threads : 1);
     snprintf(msg, sizeof msg, "%s while %s is busy", t->proc[a].id, t->proc[b].id);
-    ms->run++;
+    ms->run += 2;
     show(ms, msg);
+    ProbeRun r = {1, ms->o->quick ? 5 : 15, t->proc[a].threads > 0 ? t->proc[a].threads : 1};
+    Measured alone_m = {0}, m = {0};
+    if (probe_run(ms->dir, name_a, &r, &alone_m, &ms->d) < 0)
+        return -1;
     const char *args[] = {"--iters", iters, "--threads", thr, NULL};
     pid_t bg = probe_spawn(ms->dir, name_b, args, &ms->d);
-    if (bg < 0)
+    if (bg < 0) {
+        cost_measured_free(&alone_m);
         return -1;
+    }
     struct timespec nap = {0, 300000000};
     nanosleep(&nap, NULL);      /* b under way */
-    ProbeRun r = {1, ms->o->quick ? 5 : 15, t->proc[a].threads > 0 ? t->proc[a].threads : 1};
-    Measured m = {0};
     int rc = probe_run(ms->dir, name_a, &r, &m, &ms->d);
     kill(bg, SIGKILL);
     waitpid(bg, NULL, 0);
+    double f = ratio(&m, &alone_m);
+    cost_measured_free(&m);
+    cost_measured_free(&alone_m);
     if (rc < 0)
         return -1;
-    double f = ratio(&m, alone_a);
-    cost_measured_free(&m);
     if (ms->o->report)
         fprintf(ms->o->report, "contention %s by %s: %.3f\n", t->proc[a].id, t->proc[b].id, f);
     if (f > 1.02 && t->ncont < TG_MAXLINK)
@@ -867,37 +868,50 @@ measure_contention(Meas *ms, int a, int b, const Measured *alone_a)
     return 0;
 }
 
-/* The executor's handoff between the first two real processors: a chain alternating between
- * them, its run time beyond its steps' and their launches, per handoff. */
+/* A chain of small steps on processor a alone (b < 0): the executor's cost per step beyond the
+ * steps' own times, added to a's launch_us. On a and b alternately: the handoff between lanes
+ * beyond that, their sync_us. */
 static int
-measure_sync(Meas *ms, int a, int b)
+measure_chain(Meas *ms, int a, int b)
 {
     enum { N = 40 };
     Target *t = ms->t;
+    char msg[256], name[32];
+    snprintf(msg, sizeof msg, b < 0 ? "%s: the cost of a step" : "handoffs between %s and %s",
+             t->proc[a].id, b < 0 ? "" : t->proc[b].id);
+    snprintf(name, sizeof name, b < 0 ? "chain%d" : "pingpong", a);
     ms->run++;
-    show(ms, "handoffs between processors");
+    show(ms, msg);
     Target *t2 = alone(t, a, b);
     PlaceRule rule[N];
     char names[N][16];
     Graph *g = t2 ? probe_pingpong(N, rule, names, t2, &ms->d) : NULL;
     int rc = -1;
     if (g) {
-        PlanOptions po = {"cpu", 1, rule, N, NULL};
+        PlanOptions po = {t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, N, NULL};
         Plan plan;
         Measured m = {0};
         ProbeRun r = {ms->o->quick ? 3 : 5, ms->o->quick ? 20 : 100, 1};
-        rc = probe_compile(g, t2, &po, ms->dir, "pingpong", &plan, &ms->d);
-        if (rc == 0 && (rc = probe_run(ms->dir, "pingpong", &r, &m, &ms->d)) == 0) {
+        rc = probe_compile(g, t2, &po, ms->dir, name, &plan, &ms->d);
+        if (rc == 0 && (rc = probe_run(ms->dir, name, &r, &m, &ms->d)) == 0) {
             double steps = 0;
             for (int i = 0; i < m.n; i++)
-                steps += m.step[i].us + t->proc[target_find(t, m.step[i].proc) == a ? a : b]
-                                            .launch_us;
-            double wall = run_us(ms->dir, "pingpong");
-            double sync = wall > steps ? (wall - steps) / (N - 1) : 0;
-            t->proc[a].sync_us = t->proc[b].sync_us = sync;
-            if (ms->o->report)
+                steps += m.step[i].us;
+            double wall = run_us(ms->dir, name);
+            if (b < 0) {
+                ms->over[a] = wall > steps ? (wall - steps) / N : 0;
+                t->proc[a].launch_us += ms->over[a];
+            } else {
+                double over = N * (ms->over[a] + ms->over[b]) / 2;
+                double sync = wall > steps + over ? (wall - steps - over) / (N - 1) : 0;
+                t->proc[a].sync_us = t->proc[b].sync_us = sync;
+            }
+            if (ms->o->report && b < 0)
+                fprintf(ms->o->report, "%s: %.2f us per step beyond its kernel\n",
+                        t->proc[a].id, ms->over[a]);
+            if (ms->o->report && b >= 0)
                 fprintf(ms->o->report, "sync %s, %s: %.2f us per handoff\n", t->proc[a].id,
-                        t->proc[b].id, sync);
+                        t->proc[b].id, t->proc[a].sync_us);
         }
         cost_measured_free(&m);
         ir_graph_free(g);
@@ -974,7 +988,7 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
                 first[nreal] = p;
             nreal++;
             int tc[8];
-            ms.nrun += thread_counts(&t->proc[p], host, tc);
+            ms.nrun += thread_counts(&t->proc[p], host, tc) + 1;
         }
     if (nreal == 0) {
         fprintf(stderr, "hetc profile: %s has no cpu or opencl processor to measure\n",
@@ -982,7 +996,7 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
         *status = EXIT_INPUT;
         return -1;
     }
-    ms.nrun += nreal > 1 ? 1 + nreal * (nreal - 1) : 0;
+    ms.nrun += nreal > 1 ? 1 + 2 * nreal * (nreal - 1) : 0;
     const char *tmp = getenv("TMPDIR");
     snprintf(ms.dir, sizeof ms.dir, "%s/hetc-profile-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(ms.dir)) {
@@ -994,13 +1008,12 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
     for (int p = 0; p < t->nproc; p++)
         if (real(&t->proc[p]))
             t->proc[p].nrate = 0;
-    Measured *alone_m = calloc((size_t)t->nproc, sizeof *alone_m);
-    int rc = alone_m ? 0 : diag_oom(&ms.d);
+    int rc = 0;
     for (int p = 0; rc == 0 && p < t->nproc; p++)
-        if (real(&t->proc[p]))
-            rc = measure_proc(&ms, host, p, &alone_m[p]);
+        if (real(&t->proc[p]) && (rc = measure_proc(&ms, host, p)) == 0)
+            rc = measure_chain(&ms, p, -1);
     if (rc == 0 && nreal > 1)
-        rc = measure_sync(&ms, first[0], first[1]);
+        rc = measure_chain(&ms, first[0], first[1]);
     int keep = 0;   /* what involves a simulated processor stays as described */
     for (int i = 0; i < t->ncont; i++)
         if (!real(&t->proc[t->cont[i].a]) || !real(&t->proc[t->cont[i].b]))
@@ -1009,10 +1022,7 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
     for (int a = 0; rc == 0 && a < t->nproc; a++)
         for (int b = 0; rc == 0 && b < t->nproc; b++)
             if (a != b && real(&t->proc[a]) && real(&t->proc[b]))
-                rc = measure_contention(&ms, a, b, &alone_m[a]);
-    for (int p = 0; alone_m && p < t->nproc; p++)
-        cost_measured_free(&alone_m[p]);
-    free(alone_m);
+                rc = measure_contention(&ms, a, b);
     free(ms.sample);
     done_bar();
     if (!getenv("HETC_PROFILE_KEEP"))
