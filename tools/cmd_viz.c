@@ -16,7 +16,7 @@ enum { F_GANTT = F_CMD };
 const char usage_viz[] =
     "usage: hetc viz MODEL.onnx -o FILE.{svg,png,dot} [--gantt FILE.svg] [--target FILE]\n"
     "                [--strategy S] [--seed N] [--place SEL=PROC]... [--shape NAME=DIMS]...\n"
-    "                [--bind NAME=FILE.pb]...\n"
+    "                [--bind NAME=FILE.pb]... [--profile-from TRACE.json]\n"
     "       hetc viz MODEL.onnx --gantt FILE.svg [...]\n"
     "\n"
     "Plans MODEL.onnx as compile would and draws the plan: each step filled with its\n"
@@ -38,6 +38,7 @@ const char usage_viz[] =
     "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
     "  --bind NAME=FILE   as for inspect: input NAME becomes a constant of the plan\n"
     "  --dump-after PASS  print the IR after that pass\n"
+    "  --profile-from TRACE.json  predicted times from an earlier run's trace, as for compile\n"
     "  -h, --help         this text\n"
     "\n"
     "Prints one line per picture: the file, its steps and copies, the processors used (and\n"

@@ -1,14 +1,15 @@
 /*
  * driver.h: what the commands of the hetc driver share: the usage texts, loading a model with
  * --shape and --bind, progress on a terminal, and planning (--target, --strategy, --seed,
- * --place, --dump-after: the target, the options and the pass pipeline). Each command is one
- * file, cmd_NAME.c, with its flag table; hetc.c dispatches.
+ * --place, --dump-after, --profile-from: the target, the options, measured step times and the
+ * pass pipeline). Each command is one file, cmd_NAME.c, with its flag table; hetc.c dispatches.
  */
 #pragma once
 
 #include "args.h"
 #include "frontend/onnx.h"
 #include "ir/ir.h"
+#include "passes/cost.h"
 #include "passes/passes.h"
 
 #include <time.h>
@@ -52,7 +53,8 @@ Graph *model_load(const ModelArgs *ma, const Progress *pr, int *status);
 #define ARGS_PLAN \
     {"--target", NULL, "FILE", 0, F_TARGET}, {"--strategy", NULL, "S", 0, F_STRATEGY}, \
     {"--seed", NULL, "N", 0, F_SEED}, {"--place", NULL, "SEL=PROC", 1, F_PLACE}, \
-    {"--dump-after", NULL, "PASS", 0, F_DUMP_AFTER}
+    {"--dump-after", NULL, "PASS", 0, F_DUMP_AFTER}, \
+    {"--profile-from", NULL, "TRACE.json", 0, F_PROFILE_FROM}
 typedef struct PlanArgs {
     const char *cmd;                /* for messages */
     const char *target;             /* --target FILE; NULL: the detected host */
@@ -60,6 +62,9 @@ typedef struct PlanArgs {
     PlanOptions opt;                /* strategy "auto" and seed 1 unless given; the rules */
     PlaceRule *rule;                /* argc entries: owned, free with plan_args_free */
     char **sel;                     /* the rules' selectors, copied out of "SEL=PROC" */
+    const char *profile_from;       /* --profile-from TRACE.json, or NULL */
+    Measured *measured;             /* its step times (opt.measured once given), read by
+                                     * plan_run; owned, free with plan_args_free */
 } PlanArgs;
 /* 0, or -1 after a message (out of memory, exit EXIT_ENV); free with plan_args_free either way */
 int plan_args_init(PlanArgs *pa, const char *cmd, int argc);
@@ -72,7 +77,10 @@ int plan_arg(PlanArgs *pa, int id, const char *v);
  * OpenCL device). 0, or -1 after printing the diagnostic, with *status set to the exit status. */
 int plan_target(const PlanArgs *pa, Target *t, int *status);
 /* The passes (pass_pipeline) on g for t with pa's options, printing the IR to stdout after
- * --dump-after's pass. 0, or -1 after printing the diagnostic, with *status set. */
+ * --dump-after's pass. With --profile-from, the trace is read first (exit 2: not a trace,
+ * unreadable) and the plan checked against it after (exit 2: no step of the plan took a measured
+ * time, or the trace names a node g has not). 0, or -1 after printing the diagnostic, with
+ * *status set. */
 int plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
              int *status);
 /* "cpu0" or "cpu0, ocl0": the processors of p's lanes, in lane order ("no processor" for none) */

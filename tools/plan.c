@@ -1,7 +1,7 @@
 /*
  * plan.c: what the driver's commands that plan share (compile, viz): the flags --target,
- * --strategy, --seed, --place and --dump-after, the target (a description or the detected
- * host) and the pass pipeline.
+ * --strategy, --seed, --place, --dump-after and --profile-from, the target (a description or
+ * the detected host), the measured step times of a trace and the pass pipeline.
  */
 #include "driver.h"
 
@@ -21,8 +21,9 @@ plan_args_init(PlanArgs *pa, const char *cmd, int argc)
     pa->opt.seed = 1;
     pa->rule = calloc((size_t)argc + 1, sizeof *pa->rule);
     pa->sel = calloc((size_t)argc + 1, sizeof *pa->sel);
+    pa->measured = calloc(1, sizeof *pa->measured);
     pa->opt.place = pa->rule;
-    if (pa->rule && pa->sel)
+    if (pa->rule && pa->sel && pa->measured)
         return 0;
     fputs("hetc: out of memory\n", stderr);
     return -1;
@@ -35,6 +36,8 @@ plan_args_free(PlanArgs *pa)
         free(pa->sel[i]);
     free(pa->sel);
     free(pa->rule);
+    cost_measured_free(pa->measured);
+    free(pa->measured);
 }
 
 /* The strategies this version plans, and those that come later: a usage error names them */
@@ -126,6 +129,13 @@ plan_arg(PlanArgs *pa, int id, const char *v)
         return add_rule(pa, v);
     case F_DUMP_AFTER:
         return set_dump_after(pa, v);
+    case F_PROFILE_FROM:
+        if (!v[0])
+            return usage_error(pa->cmd, "--profile-from needs a trace (a plan binary's --trace)",
+                               NULL), -1;
+        pa->profile_from = v;
+        pa->opt.measured = pa->measured;    /* empty until plan_run reads it */
+        return 1;
     default:
         return 0;
     }
@@ -152,10 +162,22 @@ plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress 
 {
     Diag d;
     diag_init(&d, g->file);
+    if (pa->profile_from) {
+        progress(pr, "reading the trace ", pa->profile_from);
+        diag_init(&d, NULL);
+        cost_measured_free(pa->measured);
+        if (cost_measured_load(pa->measured, pa->profile_from, &d) < 0)
+            goto fail;
+        diag_init(&d, g->file);
+    }
     progress(pr, "planning (cleanup, fusion, placement, schedule, memory plan)", NULL);
     fflush(stdout);
-    if (pass_pipeline(g, t, &pa->opt, pa->dump_after, stdout, p, &d) == 0)
-        return 0;
+    if (pass_pipeline(g, t, &pa->opt, pa->dump_after, stdout, p, &d) == 0) {
+        diag_init(&d, NULL);
+        if (!pa->profile_from || cost_measured_check(pa->measured, g, t, &d) == 0)
+            return 0;
+    }
+fail:
     fflush(stdout);
     fprintf(stderr, "%s\n", d.msg);
     *status = diag_status(&d);
