@@ -92,7 +92,8 @@ constant(Builder *b, DType dt, int rank, const int64_t *dim, double fill)
     }
     Value *x = &b->g->val[v];
     x->rank = rank;
-    memcpy(x->dim, dim, (size_t)rank * sizeof *dim);
+    if (rank > 0)
+        memcpy(x->dim, dim, (size_t)rank * sizeof *dim);
     int64_t n = ir_numel(x);
     x->data = ir_galloc(b->g, (size_t)n * ir_dtype_size(dt) + 1);
     if (!x->data) {
