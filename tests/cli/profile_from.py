@@ -9,8 +9,8 @@ hetc compile --profile-from TRACE.json (and viz): measured step times in place o
   --iters 20 --trace --json, and compiled again with --profile-from: every step of plan.json takes
   its time from the trace (source "measured"), and predicted_ms is within 5% of the binary's
   median latency over the same runs (up to three tries: the machine may be busy; not with
-  --no-timing, for the sanitizer builds, where instrumented code between the steps takes time
-  that no step's duration holds).
+  --no-timing, which the sanitizer builds pass: the 5% is about the plans users run, and an
+  instrumented run, three times slower, is the more exposed to a busy machine).
 - The trace names each step's node as the model does (args.node: a fused step, the convolution
   the Relu was fused into), with median_us and runs.
 - Refusals, exit 2 with one line naming the trace: a trace of another model (matches no step),
