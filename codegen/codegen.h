@@ -45,6 +45,10 @@ enum { CG_NCOLOUR = 8 };
 const char *cg_proc_colour(int dev);
 
 /* hetc viz --gantt (gantt.c): p's predicted schedule as an SVG Gantt chart in path, one row per
- * lane and one for the copies. 0, or -1 with the reason in d: a plan without a schedule (bad
- * input) or the file (an environment failure naming it). */
-int cg_gantt(const Graph *g, const Plan *p, const char *path, Diag *d);
+ * lane and one for the copies; with trace (may be NULL: cost_measured_load's table of a run of
+ * this plan), what it measured below on the same axis. 0, or -1 with the reason in d: a plan
+ * without a schedule or a trace step on a processor the plan does not run on or without its
+ * times (bad input), or the file (an environment failure naming it). */
+struct Measured;
+int cg_gantt(const Graph *g, const Plan *p, const struct Measured *trace, const char *path,
+             Diag *d);

@@ -11,11 +11,16 @@
  * box on the copies row, in its processor's colour, hatched. Boxes are at least half a pixel
  * wide, so a step predicted to take no time is still there.
  *
+ * With a trace of a run of the plan (hetc viz --trace: the steps' ts and dur of its last run,
+ * passes/measured.c), a second section below the first draws what was measured, on the same
+ * rows and the same time axis, so the two compare at a glance.
+ *
  * Text from the model goes through put_xml: the five XML specials as entities, and each unsafe
  * code point (ir_cp_unsafe: XML 1.0 forbids most of them even as references) or byte outside
  * well-formed UTF-8 as the four characters \xNN, as viz and the terminal show them.
  */
 #include "codegen.h"
+#include "passes/cost.h"
 #include "ir/utf8.h"
 
 #include <errno.h>
@@ -30,6 +35,8 @@ enum {
     GT_ROW = 30,            /* a row's height; its box is GT_BOX high */
     GT_BOX = 22,
     GT_AXIS = 46,           /* below the rows: ticks, their labels, the axis' name */
+    GT_HEAD = 22,           /* a section's heading, with a trace */
+    GT_GAP = 16,            /* between the sections */
     GT_LABELCOLS = 16,      /* characters of a processor id beside its row */
     GT_TITLECOLS = 120,
 };
@@ -106,7 +113,7 @@ x_at(const Chart *c, double ms)
 }
 
 static void
-draw_axis(FILE *f, const Chart *c, double y, double makespan)
+draw_axis(FILE *f, const Chart *c, double y)
 {
     int digits;
     double step = tick_step(c->span, &digits);
@@ -118,50 +125,48 @@ draw_axis(FILE *f, const Chart *c, double y, double makespan)
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", x, y, x,
                 y + 5, x, y + 17, digits, k * step);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">predicted time (ms)</text>\n"
-            "</g>\n", (GT_LEFT + GT_WIDTH - GT_RIGHT) / 2, y + 34);
-    double x = x_at(c, makespan);
-    fprintf(f, "<g class=\"makespan\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#CC3311\" stroke-dasharray=\"4,3\"/><text x=\"%.1f\" y=\"%.1f\" "
-            "text-anchor=\"end\" fill=\"#CC3311\">makespan %.3f ms</text></g>\n", x, GT_TOP - 4,
-            x, y, x, y + 34, makespan);
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">time (ms)</text>\n</g>\n",
+            (GT_LEFT + GT_WIDTH - GT_RIGHT) / 2, y + 34);
 }
 
-/* The box of step n in row r */
+/* A dashed line at ms from y0 to y1 with "WHAT X ms" beside its top */
 static void
-draw_box(FILE *f, const Graph *g, const Plan *p, const Chart *c, NodeId n, int r)
+draw_end(FILE *f, const Chart *c, const char *cls, const char *what, double ms, double y0,
+         double y1)
 {
-    const Node *x = &g->node[n];
-    const Target *t = p->target;
-    const Schedule *s = &p->sched;
-    int copy = x->op == OP_COPY, dev = x->dev;
-    double x0 = x_at(c, s->start_ms[n]), w = (s->end_ms[n] - s->start_ms[n]) * c->scale;
-    double y = GT_TOP + r * GT_ROW + (GT_ROW - GT_BOX) / 2.0;
+    double x = x_at(c, ms);
+    fprintf(f, "<g class=\"%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#CC3311\" stroke-dasharray=\"4,3\"/><text x=\"%.1f\" y=\"%.1f\" "
+            "text-anchor=\"end\" fill=\"#CC3311\">%s %.3f ms</text></g>\n", cls, x, y0 - 4, x,
+            y1, x - 3, y0 - 6, what, ms);
+}
+
+/* A step's box: box_open starts its group (class cls) and tooltip, the caller writes the
+ * tooltip's text, box_close ends it with the times and draws the box from start to end ms in
+ * the row at row_y, in processor dev's colour, hatched for a copy, with label inside. */
+static void
+box_open(FILE *f, const char *cls)
+{
+    fprintf(f, "<g class=\"%s\"><title>", cls);
+}
+
+static void
+box_close(FILE *f, const Chart *c, double start, double end, double row_y, int dev, int copy,
+          const char *label)
+{
+    double x0 = x_at(c, start), w = (end - start) * c->scale;
+    double y = row_y + (GT_ROW - GT_BOX) / 2.0;
     if (w < 0.5)
         w = 0.5;
-    fprintf(f, "<g class=\"%s\"><title>", copy ? "copy" : "step");
-    if (copy) {
-        fputs("Copy of ", f);
-        put_xml(f, x->nin > 0 && x->in[0] != NONE ? g->val[x->in[0]].name : "", GT_TITLECOLS);
-    } else {
-        put_xml(f, x->name && x->name[0] ? x->name : "(unnamed)", GT_TITLECOLS);
-        fputs(" (", f);
-        put_xml(f, ops_of(x), GT_TITLECOLS);
-        fputc(')', f);
-    }
-    fputs(" on ", f);
-    put_xml(f, t->proc[dev].id, TG_MAXID);
-    fprintf(f, ": %.3f to %.3f ms (%.3f ms)</title>\n", s->start_ms[n], s->end_ms[n],
-            s->end_ms[n] - s->start_ms[n]);
+    fprintf(f, ": %.3f to %.3f ms (%.3f ms)</title>\n", start, end, end - start);
     fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
             "stroke=\"%s\" stroke-width=\"%s\"/>", x0, y, w, GT_BOX, cg_proc_colour(dev),
             dev >= CG_NCOLOUR ? "#000000" : "#555555", dev >= CG_NCOLOUR ? "1.5" : "0.5");
     if (copy)
         fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" "
                 "fill=\"url(#hatch)\"/>", x0, y, w, GT_BOX);
-    /* the ops inside (about 6 pixels a character), cut to fit, or left out when fewer than
+    /* the label inside (about 6 pixels a character), cut to fit, or left out when fewer than
      * three characters and the "..." would fit */
-    const char *label = copy ? "Copy" : ops_of(x);
     int fit = (int)((w - 4) / 6), len = (int)strlen(label);
     if (fit > 40)
         fit = 40;
@@ -174,20 +179,42 @@ draw_box(FILE *f, const Graph *g, const Plan *p, const Chart *c, NodeId n, int r
     fputs("</g>\n", f);
 }
 
-/* The rows' labels and bands */
+/* The predicted box of step n in the row at y */
 static void
-draw_rows(FILE *f, const Plan *p, int nrow)
+draw_step(FILE *f, const Graph *g, const Plan *p, const Chart *c, NodeId n, double y)
+{
+    const Node *x = &g->node[n];
+    const Schedule *s = &p->sched;
+    int copy = x->op == OP_COPY;
+    box_open(f, copy ? "copy" : "step");
+    if (copy) {
+        fputs("Copy of ", f);
+        put_xml(f, x->nin > 0 && x->in[0] != NONE ? g->val[x->in[0]].name : "", GT_TITLECOLS);
+    } else {
+        put_xml(f, x->name && x->name[0] ? x->name : "(unnamed)", GT_TITLECOLS);
+        fputs(" (", f);
+        put_xml(f, ops_of(x), GT_TITLECOLS);
+        fputc(')', f);
+    }
+    fputs(" on ", f);
+    put_xml(f, p->target->proc[x->dev].id, TG_MAXID);
+    box_close(f, c, s->start_ms[n], s->end_ms[n], y, x->dev, copy, copy ? "Copy" : ops_of(x));
+}
+
+/* Rows labelled with the processors of p's lanes, and "copies" when copies, from y */
+static void
+draw_rows(FILE *f, const Plan *p, int copies, double y)
 {
     const Target *t = p->target;
     const Schedule *s = &p->sched;
-    for (int r = 0; r < nrow; r++) {
-        int y = GT_TOP + r * GT_ROW, dev = r < s->nlane ? s->lane_proc[r] : NONE;
-        fprintf(f, "<g class=\"row\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+    for (int r = 0; r < s->nlane + copies; r++, y += GT_ROW) {
+        int dev = r < s->nlane ? s->lane_proc[r] : NONE;
+        fprintf(f, "<g class=\"row\"><rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" "
                 "fill=\"%s\"/>", GT_LEFT, y, GT_WIDTH - GT_LEFT - GT_RIGHT, GT_ROW,
                 r % 2 ? "#FFFFFF" : "#F4F4F4");
-        fprintf(f, "<rect x=\"8\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                "<text x=\"26\" y=\"%d\">", y + GT_ROW / 2 - 6,
-                dev >= 0 ? cg_proc_colour(dev) : "#FFFFFF", y + GT_ROW / 2 + 4);
+        fprintf(f, "<rect x=\"8\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"26\" y=\"%.1f\">", y + GT_ROW / 2.0 - 6,
+                dev >= 0 ? cg_proc_colour(dev) : "#FFFFFF", y + GT_ROW / 2.0 + 4);
         if (dev >= 0)
             put_xml(f, t->proc[dev].id, GT_LABELCOLS);
         else
@@ -196,20 +223,70 @@ draw_rows(FILE *f, const Plan *p, int nrow)
     }
 }
 
+/* A section's heading at y */
+static void
+draw_heading(FILE *f, const char *what, const char *file, double y)
+{
+    fprintf(f, "<text class=\"section\" x=\"8\" y=\"%.1f\" font-weight=\"bold\">%s", y + 14,
+            what);
+    if (file)
+        put_xml(f, file, GT_TITLECOLS / 2);
+    fputs("</text>\n", f);
+}
+
+/* The lane of processor id in p, or -1 */
+static int
+lane_of(const Plan *p, const char *id)
+{
+    int q = target_find(p->target, id);
+    for (int l = 0; q >= 0 && l < p->sched.nlane; l++)
+        if (p->sched.lane_proc[l] == q)
+            return l;
+    return -1;
+}
+
+/* Checks that every step of trace m runs on a lane of p and has its times; its end into *end
+ * and whether it holds copies into *copies. 0, or -1 with the reason in d (bad input). */
+static int
+check_trace(const Plan *p, const Measured *m, double *end, int *copies, Diag *d)
+{
+    *end = 0;
+    *copies = 0;
+    for (int i = 0; i < m->n; i++) {
+        const MeasuredStep *x = &m->step[i];
+        if (lane_of(p, x->proc) < 0)
+            return diag_error(d, "%s: a step on processor \"%s\", which the plan does not run "
+                              "on (a trace of another plan?)", m->file, x->proc);
+        if (x->ts_us < 0 || x->dur_us < 0)
+            return diag_error(d, "%s: a step on %s without ts or dur", m->file, x->proc);
+        if ((x->ts_us + x->dur_us) / 1e3 > *end)
+            *end = (x->ts_us + x->dur_us) / 1e3;
+        *copies |= x->copy;
+    }
+    return 0;
+}
+
 int
-cg_gantt(const Graph *g, const Plan *p, const char *path, Diag *d)
+cg_gantt(const Graph *g, const Plan *p, const Measured *trace, const char *path, Diag *d)
 {
     const Target *t = p ? p->target : NULL;
     const Schedule *s = p ? &p->sched : NULL;
     if (!t || !s->start_ms || !s->end_ms)
         return diag_error(d, "%s: the plan has no schedule to draw", path);
-    int ncopy = 0;
+    double measured = 0;
+    int ncopy = 0, mcopy = 0;
+    if (trace && check_trace(p, trace, &measured, &mcopy, d) < 0)
+        return -1;
     for (NodeId n = 0; n < g->nnode; n++)
         ncopy += g->node[n].op == OP_COPY;
-    int nrow = s->nlane + (ncopy > 0);
-    Chart c = {s->makespan_ms > 1e-3 ? s->makespan_ms : 1e-3, 0};
+    int prow = s->nlane + (ncopy > 0), mrow = trace ? s->nlane + mcopy : 0;
+    double most = s->makespan_ms > measured ? s->makespan_ms : measured;
+    Chart c = {most > 1e-3 ? most : 1e-3, 0};
     c.scale = (GT_WIDTH - GT_LEFT - GT_RIGHT) / c.span;
-    int height = GT_TOP + nrow * GT_ROW + GT_AXIS;
+    int head = trace ? GT_HEAD : 0;
+    double top = GT_TOP + head, mtop = top + prow * GT_ROW + GT_GAP + head;
+    double axis = (trace ? mtop + mrow * GT_ROW : top + prow * GT_ROW) + 4;
+    int height = (int)axis + GT_AXIS;
     FILE *f = fopen(path, "wb");
     if (!f)
         return diag_env(d, "cannot write %s: %s", path, strerror(errno));
@@ -226,14 +303,35 @@ cg_gantt(const Graph *g, const Plan *p, const char *path, Diag *d)
     fputs(" on ", f);
     put_xml(f, t->file[0] ? t->file : "the detected host", GT_TITLECOLS / 2);
     fprintf(f, ": %.3f ms</text>\n", s->makespan_ms);
-    draw_rows(f, p, nrow);
+
+    if (trace)
+        draw_heading(f, "predicted", NULL, top - head);
+    draw_rows(f, p, ncopy > 0, top);
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         if (x->op == OP_NOP || x->dev < 0 || x->dev >= t->nproc)
             continue;
-        draw_box(f, g, p, &c, n, x->op == OP_COPY ? s->nlane : s->lane[n]);
+        draw_step(f, g, p, &c, n, top + (x->op == OP_COPY ? s->nlane : s->lane[n]) * GT_ROW);
     }
-    draw_axis(f, &c, GT_TOP + nrow * GT_ROW + 4.0, s->makespan_ms);
+    draw_end(f, &c, "makespan", "makespan", s->makespan_ms, top, top + prow * GT_ROW);
+
+    if (trace) {
+        draw_heading(f, "measured (the trace's last run): ", trace->file, mtop - head);
+        draw_rows(f, p, mcopy, mtop);
+        for (int i = 0; i < trace->n; i++) {
+            const MeasuredStep *x = &trace->step[i];
+            int l = lane_of(p, x->proc);
+            box_open(f, x->copy ? "measured-copy" : "measured-step");
+            put_xml(f, x->node[0] ? x->node : "(unnamed)", GT_TITLECOLS);
+            fputs(" on ", f);
+            put_xml(f, x->proc, TG_MAXID);
+            box_close(f, &c, x->ts_us / 1e3, (x->ts_us + x->dur_us) / 1e3,
+                      mtop + (x->copy ? s->nlane : l) * GT_ROW, s->lane_proc[l], x->copy,
+                      x->copy ? "Copy" : x->node);
+        }
+        draw_end(f, &c, "measured", "measured", measured, mtop, mtop + mrow * GT_ROW);
+    }
+    draw_axis(f, &c, axis);
     fputs("</svg>\n", f);
     if (ferror(f) | fclose(f)) {
         int e = errno;

@@ -69,6 +69,7 @@ typedef struct MeasuredStep {
     double us;                  /* its median (or only) duration */
     int used;                   /* set by the schedule when a step of the plan took it */
     int copy;                   /* a Copy (args.op): another plan's copies may be absent here */
+    double ts_us, dur_us;       /* the last run's start and duration (ts, dur); -1: absent */
 } MeasuredStep;
 
 typedef struct Measured {

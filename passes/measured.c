@@ -147,6 +147,9 @@ take_event(const Json *ev, int i, Entry *e, const char *path, Diag *d)
     memcpy(e->s.proc, proc->str, proc->len + 1);
     e->s.us = med ? med->num : dur->num;
     e->s.copy = op && op->type == JS_STR && strcmp(op->str, "Copy") == 0;
+    const Json *ts = json_get(ev, "ts");
+    e->s.ts_us = ts && ts->type == JS_NUM && ts->num >= 0 ? ts->num : -1;
+    e->s.dur_us = dur && dur->type == JS_NUM && dur->num >= 0 ? dur->num : -1;
     e->step = step && step->type == JS_NUM ? step->num : 0;
     e->order = i;
     return 1;

@@ -6,18 +6,19 @@
 #include "driver.h"
 
 #include "codegen/codegen.h"
+#include "passes/cost.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_GANTT = F_CMD };
+enum { F_GANTT = F_CMD, F_TRACE };
 
 const char usage_viz[] =
     "usage: hetc viz MODEL.onnx -o FILE.{svg,png,dot} [--gantt FILE.svg] [--target FILE]\n"
     "                [--strategy S] [--seed N] [--place SEL=PROC]... [--shape NAME=DIMS]...\n"
     "                [--bind NAME=FILE.pb]... [--profile-from TRACE.json]\n"
-    "       hetc viz MODEL.onnx --gantt FILE.svg [...]\n"
+    "       hetc viz MODEL.onnx --gantt FILE.svg [--trace TRACE.json] [...]\n"
     "\n"
     "Plans MODEL.onnx as compile would and draws the plan: each step filled with its\n"
     "processor's colour (a legend lists the processors), showing its op, name, output shape\n"
@@ -30,6 +31,8 @@ const char usage_viz[] =
     "  --gantt FILE.svg   also (or, without -o, only) draw the predicted schedule: a row per\n"
     "                     processor and one for the copies, each step a box from its\n"
     "                     predicted start to its end, a time axis in ms and the makespan\n"
+    "  --trace TRACE.json with --gantt: below the prediction, the steps as a run of this plan\n"
+    "                     measured them (its binary's --trace, the last run), same axis\n"
     "  --target FILE      the machine, a device description (docs/devices.md); default: this\n"
     "                     host's CPU and OpenCL devices\n"
     "  --strategy S       cpu, gpu, random or auto, as for compile\n"
@@ -48,6 +51,7 @@ static const Flag flags[] = {
     ARGS_HELP, ARGS_MODEL,
     {"-o", NULL, "FILE", 0, F_OUT},
     {"--gantt", NULL, "FILE.svg", 0, F_GANTT},
+    {"--trace", NULL, "TRACE.json", 0, F_TRACE},
     ARGS_PLAN,
     {NULL, NULL, NULL, 0, 0},
 };
@@ -75,7 +79,8 @@ report(const char *path, const Graph *g, const Plan *p, const char *strategy, in
 int
 cmd_viz(int argc, char **argv)
 {
-    const char *out = NULL, *gantt = NULL;
+    const char *out = NULL, *gantt = NULL, *trace = NULL;
+    Measured m = {.n = 0};
     int rc = EXIT_USAGE;
     ModelArgs ma;
     PlanArgs pa;
@@ -101,6 +106,9 @@ cmd_viz(int argc, char **argv)
         case F_GANTT:
             gantt = v;
             break;
+        case F_TRACE:
+            trace = v;
+            break;
         default:
             if (model_arg(&ma, id, v) < 0 || plan_arg(&pa, id, v) < 0)
                 goto done;
@@ -119,6 +127,20 @@ cmd_viz(int argc, char **argv)
     if (!fmt || strcmp(fmt, "svg") != 0) {
         rc = usage_error("viz", "the Gantt chart's name must end in .svg", gantt);
         goto done;
+    }
+    if (trace && (!gantt || !trace[0])) {
+        rc = usage_error("viz", trace[0] ? "--trace is drawn in the Gantt chart: give --gantt "
+                         "FILE.svg too" : "--trace needs a file", NULL);
+        goto done;
+    }
+    if (trace) {
+        Diag td;
+        diag_init(&td, trace);
+        if (cost_measured_load(&m, trace, &td) < 0) {
+            fprintf(stderr, "%s\n", td.msg);
+            rc = diag_status(&td);
+            goto done;
+        }
     }
     t = calloc(1, sizeof *t);
     if (!t) {
@@ -148,7 +170,7 @@ cmd_viz(int argc, char **argv)
     }
     if (gantt && d.nerr == 0) {
         progress(&pr, "drawing the schedule into ", gantt);
-        if (cg_gantt(g, &p, gantt, &d) == 0)
+        if (cg_gantt(g, &p, trace ? &m : NULL, gantt, &d) == 0)
             report(gantt, g, &p, pa.opt.strategy, 1);
     }
     if (d.nerr) {
@@ -157,6 +179,7 @@ cmd_viz(int argc, char **argv)
     }
     ir_graph_free(g);
 done:
+    cost_measured_free(&m);
     free(t);
     plan_args_free(&pa);
     model_args_free(&ma);

@@ -16,9 +16,13 @@ With the SVG, --gantt draws the predicted schedule: well-formed XML with one row
 the plan (and one for the copies when there are any), a box per step and per copy, each in the
 colour of its processor's row, within the chart, and the makespan hetc reports. The hostile
 model's chart holds its names escaped. --gantt alone (no -o) draws it; --gantt to a name not
-ending in .svg is exit 1.
+ending in .svg is exit 1. With --trace, the trace of a run of the plan's binary (an example, built
+for the CPU) is drawn below: one row per processor again, a box per traced step, its end as
+"measured X ms" (the trace's last step end); --trace without --gantt is exit 1, a trace that is
+not JSON or names a processor the plan does not run on exit 2 naming it.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -49,9 +53,10 @@ def report(name, ok, why=""):
 
 
 def viz(model, out, *flags):
+    """hetc viz model -o out (none when out is None) flags: status, stdout, stderr, seconds"""
     t0 = time.monotonic()
-    p = subprocess.run([HETC, "viz", str(model), "-o", str(out), *flags], capture_output=True,
-                       timeout=300)
+    p = subprocess.run([HETC, "viz", str(model), *(["-o", str(out)] if out else []), *flags],
+                       capture_output=True, timeout=300)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), \
         time.monotonic() - t0
 
@@ -316,6 +321,51 @@ def check_errors(model, work):
         report("read-only folder: exit 3", rc == 3 and str(ro) in err, "exit %d: %s" % (rc, err))
 
 
+def check_trace(model, work):
+    out = work / "traced"
+    p = subprocess.run([HETC, "compile", str(model), "-o", str(out), "--name", "m",
+                        "--strategy", "cpu"], capture_output=True, timeout=300)
+    if p.returncode:
+        report("--trace: the plan builds", False, p.stderr.decode(errors="replace"))
+        return
+    trace = work / "t.json"
+    p = subprocess.run([str(out / "m"), "--iters", "2", "--trace", str(trace)],
+                       capture_output=True, timeout=300)
+    if p.returncode:
+        report("--trace: the plan runs", False, p.stderr.decode(errors="replace"))
+        return
+    events = [e for e in json.loads(trace.read_text())["traceEvents"] if e.get("ph") == "X"]
+    gantt = work / "traced.svg"
+    rc, o, err, _ = viz(model, None, "--strategy", "cpu", "--gantt", str(gantt), "--trace",
+                        str(trace))
+    why = "exit %d: %s" % (rc, err) if rc else None
+    if not why:
+        root = ET.fromstring(gantt.read_bytes())
+        kinds = [g.get("class") for g in root.iter(SVG + "g")]
+        end = max(e["ts"] + e["dur"] for e in events) / 1e3
+        measured = [t.text for t in root.iter(SVG + "text")
+                    if re.match(r"measured [\d.]+ ms$", t.text or "")]
+        if kinds.count("row") != 2 or kinds.count("measured-step") != len(events) or \
+                kinds.count("step") != len(events):
+            why = "rows and boxes %s, %d steps traced" % (sorted(set(kinds)), len(events))
+        elif measured != ["measured %.3f ms" % end]:
+            why = "%r, the trace ends at %.3f ms" % (measured, end)
+    report("--trace: the measured run below the prediction", not why, why or "")
+    rc, o, err, _ = viz(model, work / "x.svg", "--trace", str(trace))
+    report("--trace without --gantt: exit 1", rc == 1, "exit %d: %s" % (rc, err))
+    bad = work / "bad.json"
+    bad.write_text("{not json")
+    rc, o, err, _ = viz(model, None, "--gantt", str(gantt), "--trace", str(bad))
+    report("--trace not JSON: exit 2 naming it", rc == 2 and str(bad) in err and
+           err.count("\n") == 1, "exit %d: %s" % (rc, err))
+    text = trace.read_text().replace('"processor": "cpu0"', '"processor": "npu7"')
+    bad.write_text(text)
+    rc, o, err, _ = viz(model, None, "--strategy", "cpu", "--gantt", str(gantt), "--trace",
+                        str(bad))
+    report("--trace of another plan's processors: exit 2 naming it", rc == 2 and
+           str(bad) in err and "npu7" in err, "exit %d: %s" % (rc, err))
+
+
 def main():
     global HETC
     ap = argparse.ArgumentParser()
@@ -333,6 +383,7 @@ def main():
         work = Path(tmp)
         check_errors(examples[0], work)
         check_hostile(work)
+        check_trace(examples[0], work)
         for model in examples:
             nin, nout = model_io(model, {})
             draw_all(model.stem, model, work, [], nin, nout)
@@ -345,7 +396,6 @@ def main():
             print("skipped: --strategy random on host-split-copy.xml needs an OpenCL device: " +
                   why)
         if a.models and a.models.is_dir():
-            import json
             for d in sorted(p for p in a.models.iterdir() if (p / "model.onnx").exists()):
                 flags = []
                 ref = d / "reference.json"

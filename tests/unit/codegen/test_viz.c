@@ -16,11 +16,14 @@
  * placed and sized by its times, in its processor's colour; the axis and the makespan; the
  * hostile name escaped for XML; a zero makespan draws; a ninth processor gets the first colour
  * with a darker border; no schedule is bad input, an unwritable path an environment failure
- * naming it (no file left).
+ * naming it (no file left). With a trace (a Measured table by hand), a second section of rows
+ * with a box per measured step at its ts and dur on the shared axis, and its end; a trace step
+ * on a processor the plan does not use, or without ts, is bad input naming the trace.
  */
 #include "codegen/codegen.h"
 #include "ir/ir.h"
 #include "ir/utf8.h"
+#include "passes/cost.h"
 #include "passes/passes.h"
 
 #include <stdlib.h>
@@ -247,11 +250,11 @@ check_gantt(void)
     /* no schedule: nothing to draw */
     snprintf(path, sizeof path, "%s/gantt.svg", dir);
     diag_init(&d, "t.onnx");
-    CHECK(cg_gantt(g, &p, path, &d) < 0 && d.kind == DIAG_INPUT && access(path, F_OK) != 0);
+    CHECK(cg_gantt(g, &p, NULL, path, &d) < 0 && d.kind == DIAG_INPUT && access(path, F_OK) != 0);
 
     schedule_by_hand(&p, 0.25);
     diag_init(&d, "t.onnx");
-    CHECK(cg_gantt(g, &p, path, &d) == 0 && d.nerr == 0);
+    CHECK(cg_gantt(g, &p, NULL, path, &d) == 0 && d.nerr == 0);
     const char *svg = slurp(path, &len);
     CHECK(svg && strncmp(svg, "<?xml", 5) == 0 && clean_text(svg, len));
     if (!svg)
@@ -284,6 +287,39 @@ check_gantt(void)
     svg = slurp(path, &len);
     CHECK(svg && count(svg, ">0.25 ms<") == 5);
 
+    /* a trace of the same plan: 3 ms long, so the axis spans 3 ms */
+    MeasuredStep ms[] = {
+        {.node = "relu", .proc = "cpu0", .ts_us = 0, .dur_us = 400},
+        {.node = "copy of \"relu\" to vram", .proc = "ocl0", .copy = 1, .ts_us = 400,
+         .dur_us = 100},
+        {.node = "sig", .proc = "ocl0", .ts_us = 500, .dur_us = 500},
+        {.node = hostile, .proc = "ocl0", .ts_us = 1000, .dur_us = 1500},
+        {.node = "copy of \"a\" to host", .proc = "ocl0", .copy = 1, .ts_us = 2500,
+         .dur_us = 500},
+    };
+    Measured m = {.file = "t.json", .n = 5, .step = ms};
+    snprintf(path, sizeof path, "%s/traced.svg", dir);
+    diag_init(&d, "t.onnx");
+    CHECK(cg_gantt(g, &p, &m, path, &d) == 0);
+    svg = slurp(path, &len);
+    CHECK(svg && clean_text(svg, len) && count(svg, "<g class=\"row\">") == 6);
+    CHECK(svg && count(svg, "<g class=\"measured-step\">") == 3 &&
+          count(svg, "<g class=\"measured-copy\">") == 2);
+    CHECK(svg && strstr(svg, ">measured 3.000 ms<") && strstr(svg, ">makespan 2.250 ms<"));
+    /* the Add measured from 1 to 2.5 ms: 1040 px for 3 ms */
+    add = svg ? strstr(svg, "<g class=\"measured-step\"><title>q&quot;uote") : NULL;
+    box = add ? strstr(add, "<rect") : NULL;
+    CHECK(box && near(attr_num(box, "x"), 130 + 1.0 * 1040 / 3) &&
+          near(attr_num(box, "width"), 1.5 * 1040 / 3));
+    ms[2].proc[0] = 'n';      /* "ncl0": not in the plan */
+    diag_init(&d, "t.onnx");
+    CHECK(cg_gantt(g, &p, &m, path, &d) < 0 && d.kind == DIAG_INPUT && strstr(d.msg, "t.json") &&
+          strstr(d.msg, "ncl0"));
+    ms[2].proc[0] = 'o';
+    ms[3].ts_us = -1;
+    diag_init(&d, "t.onnx");
+    CHECK(cg_gantt(g, &p, &m, path, &d) < 0 && d.kind == DIAG_INPUT && strstr(d.msg, "t.json"));
+
     /* all steps taking no time, and a processor beyond the palette */
     schedule_by_hand(&p, 0);
     for (NodeId n = 0; n < g->nnode; n++)
@@ -305,7 +341,7 @@ check_gantt(void)
     p.sched.lane_proc[0] = 8;
     p.target = t9;
     snprintf(path, sizeof path, "%s/zero.svg", dir);
-    CHECK(cg_gantt(g, &p, path, &d) == 0);
+    CHECK(cg_gantt(g, &p, NULL, path, &d) == 0);
     svg = slurp(path, &len);
     CHECK(svg && strstr(svg, ">makespan 0.000 ms<") && !strstr(svg, "nan") && !strstr(svg, "inf"));
     CHECK(svg && count(svg, "width=\"0.50\"") == 7 && strstr(svg, ">cpu8</text>"));
@@ -316,7 +352,7 @@ check_gantt(void)
     p.target = &tg;
     diag_init(&d, "t.onnx");
     snprintf(path, sizeof path, "%s/missing/gantt.svg", dir);
-    CHECK(cg_gantt(g, &p, path, &d) < 0 && d.kind == DIAG_ENV && strstr(d.msg, path));
+    CHECK(cg_gantt(g, &p, NULL, path, &d) < 0 && d.kind == DIAG_ENV && strstr(d.msg, path));
 }
 
 static void
