@@ -127,7 +127,11 @@ def same_name(shown, name):
 
 
 def wide_lines(text):
-    return [line for line in text.split("\n") if len(line) > 120]
+    """the explanation's lines longer than 120 columns (compile's summary line before it is
+    not the explanation's)"""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("explain: ")), 0)
+    return [line for line in lines[start:] if len(line) > 120]
 
 
 def check(tag, model, work, flags, unsupported=None):
