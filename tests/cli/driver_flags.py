@@ -27,13 +27,14 @@ F = TensorProto.FLOAT
 results = {"passed": 0, "failed": 0}
 PASSES = ["check", "cleanup", "fuse", "place", "copies", "schedule", "memplan"]
 
-# a CPU and a simulated accelerator that runs Conv alone, in the host's memory
+# a CPU and a simulated accelerator that runs Conv (and the Relu fused into it: a fused op must
+# be listed too) alone, in the host's memory
 SIM = """<?xml version="1.0"?>
 <platform name="sim">
   <space id="host" host="1"/>
   <processor id="cpu0" kind="cpu" backend="cpu" space="host"/>
   <processor id="npu0" kind="npu" backend="simulated" space="host">
-    <supports ops="Conv" dtypes="float32"/>
+    <supports ops="Conv,Relu" dtypes="float32"/>
     <rate class="conv" gflops="100"/><rate class="depthwise" gflops="10"/>
     <rate class="gemm" gflops="100"/><rate class="eltwise" gbps="20"/>
     <rate class="reduce" gbps="20"/><rate class="move" gbps="20"/>
