@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TARGETS = ("snapdragon-8gen2", "dimensity-9200", "jetson-orin-nano")
@@ -126,6 +127,7 @@ def check_targets(devices, work, todo):
         desc = devices / (t + ".xml")
         info = describe(desc)
         report(t + ": a cpu, a gpu", info[0] and info[1], str(info))
+        jobs = []
         for name, model, flags in todo:
             for strategy, seed in STRATEGIES:
                 tag = "%s %s %s%s" % (t, name, strategy, " seed %d" % seed if seed else "")
@@ -134,13 +136,17 @@ def check_targets(devices, work, todo):
                         "--target", str(desc), "--no-build", "--strategy", strategy]
                 if seed:
                     args += ["--seed", str(seed)]
-                rc, so, se = hetc(*args)
-                if not report(tag + ": compiles", rc == 0, "exit %d: %s" % (rc, se.strip())):
-                    continue
-                report(tag + ": a plan and no source", (out / "m.plan.json").exists() and
-                       not (out / "m.c").exists(), str(sorted(os.listdir(out))))
-                check_plan(tag, json.loads((out / "m.plan.json").read_text()), strategy, t,
-                           info, seen)
+                jobs.append((tag, out, strategy, args))
+        # two compiles at a time (the CI machines have 2 cores); checked in order
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = list(pool.map(lambda j: hetc(*j[3]), jobs))
+        for (tag, out, strategy, args), (rc, so, se) in zip(jobs, runs):
+            if not report(tag + ": compiles", rc == 0, "exit %d: %s" % (rc, se.strip())):
+                continue
+            report(tag + ": a plan and no source", (out / "m.plan.json").exists() and
+                   not (out / "m.c").exists(), str(sorted(os.listdir(out))))
+            check_plan(tag, json.loads((out / "m.plan.json").read_text()), strategy, t, info,
+                       seen)
         name, model, flags = todo[0]
         rc, so, se = hetc("compile", str(model), *flags, "-o", str(work / (t + ".explain")),
                           "--name", "m", "--target", str(desc), "--no-build", "--strategy",
