@@ -182,6 +182,9 @@ cmd_compile(int argc, char **argv)
     printf(" (strategy %s); arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
            pa.opt.strategy, (double)p.mem.arena / 1e6, (double)p.mem.total / 1e6,
            (double)p.mem.lower / 1e6);
+    printf("predicted %.3f ms; cost model: ", p.sched.makespan_ms);
+    ir_put_escaped(pa.figures, stdout);
+    putchar('\n');
     if (build) {
         fputs("wrote ", stdout);
         ir_put_escaped(dir, stdout);

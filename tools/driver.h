@@ -65,6 +65,8 @@ typedef struct PlanArgs {
     const char *profile_from;       /* --profile-from TRACE.json, or NULL */
     Measured *measured;             /* its step times (opt.measured once given), read by
                                      * plan_run; owned, free with plan_args_free */
+    char figures[4200];             /* where the cost model's figures came from, set by
+                                     * plan_target (tools/profile.h: profile_fill) */
 } PlanArgs;
 /* 0, or -1 after a message (out of memory, exit EXIT_ENV); free with plan_args_free either way */
 int plan_args_init(PlanArgs *pa, const char *cmd, int argc);
@@ -74,8 +76,10 @@ void plan_args_free(PlanArgs *pa);
  * a number, a rule not of the form SEL=PROC, an unknown pass. */
 int plan_arg(PlanArgs *pa, int id, const char *v);
 /* The target: the description --target names, else the detected host (the CPU and every
- * OpenCL device). 0, or -1 after printing the diagnostic, with *status set to the exit status. */
-int plan_target(const PlanArgs *pa, Target *t, int *status);
+ * OpenCL device), with the cost model's figures (profile_fill: the description's own, the
+ * profile cache's, a quick profile made now, or none by HETC_PROFILE), pa->figures saying
+ * which. 0, or -1 after printing the diagnostic, with *status set to the exit status. */
+int plan_target(PlanArgs *pa, Target *t, int *status);
 /* The passes (pass_pipeline) on g for t with pa's options, printing the IR to stdout after
  * --dump-after's pass. With --profile-from, the trace is read first (exit 2: not a trace,
  * unreadable) and the plan checked against it after (exit 2: no step of the plan took a measured

@@ -4,6 +4,7 @@
  * the detected host), the measured step times of a trace and the pass pipeline.
  */
 #include "driver.h"
+#include "profile.h"
 
 #include "host.h"
 
@@ -142,7 +143,7 @@ plan_arg(PlanArgs *pa, int id, const char *v)
 }
 
 int
-plan_target(const PlanArgs *pa, Target *t, int *status)
+plan_target(PlanArgs *pa, Target *t, int *status)
 {
     TargetHost host;
     host_probe(&host);
@@ -150,7 +151,7 @@ plan_target(const PlanArgs *pa, Target *t, int *status)
     diag_init(&d, NULL);
     int rc = pa->target ? target_load(t, pa->target, &host, &d) : target_detect(t, &host, &d);
     if (rc == 0)
-        return 0;
+        return profile_fill(t, pa->cmd, pa->figures, sizeof pa->figures, status);
     fprintf(stderr, "%s\n", d.msg);
     *status = diag_status(&d);
     return -1;
