@@ -44,6 +44,8 @@ typedef struct Builder {
     Graph *g;
     const Target *t;            /* the one-processor target */
     int quick;
+    int warm;                   /* probes read warm inputs (step) */
+    ValId slice[3];             /* the sinks' Slice starts, ends, axes (NONE: not made yet) */
     int fail;                   /* out of memory on the way */
 } Builder;
 
@@ -119,18 +121,37 @@ ivec(Builder *b, int n, const int64_t *v)
     return c;
 }
 
-/* A step of op on inputs in (NONE: omitted); its node, or NONE when the processor cannot run
- * op on float32 (the probe is left out). out: a graph output (else its value feeds another). */
-static NodeId
-step(Builder *b, OpKind op, int nin, const ValId *in, int out)
+static NodeId node(Builder *b, OpKind op, char prefix, int nin, const ValId *in, int out);
+
+/* Keeps v alive: a graph output of its own would be written outside the arena, in pages the
+ * binary touches afresh, which a model's steps never do but at the very end; so v stays an
+ * arena tensor, read at once by a small Slice (its first channel, a step named z...) whose
+ * output is the graph output. */
+static void
+sink(Builder *b, ValId v)
 {
-    if (b->fail || !(b->t->proc[0].can[op] & (1u << DT_F32)))
-        return NONE;
-    for (int i = 0; i < nin; i++)
-        if (in[i] == NONE && i == 0)
-            return NONE;
+    if (b->slice[0] == NONE) {
+        b->slice[0] = ivec(b, 1, (int64_t[]){0});
+        b->slice[1] = ivec(b, 1, (int64_t[]){1});
+        b->slice[2] = b->slice[1];
+    }
+    if (b->fail)
+        return;
+    if (!(b->t->proc[0].can[OP_SLICE] & (1u << DT_F32))) {
+        b->g->val[v].flags |= V_OUTPUT;
+        b->g->output[b->g->noutput++] = v;
+        return;
+    }
+    node(b, OP_SLICE, 'z', 4, (ValId[]){v, b->slice[0], b->slice[1], b->slice[2]}, -1);
+}
+
+/* A node of op named PREFIX + its index on inputs in, of one output: kept by a sink when out
+ * is 1, a graph output itself when out is -1 */
+static NodeId
+node(Builder *b, OpKind op, char prefix, int nin, const ValId *in, int out)
+{
     char name[32];
-    snprintf(name, sizeof name, "p%d", b->g->nnode);
+    snprintf(name, sizeof name, "%c%d", prefix, b->g->nnode);
     NodeId n = ir_node_add(b->g, op, name, nin, 1);
     ValId v = n == NONE ? NONE : ir_val_add(b->g, name, DT_UNDEF, NULL);
     if (v == NONE || b->g->noutput == MAXIO) {
@@ -143,22 +164,50 @@ step(Builder *b, OpKind op, int nin, const ValId *in, int out)
         x->in[i] = in[i];
     x->out[0] = v;
     b->g->val[v].def = n;
-    if (out) {
+    if (out > 0) {
+        sink(b, v);
+    } else if (out < 0) {
         b->g->val[v].flags |= V_OUTPUT;
         b->g->output[b->g->noutput++] = v;
     }
     return n;
 }
 
-/* Conv of c channels on an s x s map to m channels, kernel k, stride st, groups grp; relu: a
- * Relu after it (fused by the pipeline, as in models) */
+/* A probe step of op on inputs in (NONE: omitted); its node, or NONE when the processor cannot
+ * run op on float32 (the probe is left out). out: a graph output (else its value feeds
+ * another). With b->warm, each graph input it reads is first passed through a Relu of its own
+ * (a step named w..., not a sample), so that the probe reads what was just written, as a step
+ * of a model does, rather than data the other probes have pushed out of the caches. */
+static NodeId
+step(Builder *b, OpKind op, int nin, const ValId *in, int out)
+{
+    if (b->fail || !(b->t->proc[0].can[op] & (1u << DT_F32)) || in[0] == NONE)
+        return NONE;
+    ValId warm[8];
+    IR_ASSERT(nin <= 8);
+    for (int i = 0; i < nin; i++) {
+        warm[i] = in[i];
+        if (b->warm && in[i] != NONE && (b->g->val[in[i]].flags & V_INPUT) &&
+            (b->t->proc[0].can[OP_RELU] & (1u << DT_F32))) {
+            NodeId w = node(b, OP_RELU, 'w', 1, &in[i], 0);
+            if (w == NONE)
+                return NONE;
+            warm[i] = b->g->node[w].out[0];
+        }
+    }
+    return node(b, op, 'p', nin, warm, out);
+}
+
+/* Conv of c channels on an s x s map to m channels, kernel k, stride st, groups grp; act: then
+ * 1 a Relu, 2 a SiLU (Sigmoid and Mul), 3 a HardSwish, which the pipeline fuses into the conv as
+ * in models */
 static void
-conv(Builder *b, int64_t c, int64_t s, int64_t m, int64_t k, int64_t st, int64_t grp, int relu)
+conv(Builder *b, int64_t c, int64_t s, int64_t m, int64_t k, int64_t st, int64_t grp, int act)
 {
     ValId x = input(b, 4, (int64_t[]){1, c, s, s});
     ValId w = constant(b, DT_F32, 4, (int64_t[]){m, c / grp, k, k}, 0);
     ValId bias = constant(b, DT_F32, 1, (int64_t[]){m}, 0);
-    NodeId n = step(b, OP_CONV, 3, (ValId[]){x, w, bias}, !relu);
+    NodeId n = step(b, OP_CONV, 3, (ValId[]){x, w, bias}, !act);
     if (n == NONE)
         return;
     ConvAttr *a = &b->g->node[n].attr->conv;
@@ -166,8 +215,12 @@ conv(Builder *b, int64_t c, int64_t s, int64_t m, int64_t k, int64_t st, int64_t
     a->group = grp;
     a->pads = (Ints){4, ints(b, 4, (int64_t[]){p, p, p, p})};
     a->strides = (Ints){2, ints(b, 2, (int64_t[]){st, st})};
-    if (relu)
-        step(b, OP_RELU, 1, (ValId[]){b->g->node[n].out[0]}, 1);
+    ValId y = b->g->node[n].out[0];
+    if (act == 1 || act == 3)
+        step(b, act == 1 ? OP_RELU : OP_HARDSWISH, 1, (ValId[]){y}, 1);
+    NodeId sg = act == 2 ? step(b, OP_SIGMOID, 1, (ValId[]){y}, 0) : NONE;
+    if (sg != NONE)
+        step(b, OP_MUL, 2, (ValId[]){y, b->g->node[sg].out[0]}, 1);
 }
 
 /* one op of one input, or two of the same shape (binary: the second input another tensor) */
@@ -192,7 +245,7 @@ binary(Builder *b, OpKind op, int rank, const int64_t *dim, int bcast)
 static void
 convs(Builder *b)
 {
-    /* c, map, m, k, stride, groups, relu, in the quick set */
+    /* c, map, m, k, stride, groups, activation (conv), in the quick set */
     static const int64_t t[][8] = {
         {3, 224, 32, 3, 2, 1, 1, 1},   {3, 224, 64, 7, 2, 1, 1, 0},  {3, 160, 16, 5, 2, 1, 1, 0},
         {3, 64, 16, 3, 1, 1, 0, 1},    {16, 112, 16, 1, 1, 1, 1, 0}, {32, 112, 64, 1, 1, 1, 1, 1},
@@ -202,16 +255,23 @@ convs(Builder *b)
         {1024, 7, 256, 1, 1, 1, 0, 0}, {96, 55, 16, 1, 1, 1, 1, 1},  {16, 55, 64, 3, 1, 1, 1, 0},
         {8, 20, 8, 3, 1, 1, 1, 1},     {32, 40, 32, 3, 1, 4, 1, 0},  {24, 10, 24, 1, 1, 1, 0, 1},
         {16, 160, 32, 3, 2, 1, 1, 0},  {256, 7, 10, 1, 1, 1, 0, 1},  {48, 28, 48, 5, 1, 1, 1, 0},
-        {64, 32, 64, 3, 1, 2, 1, 1},   {320, 7, 1280, 1, 1, 1, 1, 0},
+        {64, 32, 64, 3, 1, 2, 1, 1},   {320, 7, 1280, 1, 1, 1, 1, 0}, {58, 28, 58, 1, 1, 1, 1, 1},
+        {116, 14, 116, 1, 1, 1, 0, 0}, {232, 7, 232, 1, 1, 1, 1, 1}, {24, 56, 24, 1, 1, 1, 0, 0},
+        {16, 80, 16, 3, 1, 1, 1, 0},   {40, 40, 40, 3, 1, 1, 1, 1},  {32, 26, 64, 3, 2, 1, 1, 0},
+        /* with SiLU (YOLO-like) and HardSwish (MobileNetV3-like) */
+        {16, 104, 32, 3, 2, 1, 2, 1},  {32, 52, 32, 1, 1, 1, 2, 1},  {64, 26, 64, 3, 1, 1, 2, 0},
+        {128, 13, 128, 1, 1, 1, 2, 1}, {24, 52, 24, 3, 1, 1, 2, 0},  {256, 13, 64, 1, 1, 1, 2, 0},
+        {12, 208, 16, 3, 1, 1, 2, 0},  {40, 28, 120, 1, 1, 1, 3, 1}, {16, 56, 64, 1, 1, 1, 3, 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!b->quick || t[i][7])
             conv(b, t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], (int)t[i][6]);
-    /* depthwise: channels, map, kernel, stride, relu, quick */
+    /* depthwise: channels, map, kernel, stride, activation, quick */
     static const int64_t dw[][6] = {
         {32, 112, 3, 1, 1, 1}, {96, 112, 3, 2, 1, 0}, {144, 56, 3, 1, 1, 1}, {192, 28, 3, 1, 0, 0},
         {384, 14, 3, 1, 1, 1}, {576, 14, 3, 2, 1, 0}, {960, 7, 3, 1, 0, 1}, {72, 56, 5, 2, 1, 1},
-        {120, 28, 5, 1, 0, 0}, {16, 8, 3, 1, 1, 1},   {672, 14, 5, 1, 1, 0},
+        {120, 28, 5, 1, 0, 0}, {16, 8, 3, 1, 1, 1},   {672, 14, 5, 1, 1, 0}, {64, 52, 3, 1, 2, 1},
+        {128, 26, 3, 2, 2, 0}, {240, 14, 5, 1, 3, 0}, {32, 104, 3, 1, 2, 0},
     };
     for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++)
         if (!b->quick || dw[i][5])
@@ -266,19 +326,20 @@ eltwise(Builder *b)
             binary(b, bin[i], 4, d, 0);
         binary(b, OP_ADD, 4, d, 1);
         binary(b, OP_MUL, 4, d, 1);
+        binary(b, OP_SUM, 4, d, 0);     /* a residual sum, as some exporters write it */
         ValId lo = constant(b, DT_F32, 0, NULL, 0), hi = constant(b, DT_F32, 0, NULL, 6);
         step(b, OP_CLIP, 3, (ValId[]){input(b, 4, d), lo, hi}, 1);
     }
 }
 
+/* a pool of c channels on an s x s map, kernel k, stride st, padding p on every side */
 static void
-pool(Builder *b, OpKind op, int64_t c, int64_t s, int64_t k, int64_t st)
+pool(Builder *b, OpKind op, int64_t c, int64_t s, int64_t k, int64_t st, int64_t p)
 {
     NodeId n = unary(b, op, 4, (int64_t[]){1, c, s, s});
     if (n == NONE || op == OP_GLOBALAVERAGEPOOL)
         return;
     PoolAttr *a = &b->g->node[n].attr->pool;
-    int64_t p = k / 2;
     a->kernel = (Ints){2, ints(b, 2, (int64_t[]){k, k})};
     a->strides = (Ints){2, ints(b, 2, (int64_t[]){st, st})};
     a->pads = (Ints){4, ints(b, 4, (int64_t[]){p, p, p, p})};
@@ -287,17 +348,19 @@ pool(Builder *b, OpKind op, int64_t c, int64_t s, int64_t k, int64_t st)
 static void
 reduces(Builder *b)
 {
-    pool(b, OP_MAXPOOL, 64, 112, 3, 2);
-    pool(b, OP_MAXPOOL, 16, 32, 2, 2);
-    pool(b, OP_AVERAGEPOOL, 32, 28, 3, 1);
-    pool(b, OP_GLOBALAVERAGEPOOL, 512, 7, 0, 0);
-    pool(b, OP_GLOBALAVERAGEPOOL, 64, 8, 0, 0);
-    if (!b->quick) {
-        pool(b, OP_MAXPOOL, 128, 56, 3, 2);
-        pool(b, OP_AVERAGEPOOL, 256, 14, 3, 1);
-        pool(b, OP_GLOBALAVERAGEPOOL, 1280, 7, 0, 0);
-        pool(b, OP_GLOBALAVERAGEPOOL, 256, 56, 0, 0);
-    }
+    /* op, channels, map, kernel, stride, padding, quick */
+    static const int64_t pl[][7] = {
+        {OP_MAXPOOL, 64, 112, 3, 2, 1, 1},       {OP_MAXPOOL, 16, 32, 2, 2, 0, 1},
+        {OP_MAXPOOL, 64, 20, 5, 1, 2, 1},        {OP_MAXPOOL, 64, 20, 9, 1, 4, 0},
+        {OP_MAXPOOL, 64, 20, 13, 1, 6, 0},       {OP_MAXPOOL, 128, 56, 3, 2, 0, 0},
+        {OP_AVERAGEPOOL, 32, 28, 3, 1, 1, 1},    {OP_AVERAGEPOOL, 256, 14, 3, 1, 1, 0},
+        {OP_AVERAGEPOOL, 512, 7, 7, 1, 0, 1},    {OP_AVERAGEPOOL, 64, 28, 2, 2, 0, 0},
+        {OP_GLOBALAVERAGEPOOL, 512, 7, 0, 0, 0, 1}, {OP_GLOBALAVERAGEPOOL, 64, 8, 0, 0, 0, 1},
+        {OP_GLOBALAVERAGEPOOL, 1280, 7, 0, 0, 0, 0}, {OP_GLOBALAVERAGEPOOL, 256, 56, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof pl / sizeof pl[0]; i++)
+        if (!b->quick || pl[i][6])
+            pool(b, (OpKind)pl[i][0], pl[i][1], pl[i][2], pl[i][3], pl[i][4], pl[i][5]);
     static const int64_t sm[][3] = {{1, 1, 1000}, {8, 196, 196}, {4, 40, 40}, {1, 64, 4096}};
     for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
         if (b->quick && i % 2)
@@ -326,15 +389,25 @@ moves(Builder *b)
         NodeId n = unary(b, OP_TRANSPOSE, 4, d);
         if (n != NONE)
             b->g->node[n].attr->perm.perm = (Ints){4, ints(b, 4, (int64_t[]){0, 2, 3, 1})};
+        /* a channel shuffle: blocks of a whole map */
+        n = unary(b, OP_TRANSPOSE, 5, (int64_t[]){1, 2, d[1] / 2, d[2], d[3]});
+        if (n != NONE)
+            b->g->node[n].attr->perm.perm = (Ints){5, ints(b, 5, (int64_t[]){0, 2, 1, 3, 4})};
         ValId x = input(b, 4, d);
         if ((n = step(b, OP_CONCAT, 2, (ValId[]){x, x}, 1)) != NONE)
             b->g->node[n].attr->axis.axis = 1;
         ValId st = ivec(b, 1, (int64_t[]){0}), en = ivec(b, 1, (int64_t[]){d[1] / 2});
         ValId ax = ivec(b, 1, (int64_t[]){1});
         step(b, OP_SLICE, 4, (ValId[]){x, st, en, ax}, 1);
+        /* every other column, as a YOLO focus layer takes them */
+        ValId st3 = ivec(b, 1, (int64_t[]){0}), en3 = ivec(b, 1, (int64_t[]){d[3]});
+        ValId ax3 = ivec(b, 1, (int64_t[]){3}), two = ivec(b, 1, (int64_t[]){2});
+        step(b, OP_SLICE, 5, (ValId[]){x, st3, en3, ax3, two}, 1);
         ValId idx = ivec(b, 4, (int64_t[]){0, 3, 1, 2});
         if ((n = step(b, OP_GATHER, 2, (ValId[]){x, idx}, 1)) != NONE)
             b->g->node[n].attr->axis.axis = 1;
+        ValId shape = ivec(b, 2, (int64_t[]){1, -1});
+        step(b, OP_RESHAPE, 2, (ValId[]){x, shape}, 1);
         ValId pads = ivec(b, 8, (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1});
         step(b, OP_PAD, 2, (ValId[]){x, pads}, 1);
         ValId sc = constant(b, DT_F32, 1, (int64_t[]){4}, 2);
@@ -348,7 +421,7 @@ moves(Builder *b)
 static Graph *
 begin(Builder *b, const char *name, const Target *t, int quick)
 {
-    *b = (Builder){ir_graph_new(name), t, quick, 0};
+    *b = (Builder){ir_graph_new(name), t, quick, 1, {NONE, NONE, NONE}, 0};
     Graph *g = b->g;
     if (!g)
         return NULL;
@@ -400,9 +473,10 @@ probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag
     Graph *g = begin(&b, "pingpong", t2, 0);
     if (!g)
         return diag_oom(d), NULL;
+    b.warm = 0;
     ValId x = input(&b, 2, (int64_t[]){1, 16});
     for (int i = 0; i < n && !b.fail; i++) {
-        NodeId k = step(&b, OP_RELU, 1, (ValId[]){x}, i == n - 1);
+        NodeId k = step(&b, OP_RELU, 1, (ValId[]){x}, i == n - 1 ? -1 : 0);
         if (k == NONE)
             break;
         x = g->node[k].out[0];
@@ -577,6 +651,8 @@ static int
 collect(Meas *ms, const Graph *g, const Target *t1, Measured *m)
 {
     for (NodeId k = 0; k < g->nnode; k++) {
+        if (g->node[k].name[0] != 'p' && g->node[k].op != OP_COPY)
+            continue;   /* a warming step or a sink */
         double us = cost_measured_us(m, g, k, t1, 0);
         if (!(us > 0))
             continue;
@@ -637,7 +713,7 @@ add_rate(Meas *ms, Proc *p, const Rate *r, double err, int n)
 }
 
 /* Fits p's rates at one thread count to the samples of ms: one per class, and one per op where
- * the class's misses that op's probes by more than a quarter. */
+ * the class's misses that op's probes by more than 12% (median). */
 static void
 fit_proc(Meas *ms, Proc *p, int threads)
 {
@@ -662,7 +738,7 @@ fit_proc(Meas *ms, Proc *p, int threads)
             for (int i = 0; i < ms->nsample; i++)
                 if (ms->sample[i].cls == (CostClass)c && ms->sample[i].op == op)
                     fs[k++] = ms->sample[i].s;
-            if (k < 3 || k == n || fit_error(&r, fs, k) < 0.25)
+            if (k < 3 || k == n || fit_error(&r, fs, k) < 0.12)
                 continue;
             Rate ro = {(CostClass)c, op, threads, 0, 0, 0, 0, 0, 0, 0};
             if (fit_rate(fs, k, c == CC_CONV || c == CC_GEMM, &ro) == 0)
@@ -742,8 +818,9 @@ run_us(const char *dir, const char *name)
     return us;
 }
 
-/* The thread counts cpu processor p is measured at: 1 to its threads, or to its cores, or to
- * the host's; 1 alone for an OpenCL processor (its threads are its description's). */
+/* The thread counts cpu processor p is measured at: 1, 2, 4 and its most (its threads, or its
+ * cores, or the host's), those not above the most; its own threads alone for an OpenCL
+ * processor (0: the device's). At most 4, so that its rates fit TG_MAXRATE. */
 static int
 thread_counts(const Proc *p, const TargetHost *host, int *tc)
 {
@@ -753,10 +830,9 @@ thread_counts(const Proc *p, const TargetHost *host, int *tc)
     }
     int max = p->threads > 0 ? p->threads : p->ncore > 0 ? p->ncore : host->ncpu;
     int n = 0;
-    for (int k = 1; k <= max && n < 8; k = k < 4 ? k + 1 : 2 * k)
+    for (int k = 1; k < max && k <= 4; k *= 2)
         tc[n++] = k;
-    if (tc[n - 1] != max && n < 8)
-        tc[n++] = max;
+    tc[n++] = max > 0 ? max : 1;
     return n;
 }
 
@@ -783,7 +859,7 @@ measure_proc(Meas *ms, const TargetHost *host, int p)
     Plan plan;
     Graph *g = probe_graph(t1, ms->o->quick, &ms->d);
     int rc = g ? probe_compile(g, t1, &po, ms->dir, name, &plan, &ms->d) : -1;
-    int tc[8], ntc = thread_counts(pr, host, tc);
+    int tc[4], ntc = thread_counts(pr, host, tc);
     for (int i = 0; rc == 0 && i < ntc; i++) {
         snprintf(msg, sizeof msg, "%s: %d probe steps at %d thread%s", pr->id, g->nnode,
                  tc[i] ? tc[i] : 1, tc[i] > 1 ? "s" : "");
@@ -988,7 +1064,7 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
             if (nreal < 2)
                 first[nreal] = p;
             nreal++;
-            int tc[8];
+            int tc[4];
             ms.nrun += thread_counts(&t->proc[p], host, tc) + 1;
         }
     if (nreal == 0) {
