@@ -44,7 +44,7 @@ static const Flag flags[] = {
     {NULL, NULL, NULL, 0, 0},
 };
 
-/* ---- writing a description -------------------------------------------------------------------- */
+/* ---- writing a description ------------------------------------------------------------------ */
 
 /* an attribute value: XML's specials escaped, control characters dropped */
 static void
@@ -309,7 +309,7 @@ profile_write(const Target *t, const ProfileMeta *meta, const TargetHost *host,
     return 0;
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command ---------------------------------------------------------------------------- */
 
 int
 cmd_profile(int argc, char **argv)

@@ -153,7 +153,9 @@ copy_figures(Target *t, const Target *src)
             if (!same && !(strcmp(ma, lb) == 0 && strcmp(mb, la) == 0))
                 continue;
             l->gbps = same ? m->gbps : m->back_gbps ? m->back_gbps : m->gbps;
-            l->latency_us = same ? m->latency_us : m->back_gbps ? m->back_latency_us : m->latency_us;
+            l->latency_us = same          ? m->latency_us
+                            : m->back_gbps ? m->back_latency_us
+                                           : m->latency_us;
             l->back_gbps = same ? m->back_gbps : m->back_gbps ? m->gbps : 0;
             l->back_latency_us = same ? m->back_latency_us : m->back_gbps ? m->latency_us : 0;
             l->map_gbps = m->map_gbps;

@@ -1,10 +1,10 @@
 /*
- * profile.h: hetc profile. probe.c measures a description's real processors by compiling probe
- * plans (graphs of many independent steps of the shapes real models have) with the normal
- * pipeline, running them as child processes and fitting rates (passes/fit.h) to their per-step
- * medians; cmd_profile.c is the command and writes the description with its figures;
- * profcache.c keeps profiles per machine and gives compile and viz their figures (HETC_PROFILE,
- * HETC_CACHE_DIR: docs/profile.md).
+ * profile.h: hetc profile. probe.c makes probe plans (graphs of many independent steps of the
+ * shapes real models have), compiles them with the normal pipeline and runs them as child
+ * processes; profmeasure.c fits rates (passes/fit.h) to their per-step medians and measures
+ * the executor, links and contention; cmd_profile.c is the command and writes the description
+ * with its figures; profcache.c keeps profiles per machine and gives compile and viz their
+ * figures (HETC_PROFILE, HETC_CACHE_DIR: docs/profile.md).
  */
 #pragma once
 
