@@ -159,6 +159,30 @@ add_rate(Meas *ms, Proc *p, const Rate *r, double err, int n)
             100 * err);
 }
 
+/* A class whose ops differ too much for one rate (its fit misses by more than half): the rate
+ * at p->rate[ci], which stands for the ops no probe measured, becomes the typical op's, the
+ * median of each figure over the op rates after it (three or more). */
+static void
+typical(Meas *ms, Proc *p, int ci)
+{
+    int n = p->nrate - ci - 1;
+    if (n < 3)
+        return;
+    double g[TG_MAXRATE], b[TG_MAXRATE], l[TG_MAXRATE];
+    for (int i = 0; i < n; i++) {
+        const Rate *r = &p->rate[ci + 1 + i];
+        g[i] = r->gflops, b[i] = r->gbps, l[i] = r->launch_us;
+    }
+    Rate *r = &p->rate[ci];
+    r->gflops = median(g, n), r->gbps = median(b, n), r->launch_us = median(l, n);
+    if (r->gflops == 0 && r->gbps == 0)
+        r->gbps = 20;
+    if (ms->o->report)
+        fprintf(ms->o->report, "%s %-9s %-12s threads %d: %8.2f GFLOP/s %8.2f GB/s launch %6.2f us"
+                "  (the median of its %d op rates)\n", p->id, class_name[r->cls], "", r->threads,
+                r->gflops, r->gbps, r->launch_us, n);
+}
+
 /* Fits p's rates at one thread count to the samples of ms: one per class, and one per op where
  * the class's misses that op's probes by more than 12% (median). */
 static void
@@ -170,27 +194,33 @@ fit_proc(Meas *ms, Proc *p, int threads)
     Rate have[CC_COUNT];
     int has[CC_COUNT] = {0};
     for (int c = 0; c < CC_COUNT; c++) {
+        /* the class's rate stands for the ops no probe measured: views (a Reshape that is
+         * a step at all copies little) would pull it towards free */
         int n = 0;
         for (int i = 0; i < ms->nsample; i++)
-            if (ms->sample[i].cls == (CostClass)c)
+            if (ms->sample[i].cls == (CostClass)c && !(ir_op[ms->sample[i].op].flags & F_VIEW))
                 fs[n++] = ms->sample[i].s;
         Rate r = {(CostClass)c, -1, threads, 0, 0, 0, 0, 0, 0, 0};
         if (c == CC_COPY || fit_rate(fs, n, c == CC_CONV || c == CC_GEMM, &r) < 0)
             continue;
-        has[c] = 1, have[c] = r;
-        add_rate(ms, p, &r, fit_error(&r, fs, n), n);
+        int ci = p->nrate;
+        double err = fit_error(&r, fs, n);
+        add_rate(ms, p, &r, err, n);
         /* ops of the class that the class's rate misses */
         for (int op = 0; op < OP_COUNT; op++) {
             int k = 0;
             for (int i = 0; i < ms->nsample; i++)
                 if (ms->sample[i].cls == (CostClass)c && ms->sample[i].op == op)
                     fs[k++] = ms->sample[i].s;
-            if (k < 3 || k == n || fit_error(&r, fs, k) < 0.12)
+            if (k < 3 || (k == n && !(ir_op[op].flags & F_VIEW)) || fit_error(&r, fs, k) < 0.12)
                 continue;
             Rate ro = {(CostClass)c, op, threads, 0, 0, 0, 0, 0, 0, 0};
             if (fit_rate(fs, k, c == CC_CONV || c == CC_GEMM, &ro) == 0)
                 add_rate(ms, p, &ro, fit_error(&ro, fs, k), k);
         }
+        if (ci < p->nrate && err > 0.5 && c != CC_CONV && c != CC_GEMM)
+            typical(ms, p, ci);
+        has[c] = ci < p->nrate, have[c] = p->rate[ci < p->nrate ? ci : 0];
     }
     /* classes no probe measured: a copy within one memory moves bytes as a move does; the
      * rest (a processor that cannot run them) as its elementwise ops */
