@@ -29,7 +29,7 @@ const char usage_profile[] =
     "\n"
     "  -o FILE        where to write it; default: the profile cache, where compile and viz\n"
     "                 look ($HETC_CACHE_DIR, else $XDG_CACHE_HOME/hetc, else ~/.cache/hetc)\n"
-    "  --quick        fewer shapes and runs: about 30 s rather than 3 minutes\n"
+    "  --quick        the same probes, fewer runs: half a minute at most\n"
     "  --target FILE  the description to measure (its processors, spaces and links are kept)\n"
     "  -h, --help     this text\n"
     "\n"

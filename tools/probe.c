@@ -39,7 +39,6 @@ enum { MAXIO = 1024 };          /* graph inputs and outputs of one probe graph *
 typedef struct Builder {
     Graph *g;
     const Target *t;            /* the one-processor target */
-    int quick;
     int warm;                   /* probes read warm inputs (step) */
     ValId slice[3];             /* the sinks' Slice starts, ends, axes (NONE: not made yet) */
     int fail;                   /* out of memory on the way */
@@ -241,37 +240,35 @@ binary(Builder *b, OpKind op, int rank, const int64_t *dim, int bcast)
 static void
 convs(Builder *b)
 {
-    /* c, map, m, k, stride, groups, activation (conv), in the quick set */
-    static const int64_t t[][8] = {
-        {3, 224, 32, 3, 2, 1, 1, 1},   {3, 224, 64, 7, 2, 1, 1, 0},  {3, 160, 16, 5, 2, 1, 1, 0},
-        {3, 64, 16, 3, 1, 1, 0, 1},    {16, 112, 16, 1, 1, 1, 1, 0}, {32, 112, 64, 1, 1, 1, 1, 1},
-        {64, 56, 64, 3, 1, 1, 1, 1},   {64, 56, 128, 3, 2, 1, 1, 0}, {128, 28, 128, 3, 1, 1, 1, 1},
-        {256, 14, 256, 3, 1, 1, 1, 0}, {512, 7, 512, 3, 1, 1, 1, 1}, {64, 56, 256, 1, 1, 1, 0, 1},
-        {256, 56, 64, 1, 1, 1, 1, 0},  {128, 28, 512, 1, 1, 1, 0, 0}, {512, 14, 512, 1, 1, 1, 1, 1},
-        {1024, 7, 256, 1, 1, 1, 0, 0}, {96, 55, 16, 1, 1, 1, 1, 1},  {16, 55, 64, 3, 1, 1, 1, 0},
-        {8, 20, 8, 3, 1, 1, 1, 1},     {32, 40, 32, 3, 1, 4, 1, 0},  {24, 10, 24, 1, 1, 1, 0, 1},
-        {16, 160, 32, 3, 2, 1, 1, 0},  {256, 7, 10, 1, 1, 1, 0, 1},  {48, 28, 48, 5, 1, 1, 1, 0},
-        {64, 32, 64, 3, 1, 2, 1, 1},   {320, 7, 1280, 1, 1, 1, 1, 0}, {58, 28, 58, 1, 1, 1, 1, 1},
-        {116, 14, 116, 1, 1, 1, 0, 0}, {232, 7, 232, 1, 1, 1, 1, 1}, {24, 56, 24, 1, 1, 1, 0, 0},
-        {16, 80, 16, 3, 1, 1, 1, 0},   {40, 40, 40, 3, 1, 1, 1, 1},  {32, 26, 64, 3, 2, 1, 1, 0},
+    /* c, map, m, k, stride, groups, activation (conv) */
+    static const int64_t t[][7] = {
+        {3, 224, 32, 3, 2, 1, 1},   {3, 224, 64, 7, 2, 1, 1},  {3, 160, 16, 5, 2, 1, 1},
+        {3, 64, 16, 3, 1, 1, 0},    {16, 112, 16, 1, 1, 1, 1}, {32, 112, 64, 1, 1, 1, 1},
+        {64, 56, 64, 3, 1, 1, 1},   {64, 56, 128, 3, 2, 1, 1}, {128, 28, 128, 3, 1, 1, 1},
+        {256, 14, 256, 3, 1, 1, 1}, {512, 7, 512, 3, 1, 1, 1}, {64, 56, 256, 1, 1, 1, 0},
+        {256, 56, 64, 1, 1, 1, 1},  {128, 28, 512, 1, 1, 1, 0}, {512, 14, 512, 1, 1, 1, 1},
+        {1024, 7, 256, 1, 1, 1, 0}, {96, 55, 16, 1, 1, 1, 1},  {16, 55, 64, 3, 1, 1, 1},
+        {8, 20, 8, 3, 1, 1, 1},     {32, 40, 32, 3, 1, 4, 1},  {24, 10, 24, 1, 1, 1, 0},
+        {16, 160, 32, 3, 2, 1, 1},  {256, 7, 10, 1, 1, 1, 0},  {48, 28, 48, 5, 1, 1, 1},
+        {64, 32, 64, 3, 1, 2, 1},   {320, 7, 1280, 1, 1, 1, 1}, {58, 28, 58, 1, 1, 1, 1},
+        {116, 14, 116, 1, 1, 1, 0}, {232, 7, 232, 1, 1, 1, 1}, {24, 56, 24, 1, 1, 1, 0},
+        {16, 80, 16, 3, 1, 1, 1},   {40, 40, 40, 3, 1, 1, 1},  {32, 26, 64, 3, 2, 1, 1},
         /* with SiLU (YOLO-like) and HardSwish (MobileNetV3-like) */
-        {16, 104, 32, 3, 2, 1, 2, 1},  {32, 52, 32, 1, 1, 1, 2, 1},  {64, 26, 64, 3, 1, 1, 2, 0},
-        {128, 13, 128, 1, 1, 1, 2, 1}, {24, 52, 24, 3, 1, 1, 2, 0},  {256, 13, 64, 1, 1, 1, 2, 0},
-        {12, 208, 16, 3, 1, 1, 2, 0},  {40, 28, 120, 1, 1, 1, 3, 1}, {16, 56, 64, 1, 1, 1, 3, 0},
+        {16, 104, 32, 3, 2, 1, 2},  {32, 52, 32, 1, 1, 1, 2},  {64, 26, 64, 3, 1, 1, 2},
+        {128, 13, 128, 1, 1, 1, 2}, {24, 52, 24, 3, 1, 1, 2},  {256, 13, 64, 1, 1, 1, 2},
+        {12, 208, 16, 3, 1, 1, 2},  {40, 28, 120, 1, 1, 1, 3}, {16, 56, 64, 1, 1, 1, 3},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!b->quick || t[i][7])
-            conv(b, t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], (int)t[i][6]);
-    /* depthwise: channels, map, kernel, stride, activation, quick */
-    static const int64_t dw[][6] = {
-        {32, 112, 3, 1, 1, 1}, {96, 112, 3, 2, 1, 0}, {144, 56, 3, 1, 1, 1}, {192, 28, 3, 1, 0, 0},
-        {384, 14, 3, 1, 1, 1}, {576, 14, 3, 2, 1, 0}, {960, 7, 3, 1, 0, 1}, {72, 56, 5, 2, 1, 1},
-        {120, 28, 5, 1, 0, 0}, {16, 8, 3, 1, 1, 1},   {672, 14, 5, 1, 1, 0}, {64, 52, 3, 1, 2, 1},
-        {128, 26, 3, 2, 2, 0}, {240, 14, 5, 1, 3, 0}, {32, 104, 3, 1, 2, 0},
+        conv(b, t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], (int)t[i][6]);
+    /* depthwise: channels, map, kernel, stride, activation */
+    static const int64_t dw[][5] = {
+        {32, 112, 3, 1, 1}, {96, 112, 3, 2, 1}, {144, 56, 3, 1, 1}, {192, 28, 3, 1, 0},
+        {384, 14, 3, 1, 1}, {576, 14, 3, 2, 1}, {960, 7, 3, 1, 0}, {72, 56, 5, 2, 1},
+        {120, 28, 5, 1, 0}, {16, 8, 3, 1, 1},   {672, 14, 5, 1, 1}, {64, 52, 3, 1, 2},
+        {128, 26, 3, 2, 2}, {240, 14, 5, 1, 3}, {32, 104, 3, 1, 2},
     };
     for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++)
-        if (!b->quick || dw[i][5])
-            conv(b, dw[i][0], dw[i][1], dw[i][0], dw[i][2], dw[i][3], dw[i][0], (int)dw[i][4]);
+        conv(b, dw[i][0], dw[i][1], dw[i][0], dw[i][2], dw[i][3], dw[i][0], (int)dw[i][4]);
 }
 
 static void
@@ -280,8 +277,6 @@ gemms(Builder *b)
     /* Gemm: a row of k features to n outputs (a classifier) */
     static const int64_t fc[][3] = {{1, 1024, 1000}, {1, 512, 10}, {1, 2048, 1000}, {8, 256, 256}};
     for (size_t i = 0; i < sizeof fc / sizeof fc[0]; i++) {
-        if (b->quick && i % 2)
-            continue;
         ValId x = input(b, 2, (int64_t[]){fc[i][0], fc[i][1]});
         ValId w = constant(b, DT_F32, 2, (int64_t[]){fc[i][2], fc[i][1]}, 0);
         ValId c = constant(b, DT_F32, 1, (int64_t[]){fc[i][2]}, 0);
@@ -290,13 +285,11 @@ gemms(Builder *b)
             b->g->node[n].attr->gemm.trans_b = 1;
     }
     /* MatMul: batch, m, k, n (both operands inputs, as in attention) */
-    static const int64_t mm[][5] = {
-        {1, 64, 64, 64, 1},   {4, 40, 64, 64, 1},   {1, 196, 768, 768, 0}, {8, 49, 32, 49, 1},
-        {1, 256, 256, 256, 0}, {12, 40, 40, 64, 0}, {1, 16, 128, 16, 1},
+    static const int64_t mm[][4] = {
+        {1, 64, 64, 64},   {4, 40, 64, 64},   {1, 196, 768, 768}, {8, 49, 32, 49},
+        {1, 256, 256, 256}, {12, 40, 40, 64}, {1, 16, 128, 16},
     };
     for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
-        if (b->quick && !mm[i][4])
-            continue;
         ValId x = input(b, 3, (int64_t[]){mm[i][0], mm[i][1], mm[i][2]});
         ValId y = input(b, 3, (int64_t[]){mm[i][0], mm[i][2], mm[i][3]});
         step(b, OP_MATMUL, 2, (ValId[]){x, y}, 1);
@@ -306,15 +299,13 @@ gemms(Builder *b)
 static void
 eltwise(Builder *b)
 {
-    static const int64_t size[][5] = {
-        {1, 16, 8, 8, 1}, {1, 32, 28, 28, 1}, {1, 64, 56, 56, 1}, {1, 128, 112, 112, 0},
+    static const int64_t size[][4] = {
+        {1, 16, 8, 8}, {1, 32, 28, 28}, {1, 64, 56, 56}, {1, 128, 112, 112},
     };
     static const OpKind un[] = {OP_RELU, OP_SIGMOID, OP_HARDSIGMOID, OP_LEAKYRELU, OP_EXP,
                                 OP_TANH, OP_HARDSWISH, OP_ERF, OP_SQRT};
     static const OpKind bin[] = {OP_ADD, OP_MUL, OP_DIV, OP_SUB, OP_POW};
     for (size_t s = 0; s < sizeof size / sizeof size[0]; s++) {
-        if (b->quick && !size[s][4])
-            continue;
         const int64_t *d = size[s];
         for (size_t i = 0; i < sizeof un / sizeof un[0]; i++)
             unary(b, un[i], 4, d);
@@ -344,23 +335,20 @@ pool(Builder *b, OpKind op, int64_t c, int64_t s, int64_t k, int64_t st, int64_t
 static void
 reduces(Builder *b)
 {
-    /* op, channels, map, kernel, stride, padding, quick */
-    static const int64_t pl[][7] = {
-        {OP_MAXPOOL, 64, 112, 3, 2, 1, 1},       {OP_MAXPOOL, 16, 32, 2, 2, 0, 1},
-        {OP_MAXPOOL, 64, 20, 5, 1, 2, 1},        {OP_MAXPOOL, 64, 20, 9, 1, 4, 0},
-        {OP_MAXPOOL, 64, 20, 13, 1, 6, 0},       {OP_MAXPOOL, 128, 56, 3, 2, 0, 0},
-        {OP_AVERAGEPOOL, 32, 28, 3, 1, 1, 1},    {OP_AVERAGEPOOL, 256, 14, 3, 1, 1, 0},
-        {OP_AVERAGEPOOL, 512, 7, 7, 1, 0, 1},    {OP_AVERAGEPOOL, 64, 28, 2, 2, 0, 0},
-        {OP_GLOBALAVERAGEPOOL, 512, 7, 0, 0, 0, 1}, {OP_GLOBALAVERAGEPOOL, 64, 8, 0, 0, 0, 1},
-        {OP_GLOBALAVERAGEPOOL, 1280, 7, 0, 0, 0, 0}, {OP_GLOBALAVERAGEPOOL, 256, 56, 0, 0, 0, 0},
+    /* op, channels, map, kernel, stride, padding */
+    static const int64_t pl[][6] = {
+        {OP_MAXPOOL, 64, 112, 3, 2, 1},       {OP_MAXPOOL, 16, 32, 2, 2, 0},
+        {OP_MAXPOOL, 64, 20, 5, 1, 2},        {OP_MAXPOOL, 64, 20, 9, 1, 4},
+        {OP_MAXPOOL, 64, 20, 13, 1, 6},       {OP_MAXPOOL, 128, 56, 3, 2, 0},
+        {OP_AVERAGEPOOL, 32, 28, 3, 1, 1},    {OP_AVERAGEPOOL, 256, 14, 3, 1, 1},
+        {OP_AVERAGEPOOL, 512, 7, 7, 1, 0},    {OP_AVERAGEPOOL, 64, 28, 2, 2, 0},
+        {OP_GLOBALAVERAGEPOOL, 512, 7, 0, 0, 0}, {OP_GLOBALAVERAGEPOOL, 64, 8, 0, 0, 0},
+        {OP_GLOBALAVERAGEPOOL, 1280, 7, 0, 0, 0}, {OP_GLOBALAVERAGEPOOL, 256, 56, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof pl / sizeof pl[0]; i++)
-        if (!b->quick || pl[i][6])
-            pool(b, (OpKind)pl[i][0], pl[i][1], pl[i][2], pl[i][3], pl[i][4], pl[i][5]);
+        pool(b, (OpKind)pl[i][0], pl[i][1], pl[i][2], pl[i][3], pl[i][4], pl[i][5]);
     static const int64_t sm[][3] = {{1, 1, 1000}, {8, 196, 196}, {4, 40, 40}, {1, 64, 4096}};
     for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
-        if (b->quick && i % 2)
-            continue;
         unary(b, OP_SOFTMAX, 3, sm[i]);
         ValId ax = ivec(b, 1, (int64_t[]){-1});
         step(b, OP_REDUCEMEAN, 2, (ValId[]){input(b, 3, sm[i]), ax}, 1);
@@ -375,12 +363,10 @@ reduces(Builder *b)
 static void
 moves(Builder *b)
 {
-    static const int64_t size[][5] = {
-        {1, 16, 8, 8, 1}, {1, 64, 28, 28, 1}, {1, 64, 56, 56, 1}, {1, 128, 80, 80, 0},
+    static const int64_t size[][4] = {
+        {1, 16, 8, 8}, {1, 64, 28, 28}, {1, 64, 56, 56}, {1, 128, 80, 80},
     };
     for (size_t s = 0; s < sizeof size / sizeof size[0]; s++) {
-        if (b->quick && !size[s][4])
-            continue;
         const int64_t *d = size[s];
         NodeId n = unary(b, OP_TRANSPOSE, 4, d);
         if (n != NONE)
@@ -415,9 +401,9 @@ moves(Builder *b)
 
 /* A new graph for b (NULL: out of memory) */
 static Graph *
-begin(Builder *b, const char *name, const Target *t, int quick)
+begin(Builder *b, const char *name, const Target *t)
 {
-    *b = (Builder){ir_graph_new(name), t, quick, 1, {NONE, NONE, NONE}, 0};
+    *b = (Builder){ir_graph_new(name), t, 1, {NONE, NONE, NONE}, 0};
     Graph *g = b->g;
     if (!g)
         return NULL;
@@ -446,10 +432,10 @@ finish(Builder *b, Diag *d)
 }
 
 Graph *
-probe_graph(const Target *t1, int quick, Diag *d)
+probe_graph(const Target *t1, Diag *d)
 {
     Builder b;
-    if (!begin(&b, "probe", t1, quick))
+    if (!begin(&b, "probe", t1))
         return diag_oom(d), NULL;
     convs(&b);
     gemms(&b);
@@ -466,7 +452,7 @@ Graph *
 probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag *d)
 {
     Builder b;
-    Graph *g = begin(&b, "pingpong", t2, 0);
+    Graph *g = begin(&b, "pingpong", t2);
     if (!g)
         return diag_oom(d), NULL;
     b.warm = 0;

@@ -22,7 +22,7 @@ extern const char usage_profile[];
 
 /* How a profile is made. */
 typedef struct ProfileOptions {
-    int quick;                  /* fewer shapes and runs (about 30 s rather than 3 minutes) */
+    int quick;                  /* fewer runs of the same probes (half a minute at most) */
     FILE *report;               /* the fit of each rate, one line each (may be NULL) */
 } ProfileOptions;
 
@@ -69,8 +69,8 @@ int profile_fill(Target *t, const char *cmd, char *which, size_t size, int *stat
 
 /* probe.c */
 /* The probe graph for the one processor of t1 (what it can run of the probes), shapes inferred;
- * quick: the smaller set. NULL with the reason in d. Free with ir_graph_free. */
-Graph *probe_graph(const Target *t1, int quick, Diag *d);
+ * NULL with the reason in d. Free with ir_graph_free. */
+Graph *probe_graph(const Target *t1, Diag *d);
 /* A chain of n small steps alternating between t2's processors 0 and 1 by the rules it fills
  * (rule[n], with their selectors in names[n]). */
 Graph *probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag *d);

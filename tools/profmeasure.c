@@ -40,7 +40,7 @@ typedef struct Meas {
     const char *what;
     struct timespec t0;
     double over[TG_MAXPROC];    /* per processor: the executor's cost per step beyond the
-                                 * steps' own times, from the run's wall time */
+                                 * steps' own times (measure_chain) */
     Sample *sample;             /* scratch */
     int nsample, csample;
 } Meas;
@@ -183,6 +183,31 @@ typical(Meas *ms, Proc *p, int ci)
                 r->gflops, r->gbps, r->launch_us, n);
 }
 
+/* The median error over the class's probes of the rates made for it from p->rate[ci] on (each
+ * probe by its op's rate where there is one), in the report. */
+static void
+summary(Meas *ms, const Proc *p, int ci)
+{
+    double *e = malloc((size_t)(ms->nsample ? ms->nsample : 1) * sizeof *e);
+    if (!e)
+        return;
+    int n = 0;
+    for (int i = 0; i < ms->nsample; i++) {
+        const Sample *x = &ms->sample[i];
+        if (x->cls != p->rate[ci].cls)
+            continue;
+        const Rate *r = &p->rate[ci];
+        for (int k = ci + 1; k < p->nrate; k++)
+            if (p->rate[k].op == x->op)
+                r = &p->rate[k];
+        e[n++] = fabs(fit_predict(r, &x->s) - x->s.us) / x->s.us;
+    }
+    fprintf(ms->o->report, "%s %-9s threads %d: median error %.1f%% over %d probes, op rates "
+            "included\n", p->id, class_name[p->rate[ci].cls], p->rate[ci].threads,
+            100 * median(e, n), n);
+    free(e);
+}
+
 /* Fits p's rates at one thread count to the samples of ms: one per class, and one per op where
  * the class's misses that op's probes by more than 12% (median). */
 static void
@@ -220,6 +245,8 @@ fit_proc(Meas *ms, Proc *p, int threads)
         }
         if (ci < p->nrate && err > 0.5 && c != CC_CONV && c != CC_GEMM)
             typical(ms, p, ci);
+        if (ci < p->nrate && ms->o->report)
+            summary(ms, p, ci);
         has[c] = ci < p->nrate, have[c] = p->rate[ci < p->nrate ? ci : 0];
     }
     /* classes no probe measured: a copy within one memory moves bytes as a move does; the
@@ -334,7 +361,7 @@ measure_proc(Meas *ms, const TargetHost *host, int p)
     show(ms, msg);
     PlanOptions po = {pr->backend == PB_CPU ? "cpu" : "gpu", 1, NULL, 0, NULL};
     Plan plan;
-    Graph *g = probe_graph(t1, ms->o->quick, &ms->d);
+    Graph *g = probe_graph(t1, &ms->d);
     int rc = g ? probe_compile(g, t1, &po, ms->dir, name, &plan, &ms->d) : -1;
     int tc[4], ntc = thread_counts(pr, host, tc);
     for (int i = 0; rc == 0 && i < ntc; i++) {
