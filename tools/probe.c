@@ -176,7 +176,10 @@ node(Builder *b, OpKind op, char prefix, int nin, const ValId *in, int out)
 static NodeId
 step(Builder *b, OpKind op, int nin, const ValId *in, int out)
 {
-    if (b->fail || !(b->t->proc[0].can[op] & (1u << DT_F32)) || in[0] == NONE)
+    for (int p = 0; p < b->t->nproc; p++)
+        if (!(b->t->proc[p].can[op] & (1u << DT_F32)))
+            return NONE;
+    if (b->fail || in[0] == NONE)
         return NONE;
     ValId warm[8];
     IR_ASSERT(nin <= 8);
@@ -416,13 +419,14 @@ begin(Builder *b, const char *name, const Target *t)
     return g;
 }
 
-/* b's graph with its shapes inferred, or NULL with the reason in d (freed) */
+/* b's graph with its shapes inferred, or NULL (freed) with the reason in d, or with d untouched
+ * when no probe runs on the processor */
 static Graph *
 finish(Builder *b, Diag *d)
 {
     if (b->fail || b->g->noutput == 0) {
         ir_graph_free(b->g);
-        return diag_oom(d), NULL;
+        return b->fail ? (diag_oom(d), NULL) : NULL;
     }
     if (ir_infer(b->g, d) < 0) {
         ir_graph_free(b->g);

@@ -362,6 +362,13 @@ measure_proc(Meas *ms, const TargetHost *host, int p)
     PlanOptions po = {pr->backend == PB_CPU ? "cpu" : "gpu", 1, NULL, 0, NULL};
     Plan plan;
     Graph *g = probe_graph(t1, &ms->d);
+    if (!g && ms->d.nerr == 0) {
+        /* narrowed to ops no probe has: nothing to measure, its figures stay unknown */
+        if (ms->o->report)
+            fprintf(ms->o->report, "%s: runs none of the probes\n", pr->id);
+        free(t1);
+        return 0;
+    }
     int rc = g ? probe_compile(g, t1, &po, ms->dir, name, &plan, &ms->d) : -1;
     int tc[4], ntc = thread_counts(pr, host, tc);
     for (int i = 0; rc == 0 && i < ntc; i++) {
@@ -464,10 +471,12 @@ measure_chain(Meas *ms, int a, int b)
     ms->run++;
     show(ms, msg);
     Target *t2 = alone(t, a, b);
+    if (!t2)
+        return diag_oom(&ms->d);
     PlaceRule rule[N];
     char names[N][16];
-    Graph *g = t2 ? probe_pingpong(N, rule, names, t2, &ms->d) : NULL;
-    int rc = -1;
+    Graph *g = probe_pingpong(N, rule, names, t2, &ms->d);
+    int rc = !g && ms->d.nerr == 0 ? 0 : -1;    /* 0: no chain runs there */
     if (g) {
         PlanOptions po = {t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, N, NULL};
         Plan plan;

@@ -3,7 +3,8 @@
  * cached profile a quick one is made and cached (a one-processor description, to be quick);
  * the next fill takes it from the cache; a corrupt cache file is measured again; "off" gives no
  * figures; a file gives its figures by processor id; a file that does not load is exit 2; a
- * description with figures of its own keeps them. The key changes with the description.
+ * description with figures of its own keeps them; a processor narrowed to one op is measured
+ * with what it runs. The key changes with the description.
  */
 #include "tools/host.h"
 #include "tools/profile.h"
@@ -24,6 +25,12 @@ static const char rated[] =
     "<platform name=\"one\"><space id=\"host\" host=\"1\"/>"
     "<processor id=\"cpu0\" kind=\"cpu\" backend=\"cpu\" threads=\"1\" space=\"host\">"
     "<rate class=\"conv\" gflops=\"7\"/></processor></platform>";
+
+/* a processor narrowed to Conv alone: no warming Relu, no Slice to keep outputs, no chain */
+static const char narrow[] =
+    "<platform name=\"narrow\"><space id=\"host\" host=\"1\"/>"
+    "<processor id=\"cpu0\" kind=\"cpu\" backend=\"cpu\" threads=\"1\" space=\"host\">"
+    "<supports ops=\"Conv\" dtypes=\"float32\"/></processor></platform>";
 
 static Target t;
 
@@ -100,6 +107,15 @@ main(void)
     fresh(one);
     CHECK(profile_fill(&t, "test", which, sizeof which, &status) == 0);
     CHECK(starts(which, "profile cached in "));
+
+    /* a narrowed processor: measured with what it runs (conv), the rest by neighbours */
+    fresh(narrow);
+    CHECK(profile_fill(&t, "test", which, sizeof which, &status) == 0);
+    CHECK(starts(which, "a quick profile made now"));
+    CHECK(t.proc[0].nrate >= CC_COUNT && t.proc[0].rate[0].cls == CC_CONV);
+    char npath[4200];
+    CHECK(profile_cache_path(&t, &host, npath, sizeof npath) == 0 && strcmp(npath, path) != 0);
+    unlink(npath);
 
     /* the key: stable, and another for another description */
     char k1[20], k2[20], k3[20];
