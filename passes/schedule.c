@@ -23,6 +23,9 @@
  * processor's space and the other side's (a copy goes between the host and one device,
  * passes/copies.c: the input's space when it is not the processor's, else the host's), in the
  * copy's direction; with no link figures, the processor's copy rate if it has one, else 20 GB/s.
+ * A step that reads a tensor another processor of the same memory wrote also reads its bytes at
+ * its processor's handoff_gbps: they move from the writer's caches to the reader's (on a CPU
+ * and a CPU-side OpenCL device on two cores this is what a handoff costs beyond sync_us).
  * Each kept wait adds the waiting processor's sync_us. The lanes are simulated in node order: a
  * step starts when its lane is free and the steps it waits for have ended.
  *
@@ -46,6 +49,31 @@
 
 enum { CONTEND_ROUNDS = 8 };      /* simulations with contention, at most */
 
+/* The microseconds node n spends reading what other processors of its memory wrote: each such
+ * input's bytes at its processor's handoff_gbps (once per tensor). */
+static double
+handoff_us(const Graph *g, const Target *t, NodeId n)
+{
+    const Node *x = &g->node[n];
+    const Proc *p = &t->proc[x->dev];
+    if (p->handoff_gbps <= 0)
+        return 0;
+    double bytes = 0;
+    for (int j = 0; j < x->nin; j++) {
+        ValId v = x->in[j];
+        if (v == NONE || g->val[v].def == NONE)
+            continue;
+        int dup = 0;
+        for (int i = 0; i < j && !dup; i++)
+            dup = x->in[i] == v;
+        const Node *w = &g->node[g->val[v].def];
+        if (!dup && w->dev != x->dev && w->dev >= 0 &&
+            target_mem(t, t->proc[w->dev].space) == target_mem(t, p->space))
+            bytes += (double)ir_nbytes(&g->val[v]);
+    }
+    return bytes / (p->handoff_gbps * 1e3);
+}
+
 /* The predicted microseconds of node n alone on its processor, and their source into *src;
  * space[v] is the space value v was written in (filled in node order up to n). */
 static double
@@ -62,7 +90,7 @@ step_us(const Graph *g, const Target *t, Measured *m, const int *space, NodeId n
     Work w = cost_work(g, n);
     if (x->op != OP_COPY) {
         *src = (unsigned char)cost_work_source(t, pi, &w);
-        return cost_work_us(t, pi, &w);
+        return cost_work_us(t, pi, &w) + handoff_us(g, t, n);
     }
     /* into the processor's space from the input's, or out of it to the host's */
     const Proc *p = &t->proc[pi];

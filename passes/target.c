@@ -618,6 +618,10 @@ read_processor(Reader *r, xmlNodePtr n)
         return fail(r, line, "processor %s: launch_us %g is negative", id, p->launch_us);
     if (figure(n, "sync_us", &p->sync_us) && !(isfinite(p->sync_us) && p->sync_us >= 0))
         return fail(r, line, "processor %s: sync_us %g is negative", id, p->sync_us);
+    if (figure(n, "handoff_gbps", &p->handoff_gbps) &&
+        !(isfinite(p->handoff_gbps) && p->handoff_gbps > 0))
+        return fail(r, line, "processor %s: handoff_gbps %g must be above 0", id,
+                    p->handoff_gbps);
 
     uint32_t allow[OP_COUNT] = {0};
     int narrowed = 0, opencl = 0;

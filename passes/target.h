@@ -70,6 +70,9 @@ typedef struct Proc {
     Rate rate[TG_MAXRATE];
     double launch_us;           /* per step, whatever its class */
     double sync_us;             /* per wait across lanes: the executor's handoff */
+    /* GB/s at which its steps read a tensor that a processor of the same memory wrote (the
+     * bytes cross between the two's caches); 0: free */
+    double handoff_gbps;
     int line;                   /* in the description, for messages; 0 when detected */
 } Proc;
 

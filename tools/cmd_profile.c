@@ -163,6 +163,8 @@ put_proc(FILE *f, const Target *t, const Proc *p)
         put_fig(f, "launch_us", p->launch_us);
     if (p->sync_us > 0)
         put_fig(f, "sync_us", p->sync_us);
+    if (p->handoff_gbps > 0)
+        put_fig(f, "handoff_gbps", p->handoff_gbps);
     fputs(">\n", f);
     if (p->backend == PB_OPENCL) {
         fputs("    <opencl", f);

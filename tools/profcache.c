@@ -142,6 +142,7 @@ copy_figures(Target *t, const Target *src)
         memcpy(x->rate, y->rate, sizeof x->rate);
         x->launch_us = y->launch_us;
         x->sync_us = y->sync_us;
+        x->handoff_gbps = y->handoff_gbps;
     }
     for (int i = 0; i < t->nlink; i++) {
         Link *l = &t->link[i];

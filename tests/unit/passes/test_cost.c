@@ -351,6 +351,27 @@ test_makespan(void)
     CHECK(NEAR(s.makespan_ms, 0.068 + 0.004 + 0.032));
 }
 
+/* Reading what the other processor of the same memory wrote: its bytes at the reader's
+ * handoff_gbps, once per tensor; nothing for inputs of the graph, for what the reader's own
+ * processor wrote, or for a processor without the figure. */
+static void
+test_handoff(void)
+{
+    fresh();
+    two_procs();
+    t.proc[0].handoff_gbps = 0.128;                     /* 128 bytes a microsecond */
+    ValId x = input("x", 1, 2);                         /* [1, 2, 4, 4]: 128 bytes */
+    ValId a = on(0, NODE(OP_RELU, "a", x));             /* 32 */
+    ValId b = on(1, NODE(OP_RELU, "b", a));             /* 32: proc 1 has no figure */
+    ValId j = on(0, NODE(OP_ADD, "j", b, b));           /* 32 + 1: b once */
+    ValId k = on(0, NODE(OP_ADD, "k", j, a));           /* 32: its own processor's */
+    mark_output(k);
+    CHECK(run(NULL) == 0);
+    CHECK(NEAR(s.alone_ms[def(a)], 0.032) && NEAR(s.alone_ms[def(b)], 0.032));
+    CHECK(NEAR(s.alone_ms[def(j)], 0.033) && NEAR(s.alone_ms[def(k)], 0.032));
+    CHECK(NEAR(s.makespan_ms, 0.032 * 4 + 0.001));
+}
+
 int
 main(void)
 {
@@ -361,6 +382,7 @@ main(void)
     test_contention();
     test_measured();
     test_makespan();
+    test_handoff();
     if (g)
         ir_graph_free(g);
     return TEST_DONE();

@@ -176,7 +176,7 @@ spaces_and_narrowing(void)
     /* host=a zero-copy, a=b zero-copy, c behind a copy link: host, a, b are one memory */
     CHECK(parse(xml("  <space id=\"a\"/>\n  <space id=\"b\"/>\n  <space id=\"c\"/>\n" CPU0
                     "  <processor id=\"npu\" kind=\"npu\" backend=\"simulated\" space=\"b\"\n"
-                    "             launch_us=\"5\" sync_us=\"20.5\">\n"
+                    "             launch_us=\"5\" sync_us=\"20.5\" handoff_gbps=\"8\">\n"
                     "    <supports ops=\"Conv,Relu\" dtypes=\"float32,int8\"/>\n"
                     "    <supports ops=\"Add\"/>\n"
                     "    <rate class=\"conv\" threads=\"4\" gflops=\"100\" gbps=\"7\"/>\n"
@@ -197,7 +197,7 @@ spaces_and_narrowing(void)
     CHECK(t.proc[n].can[OP_CONV] == (F32 | BIT(DT_I8)) && t.proc[n].can[OP_RELU] == t.proc[n].can[OP_CONV]);
     CHECK(t.proc[n].can[OP_ADD] == target_support(PB_SIMULATED, OP_ADD));
     CHECK(t.proc[n].can[OP_MATMUL] == 0 && t.proc[n].can[OP_COPY] != 0);
-    CHECK(t.proc[n].launch_us == 5 && t.proc[n].sync_us == 20.5);
+    CHECK(t.proc[n].launch_us == 5 && t.proc[n].sync_us == 20.5 && t.proc[n].handoff_gbps == 8);
     CHECK(t.proc[n].nrate == 8 && t.proc[n].rate[0].cls == CC_CONV &&
           t.proc[n].rate[0].gflops == 100 && t.proc[n].rate[0].gbps == 7 &&
           t.proc[n].rate[0].threads == 4 &&
@@ -431,6 +431,8 @@ hostile(void)
                              "  <contention a=\"cpu0\" b=\"c1\" factor=\"0.5\"/>\n"));
     BAD(5, "no processor \"ghost\"", xml(CPU0 "  <contention a=\"cpu0\" b=\"ghost\" factor=\"2\"/>\n"));
     BAD(4, "launch_us -3", xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\" launch_us=\"-3\"/>\n"));
+    BAD(4, "handoff_gbps 0 must be above 0",
+        xml("  <processor id=\"c\" kind=\"cpu\" backend=\"cpu\" space=\"host\" handoff_gbps=\"0\"/>\n"));
     BAD(2, "Element 'platfrom'", "<?xml version=\"1.0\"?>\n<platfrom name=\"t\"/>\n");
     BAD(5, "Element 'unknown'", xml(CPU0 "  <unknown/>\n"));
 
