@@ -453,14 +453,15 @@ probe_graph(const Target *t1, Diag *d)
  * --place rules (rule[] gets the rules, names in names[]): the executor's cost per step, and
  * its handoff between lanes, are what it measures. */
 Graph *
-probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag *d)
+probe_pingpong(int n, int64_t width, PlaceRule *rule, char (*names)[16], const Target *t2,
+               Diag *d)
 {
     Builder b;
     Graph *g = begin(&b, "pingpong", t2);
     if (!g)
         return diag_oom(d), NULL;
     b.warm = 0;
-    ValId x = input(&b, 2, (int64_t[]){1, 16});
+    ValId x = input(&b, 2, (int64_t[]){1, width});
     for (int i = 0; i < n && !b.fail; i++) {
         NodeId k = step(&b, OP_RELU, 1, (ValId[]){x}, i == n - 1 ? -1 : 0);
         if (k == NONE)

@@ -72,9 +72,10 @@ int profile_fill(Target *t, const char *cmd, char *which, size_t size, int *stat
  * NULL with the reason in d, or with d untouched when it runs none of them. Free with
  * ir_graph_free. */
 Graph *probe_graph(const Target *t1, Diag *d);
-/* A chain of n small steps alternating between t2's processors 0 and 1 by the rules it fills
+/* A chain of n steps of width floats each (Relu of [1, width]) alternating between t2's processors 0 and 1 by the rules it fills
  * (rule[n], with their selectors in names[n]); NULL as probe_graph. */
-Graph *probe_pingpong(int n, PlaceRule *rule, char (*names)[16], const Target *t2, Diag *d);
+Graph *probe_pingpong(int n, int64_t width, PlaceRule *rule, char (*names)[16], const Target *t2,
+                      Diag *d);
 /* Plans g on t with o and builds it as DIR/NAME: 0, or -1 with the reason in d. */
 int probe_compile(Graph *g, const Target *t, const PlanOptions *o, const char *dir,
                   const char *name, Plan *p, Diag *d);

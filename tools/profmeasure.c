@@ -492,7 +492,7 @@ measure_chain(Meas *ms, int a, int b)
         return diag_oom(&ms->d);
     PlaceRule rule[N];
     char names[N][16];
-    Graph *g = probe_pingpong(N, rule, names, t2, &ms->d);
+    Graph *g = probe_pingpong(N, 16, rule, names, t2, &ms->d);
     int rc = !g && ms->d.nerr == 0 ? 0 : -1;    /* 0: no chain runs there */
     if (g) {
         PlanOptions po = {t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, N, NULL};
@@ -533,6 +533,67 @@ measure_chain(Meas *ms, int a, int b)
     }
     free(t2);
     return rc;
+}
+
+/* The least of three runs' median wall time (us) of a chain of N Relu of [1, width] on a, or
+ * alternating between a and b (b >= 0); -1 after a failure (in ms->d). */
+static double
+chain_wall(Meas *ms, int a, int b, int64_t width, int n)
+{
+    Target *t2 = alone(ms->t, a, b);
+    if (!t2)
+        return diag_oom(&ms->d);
+    PlaceRule rule[64];
+    char names[64][16], name[32];
+    snprintf(name, sizeof name, "wide%d_%d", a, b + 1);
+    double best = -1;
+    Graph *g = probe_pingpong(n, width, rule, names, t2, &ms->d);
+    if (g) {
+        PlanOptions po = {ms->t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, n, NULL};
+        Plan plan;
+        ProbeRun r = {ms->o->quick ? 3 : 5, ms->o->quick ? 20 : 50, 1};
+        int rc = probe_compile(g, t2, &po, ms->dir, name, &plan, &ms->d);
+        for (int k = 0; rc == 0 && k < 3; k++) {
+            Measured m = {0};
+            rc = probe_run(ms->dir, name, &r, &m, &ms->d);
+            cost_measured_free(&m);
+            double w = rc == 0 ? run_us(ms->dir, name) : -1;
+            if (w >= 0 && (best < 0 || w < best))
+                best = w;
+        }
+        ir_graph_free(g);
+    }
+    free(t2);
+    return best;
+}
+
+/* The rate at which a step of one processor reads what the other (of the same memory) wrote:
+ * a chain of wide steps alternating between a and b against the same chain on each alone;
+ * what a handoff costs beyond sync_us is the bytes of one tensor crossing between caches.
+ * Sets handoff_gbps of both (none when a handoff costs no more than sync_us). 0, or -1. */
+static int
+measure_handoff(Meas *ms, int a, int b)
+{
+    enum { N = 40 };
+    const int64_t width = 65536;            /* 256 KB a tensor: more than a core's L1 */
+    Target *t = ms->t;
+    char msg[256];
+    snprintf(msg, sizeof msg, "handoffs of 256 KB between %s and %s", t->proc[a].id,
+             t->proc[b].id);
+    ms->run++;
+    show(ms, msg);
+    double wa = chain_wall(ms, a, -1, width, N), wb = chain_wall(ms, b, -1, width, N);
+    double wab = wa >= 0 && wb >= 0 ? chain_wall(ms, a, b, width, N) : -1;
+    if (wab < 0)
+        return ms->d.nerr ? -1 : 0;
+    /* per handoff beyond the steps (half of each chain) and the sync already measured */
+    double extra = (wab - (wa + wb) / 2) / (N - 1) - t->proc[a].sync_us;
+    double gbps = extra > 0.5 ? (double)width * 4 / (extra * 1e3) : 0;
+    t->proc[a].handoff_gbps = t->proc[b].handoff_gbps = gbps;
+    if (ms->o->report)
+        fprintf(ms->o->report, "handoff %s, %s: %.2f us per 256 KB beyond sync: %.2f GB/s\n",
+                t->proc[a].id, t->proc[b].id, extra, gbps);
+    return 0;
 }
 
 /* Removes the files of the temporary folder (one level: cg_compile writes no sub-folder)
@@ -611,7 +672,7 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
         *status = EXIT_INPUT;
         return -1;
     }
-    ms.nrun += nreal > 1 ? 1 + (o->quick ? 2 : 4) * nreal * (nreal - 1) : 0;
+    ms.nrun += nreal > 1 ? 2 + (o->quick ? 2 : 4) * nreal * (nreal - 1) : 0;
     const char *tmp = getenv("TMPDIR");
     snprintf(ms.dir, sizeof ms.dir, "%s/hetc-profile-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(ms.dir)) {
@@ -629,6 +690,9 @@ profile_measure(Target *t, const TargetHost *host, const ProfileOptions *o, Prof
             rc = measure_chain(&ms, p, -1);
     if (rc == 0 && nreal > 1)
         rc = measure_chain(&ms, first[0], first[1]);
+    if (rc == 0 && nreal > 1 &&
+        target_mem(t, t->proc[first[0]].space) == target_mem(t, t->proc[first[1]].space))
+        rc = measure_handoff(&ms, first[0], first[1]);
     int keep = 0;   /* what involves a simulated processor stays as described */
     for (int i = 0; i < t->ncont; i++)
         if (!real(&t->proc[t->cont[i].a]) || !real(&t->proc[t->cont[i].b]))
