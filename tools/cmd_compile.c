@@ -50,7 +50,10 @@ const char usage_compile[] =
     "  -h, --help         this text\n"
     "\n"
     "Prints the processors the plan runs on and the memory plan: the arena beside the sum of\n"
-    "all intermediate tensors and the lower bound (the most bytes alive at once). Flags take\n"
+    "all intermediate tensors and the lower bound (the most bytes alive at once); then the\n"
+    "predicted latency and where the cost model's figures came from: the description's, the\n"
+    "profile cache's (hetc profile), or a quick profile made first when none is cached\n"
+    "($HETC_PROFILE=off: built-in figures; =FILE: a description's). Flags take\n"
     "their value as --flag VALUE or --flag=VALUE. $HETC_CC overrides the C compiler. On a\n"
     "terminal, each phase is shown on stderr as it starts, with the time since the start.\n";
 
