@@ -27,7 +27,8 @@ double fit_nnls(const double *a, const double *b, int nrow, int ncol, double *x,
                 int (*allowed)(unsigned mask));
 
 /* Fits r's launch_us, gflops, m_half, n_half, k_half and gbps (its cls, op and threads are kept)
- * to n samples; gemm: use the GEMM-shape terms. 0, or -1 when there is nothing to fit (no sample
+ * to n samples (the first 4096 with a time; not reentrant: static scratch); gemm: use the
+ * GEMM-shape terms. 0, or -1 when there is nothing to fit (no sample
  * with a time above 0). A rate that would have neither gflops nor gbps gets the memory term of
  * the largest step. */
 int fit_rate(const FitSample *s, int n, int gemm, Rate *r);
