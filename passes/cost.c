@@ -129,7 +129,9 @@ cost_work(const Graph *g, NodeId n)
     w.bytes = (double)ir_node_bytes(g, x);
     if (x->op == OP_COPY)       /* what crosses: the tensor, once */
         w.bytes = out_val(g, x, 0) ? (double)ir_nbytes(out_val(g, x, 0)) : 0;
-    /* the elementwise ops fused into x (Conv+Add+Relu): their FLOPs per output element */
+    /* the elementwise ops fused into x (Conv+Add+Relu), each over every output element: kept
+     * apart, since an exponential costs a kernel far more than a multiply-add does (a fifth
+     * and later are counted as the fourth) */
     const Value *y = out_val(g, x, 0);
     double out = y ? dims(y, 0, y->rank) : -1;
     int own = 0;
@@ -138,10 +140,12 @@ cost_work(const Graph *g, NodeId n)
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), s);
         OpKind op = ir_op_lookup(name);
-        if (!own && op == x->op)
+        if (!own && op == x->op) {
             own = 1;    /* the node's own op: counted above */
-        else if (op != OP_UNKNOWN && ir_op[op].flops == FL_ELT)
-            w.flops += (double)ir_op[op].k * out;
+        } else if (op != OP_UNKNOWN && ir_op[op].flops == FL_ELT) {
+            w.fused[w.nfused < 4 ? w.nfused++ : 3] = op;
+            w.fused_elems = out;
+        }
         s += len + (s[len] == '+');
     }
     if (w.cls == CC_CONV || w.cls == CC_GEMM)
@@ -224,6 +228,16 @@ cost_work_us(const Target *t, int p, const Work *w)
     }
     if (r->gbps > 0 && w->bytes > 0)
         us += w->bytes / (r->gbps * 1e3);
+    /* fused ops: their FLOPs at their own rate's compute term (the data is at hand) */
+    for (int i = 0; i < w->nfused && i < 4; i++) {
+        Work e = {.cls = CC_ELTWISE, .op = w->fused[i]};
+        e.flops = (double)ir_op[w->fused[i]].k * w->fused_elems;
+        const Rate *re = cost_rate(t, p, &e);
+        if (!re)
+            re = cost_default_rate(CC_ELTWISE);
+        if (re->gflops > 0)
+            us += e.flops / (re->gflops * 1e3);
+    }
     return us;
 }
 

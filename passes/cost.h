@@ -26,9 +26,14 @@ typedef struct Work {
     /* GEMM shape per image and group: conv M = output channels, N = output positions, K = input
      * channels x kernel taps; Gemm and MatMul their own; 0 for classes that are not GEMMs */
     double m, n, k;
+    /* the elementwise ops fused into it (Conv+Add+Relu: Add, Relu), applied to each of its
+     * fused_elems output elements; each is timed by its own rate's compute term */
+    int nfused;
+    int fused[4];
+    double fused_elems;
 } Work;
 
-/* The work of node n (its fused ops included). */
+/* The work of node n: its own op's FLOPs and bytes; its fused elementwise ops apart. */
 Work cost_work(const Graph *g, NodeId n);
 
 /* The rate processor p uses for w: one for w's op alone before one for its class; among those,

@@ -29,6 +29,7 @@ typedef struct Sample {
     CostClass cls;
     int op;
     int to_dev;                 /* a Copy: 1 from the host's memory, 0 to it */
+    Work w;                     /* its work, fused ops included */
 } Sample;
 
 typedef struct Meas {
@@ -113,7 +114,7 @@ collect(Meas *ms, const Graph *g, const Target *t1, Measured *m)
         Work w = cost_work(g, k);
         const Node *x = &g->node[k];
         ms->sample[ms->nsample++] = (Sample){{us, w.flops, w.bytes, w.m, w.n, w.k}, w.cls, w.op,
-                                            x->in[0] != NONE && g->val[x->in[0]].def == NONE};
+                                            x->in[0] != NONE && g->val[x->in[0]].def == NONE, w};
     }
     return 0;
 }
@@ -210,6 +211,31 @@ summary(Meas *ms, const Proc *p, int ci)
 
 /* Fits p's rates at one thread count to the samples of ms: one per class, and one per op where
  * the class's misses that op's probes by more than 12% (median). */
+/* The microseconds of w's fused ops on p at the rates fitted so far for threads (as
+ * cost_work_us times them: each op's FLOPs at its eltwise rate's compute term). */
+static double
+fused_us(const Proc *p, int threads, const Work *w)
+{
+    double us = 0;
+    for (int i = 0; i < w->nfused && i < 4; i++) {
+        const Rate *op_rate = NULL, *cls_rate = NULL;
+        for (int j = 0; j < p->nrate; j++) {
+            const Rate *q = &p->rate[j];
+            if (q->cls != CC_ELTWISE || q->threads != threads)
+                continue;
+            if (q->op == w->fused[i])
+                op_rate = q;
+            else if (q->op < 0)
+                cls_rate = q;
+        }
+        const Rate *r = op_rate ? op_rate : cls_rate;
+        double g = r && r->gflops > 0 ? r->gflops : 0;
+        if (g > 0)
+            us += (double)ir_op[w->fused[i]].k * w->fused_elems / (g * 1e3);
+    }
+    return us;
+}
+
 static void
 fit_proc(Meas *ms, Proc *p, int threads)
 {
@@ -218,7 +244,20 @@ fit_proc(Meas *ms, Proc *p, int threads)
         return;
     Rate have[CC_COUNT];
     int has[CC_COUNT] = {0};
-    for (int c = 0; c < CC_COUNT; c++) {
+    /* elementwise first: the other classes' probes carry fused elementwise ops (Conv+SiLU),
+     * whose time at those rates comes off what the class is fitted to */
+    static const CostClass order[CC_COUNT] = {CC_ELTWISE, CC_CONV, CC_DEPTHWISE, CC_GEMM,
+                                               CC_REDUCE, CC_MOVE, CC_COPY};
+    for (int oi = 0; oi < CC_COUNT; oi++) {
+        int c = (int)order[oi];
+        if (c != CC_ELTWISE)
+            for (int i = 0; i < ms->nsample; i++) {
+                Sample *sm = &ms->sample[i];
+                if (sm->cls == (CostClass)c && sm->w.nfused > 0) {
+                    double f = fused_us(p, threads, &sm->w);
+                    sm->s.us = sm->s.us - f > 0.2 * sm->s.us ? sm->s.us - f : 0.2 * sm->s.us;
+                }
+            }
         /* the class's rate stands for the ops no probe measured: views (a Reshape that is
          * a step at all copies little) would pull it towards free */
         int n = 0;

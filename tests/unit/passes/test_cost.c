@@ -67,10 +67,11 @@ test_work(void)
     Work w = cost_work(g, c);
     CHECK(w.cls == CC_CONV && w.op == OP_CONV && w.flops == 2.0 * 216 * 36);
     CHECK(w.bytes == 4.0 * (256 + 216 + 216) && same_shape(&w, 6, 36, 36));
-    /* fused Relu and Add: one FLOP per output element each */
+    /* fused Relu and Add: kept apart, each over the 216 output elements */
     g->node[c].ops = "Conv+Relu+Add";
     w = cost_work(g, c);
-    CHECK(w.flops == 2.0 * 216 * 36 + 2 * 216);
+    CHECK(w.flops == 2.0 * 216 * 36 && w.nfused == 2 && w.fused[0] == OP_RELU &&
+          w.fused[1] == OP_ADD && w.fused_elems == 216);
     g->node[c].ops = NULL;
     /* two groups: per group 3 output channels, 2 input channels x 9 taps */
     c = OPN(OP_CONV, "g2", T("y2", 1, 6, 6, 6), T("x2", 1, 4, 8, 8), T("w2", 6, 2, 3, 3));
@@ -165,6 +166,14 @@ test_formula(void)
     r->gflops = 2;
     w.m = w.n = w.k = 0;
     CHECK(NEAR(cost_work_us(&t, 0, &w), 1 + 3 + 1e6 / 2e3 + 4e5 / 4e3));
+    /* fused ops: each one's FLOPs at its own rate's compute term (the class's, else the
+     * default), no launch and no memory */
+    w.nfused = 2, w.fused[0] = OP_RELU, w.fused[1] = OP_SIGMOID, w.fused_elems = 1000;
+    Rate *rs = add_rate(0, CC_ELTWISE, OP_SIGMOID, 0, 0.5, 7);
+    rs->launch_us = 9;
+    double relu = ir_op[OP_RELU].k * 1000 / 100e3, sig = ir_op[OP_SIGMOID].k * 1000 / 0.5e3;
+    CHECK(NEAR(cost_work_us(&t, 0, &w), 1 + 3 + 1e6 / 2e3 + 4e5 / 4e3 + relu + sig));
+    w.nfused = 0;
     /* from a node: an Add on the default rate, launch only from the processor */
     fresh();
     NodeId a = OPN(OP_ADD, "a", T("y", 4, 4), T("x0", 4, 4), T("x1", 4, 4));
