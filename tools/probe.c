@@ -221,6 +221,22 @@ conv(Builder *b, int64_t c, int64_t s, int64_t m, int64_t k, int64_t st, int64_t
         step(b, OP_MUL, 2, (ValId[]){y, b->g->node[sg].out[0]}, 1);
 }
 
+/* ConvTranspose of c channels on an s x s map to m, kernel k, stride st, padding p: the
+ * upsampling of segmentation and detection heads, whose kernels run at rates of their own */
+static void
+convt(Builder *b, int64_t c, int64_t s, int64_t m, int64_t k, int64_t st, int64_t p)
+{
+    ValId x = input(b, 4, (int64_t[]){1, c, s, s});
+    ValId w = constant(b, DT_F32, 4, (int64_t[]){c, m, k, k}, 0);
+    ValId bias = constant(b, DT_F32, 1, (int64_t[]){m}, 0);
+    NodeId n = step(b, OP_CONVTRANSPOSE, 3, (ValId[]){x, w, bias}, 1);
+    if (n == NONE)
+        return;
+    ConvAttr *a = &b->g->node[n].attr->conv;
+    a->pads = (Ints){4, ints(b, 4, (int64_t[]){p, p, p, p})};
+    a->strides = (Ints){2, ints(b, 2, (int64_t[]){st, st})};
+}
+
 /* one op of one input, or two of the same shape (binary: the second input another tensor) */
 static NodeId
 unary(Builder *b, OpKind op, int rank, const int64_t *dim)
@@ -272,6 +288,13 @@ convs(Builder *b)
     };
     for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++)
         conv(b, dw[i][0], dw[i][1], dw[i][0], dw[i][2], dw[i][3], dw[i][0], (int)dw[i][4]);
+    /* ConvTranspose: c, map, m, kernel, stride, padding */
+    static const int64_t ct[][6] = {
+        {96, 40, 96, 2, 2, 0}, {24, 160, 24, 2, 2, 0}, {64, 20, 64, 4, 2, 1},
+        {32, 80, 32, 3, 2, 1}, {16, 56, 8, 2, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof ct / sizeof ct[0]; i++)
+        convt(b, ct[i][0], ct[i][1], ct[i][2], ct[i][3], ct[i][4], ct[i][5]);
 }
 
 static void
