@@ -160,10 +160,12 @@ cost_rate(const Target *t, int p, const Work *w)
         return NULL;
     const Proc *x = &t->proc[p];
     int want = x->threads > 0 ? x->threads : 1;
-    /* two passes: rates for w's op alone, then those of its whole class */
+    /* the best of the rates for w's op alone, and of those for its whole class; the op's
+     * unless the class's is for a nearer thread count (a rate for 2 threads does not speak
+     * for a step run on 1) */
+    const Rate *best[2] = {NULL, NULL};
+    int bestd[2] = {0, 0};
     for (int pass = 0; pass < 2; pass++) {
-        const Rate *best = NULL;
-        int bestd = 0;
         for (int i = 0; i < x->nrate; i++) {
             const Rate *r = &x->rate[i];
             if (r->cls != w->cls || (pass == 0 ? r->op < 0 || r->op != w->op : r->op >= 0))
@@ -171,15 +173,16 @@ cost_rate(const Target *t, int p, const Work *w)
             /* p's thread count, else one for any (0), else the nearest; of two as near, the
              * lower */
             int dist = r->threads == want ? 0 : r->threads == 0 ? 1 : 2 * abs(r->threads - want);
-            if (!best || dist < bestd || (dist == bestd && r->threads < best->threads)) {
-                best = r;
-                bestd = dist;
+            if (!best[pass] || dist < bestd[pass] ||
+                (dist == bestd[pass] && r->threads < best[pass]->threads)) {
+                best[pass] = r;
+                bestd[pass] = dist;
             }
         }
-        if (best)
-            return best;
     }
-    return NULL;
+    if (best[0] && (!best[1] || bestd[0] <= bestd[1]))
+        return best[0];
+    return best[1];
 }
 
 const Rate *

@@ -36,9 +36,10 @@ typedef struct Work {
 /* The work of node n: its own op's FLOPs and bytes; its fused elementwise ops apart. */
 Work cost_work(const Graph *g, NodeId n);
 
-/* The rate processor p uses for w: one for w's op alone before one for its class; among those,
- * the one at p's thread count (0 counts as 1), else one for any thread count (threads 0), else
- * the nearest thread count (of two as near, the lower); NULL when p has none. */
+/* The rate processor p uses for w: the best of the rates for w's op alone and the best of those
+ * for its class, each the one at p's thread count (0 counts as 1), else one for any thread
+ * count (threads 0), else the nearest thread count (of two as near, the lower); then the op's,
+ * unless the class's is for a nearer thread count. NULL when p has none. */
 const Rate *cost_rate(const Target *t, int p, const Work *w);
 /* The rate that stands in when the target gives none (uncalibrated: 100 GFLOP/s, 20 GB/s). */
 const Rate *cost_default_rate(CostClass c);

@@ -191,14 +191,17 @@ test_lookup(void)
     Rate *c0 = add_rate(0, CC_CONV, -1, 0, 5, 0), *c3 = add_rate(0, CC_CONV, -1, 3, 7, 0);
     Work mm = {.cls = CC_GEMM, .op = OP_MATMUL}, gm = {.cls = CC_GEMM, .op = OP_GEMM};
     Work cv = {.cls = CC_CONV, .op = OP_CONV}, rl = {.cls = CC_ELTWISE, .op = OP_RELU};
-    /* threads 0 counts as 1: MatMul takes its own rate, the nearest (2), Gemm the class's at 1 */
+    /* threads 0 counts as 1: the class's rate at 1 before MatMul's own at 2 (a rate for 2
+     * threads does not speak for one); Gemm the class's */
+    CHECK(cost_rate(&t, 0, &mm) == g1 && cost_rate(&t, 0, &gm) == g1);
+    t.proc[0].threads = 2;      /* MatMul's own at 2; for Gemm 1 is nearer than 4 */
     CHECK(cost_rate(&t, 0, &mm) == m2 && cost_rate(&t, 0, &gm) == g1);
-    t.proc[0].threads = 5;      /* 2 and 8 as near: the lower; 4 the nearest */
-    CHECK(cost_rate(&t, 0, &mm) == m2 && cost_rate(&t, 0, &gm) == g4);
-    t.proc[0].threads = 6;
+    t.proc[0].threads = 5;      /* the class's 4 is nearer than MatMul's 2 and 8 */
+    CHECK(cost_rate(&t, 0, &mm) == g4 && cost_rate(&t, 0, &gm) == g4);
+    t.proc[0].threads = 6;      /* MatMul's 8 as near as the class's 4: the op's own */
     CHECK(cost_rate(&t, 0, &mm) == m8 && cost_rate(&t, 0, &gm) == g4);
-    t.proc[0].threads = 2;      /* 1 is nearer than 4 */
-    CHECK(cost_rate(&t, 0, &gm) == g1);
+    t.proc[0].threads = 7;      /* MatMul's 8 is nearer than the class's 4 */
+    CHECK(cost_rate(&t, 0, &mm) == m8);
     /* a rate at p's thread count before one for any, one for any before the nearest */
     t.proc[0].threads = 3;
     CHECK(cost_rate(&t, 0, &cv) == c3);
