@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """predict.py [--hetc HETC] [--models DIR] [--examples DIR] [--targets T,...] [--seeds 1,2,3]
-              [--runs 20] [--rounds 3] [--out FILE] [-k FILTER] [--json FILE]
+              [--plans cpu,gpu,random] [--runs 20] [--rounds 3] [--out FILE] [-k FILTER]
+              [--json FILE]
 
 How well the cost model predicts: for each model (the reference models in HETC_MODELS and the
 generated examples, found as bench.py finds them) and each target (`host`, the detected host, and
-description files), the cpu and gpu plans, and on targets with more than one processor the
-`random` plans of --seeds, are compiled with `hetc compile` (which takes the machine's figures
+description files), the cpu and gpu plans and the `random` plans of --seeds (--plans picks among
+them), are compiled with `hetc compile` (which takes the machine's figures
 from the profile cache, or makes a quick profile first: run `hetc profile` for each target
 beforehand to time a full one). Each binary then runs --rounds times (`--json --iters RUNS
 --trace`), and its measured latency is the median of the rounds' medians. The prediction is
@@ -89,6 +90,7 @@ def main():
     ap.add_argument("--examples", default="")
     ap.add_argument("--targets", default="host,devices/host-split.xml")
     ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--plans", default="cpu,gpu,random", help="strategies, of cpu, gpu, random")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3)
@@ -101,8 +103,8 @@ def main():
     for name, model, shapes, files in bench.models(args):
         feeds, inputs = bench.make_inputs(model, shapes, files, work)
         for target in args.targets.split(","):
-            plans = [("cpu", 0), ("gpu", 0)]
-            if target != "host":
+            plans = [(k, 0) for k in args.plans.split(",") if k != "random"]
+            if "random" in args.plans.split(","):
                 plans += [("random", int(s)) for s in args.seeds.split(",")]
             for strategy, seed in plans:
                 label = strategy + (" %d" % seed if strategy == "random" else "")
