@@ -231,7 +231,13 @@ cost_work_us(const Target *t, int p, const Work *w)
     }
     if (r->gbps > 0 && w->bytes > 0)
         us += w->bytes / (r->gbps * 1e3);
-    /* fused ops: their FLOPs at their own rate's compute term (the data is at hand) */
+    return us + cost_fused_us(t, p, w);
+}
+
+double
+cost_fused_us(const Target *t, int p, const Work *w)
+{
+    double us = 0;
     for (int i = 0; i < w->nfused && i < 4; i++) {
         Work e = {.cls = CC_ELTWISE, .op = w->fused[i]};
         e.flops = (double)ir_op[w->fused[i]].k * w->fused_elems;

@@ -59,6 +59,9 @@ CostSource cost_work_source(const Target *t, int p, const Work *w);
 /* Microseconds of work w on processor p by the formula, p's launch_us included, without
  * contention or waits. */
 double cost_work_us(const Target *t, int p, const Work *w);
+/* The part of cost_work_us that w's fused ops take: each one's FLOPs over w's outputs at its
+ * elementwise rate's compute term (the data is at hand: no memory term, no launch). */
+double cost_fused_us(const Target *t, int p, const Work *w);
 /* Microseconds to move bytes from space a to space b: the link's figures in that direction,
  * else by way of the host (two links), else 20 GB/s; 0 within one memory. */
 double cost_transfer_us(const Target *t, int a, int b, double bytes);

@@ -211,28 +211,15 @@ summary(Meas *ms, const Proc *p, int ci)
 
 /* Fits p's rates at one thread count to the samples of ms: one per class, and one per op where
  * the class's misses that op's probes by more than 12% (median). */
-/* The microseconds of w's fused ops on p at the rates fitted so far for threads (as
- * cost_work_us times them: each op's FLOPs at its eltwise rate's compute term). */
+/* cost_fused_us of w on p as if p ran threads threads: what the cost model will add back for
+ * the fused ops of a step at the rates fitted so far */
 static double
-fused_us(const Proc *p, int threads, const Work *w)
+fused_at(Meas *ms, Proc *p, int threads, const Work *w)
 {
-    double us = 0;
-    for (int i = 0; i < w->nfused && i < 4; i++) {
-        const Rate *op_rate = NULL, *cls_rate = NULL;
-        for (int j = 0; j < p->nrate; j++) {
-            const Rate *q = &p->rate[j];
-            if (q->cls != CC_ELTWISE || q->threads != threads)
-                continue;
-            if (q->op == w->fused[i])
-                op_rate = q;
-            else if (q->op < 0)
-                cls_rate = q;
-        }
-        const Rate *r = op_rate ? op_rate : cls_rate;
-        double g = r && r->gflops > 0 ? r->gflops : 0;
-        if (g > 0)
-            us += (double)ir_op[w->fused[i]].k * w->fused_elems / (g * 1e3);
-    }
+    int keep = p->threads;
+    p->threads = threads;
+    double us = cost_fused_us(ms->t, (int)(p - ms->t->proc), w);
+    p->threads = keep;
     return us;
 }
 
@@ -250,14 +237,13 @@ fit_proc(Meas *ms, Proc *p, int threads)
                                                CC_REDUCE, CC_MOVE, CC_COPY};
     for (int oi = 0; oi < CC_COUNT; oi++) {
         int c = (int)order[oi];
-        if (c != CC_ELTWISE)
-            for (int i = 0; i < ms->nsample; i++) {
-                Sample *sm = &ms->sample[i];
-                if (sm->cls == (CostClass)c && sm->w.nfused > 0) {
-                    double f = fused_us(p, threads, &sm->w);
-                    sm->s.us = sm->s.us - f > 0.2 * sm->s.us ? sm->s.us - f : 0.2 * sm->s.us;
-                }
+        for (int i = 0; c != CC_ELTWISE && i < ms->nsample; i++) {
+            Sample *sm = &ms->sample[i];
+            if (sm->cls == (CostClass)c && sm->w.nfused > 0) {
+                double f = fused_at(ms, p, threads, &sm->w);
+                sm->s.us = sm->s.us - f > 0.2 * sm->s.us ? sm->s.us - f : 0.2 * sm->s.us;
             }
+        }
         /* the class's rate stands for the ops no probe measured: views (a Reshape that is
          * a step at all copies little) would pull it towards free */
         int n = 0;
