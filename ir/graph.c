@@ -510,8 +510,23 @@ diag_node(Diag *d, const Graph *g, NodeId n, const char *fmt, ...)
  * sorted by construction (nodes become ready in increasing index order is not guaranteed, so we use
  * a simple binary heap keyed on index).
  */
+/* 1 when node a goes before node b among the ready ones: the lower key, then the lower index */
+static int
+topo_before(const double *key, int a, int b)
+{
+    if (key && key[a] != key[b])
+        return key[a] < key[b];
+    return a < b;
+}
+
 int
 ir_toposort(Graph *g, Diag *d)
+{
+    return ir_toposort_by(g, NULL, d);
+}
+
+int
+ir_toposort_by(Graph *g, const double *key, Diag *d)
 {
     int nn = g->nnode, rc = -1;
     if (nn <= 0)
@@ -547,16 +562,23 @@ ir_toposort(Graph *g, Diag *d)
     }
     int nheap = 0, norder = 0;
     for (int i = 0; i < nn; i++) {
-        if (pending[i] == 0)
-            heap[nheap++] = i;      /* pushed in increasing order: already a heap */
+        if (pending[i] != 0)
+            continue;
+        int k = nheap++;            /* sift up (in index order without keys: stays put) */
+        heap[k] = i;
+        while (k > 0 && topo_before(key, heap[k], heap[(k - 1) / 2])) {
+            int p = (k - 1) / 2, t = heap[k];
+            heap[k] = heap[p]; heap[p] = t;
+            k = p;
+        }
     }
     while (nheap > 0) {
         int top = heap[0];
         heap[0] = heap[--nheap];
         for (int k = 0;;) {         /* sift down */
             int l = 2 * k + 1, r = l + 1, m = k;
-            if (l < nheap && heap[l] < heap[m]) m = l;
-            if (r < nheap && heap[r] < heap[m]) m = r;
+            if (l < nheap && topo_before(key, heap[l], heap[m])) m = l;
+            if (r < nheap && topo_before(key, heap[r], heap[m])) m = r;
             if (m == k) break;
             int t = heap[k]; heap[k] = heap[m]; heap[m] = t;
             k = m;
@@ -572,7 +594,7 @@ ir_toposort(Graph *g, Diag *d)
                 if (--pending[u] == 0) {
                     int k = nheap++;   /* sift up */
                     heap[k] = u;
-                    while (k > 0 && heap[(k - 1) / 2] > heap[k]) {
+                    while (k > 0 && topo_before(key, heap[k], heap[(k - 1) / 2])) {
                         int p = (k - 1) / 2, t = heap[k];
                         heap[k] = heap[p]; heap[p] = t;
                         k = p;

@@ -222,6 +222,9 @@ double ir_const_f(const Value *v, int64_t i);
 /* Puts the nodes in a topological order (stable for already ordered input); an error naming a
  * node on a cycle if there is one. Keeps val[].def consistent. */
 int ir_toposort(Graph *g, Diag *d);
+/* The same, but of the nodes ready at each point the one of least key[node] goes first (ties:
+ * the lower index); key NULL is ir_toposort. A schedule's start times as keys give its order. */
+int ir_toposort_by(Graph *g, const double *key, Diag *d);
 void ir_fill_uses(Graph *g);
 /* Drops OP_NOP nodes and values no live node or output refers to; renumbers. */
 int ir_compact(Graph *g);

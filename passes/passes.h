@@ -64,8 +64,12 @@ typedef enum PlaceCause {
     PC_FORCED,              /* --place */
     PC_RANDOM,              /* --strategy random */
     PC_COPY,                /* a copy between memories, run by the device side's processor */
-    PC_TRANSFER,            /* elsewhere, the transfers would cost more than it saves (set by
-                             * the partitioners of issue 12; unused yet) */
+    PC_TRANSFER,            /* elsewhere, the transfers would cost more than it saves */
+    PC_EARLIEST,            /* greedy: it finishes earliest there */
+    PC_OPTIMAL,             /* optimal: the placement of least predicted makespan */
+    PC_SPLIT,               /* split: its share of a divided op, or kept with its slice */
+    PC_STAGE,               /* pipeline: its stage's processor */
+    PC_MERGED,              /* moved to a neighbouring region by --max-partitions */
 } PlaceCause;
 const char *pass_cause_name(int cause);         /* "strategy", "forced by --place", ... */
 
@@ -80,12 +84,19 @@ typedef struct PlanOptions {
     const PlaceRule *place; /* --place, in order: a later rule wins */
     int nplace;
     struct Measured *measured;  /* --profile-from: measured step times, or NULL (cost.h) */
+    int no_fallback;            /* --no-fallback: refuse a node that leaves the preferred
+                                 * processor */
+    int max_partitions;         /* --max-partitions N: at most N regions; 0: no bound */
+    int stream;                 /* --stream N at compile time: frames in flight (pipeline) */
 } PlanOptions;
 
 /* Fills Node.dev and Node.cause for every node from the strategy, then the --place rules. An
  * op no processor of t can run, or a rule that names an unknown processor or one that cannot
  * run the node, is bad input naming node, op and processor. */
 int pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
+/* 1 when processor p may run node n in this plan: it can (target_can_run) and no --place rule
+ * that names n sends it elsewhere (the last such rule wins). Strategies place only so. */
+int pass_can_place(const Graph *g, const Target *t, const PlanOptions *o, NodeId n, int p);
 
 /* copies.c: a Copy node on every edge between processors of different memories (none across a
  * zero-copy link): the consumer reads the copy. A graph input read in another memory is copied

@@ -12,6 +12,7 @@
  * until the partitioners of the next issues choose.
  */
 #include "passes.h"
+#include "partition.h"
 
 #include <string.h>
 
@@ -25,6 +26,11 @@ pass_cause_name(int cause)
     case PC_RANDOM: return "random";
     case PC_COPY: return "copy between memories";
     case PC_TRANSFER: return "transfer too dear";
+    case PC_EARLIEST: return "earliest finish";
+    case PC_OPTIMAL: return "optimal";
+    case PC_SPLIT: return "split";
+    case PC_STAGE: return "pipeline stage";
+    case PC_MERGED: return "merged by --max-partitions";
     default: return "not placed";
     }
 }
@@ -142,6 +148,17 @@ apply_rules(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     return 0;
 }
 
+int
+pass_can_place(const Graph *g, const Target *t, const PlanOptions *o, NodeId n, int p)
+{
+    if (!target_can_run(t, p, g, n))
+        return 0;
+    for (int r = o ? o->nplace - 1 : -1; r >= 0; r--)
+        if (selects(o->place[r].sel, &g->node[n]))
+            return strcmp(o->place[r].proc, t->proc[p].id) == 0;
+    return 1;
+}
+
 /* Regions: maximal runs of nodes on one processor, in node order. */
 static void
 number_regions(Graph *g)
@@ -177,6 +194,14 @@ pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
             return diag_error(d, "strategy %s: %s has no CPU processor", s,
                               t->file[0] ? t->file : "the target");
         rc = place_on(g, t, p, d);
+    } else if (strcmp(s, "greedy") == 0) {
+        rc = place_greedy(g, t, o, d);
+    } else if (strcmp(s, "optimal") == 0) {
+        rc = place_optimal(g, t, o, d);
+    } else if (strcmp(s, "split") == 0) {
+        rc = place_split(g, t, o, d);
+    } else if (strcmp(s, "pipeline") == 0) {
+        rc = place_pipeline(g, t, o, d);
     } else {
         return diag_error(d, "strategy %s cannot place plans yet", s);
     }

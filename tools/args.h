@@ -15,7 +15,7 @@ enum { ARG_END = -1, ARG_ERROR = -2, ARG_POS = -3 };
 /* The flags several commands share, by id; a command's own start at F_CMD. */
 enum {
     F_HELP, F_SHAPE, F_BIND, F_OUT, F_TARGET, F_STRATEGY, F_SEED, F_PLACE, F_DUMP_AFTER,
-    F_PROFILE_FROM,
+    F_PROFILE_FROM, F_NO_FALLBACK, F_MAX_PARTITIONS, F_STREAM,
     F_CMD = 32,
 };
 

@@ -54,7 +54,9 @@ Graph *model_load(const ModelArgs *ma, const Progress *pr, int *status);
     {"--target", NULL, "FILE", 0, F_TARGET}, {"--strategy", NULL, "S", 0, F_STRATEGY}, \
     {"--seed", NULL, "N", 0, F_SEED}, {"--place", NULL, "SEL=PROC", 1, F_PLACE}, \
     {"--dump-after", NULL, "PASS", 0, F_DUMP_AFTER}, \
-    {"--profile-from", NULL, "TRACE.json", 0, F_PROFILE_FROM}
+    {"--profile-from", NULL, "TRACE.json", 0, F_PROFILE_FROM}, \
+    {"--no-fallback", NULL, NULL, 0, F_NO_FALLBACK}, \
+    {"--max-partitions", NULL, "N", 0, F_MAX_PARTITIONS}, {"--stream", NULL, "N", 0, F_STREAM}
 typedef struct PlanArgs {
     const char *cmd;                /* for messages */
     const char *target;             /* --target FILE; NULL: the detected host */

@@ -41,23 +41,34 @@ plan_args_free(PlanArgs *pa)
     free(pa->measured);
 }
 
-/* The strategies this version plans, and those that come later: a usage error names them */
+/* The strategies, one of which --strategy names */
 static int
 set_strategy(PlanArgs *pa, const char *s)
 {
-    static const char *const now[] = {"cpu", "gpu", "random", "auto"};
-    static const char *const later[] = {"greedy", "optimal", "split", "pipeline"};
-    for (size_t i = 0; i < sizeof now / sizeof now[0]; i++)
-        if (strcmp(s, now[i]) == 0) {
-            pa->opt.strategy = now[i];
+    static const char *const known[] = {"auto", "cpu", "gpu", "greedy", "optimal", "split",
+                                        "pipeline", "random"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(s, known[i]) == 0) {
+            pa->opt.strategy = known[i];
             return 1;
         }
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-        if (strcmp(s, later[i]) == 0)
-            return usage_error(pa->cmd, "this strategy (partitioning across processors) "
-                               "comes with a later version; use cpu, gpu, random or auto", s), -1;
-    return usage_error(pa->cmd, "unknown strategy (cpu, gpu, random, auto; greedy, optimal, "
-                       "split, pipeline later)", s), -1;
+    return usage_error(pa->cmd, "unknown strategy (auto, cpu, gpu, greedy, optimal, split, "
+                       "pipeline, random)", s), -1;
+}
+
+/* --max-partitions N, --stream N: a count from 1 to max */
+static int
+set_count(PlanArgs *pa, const char *flag, const char *v, int max, int *out)
+{
+    size_t n = strspn(v, "0123456789");
+    long k = n > 0 && n <= 9 && v[n] == 0 ? strtol(v, NULL, 10) : 0;
+    if (k < 1 || k > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s needs a number from 1 to %d", flag, max);
+        return usage_error(pa->cmd, msg, v), -1;
+    }
+    *out = (int)k;
+    return 1;
 }
 
 /* --seed N: a decimal number that fits 64 bits, nothing else */
@@ -137,6 +148,13 @@ plan_arg(PlanArgs *pa, int id, const char *v)
         pa->profile_from = v;
         pa->opt.measured = pa->measured;    /* empty until plan_run reads it */
         return 1;
+    case F_NO_FALLBACK:
+        pa->opt.no_fallback = 1;
+        return 1;
+    case F_MAX_PARTITIONS:
+        return set_count(pa, "--max-partitions", v, 1000000, &pa->opt.max_partitions);
+    case F_STREAM:
+        return set_count(pa, "--stream", v, 1000000, &pa->opt.stream);
     default:
         return 0;
     }

@@ -384,7 +384,7 @@ measure_proc(Meas *ms, const TargetHost *host, int p)
     snprintf(name, sizeof name, "probe%d", p);
     snprintf(msg, sizeof msg, "%s: building the probes", pr->id);
     show(ms, msg);
-    PlanOptions po = {pr->backend == PB_CPU ? "cpu" : "gpu", 1, NULL, 0, NULL};
+    PlanOptions po = {.strategy = pr->backend == PB_CPU ? "cpu" : "gpu", .seed = 1};
     Plan plan;
     Graph *g = probe_graph(t1, &ms->d);
     if (!g && ms->d.nerr == 0) {
@@ -520,7 +520,8 @@ measure_chain(Meas *ms, int a, int b)
     Graph *g = probe_pingpong(N, 16, rule, names, t2, &ms->d);
     int rc = !g && ms->d.nerr == 0 ? 0 : -1;    /* 0: no chain runs there */
     if (g) {
-        PlanOptions po = {t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, N, NULL};
+        PlanOptions po = {.strategy = t->proc[a].backend == PB_CPU ? "cpu" : "gpu", .seed = 1,
+                          .place = rule, .nplace = N};
         Plan plan;
         Measured m = {0};
         ProbeRun r = {ms->o->quick ? 3 : 5, ms->o->quick ? 20 : 100, 1};
@@ -574,7 +575,8 @@ chain_wall(Meas *ms, int a, int b, int64_t width, int n)
     double best = -1;
     Graph *g = probe_pingpong(n, width, rule, names, t2, &ms->d);
     if (g) {
-        PlanOptions po = {ms->t->proc[a].backend == PB_CPU ? "cpu" : "gpu", 1, rule, n, NULL};
+        PlanOptions po = {.strategy = ms->t->proc[a].backend == PB_CPU ? "cpu" : "gpu",
+                          .seed = 1, .place = rule, .nplace = n};
         Plan plan;
         ProbeRun r = {ms->o->quick ? 3 : 5, ms->o->quick ? 20 : 50, 1};
         int rc = probe_compile(g, t2, &po, ms->dir, name, &plan, &ms->d);

@@ -2,8 +2,8 @@
 """driver_flags.py --hetc PATH: the planning flags of hetc compile and hetc viz (docs/cli.md).
 
 Usage errors (exit 1, one message line and the hint to run --help): a --seed that is not a
-number from 0 to 2^64-1, a --place not of the form SEL=PROC, an unknown --strategy and one of
-a later version, an unknown --dump-after pass (the message lists the passes, the same as the
+number from 0 to 2^64-1, a --place not of the form SEL=PROC, an unknown --strategy, a
+--max-partitions or --stream that is not a count from 1, an unknown --dump-after pass (the message lists the passes, the same as the
 help text), an empty --target, a missing value, a value given to a flag that takes none, a flag
 given twice that may be given once. --flag=value is --flag value. --dump-after prints the IR
 after each pass in turn (check, cleanup, fuse, place, copies, schedule, memplan): no placement
@@ -102,8 +102,9 @@ def check_usage(cmd, base):
     for v in ("noeq", "=cpu0", "Conv=", "="):
         expect_usage(cmd, base, ["--place", v], ["--place", "SELECTOR=PROCESSOR"])
     expect_usage(cmd, base, ["--strategy", "frobnicate"], ["unknown strategy"])
-    for s in ("greedy", "optimal", "split", "pipeline"):
-        expect_usage(cmd, base, ["--strategy=" + s], ["later version", s])
+    for flag in ("--max-partitions", "--stream"):
+        for v in ("0", "-1", "x", "2.5", ""):
+            expect_usage(cmd, base, [flag, v], [flag, "number from 1"])
     line = expect_usage(cmd, base, ["--dump-after", "nope"], ["unknown pass"] + PASSES)
     report("%s: the unknown pass's message lists the passes in order" % cmd,
            "(" + ", ".join(PASSES) + ")" in line, line)

@@ -1,0 +1,49 @@
+/*
+ * partition.h: what the partitioners share (issue 12). A strategy fills each node's processor
+ * and cause (Node.dev, Node.cause) and may reorder the nodes (a topological order: the lanes run
+ * their steps in it) or rewrite the graph (split); schedule.c then predicts the plan it made
+ * with the whole cost model. To choose, the strategies compare placements by part_estimate,
+ * a list schedule over a table of each node's time on each processor and the cost of each
+ * crossing edge, the same terms as schedule.c's (docs/partition.md says what it leaves out).
+ *
+ * Strategies (place.c calls them from pass_place; each returns 0, or -1 with the reason in d):
+ *   greedy.c   list scheduling of the HEFT family: upward rank, earliest finish time
+ *   optimal.c  the least part_estimate over every placement, for graphs up to a size
+ *   split.c    Conv, Gemm and MatMul divided between processors along output channels or rows
+ *   stages.c   pipeline stages for --stream
+ */
+#pragma once
+
+#include "passes.h"
+
+/* us[n * nproc + p]: node n alone on processor p in microseconds (cost_work_us, or the trace's
+ * time under --profile-from), without what reading other processors' outputs adds; -1 where p
+ * may not run n (pass_can_place). */
+typedef struct CostTable {
+    int nnode, nproc;
+    double *us;                 /* owned; free with part_costs_free */
+} CostTable;
+int part_costs(const Graph *g, const Target *t, const PlanOptions *o, CostTable *c, Diag *d);
+void part_costs_free(CostTable *c);
+
+/* What a step on processor b pays, in microseconds, to read value v written on processor a
+ * (a != b; a = NONE for a graph input, written by the host): across memories, the copy's
+ * launch and transfer over the link (by way of the host between two devices); within one
+ * memory, its bytes at b's handoff_gbps. The wait itself (b's sync_us) is not included. */
+double part_read_us(const Graph *g, const Target *t, ValId v, int a, int b);
+
+/* The predicted makespan in ms of placement dev[] (per node, a processor) with each lane
+ * running its steps in node order: a step starts when its lane is free and its inputs are
+ * written, plus b's sync_us once per other lane it reads from and, for an input from another
+ * memory, that copy's time; it takes its table time plus part_read_us for each input written
+ * on another processor of its memory. Graph outputs written outside the host's memory add
+ * their copy to the host. start_ms and end_ms (may be NULL) get every node's times.
+ * No contention: schedule.c applies it to the plan chosen. O(N + E). */
+double part_estimate(const Graph *g, const Target *t, const CostTable *c, const int *dev,
+                     double *start_ms, double *end_ms);
+
+/* The strategies */
+int place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
+int place_optimal(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
+int place_split(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
+int place_pipeline(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
