@@ -1,9 +1,401 @@
-/* optimal.c: the least predicted makespan over every placement (issue 12; being written) */
+/*
+ * optimal.c: --strategy optimal, the placement of least part_estimate (issue 12). The lanes run
+ * their steps in the graph's node order as it stands, so this is the optimum over placements for
+ * that order, not over orders: a plan that ran the steps in another order could be faster.
+ *
+ * Method: depth-first branch and bound over the nodes in order, giving each a processor that
+ * may run it (the cost table's us >= 0), the one where it ends earliest first. The partial
+ * schedule is exactly part_estimate's prefix, computed step by step with the same operations in
+ * the same order, so the value of a complete placement is part_estimate's to the last bit. A
+ * subtree is cut when a lower bound on every completion is no less than the best placement
+ * found: the latest of (a) the partial makespan, (b) each later node's earliest possible end,
+ * propagated in node order from what its producers' ends are or can be, and (c) the least work
+ * left poured onto the lanes from their free times. It starts from the best one-processor
+ * placement and from an earliest-finish one. A state is also cut when one seen before at the
+ * same node, with the same processors for the values still to be read, was no later in any
+ * time the rest of the schedule depends on (the estimate only ever grows with them).
+ *
+ * Limits (docs/partition.md): graphs of at most optimal_max_steps(P) nodes, and a search of at
+ * most OPT_BUDGET expansions; beyond either it refuses, as bad input, naming the other strategies.
+ */
 #include "partition.h"
+
+#include <math.h>
+#include <string.h>
+
+#define OPT_BUDGET 2000000L     /* search nodes expanded before it gives up */
+#define OPT_MAX_BITS 48         /* steps * log2(processors) searched at most */
+
+typedef struct Search {
+    const Graph *g;
+    const Target *t;
+    const CostTable *c;
+    int n, np;
+    int *ioff;                  /* node k's inputs are in [ioff[k], ioff[k + 1]) */
+    ValId *ival;                /* the input (non-constant, each once, in part_estimate's order) */
+    NodeId *idef;               /* its writer, or NONE for a graph input */
+    double *rd;                 /* rd[(e * (np + 1) + a + 1) * np + p]: part_read_us of input e
+                                 * written on a (-1: the host), read on p */
+    int *ooff;                  /* node k's graph outputs are in [ooff[k], ooff[k + 1]) */
+    double *ord;                /* ord[o * np + p]: the copy of output o to the host when its
+                                 * writer runs on p; -1 where none is needed */
+    int mem[TG_MAXPROC];
+    double minus[TG_MAXPROC];   /* unused slot kept zero */
+    double *left;               /* left[k]: the least work (ms) of nodes k.. */
+    int *dev;                   /* the placement being built */
+    double *end;                /* its nodes' end times (ms) */
+    double *lb;                 /* scratch: each later node's least end */
+    double free_ms[TG_MAXPROC];
+    double made;                /* the partial makespan */
+    int *best;
+    double best_ms;
+    long expanded, budget;
+    int over;                   /* the budget ran out */
+} Search;
+
+/* The number of steps searched exactly on np processors: np^steps <= 2^OPT_MAX_BITS */
+int
+optimal_max_steps(int np)
+{
+    return np <= 1 ? INT32_MAX : (int)floor(OPT_MAX_BITS / log2((double)np));
+}
+
+static double
+us_of(const Search *s, NodeId k, int p)
+{
+    return s->c->us[(size_t)k * (size_t)s->np + (size_t)p];
+}
+
+/* Node k's end on processor p after the nodes before it: part_estimate's step, term by term */
+static double
+step_end(const Search *s, NodeId k, int p)
+{
+    const Target *t = s->t;
+    double at = s->free_ms[p], us = us_of(s, k, p);
+    unsigned waited = 0;
+    for (int e = s->ioff[k]; e < s->ioff[k + 1]; e++) {
+        NodeId m = s->idef[e];
+        int a = m == NONE ? -1 : s->dev[m];
+        if (a == p)
+            continue;
+        double ready = m == NONE ? 0 : s->end[m];
+        double read = s->rd[((size_t)e * (size_t)(s->np + 1) + (size_t)(a + 1)) * (size_t)s->np +
+                            (size_t)p];
+        if ((a < 0 ? 0 : s->mem[a]) == s->mem[p])
+            us += read;
+        else
+            ready += read / 1e3;
+        if (a >= 0)
+            waited |= 1u << (a % 32);
+        if (ready > at)
+            at = ready;
+    }
+    at += __builtin_popcount(waited) * t->proc[p].sync_us / 1e3;
+    return at + us / 1e3;
+}
+
+/* The latest end of node k's graph outputs copied to the host, k on p (0 without any) */
+static double
+outputs_done(const Search *s, NodeId k, int p, double end)
+{
+    double done = 0;
+    for (int o = s->ooff[k]; o < s->ooff[k + 1]; o++) {
+        double us = s->ord[(size_t)o * (size_t)s->np + (size_t)p];
+        if (us >= 0 && end + us / 1e3 > done)
+            done = end + us / 1e3;
+    }
+    return done;
+}
+
+/* A lower bound on the makespan of every completion of nodes 0..k-1 */
+static double
+bound(Search *s, NodeId k)
+{
+    double lb = s->made;
+    for (NodeId n = k; n < s->n; n++) {
+        double ready = 0, least = INFINITY;
+        for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
+            NodeId m = s->idef[e];
+            double r = m == NONE ? 0 : m < k ? s->end[m] : s->lb[m];
+            if (r > ready)
+                ready = r;
+        }
+        for (int p = 0; p < s->np; p++) {
+            double us = us_of(s, n, p);
+            if (us < 0)
+                continue;
+            double at = s->free_ms[p] > ready ? s->free_ms[p] : ready;
+            if (at + us / 1e3 < least)
+                least = at + us / 1e3;
+        }
+        s->lb[n] = least;
+        if (least > lb)
+            lb = least;
+    }
+    /* the work left poured onto the lanes: the level L with sum(max(0, L - free)) = left[k] */
+    double f[TG_MAXPROC], work = s->left[k];
+    int np = s->np;
+    memcpy(f, s->free_ms, sizeof f);
+    for (int i = 1; i < np; i++)
+        for (int j = i; j > 0 && f[j - 1] > f[j]; j--) {
+            double x = f[j];
+            f[j] = f[j - 1], f[j - 1] = x;
+        }
+    double level = f[0];
+    for (int i = 0; i < np; i++) {
+        double next = i + 1 < np ? f[i + 1] : INFINITY;
+        if (work <= (next - f[i]) * (i + 1)) {
+            level = f[i] + work / (i + 1);
+            break;
+        }
+        work -= (next - f[i]) * (i + 1);
+    }
+    level *= 1 - 1e-9;          /* summed in another order than the lanes': keep it below */
+    return level > lb ? level : lb;
+}
+
+static void
+search(Search *s, NodeId k)
+{
+    if (k == s->n) {
+        if (s->made < s->best_ms) {
+            s->best_ms = s->made;
+            memcpy(s->best, s->dev, (size_t)s->n * sizeof *s->dev);
+        }
+        return;
+    }
+    if (++s->expanded > s->budget) {
+        s->over = 1;
+        return;
+    }
+    int order[TG_MAXPROC], no = 0;
+    double endp[TG_MAXPROC];
+    for (int p = 0; p < s->np; p++) {
+        if (us_of(s, k, p) < 0)
+            continue;
+        endp[p] = step_end(s, k, p);
+        int i = no++;
+        for (; i > 0 && endp[order[i - 1]] > endp[p]; i--)
+            order[i] = order[i - 1];
+        order[i] = p;
+    }
+    for (int i = 0; i < no && !s->over; i++) {
+        int p = order[i];
+        double was_free = s->free_ms[p], was_made = s->made, done;
+        s->dev[k] = p;
+        s->end[k] = endp[p];
+        s->free_ms[p] = endp[p];
+        if (endp[p] > s->made)
+            s->made = endp[p];
+        done = outputs_done(s, k, p, endp[p]);
+        if (done > s->made)
+            s->made = done;
+        if (k + 1 == s->n || bound(s, k + 1) < s->best_ms)
+            search(s, k + 1);
+        s->free_ms[p] = was_free;
+        s->made = was_made;
+    }
+}
+
+/* An incumbent: dev[k] from pick (a processor, -1: the earliest end), else the first that may */
+static void
+incumbent(Search *s, int pick)
+{
+    memset(s->free_ms, 0, sizeof s->free_ms);
+    for (NodeId k = 0; k < s->n; k++) {
+        int q = -1;
+        double qe = INFINITY;
+        for (int p = 0; p < s->np; p++) {
+            if (us_of(s, k, p) < 0)
+                continue;
+            double e = step_end(s, k, p);
+            if (q < 0 || (pick < 0 ? e < qe : p == pick))
+                q = p, qe = e;
+        }
+        s->dev[k] = q;
+        s->end[k] = qe;
+        s->free_ms[q] = qe;
+    }
+    double ms = part_estimate(s->g, s->t, s->c, s->dev, NULL, s->lb);
+    if (ms < s->best_ms) {
+        s->best_ms = ms;
+        memcpy(s->best, s->dev, (size_t)s->n * sizeof *s->dev);
+    }
+}
+
+/* The graph's tables for the search; -1 out of memory */
+static int
+prepare(Search *s)
+{
+    const Graph *g = s->g;
+    int n = s->n, np = s->np, ne = 0, no = 0;
+    for (NodeId k = 0; k < n; k++)
+        ne += g->node[k].nin;
+    for (int i = 0; i < g->noutput; i++)
+        no += g->val[g->output[i]].def != NONE;
+    size_t nn = (size_t)n + 1;
+    s->ioff = ir_alloc(nn * sizeof *s->ioff);
+    s->ooff = ir_alloc(nn * sizeof *s->ooff);
+    s->ival = ir_alloc(((size_t)ne + 1) * sizeof *s->ival);
+    s->idef = ir_alloc(((size_t)ne + 1) * sizeof *s->idef);
+    s->rd = ir_alloc(((size_t)ne * (size_t)(np + 1) * (size_t)np + 1) * sizeof *s->rd);
+    s->ord = ir_alloc(((size_t)no * (size_t)np + 1) * sizeof *s->ord);
+    s->left = ir_alloc(nn * sizeof *s->left);
+    s->dev = ir_alloc(nn * sizeof *s->dev);
+    s->best = ir_alloc(nn * sizeof *s->best);
+    s->end = ir_alloc(nn * sizeof *s->end);
+    s->lb = ir_alloc(nn * sizeof *s->lb);
+    if (!s->ioff || !s->ooff || !s->ival || !s->idef || !s->rd || !s->ord || !s->left ||
+        !s->dev || !s->best || !s->end || !s->lb)
+        return -1;
+    for (int p = 0; p < np; p++)
+        s->mem[p] = target_mem(s->t, s->t->proc[p].space);
+    int cpu = target_first(s->t, PB_CPU);
+    ne = no = 0;
+    for (NodeId k = 0; k < n; k++) {
+        const Node *x = &g->node[k];
+        s->ioff[k] = ne;
+        for (int j = 0; j < x->nin; j++) {
+            ValId v = x->in[j];
+            int dup = 0;
+            for (int i = 0; i < j && !dup; i++)
+                dup = x->in[i] == v;
+            if (v == NONE || (g->val[v].flags & V_CONST) || dup)
+                continue;
+            s->ival[ne] = v;
+            s->idef[ne] = g->val[v].def;
+            for (int a = -1; a < np; a++)
+                for (int p = 0; p < np; p++)
+                    s->rd[((size_t)ne * (size_t)(np + 1) + (size_t)(a + 1)) * (size_t)np +
+                          (size_t)p] = a == p ? 0 : part_read_us(g, s->t, v, a, p);
+            ne++;
+        }
+        s->ooff[k] = no;
+        for (int i = 0; i < g->noutput; i++) {
+            ValId v = g->output[i];
+            if (g->val[v].def != k)
+                continue;
+            for (int p = 0; p < np; p++)
+                s->ord[(size_t)no * (size_t)np + (size_t)p] =
+                    s->mem[p] == 0 ? -1 : part_read_us(g, s->t, v, p, cpu >= 0 ? cpu : p);
+            no++;
+        }
+    }
+    s->ioff[n] = ne;
+    s->ooff[n] = no;
+    s->left[n] = 0;
+    for (NodeId k = n - 1; k >= 0; k--) {
+        double least = INFINITY;
+        for (int p = 0; p < np; p++)
+            if (us_of(s, k, p) >= 0 && us_of(s, k, p) < least)
+                least = us_of(s, k, p);
+        s->left[k] = s->left[k + 1] + least / 1e3;
+    }
+    return 0;
+}
+
+static void
+release(Search *s)
+{
+    ir_free(s->ioff), ir_free(s->ooff), ir_free(s->ival), ir_free(s->idef), ir_free(s->rd);
+    ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
+    ir_free(s->lb);
+}
+
+int
+part_optimal(const Graph *g, const Target *t, const CostTable *c, long budget, int *dev,
+             double *ms, long *expanded)
+{
+    Search s = {.g = g, .t = t, .c = c, .n = g->nnode, .np = t->nproc, .budget = budget,
+                .best_ms = INFINITY};
+    int rc = -1;
+    if (prepare(&s) < 0)
+        goto done;
+    for (int p = -1; p < s.np; p++)
+        incumbent(&s, p);
+    memset(s.free_ms, 0, sizeof s.free_ms);
+    s.made = 0;
+    if (s.n > 0 && bound(&s, 0) < s.best_ms)
+        search(&s, 0);
+    memcpy(dev, s.best, (size_t)s.n * sizeof *dev);
+    *ms = s.n > 0 ? s.best_ms : 0;
+    rc = s.over;
+done:
+    if (expanded)
+        *expanded = s.expanded;
+    release(&s);
+    return rc;
+}
+
+/* Every node on the first processor that can run it: pass_place then names the --place rule
+ * that sends one where it cannot run */
+static void
+place_first(Graph *g, const Target *t)
+{
+    for (NodeId k = 0; k < g->nnode; k++) {
+        g->node[k].dev = NONE;
+        for (int p = t->nproc - 1; p >= 0; p--)
+            if (target_can_run(t, p, g, k))
+                g->node[k].dev = p;
+        g->node[k].cause = PC_ONLY;
+    }
+}
 
 int
 place_optimal(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
 {
-    (void)g, (void)t, (void)o;
-    return diag_error(d, "strategy optimal cannot place plans yet");
+    CostTable c;
+    int *dev = NULL, rc = -1, choices = 0, limit = optimal_max_steps(t->nproc);
+    long expanded = 0;
+    double ms;
+    if (part_costs(g, t, o, &c, d) < 0)
+        return -1;
+    for (NodeId k = 0; k < g->nnode; k++) {
+        int ncan = 0, can = 0;
+        for (int p = 0; p < t->nproc; p++) {
+            ncan += c.us[(size_t)k * (size_t)t->nproc + (size_t)p] >= 0;
+            can += target_can_run(t, p, g, k);
+        }
+        choices += ncan > 1;
+        if (ncan == 0 && can > 0) {
+            place_first(g, t);
+            rc = 0;
+            goto done;
+        }
+        if (ncan == 0) {
+            rc = diag_node(d, g, k, "no processor of %s can run %s on %s",
+                           t->file[0] ? t->file : "the host", ir_op[g->node[k].op].onnx,
+                           ir_dtype_name(target_node_dtype(g, &g->node[k])));
+            goto done;
+        }
+    }
+    if (choices > limit) {
+        rc = diag_error(d, "strategy optimal: %d steps may run on more than one processor, more "
+                        "than the %d it searches exactly on %d processors; use greedy or auto",
+                        choices, limit, t->nproc);
+        goto done;
+    }
+    if (!(dev = ir_alloc(((size_t)g->nnode + 1) * sizeof *dev))) {
+        rc = diag_oom(d);
+        goto done;
+    }
+    rc = part_optimal(g, t, &c, OPT_BUDGET, dev, &ms, &expanded);
+    if (rc < 0) {
+        rc = diag_oom(d);
+    } else if (rc > 0) {
+        rc = diag_error(d, "strategy optimal: the search over %d steps passed its budget of %ld "
+                        "placements tried; use greedy or auto", g->nnode, (long)OPT_BUDGET);
+    } else {
+        for (NodeId k = 0; k < g->nnode; k++) {
+            int ncan = 0;
+            for (int p = 0; p < t->nproc; p++)
+                ncan += c.us[(size_t)k * (size_t)t->nproc + (size_t)p] >= 0;
+            g->node[k].dev = dev[k];
+            g->node[k].cause = ncan > 1 ? PC_OPTIMAL : PC_ONLY;
+        }
+    }
+done:
+    ir_free(dev);
+    part_costs_free(&c);
+    return rc;
 }

@@ -1,0 +1,277 @@
+/*
+ * test_optimal.c: --strategy optimal (passes/optimal.c). On random DAGs of up to 12 nodes over two
+ * and three processors (one memory, or two joined by a copy link), with random step times, some
+ * processors refused, random sync and handoff figures, the search's makespan is exactly the least
+ * part_estimate of every placement enumerated by brute force, and its placement has that value.
+ * Long chains (where dynamic programming gives the optimum) are solved within the budget. Through
+ * pass_place: a node only one processor runs goes there (PC_ONLY), the others get PC_OPTIMAL,
+ * --place rules are honoured, a graph above the size limit and a search over its budget are
+ * refused as bad input, and a node no processor runs is named.
+ */
+#include "ir/ir.h"
+#include "passes/partition.h"
+#include "passes/passes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test.h"
+#include "graph_kit.h"
+
+static Target t;
+
+/* the ops the random graphs and chains use, runnable on every processor of t */
+static void
+all_can(void)
+{
+    static const OpKind ops[] = {OP_RELU, OP_SIGMOID, OP_TANH, OP_ADD, OP_CONCAT};
+    for (int p = 0; p < t.nproc; p++)
+        for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+            t.proc[p].can[ops[i]] = 1u << DT_F32;
+}
+
+/* A random target of np processors: one memory, or the last ones in a second memory behind a
+ * copy link; random sync, handoff and launch figures */
+static void
+random_target(uint64_t *seed, int np)
+{
+    int space[TG_MAXPROC] = {0}, two = kit_rand(seed, 2);
+    for (int p = 1; p < np; p++)
+        space[p] = two && p >= np - 1 - kit_rand(seed, np - 1) ? 1 : 0;
+    kit_target(&t, np, space);
+    if (t.nspace > 1)
+        kit_link(&t, 0, 1, 1 + kit_rand(seed, 20), kit_rand(seed, 30), 0);
+    for (int p = 0; p < np; p++) {
+        t.proc[p].sync_us = kit_rand(seed, 25);
+        t.proc[p].handoff_gbps = kit_rand(seed, 3) == 0 ? 0 : 0.5 + kit_rand(seed, 10);
+        t.proc[p].launch_us = kit_rand(seed, 10);
+        t.proc[p].backend = p == 0 ? PB_CPU : PB_OPENCL;
+    }
+    all_can();
+}
+
+/* A random cost table for g on t: 1 to 500 us, about one in six refused, at least one allowed */
+static int
+random_costs(uint64_t *seed, CostTable *c)
+{
+    c->nnode = g->nnode;
+    c->nproc = t.nproc;
+    c->us = ir_alloc(((size_t)g->nnode * (size_t)t.nproc + 1) * sizeof(double));
+    if (!c->us)
+        return -1;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        double *row = &c->us[(size_t)n * (size_t)t.nproc];
+        int any = 0;
+        for (int p = 0; p < t.nproc; p++) {
+            row[p] = kit_rand(seed, 6) == 0 ? -1 : 1 + kit_rand(seed, 500) + kit_rand(seed, 4) / 4.0;
+            any |= row[p] >= 0;
+        }
+        if (!any)
+            row[kit_rand(seed, t.nproc)] = 7;
+    }
+    return 0;
+}
+
+/* The least part_estimate over every placement c allows, enumerated */
+static double
+brute_force(const CostTable *c)
+{
+    int dev[16], n = g->nnode;
+    double best = INFINITY, end[16];
+    for (int k = 0; k < n; k++) {
+        dev[k] = 0;
+        while (c->us[k * c->nproc + dev[k]] < 0)
+            dev[k]++;
+    }
+    for (;;) {
+        double ms = part_estimate(g, &t, c, dev, NULL, end);
+        if (ms < best)
+            best = ms;
+        int k = 0;
+        for (; k < n; k++) {   /* the next placement, a mixed-radix counter */
+            do
+                dev[k]++;
+            while (dev[k] < c->nproc && c->us[k * c->nproc + dev[k]] < 0);
+            if (dev[k] < c->nproc)
+                break;
+            dev[k] = 0;
+            while (c->us[k * c->nproc + dev[k]] < 0)
+                dev[k]++;
+        }
+        if (k == n)
+            return best;
+    }
+}
+
+static void
+test_brute_force(void)
+{
+    uint64_t seed = 12;
+    int rounds = 0, agree = 0;
+    for (int r = 0; r < 400; r++) {
+        int np = 2 + kit_rand(&seed, 2);
+        int nn = 1 + kit_rand(&seed, np == 2 ? 12 : 8);
+        kit_random_graph(&seed, nn, 1);
+        random_target(&seed, np);
+        CostTable c;
+        if (ir_infer(g, &d) < 0 || random_costs(&seed, &c) < 0) {
+            CHECK(0);
+            return;
+        }
+        int dev[16];
+        double ms = -1, end[16];
+        long expanded = 0;
+        int rc = part_optimal(g, &t, &c, 1000000, dev, &ms, &expanded);
+        double want = brute_force(&c);
+        int ok = rc == 0 && ms == want && part_estimate(g, &t, &c, dev, NULL, end) == ms;
+        for (int k = 0; k < nn; k++)
+            ok &= dev[k] >= 0 && dev[k] < np && c.us[k * np + dev[k]] >= 0;
+        if (!ok)
+            fprintf(stderr, "round %d (%d nodes, %d processors): optimal %.17g (rc %d), brute "
+                    "force %.17g\n", r, nn, np, ms, rc, want);
+        rounds++;
+        agree += ok;
+        part_costs_free(&c);
+    }
+    CHECK(agree == rounds);
+}
+
+/* A chain of n unary steps on two processors of one memory, each cheaper on one of them and a
+ * handoff between: the search ends within the budget at dynamic programming's optimum */
+static void
+test_chain(int n, int nodes_max)
+{
+    uint64_t seed = (uint64_t)n * 77 + 1;
+    char name[16];
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
+    t.proc[0].sync_us = t.proc[1].sync_us = 8;
+    all_can();
+    ValId v = input("x", 1, 8);
+    for (int k = 0; k < n; k++) {
+        snprintf(name, sizeof name, "c%d", k);
+        v = NODE(OP_RELU, name, v);
+    }
+    mark_output(v);
+    CHECK(ir_infer(g, &d) == 0);
+    CostTable c = {.nnode = n, .nproc = 2, .us = ir_alloc((size_t)(2 * n) * sizeof(double))};
+    for (int k = 0; k < 2 * n; k++)
+        c.us[k] = 10 + kit_rand(&seed, 40);
+    /* dp[p]: the least end of the chain so far with its last step on p */
+    double dp[2] = {c.us[0] / 1e3, c.us[1] / 1e3};
+    for (int k = 1; k < n; k++) {
+        double next[2];
+        for (int p = 0; p < 2; p++) {
+            double stay = dp[p] + c.us[2 * k + p] / 1e3;
+            double move = dp[1 - p] + t.proc[p].sync_us / 1e3 +
+                          (c.us[2 * k + p] + part_read_us(g, &t, g->node[k].in[0], 1 - p, p)) / 1e3;
+            next[p] = stay < move ? stay : move;
+        }
+        dp[0] = next[0], dp[1] = next[1];
+    }
+    double want = dp[0] < dp[1] ? dp[0] : dp[1], ms = -1;
+    int *dev = ir_alloc((size_t)n * sizeof *dev);
+    long expanded = 0;
+    CHECK(part_optimal(g, &t, &c, 2000000, dev, &ms, &expanded) == 0);
+    CHECK(fabs(ms - want) <= 1e-9 * want);
+    CHECK(expanded <= nodes_max);
+    if (fabs(ms - want) > 1e-9 * want || expanded > nodes_max)
+        fprintf(stderr, "chain of %d: %.17g, dynamic programming %.17g, %ld expanded\n", n, ms,
+                want, expanded);
+    ir_free(dev);
+    part_costs_free(&c);
+}
+
+/* A diamond of Relu x -> a, b -> Add: through pass_place with strategy optimal */
+static int
+place(const PlanOptions *o)
+{
+    diag_init(&d, "t.onnx");
+    return pass_place(g, &t, o, &d);
+}
+
+static void
+test_place(void)
+{
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
+    all_can();
+    t.proc[1].can[OP_SIGMOID] = 0;      /* only p0 runs the Sigmoid */
+    ValId x = input("x", 1, 8);
+    ValId a = NODE(OP_RELU, "a", x);
+    ValId b = NODE(OP_SIGMOID, "b", x);
+    ValId e = NODE(OP_ADD, "e", a, b);
+    mark_output(e);
+    CHECK(ir_infer(g, &d) == 0);
+    PlanOptions o = {.strategy = "optimal"};
+    CHECK(place(&o) == 0);
+    NodeId na = g->val[a].def, nb = g->val[b].def, ne = g->val[e].def;
+    CHECK(g->node[nb].dev == 0 && g->node[nb].cause == PC_ONLY);
+    CHECK(g->node[na].cause == PC_OPTIMAL && g->node[ne].cause == PC_OPTIMAL);
+    /* the rule holds whatever it costs: Relu forced onto p1, the others chosen around it */
+    PlaceRule rule = {.sel = "Relu", .proc = "p1"};
+    o.place = &rule, o.nplace = 1;
+    CHECK(place(&o) == 0);
+    CHECK(g->node[na].dev == 1 && g->node[na].cause == PC_FORCED);
+    CHECK(g->node[ne].cause == PC_OPTIMAL && g->node[nb].dev == 0);
+    /* a rule that sends the Sigmoid where it cannot run: pass_place names the rule */
+    rule = (PlaceRule){.sel = "Sigmoid", .proc = "p1"};
+    CHECK(place(&o) == -1 && diag_status(&d) == 2 && strstr(d.msg, "--place Sigmoid=p1"));
+    /* a node no processor runs is named */
+    t.proc[0].can[OP_SIGMOID] = 0;
+    o.place = NULL, o.nplace = 0;
+    CHECK(place(&o) == -1 && strstr(d.msg, "no processor") && strstr(d.msg, "Sigmoid"));
+}
+
+/* Above the size limit, and over the budget: refused as bad input, one line */
+static void
+test_refusals(void)
+{
+    int limit = optimal_max_steps(2);
+    CHECK(limit >= 20 && optimal_max_steps(3) < limit && optimal_max_steps(1) > 1000);
+    char name[16];
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
+    all_can();
+    ValId v = input("x", 1, 8);
+    for (int k = 0; k <= limit; k++) {
+        snprintf(name, sizeof name, "c%d", k);
+        v = NODE(OP_RELU, name, v);
+    }
+    mark_output(v);
+    CHECK(ir_infer(g, &d) == 0);
+    PlanOptions o = {.strategy = "optimal"};
+    CHECK(place(&o) == -1 && diag_status(&d) == 2);
+    CHECK(strstr(d.msg, "strategy optimal") && strstr(d.msg, "use greedy or auto") &&
+          !strchr(d.msg, '\n'));
+    /* the same chain with p1 refused every step is no choice at all: searched */
+    t.proc[1].can[OP_RELU] = 0;
+    CHECK(place(&o) == 0 && g->node[0].dev == 0 && g->node[0].cause == PC_ONLY);
+    /* a search over its budget says so (part_optimal: 1, the best found so far in dev) */
+    uint64_t seed = 5;
+    kit_random_graph(&seed, 14, 1);
+    random_target(&seed, 3);
+    CostTable c;
+    CHECK(ir_infer(g, &d) == 0 && random_costs(&seed, &c) == 0);
+    int dev[16];
+    double ms = -1;
+    long expanded = 0;
+    CHECK(part_optimal(g, &t, &c, 3, dev, &ms, &expanded) == 1 && ms > 0 && expanded == 4);
+    part_costs_free(&c);
+}
+
+int
+main(void)
+{
+    test_brute_force();
+    test_chain(20, 2000);
+    test_chain(40, 1000000);
+    test_place();
+    test_refusals();
+    ir_graph_free(g);
+    return TEST_DONE();
+}
