@@ -339,6 +339,9 @@ cg_plan_json(const Graph *g, const Plan *p, const CgOptions *o, Diag *d)
     ir_json_put_str(f, t->measured[0] ? t->measured
                        : rates        ? "the description's figures (no profile)"
                                       : "default figures (no profile)");
+    fprintf(f, ",\n \"predicted_frame_ms\": %.6f", s->frame_ms);
+    if (o->json)
+        fprintf(f, ",\n %s", o->json);
     fputs(",\n \"target\": ", f);
     ir_json_put_str(f, t->file[0] ? t->file : "detected host");
     fputs(",\n \"processors\": [", f);

@@ -15,6 +15,7 @@ typedef struct CgOptions {
     const char *name;           /* C identifier used for files and symbols */
     const char *model;          /* the model's path, for comments */
     const char *strategy;       /* for the plan file */
+    const char *json;           /* more members for the plan file's object, or NULL */
     int build;                  /* 0: write the sources only */
     int verbose;                /* print the compiler commands */
 } CgOptions;

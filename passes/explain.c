@@ -10,6 +10,7 @@
  * its own, its predicted time on each processor of the target by the model (cost_work_us), "-"
  * for those that cannot run it. Then each transfer (a Copy step): the tensor, the memories it
  * goes between, its bytes, the processor that copies and its predicted times. Then the
+ * regions (runs of steps on one processor, in node order) with the causes of their steps. Then the
  * predicted latency (the makespan), each processor's busy time and the cost model's source.
  *
  * Text is built in small buffers so that its width is known: names are escaped as
@@ -192,6 +193,53 @@ put_transfer(Line *l, const Graph *g, const Plan *p, NodeId n)
     end_line(l);
 }
 
+/* The regions: runs of steps on one processor in schedule order (copies left out), each with
+ * its processor, its steps and their causes with how many had each, and its predicted span */
+static void
+put_regions(Line *l, const Graph *g, const Plan *p, const char *strategy)
+{
+    const Target *t = p->target;
+    const Schedule *s = &p->sched;
+    int region = 0;
+    for (NodeId a = 0; a < g->nnode;) {
+        if (g->node[a].op == OP_NOP || g->node[a].op == OP_COPY) {
+            a++;
+            continue;
+        }
+        int dev = g->node[a].dev, count[PC_MERGED + 1] = {0}, nstep = 0;
+        double start = s->start_ms[a], end = s->end_ms[a];
+        NodeId b = a, last = a;
+        for (; b < g->nnode; b++) {
+            const Node *x = &g->node[b];
+            if (x->op == OP_NOP || x->op == OP_COPY)
+                continue;
+            if (x->dev != dev)
+                break;
+            if (x->cause >= 0 && x->cause <= PC_MERGED)
+                count[x->cause]++;
+            nstep++;
+            last = b;
+            start = s->start_ms[b] < start ? s->start_ms[b] : start;
+            end = s->end_ms[b] > end ? s->end_ms[b] : end;
+        }
+        l->indent = 6;
+        wordf(l, "  region %d: %d step%s on %s, %.3f to %.3f ms:", region++, nstep,
+              nstep == 1 ? "" : "s", t->proc[dev].id, start, end);
+        int first = 1;
+        for (int c = 0; c <= PC_MERGED; c++) {
+            if (!count[c])
+                continue;
+            char why[128];
+            Node probe = {.cause = c};
+            wordf(l, "%s %s (%d)", first ? "" : ",", cause(why, sizeof why, &probe, strategy),
+                  count[c]);
+            first = 0;
+        }
+        end_line(l);
+        a = last + 1;
+    }
+}
+
 void
 pass_explain(const Graph *g, const Plan *p, const char *strategy, FILE *f)
 {
@@ -227,6 +275,9 @@ pass_explain(const Graph *g, const Plan *p, const char *strategy, FILE *f)
     for (NodeId n = 0; n < g->nnode; n++)
         if (g->node[n].op == OP_COPY)
             put_transfer(&l, g, p, n);
+    fputs("regions (runs of steps on one processor, in schedule order): the processor, the "
+          "predicted\nspan, and why its steps are there (how many steps for each cause):\n", f);
+    put_regions(&l, g, p, strategy);
     fprintf(f, "predicted latency: %.6f ms (the schedule's makespan)\n", s->makespan_ms);
     l.indent = 6;
     word(&l, "busy:");

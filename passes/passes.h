@@ -124,6 +124,9 @@ struct Schedule {
     double *alone_ms;           /* per node: its predicted time alone (without contention) */
     unsigned char *source;      /* per node: where that time comes from (CostSource, cost.h) */
     double makespan_ms;
+    /* the predicted time per frame of a stream with frames in flight (runtime --stream): the
+     * busiest lane's total, steps and waits; one lane: its makespan */
+    double frame_ms;
 };
 /* m (may be NULL): measured step times that replace the cost model's where they match */
 int pass_schedule(Graph *g, const Target *t, struct Measured *m, Schedule *s, Diag *d);

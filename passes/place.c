@@ -173,6 +173,108 @@ number_regions(Graph *g)
     }
 }
 
+/* --no-fallback: every node the strategy's processor cannot run (placed PC_ONLY) named in one
+ * line, as many as fit */
+static int
+refuse_fallbacks(const Graph *g, const Target *t, const char *s, int home, Diag *d)
+{
+    char list[768];
+    size_t k = 0;
+    int count = 0, shown = 0;
+    list[0] = 0;
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (x->cause != PC_ONLY)
+            continue;
+        count++;
+        int w = snprintf(list + k, sizeof list - k, "%s\"%s\" (%s)", shown ? ", " : "",
+                         x->name[0] ? x->name : "?", ir_op[x->op].onnx);
+        if (w > 0 && k + (size_t)w < sizeof list - 40) {
+            k += (size_t)w;
+            shown++;
+        } else {
+            list[k] = 0;
+        }
+    }
+    if (count == 0)
+        return 0;
+    char more[48] = "";
+    if (shown < count)
+        snprintf(more, sizeof more, " and %d more", count - shown);
+    if (home >= 0)
+        return diag_error(d, "--no-fallback: %d step%s would leave %s (strategy %s), which cannot "
+                          "run %s: %s%s", count, count == 1 ? "" : "s", t->proc[home].id, s,
+                          count == 1 ? "it" : "them", list, more);
+    return diag_error(d, "--no-fallback: %d step%s can run on one processor only (strategy %s): "
+                      "%s%s", count, count == 1 ? "" : "s", s, list, more);
+}
+
+/* --max-partitions: while the plan has more regions than max, the region whose move to the
+ * processor of a neighbouring region costs least (part_estimate) moves there; nodes forced by
+ * --place never move. An error when no region can move. */
+static int
+merge_regions(Graph *g, const Target *t, const PlanOptions *o, int max, Diag *d)
+{
+    int nn = g->nnode, rc = -1;
+    CostTable c;
+    if (part_costs(g, t, o, &c, d) < 0)
+        return -1;
+    int *dev = ir_alloc((size_t)(nn + 1) * sizeof(int));
+    int *best = ir_alloc((size_t)(nn + 1) * sizeof(int));
+    if (!dev || !best) {
+        diag_oom(d);
+        goto done;
+    }
+    for (;;) {
+        number_regions(g);
+        int nreg = nn > 0 ? g->node[nn - 1].region + 1 : 0;
+        if (nreg <= max)
+            break;
+        double best_ms = -1;
+        for (NodeId a = 0; a < nn;) {
+            NodeId b = a;
+            while (b < nn && g->node[b].region == g->node[a].region)
+                b++;
+            /* region [a, b): try the processor before it and the one after it */
+            for (int side = 0; side < 2; side++) {
+                NodeId nb = side == 0 ? a - 1 : b;
+                if (nb < 0 || nb >= nn)
+                    continue;
+                int to = g->node[nb].dev, ok = 1;
+                for (NodeId n = a; n < b && ok; n++)
+                    ok = g->node[n].cause != PC_FORCED &&
+                         c.us[(size_t)n * (size_t)c.nproc + (size_t)to] >= 0;
+                if (!ok)
+                    continue;
+                for (NodeId n = 0; n < nn; n++)
+                    dev[n] = n >= a && n < b ? to : g->node[n].dev;
+                double ms = part_estimate(g, t, &c, dev, NULL, NULL);
+                if (ms >= 0 && (best_ms < 0 || ms < best_ms)) {
+                    best_ms = ms;
+                    memcpy(best, dev, (size_t)nn * sizeof(int));
+                }
+            }
+            a = b;
+        }
+        if (best_ms < 0) {
+            diag_error(d, "--max-partitions %d: the plan needs %d regions (steps that only one "
+                       "processor can run, or --place, keep them apart)", max, nreg);
+            goto done;
+        }
+        for (NodeId n = 0; n < nn; n++)
+            if (g->node[n].dev != best[n]) {
+                g->node[n].dev = best[n];
+                g->node[n].cause = PC_MERGED;
+            }
+    }
+    rc = 0;
+done:
+    ir_free(dev);
+    ir_free(best);
+    part_costs_free(&c);
+    return rc;
+}
+
 int
 pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
 {
@@ -189,6 +291,7 @@ pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
                               t->file[0] ? t->file : "this host (no OpenCL device was found)");
         rc = place_on(g, t, p, d);
     } else if (strcmp(s, "cpu") == 0 || strcmp(s, "auto") == 0) {
+        /* auto is chosen by the driver (tools/auto.c) before the passes run; here it is cpu */
         int p = strategy_proc(t, PB_CPU, PK_CPU);
         if (p < 0)
             return diag_error(d, "strategy %s: %s has no CPU processor", s,
@@ -206,6 +309,15 @@ pass_place(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
         return diag_error(d, "strategy %s cannot place plans yet", s);
     }
     if (rc < 0 || apply_rules(g, t, o, d) < 0)
+        return -1;
+    if (o->no_fallback) {
+        int home = strcmp(s, "gpu") == 0   ? strategy_proc(t, PB_OPENCL, PK_GPU)
+                   : strcmp(s, "cpu") == 0 ? strategy_proc(t, PB_CPU, PK_CPU)
+                                           : -1;
+        if (refuse_fallbacks(g, t, s, home, d) < 0)
+            return -1;
+    }
+    if (o->max_partitions > 0 && merge_regions(g, t, o, o->max_partitions, d) < 0)
         return -1;
     number_regions(g);
     return 0;

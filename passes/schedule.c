@@ -362,6 +362,15 @@ pass_schedule(Graph *g, const Target *t, Measured *measured, Schedule *s, Diag *
         ir_free(sim.pstart);
         ir_free(sim.pend);
     }
+    /* a stream's time per frame: the busiest lane, each step with its waits' sync */
+    double busy[TG_MAXPROC] = {0};
+    for (NodeId n = 0; n < nn; n++) {
+        int me = s->lane[n];
+        busy[me] += s->end_ms[n] - s->start_ms[n] +
+                    (s->wat[n + 1] - s->wat[n]) * t->proc[g->node[n].dev].sync_us / 1e3;
+        if (busy[me] > s->frame_ms)
+            s->frame_ms = busy[me];
+    }
     rc = 0;
 done:
     ir_free(first);

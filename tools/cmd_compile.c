@@ -166,13 +166,16 @@ cmd_compile(int argc, char **argv)
     if (!g)
         goto done;
     Plan p;
-    if (plan_run(&pa, g, t, &p, &pr, &rc) < 0) {
+    if (plan_run(&pa, &ma, g, t, &p, &pr, &rc) < 0) {
         ir_graph_free(g);
         goto done;
     }
     Diag d;
     diag_init(&d, ma.model);
-    CgOptions o = {dir, ident, ma.model, pa.opt.strategy, build, verbose};
+    char label[64], json[2048];
+    const char *shown = plan_strategy_label(&pa, label, sizeof label);
+    CgOptions o = {dir, ident, ma.model, pa.choice.ncand ? "auto" : pa.opt.strategy,
+                   plan_auto_json(&pa, json, sizeof json), build, verbose};
     progress(&pr, "writing sources into ", dir);
     if (cg_compile(g, &p, &o, &d) < 0) {
         fprintf(stderr, "%s\n", d.msg);
@@ -183,7 +186,7 @@ cmd_compile(int argc, char **argv)
     printf("%s: %d steps on ", ident, g->nnode);
     plan_put_lanes(&p, stdout);
     printf(" (strategy %s); arena %.2f MB (all intermediates %.2f MB, lower bound %.2f MB)\n",
-           pa.opt.strategy, (double)p.mem.arena / 1e6, (double)p.mem.total / 1e6,
+           shown, (double)p.mem.arena / 1e6, (double)p.mem.total / 1e6,
            (double)p.mem.lower / 1e6);
     printf("predicted %.3f ms; cost model: ", p.sched.makespan_ms);
     ir_put_escaped(pa.figures, stdout);
@@ -194,7 +197,9 @@ cmd_compile(int argc, char **argv)
         printf("/%s (run it with --help)\n", ident);
     }
     if (explain)
-        pass_explain(g, &p, pa.opt.strategy, stdout);
+        pass_explain(g, &p, shown, stdout);
+    if (explain && pa.choice.ncand)
+        plan_auto_explain(&pa, stdout);
     ir_graph_free(g);
     plan_name_note(name ? name : stem, ident);
     rc = 0;

@@ -156,7 +156,7 @@ cmd_viz(int argc, char **argv)
     if (!g)
         goto done;
     Plan p;
-    if (plan_run(&pa, g, t, &p, &pr, &rc) < 0) {
+    if (plan_run(&pa, &ma, g, t, &p, &pr, &rc) < 0) {
         ir_graph_free(g);
         goto done;
     }

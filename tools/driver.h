@@ -57,6 +57,23 @@ Graph *model_load(const ModelArgs *ma, const Progress *pr, int *status);
     {"--profile-from", NULL, "TRACE.json", 0, F_PROFILE_FROM}, \
     {"--no-fallback", NULL, NULL, 0, F_NO_FALLBACK}, \
     {"--max-partitions", NULL, "N", 0, F_MAX_PARTITIONS}, {"--stream", NULL, "N", 0, F_STREAM}
+/* What --strategy auto compared and chose (tools/auto.c) */
+enum { AUTO_MAXCAND = 8 };
+typedef struct AutoCand {
+    char name[32];                  /* "cpu", "cpu@2" (at 2 threads), "greedy", ... */
+    double ms;                      /* its predicted latency (time per frame under --stream);
+                                     * -1: it refused */
+    int single;                     /* a single-processor plan */
+    int status;                     /* the refusal's exit status */
+    char why[1024];                 /* the refusal (a Diag message) */
+} AutoCand;
+typedef struct AutoChoice {
+    int ncand;                      /* 0: auto did not run */
+    AutoCand cand[AUTO_MAXCAND];
+    int pick;                       /* the one chosen */
+    double margin;                  /* the gain a multi-processor plan needed */
+} AutoChoice;
+
 typedef struct PlanArgs {
     const char *cmd;                /* for messages */
     const char *target;             /* --target FILE; NULL: the detected host */
@@ -69,6 +86,7 @@ typedef struct PlanArgs {
                                      * plan_run; owned, free with plan_args_free */
     char figures[4200];             /* where the cost model's figures came from, set by
                                      * plan_target (tools/profile.h: profile_fill) */
+    AutoChoice choice;              /* --strategy auto's, filled by plan_run */
 } PlanArgs;
 /* 0, or -1 after a message (out of memory, exit EXIT_ENV); free with plan_args_free either way */
 int plan_args_init(PlanArgs *pa, const char *cmd, int argc);
@@ -87,7 +105,18 @@ int plan_target(PlanArgs *pa, Target *t, int *status);
  * unreadable) and the plan checked against it after (exit 2: no step of the plan took a measured
  * time, or the trace names a node g has not). 0, or -1 after printing the diagnostic, with
  * *status set. */
-int plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
-             int *status);
+int plan_run(PlanArgs *pa, const ModelArgs *ma, Graph *g, Target *t, Plan *p,
+             const Progress *pr, int *status);
+/* --strategy auto (tools/auto.c): plans every candidate strategy on a fresh load of ma's model
+ * and picks one, into pa->choice; sets pa->opt.strategy to it (and the CPU processor's threads
+ * in t for a cpu plan at more threads). 0, or -1 after printing why when every one refused. */
+int plan_auto(PlanArgs *pa, const ModelArgs *ma, Target *t, const Progress *pr, int *status);
+/* "cpu", or "auto: cpu@2" once auto chose; buf holds it (size 64 is enough) */
+const char *plan_strategy_label(const PlanArgs *pa, char *buf, size_t size);
+/* plan.json's "auto" member (what auto compared and chose) into buf, or NULL when auto did not
+ * run (or buf is too small) */
+const char *plan_auto_json(const PlanArgs *pa, char *buf, size_t size);
+/* What auto compared and chose, for --explain: a line per candidate */
+void plan_auto_explain(const PlanArgs *pa, FILE *f);
 /* "cpu0" or "cpu0, ocl0": the processors of p's lanes, in lane order ("no processor" for none) */
 void plan_put_lanes(const Plan *p, FILE *f);

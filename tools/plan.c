@@ -176,7 +176,7 @@ plan_target(PlanArgs *pa, Target *t, int *status)
 }
 
 int
-plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress *pr,
+plan_run(PlanArgs *pa, const ModelArgs *ma, Graph *g, Target *t, Plan *p, const Progress *pr,
          int *status)
 {
     Diag d;
@@ -189,6 +189,8 @@ plan_run(const PlanArgs *pa, Graph *g, const Target *t, Plan *p, const Progress 
             goto fail;
         diag_init(&d, g->file);
     }
+    if (strcmp(pa->opt.strategy, "auto") == 0 && plan_auto(pa, ma, t, pr, status) < 0)
+        return -1;
     progress(pr, "planning (cleanup, fusion, placement, schedule, memory plan)", NULL);
     fflush(stdout);
     if (pass_pipeline(g, t, &pa->opt, pa->dump_after, stdout, p, &d) == 0) {

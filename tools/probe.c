@@ -504,7 +504,7 @@ probe_compile(Graph *g, const Target *t, const PlanOptions *o, const char *dir,
 {
     if (pass_pipeline(g, t, o, NULL, NULL, p, d) < 0)
         return -1;
-    CgOptions co = {dir, name, "probe", o->strategy, 1, 0};
+    CgOptions co = {dir, name, "probe", o->strategy, NULL, 1, 0};
     return cg_compile(g, p, &co, d);
 }
 

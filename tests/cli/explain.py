@@ -6,7 +6,8 @@ description with a simulated accelerator that runs only Concat and MaxPool behin
 (--strategy random, seeds 1 and 2: steps on both, transfers, processors that cannot run a step)
 and, where there is an OpenCL device, at random over devices/host-split-copy.xml. Against the
 plan's NAME.plan.json: every step is listed once, in the plan's order, on the processor and with
-the cause plan.json gives, its start and end to 0.001 ms; each line of predicted times names every
+the cause plan.json gives, its start and end to 0.001 ms; the regions are the runs of steps on
+one processor, each with causes counting its steps; each line of predicted times names every
 processor of the target, with "- (unsupported)" exactly where the processor cannot run the op
 (the accelerator: all but Concat and MaxPool); every transfer is listed with its tensor, memories,
 bytes and times; the predicted latency equals plan.json's predicted_ms; busy times add up to
@@ -44,6 +45,7 @@ SIMULATED = """<platform name="npu">
 
 STEP = re.compile(r"^  (.*) \((.*)\): on (\S+) \((.*)\), ([\d.]+) to ([\d.]+) ms; "
                   r"alone ([\d.]+) ms \((\w+)\)$")
+REGION = re.compile(r"^  region (\d+): (\d+) steps? on (\S+), [\d.]+ to [\d.]+ ms: (.*)$")
 EACH = re.compile(r"^(\S+) (?:([\d.]+) ms|- \(unsupported\))$")
 TRANSFER = re.compile(r"^  (.*): (\S+) to (\S+), ([\d.]+ (?:B|kB|MB|GB)) by (\S+), ([\d.]+) to "
                       r"([\d.]+) ms; alone ([\d.]+) ms \((\w+)\)$")
@@ -73,13 +75,18 @@ def parse(text):
             lines[-1] += " " + line[4:]
         else:
             lines.append(line)
-    r = {"steps": [], "transfers": [], "latency": None, "busy": None, "cost": None, "bad": []}
+    r = {"steps": [], "transfers": [], "regions": [], "latency": None, "busy": None,
+         "cost": None, "bad": []}
     section = None
     for line in lines:
         if line.startswith("steps in schedule order"):
             section = "steps"
         elif line.startswith("transfers"):
             section = "transfers"
+        elif line.startswith("regions (runs of steps"):
+            section = "regions"
+        elif line.startswith("auto: the plans compared"):
+            section = "auto"
         elif line.startswith("predicted latency: "):
             r["latency"] = line.split()[2]
             section = None
@@ -109,6 +116,15 @@ def parse(text):
                                    "source": m.group(8)})
             elif not line.startswith("each processor"):
                 r["bad"].append("not a step: %r" % line)
+        elif section == "regions" and line.startswith("  "):
+            m = REGION.match(line)
+            if m:
+                r["regions"].append({"steps": int(m.group(2)), "proc": m.group(3),
+                                     "causes": m.group(4)})
+            else:
+                r["bad"].append("not a region: %r" % line)
+        elif section == "auto":
+            pass
         elif section == "transfers" and line.startswith("  "):
             m = TRANSFER.match(line)
             if m:
@@ -190,6 +206,21 @@ def check(tag, model, work, flags, unsupported=None):
                                                      want["processor"]) or \
                 abs(got["end"] - want["end_ms"]) > 6e-4:
             why.append("transfer %r, plan.json %r" % (got, want))
+            break
+    runs = []
+    for x in r["steps"]:
+        if runs and runs[-1][0] == x["proc"]:
+            runs[-1][1] += 1
+        else:
+            runs.append([x["proc"], 1])
+    regions = [[x["proc"], x["steps"]] for x in r["regions"]]
+    if regions != runs:
+        why.append("regions %r, the steps' runs %r" % (regions[:4], runs[:4]))
+    for x in r["regions"]:
+        counts = [int(c) for c in re.findall(r"\((\d+)\)(?:,|$)", x["causes"])]
+        if sum(counts) != x["steps"]:
+            why.append("region on %s: %d steps, causes %r" % (x["proc"], x["steps"],
+                                                              x["causes"]))
             break
     if r["latency"] != "%.6f" % plan["predicted_ms"]:
         why.append("latency %s, plan.json %.6f" % (r["latency"], plan["predicted_ms"]))
