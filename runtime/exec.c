@@ -93,9 +93,17 @@ rt_exec_fail(RtLane *l, int status, const char *what)
 /* ---- waits and signals -------------------------------------------------------------------- */
 
 static uint64_t
-mark(const RtPlan *p, int n)
+mark(const RtPlan *p, uint32_t n)
 {
-    return (uint64_t)p->run << 32 | (uint32_t)n;
+    return (uint64_t)p->run << 32 | n;
+}
+
+/* Where lane `lane`'s count stands when it starts frame f: its steps of the frames before
+ * (a run's frames are chunked so that this fits 32 bits: rt_plan_stream) */
+static uint32_t
+frame_base(const RtPlan *p, int lane, int f)
+{
+    return (uint32_t)f * (uint32_t)p->d->lane[lane].nstep;
 }
 
 /* One turn of a spin: a pause at first, then a yield, so that a thread that shares the core
@@ -112,7 +120,7 @@ spin(int i)
 
 /* Waits until lane `lane` has published n steps of this run: 0, or STOPPED. */
 static int
-wait_for(RtPlan *p, int lane, int n)
+wait_for(RtPlan *p, int lane, uint32_t n)
 {
     RtLaneSync *s = &p->sync[lane];
     uint64_t want = mark(p, n);
@@ -143,7 +151,7 @@ wait_for(RtPlan *p, int lane, int n)
 }
 
 static void
-publish(RtPlan *p, int lane, int n)
+publish(RtPlan *p, int lane, uint32_t n)
 {
     RtLaneSync *s = &p->sync[lane];
     atomic_store(&s->done, mark(p, n));
@@ -170,13 +178,16 @@ rt_lane_steps(RtLane *l, const RtStep *step, int nstep)
     const RtPlanDesc *d = p->d;
     const RtBackendOps *ops = l->ops;
     int timed = l->tracing && ops->host_timed;
+    uint32_t base = frame_base(p, l->index, l->frame);
     for (int k = 0; k < nstep; k++) {
         const RtStep *s = &step[k];
         if (atomic_load_explicit(&p->stop, memory_order_relaxed))
             return STOPPED;     /* another lane failed: no step more */
         const int *w = &d->wait[2 * s->wat];
         for (int j = 0; j < s->nwait; j++)
-            if (w[2 * j] != l->index && wait_for(p, w[2 * j], w[2 * j + 1]))
+            if (w[2 * j] != l->index && w[2 * j + 1] > 0 &&
+                wait_for(p, w[2 * j],
+                         frame_base(p, w[2 * j], l->frame) + (uint32_t)w[2 * j + 1]))
                 return STOPPED;
         const int *id = &d->operand[s->at];
         double t0 = timed ? rt_now_ms() : 0;
@@ -188,7 +199,7 @@ rt_lane_steps(RtLane *l, const RtStep *step, int nstep)
         if (l->sig[k]) {
             if ((rc = ops->sync(l)) != RT_OK)
                 return rt_exec_fail(l, rc, d->step_name[s->node]);
-            publish(p, l->index, k + 1);
+            publish(p, l->index, base + (uint32_t)k + 1);
         }
     }
     return RT_OK;
@@ -332,20 +343,24 @@ backend_of(int kind)
     return kind == RT_BACKEND_OPENCL ? &rt_ocl_backend : &rt_cpu_backend;
 }
 
-/* The host address of tensor i where it is in host memory, else NULL; inputs and outputs are
- * those of the current run. */
+/* The host address of tensor i in arena copy c where it is in host memory, else NULL; inputs
+ * and outputs are those of the current run (an output of copy c >= 1 is the plan's own). */
 static void *
-host_addr(const RtPlan *p, int i)
+host_addr(const RtPlan *p, int i, int c)
 {
     const RtPlace *pl = &p->d->place[i];
     switch (pl->kind) {
     case 'a':
-        return p->arena[pl->space] ? p->arena[pl->space] + pl->at : NULL;
+        return p->arena[pl->space]
+                   ? p->arena[pl->space] + (size_t)c * p->stride[pl->space] + (size_t)pl->at
+                   : NULL;
     case 'w':
         return p->w.data ? (void *)(p->w.data + pl->at) : NULL;
     case 'i':
         return p->in ? (void *)p->in[pl->at] : NULL;
     case 'o':
+        if (c > 0)
+            return p->outc[(size_t)(c - 1) * (size_t)p->d->noutput + (size_t)pl->at];
         return p->out ? p->out[pl->at] : NULL;
     default:
         return NULL;
@@ -404,7 +419,7 @@ lane_open(RtLane *l, int pinned)
     rt_ctx_consts(l->ctx, p->w.data, p->w.size);
     for (int i = 0; i < d->ntensor; i++) {
         l->t[i] = d->shape[i];
-        l->t[i].data = host_addr(p, i);
+        l->t[i].data = host_addr(p, i, 0);
     }
     if ((rc = l->ops->open(l)) != RT_OK) {
         const char *why = rt_ctx_error(l->ctx);
@@ -443,7 +458,43 @@ read_outputs(RtLane *l)
     return RT_OK;
 }
 
-/* One run of lane l on its thread. */
+/* Before frame f of a run on lane l: frame f - ncopy, whose arena copy it takes, done by
+ * every lane; then the lane's views of that copy (of copy 0 again at a run's first frame).
+ * 0, or STOPPED, or a failure's status. */
+static int
+frame_start(RtLane *l, int f)
+{
+    RtPlan *p = l->p;
+    int c = f % p->ncopy, rc;
+    l->frame = f;
+    for (int j = 0; f >= p->ncopy && j < p->nlane; j++)
+        if (j != l->index && wait_for(p, j, frame_base(p, j, f - p->ncopy + 1)))
+            return STOPPED;
+    if (p->ncopy == 1)
+        return RT_OK;
+    for (int k = 0; k < p->nvar; k++)
+        l->t[p->var[k]].data = host_addr(p, p->var[k], c);
+    if (l->ops->frame && (rc = l->ops->frame(l, c)) != RT_OK)
+        return rt_exec_fail(l, rc, "changing to another frame's arena");
+    return RT_OK;
+}
+
+/* After frame f of a stream of several lanes: its work complete and counted, for the lanes
+ * that wait to reuse its arena copy */
+static int
+frame_end(RtLane *l, int f)
+{
+    RtPlan *p = l->p;
+    if (f + 1 >= p->nframe || p->nlane < 2)
+        return RT_OK;
+    int rc = l->ops->sync(l);
+    if (rc != RT_OK)
+        return rt_exec_fail(l, rc, "finishing a frame");
+    publish(p, l->index, frame_base(p, l->index, f + 1));
+    return RT_OK;
+}
+
+/* One run of lane l on its thread: its steps for each frame of the run in turn. */
 static void
 lane_run(RtLane *l)
 {
@@ -451,16 +502,23 @@ lane_run(RtLane *l)
     l->status = RT_OK;
     l->err[0] = 0;
     l->trace_n = 0;
+    l->frame = 0;
     rt_fail(l->ctx, RT_OK, "%s", "");
     for (int k = 0; k < p->nio; k++)
-        l->t[p->io[k]].data = host_addr(p, p->io[k]);
+        l->t[p->io[k]].data = host_addr(p, p->io[k], 0);
     int rc = l->ops->bind(l);
     if (rc != RT_OK)
         rt_exec_fail(l, rc, "binding the inputs and outputs");
-    else if (l->desc->run)
-        l->desc->run(l);
-    else
-        rt_lane_steps(l, l->desc->step, l->desc->nstep);
+    for (int f = 0; rc == RT_OK && f < p->nframe; f++) {
+        if ((rc = frame_start(l, f)) != RT_OK)
+            break;
+        if (l->desc->run)
+            rc = l->desc->run(l);
+        else
+            rc = rt_lane_steps(l, l->desc->step, l->desc->nstep);
+        if (rc == RT_OK)
+            rc = frame_end(l, f);
+    }
     rc = l->ops->finish(l);
     if (rc != RT_OK && l->status == RT_OK)
         rt_exec_fail(l, rc, "finishing the queued steps");
@@ -560,8 +618,53 @@ create_fail(RtPlan *p, int rc, const char *msg, int *status)
     return rc;
 }
 
+/* The arenas, ncopy copies each, and the outputs of every copy but the first: a stream of
+ * several lanes keeps one frame in flight per lane and one more (so that the first stage need
+ * not wait for the last to free a copy), never more than it pushes. */
+static int
+make_copies(RtPlan *p, int frames)
+{
+    const RtPlanDesc *d = p->d;
+    p->ncopy = d->nlane > 1 && frames > 1 ? (frames < d->nlane + 1 ? frames : d->nlane + 1) : 1;
+    p->stride = calloc((size_t)d->nspace + 1, sizeof *p->stride);
+    p->var = calloc((size_t)d->ntensor + 1, sizeof *p->var);
+    p->outc = calloc((size_t)(p->ncopy - 1) * (size_t)d->noutput + 1, sizeof *p->outc);
+    if (!p->stride || !p->var || !p->outc)
+        return RT_ENOMEM;
+    for (int s = 0; s < d->nspace; s++) {
+        size_t n = d->space[s].arena_bytes, k = (size_t)p->ncopy;
+        if (n > SIZE_MAX - HOST_ALIGN)
+            return RT_ENOMEM;
+        n = (n + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
+        if (n > SIZE_MAX / k)
+            return RT_ENOMEM;
+        p->stride[s] = n;
+        if (d->space[s].host && n && !(p->arena[s] = aligned_alloc(HOST_ALIGN, n * k)))
+            return RT_ENOMEM;
+    }
+    for (int c = 1; c < p->ncopy; c++)
+        for (int i = 0; i < d->noutput; i++) {
+            size_t n = rt_exec_bytes(p, d->output[i]);
+            if (!(p->outc[(size_t)(c - 1) * (size_t)d->noutput + (size_t)i] = malloc(n ? n : 1)))
+                return RT_ENOMEM;
+        }
+    for (int i = 0; i < d->ntensor; i++) {
+        const RtPlace *pl = &d->place[i];
+        if ((pl->kind == 'a' && d->space[pl->space].host) || pl->kind == 'o')
+            p->var[p->nvar++] = i;
+    }
+    return RT_OK;
+}
+
 RtPlan *
 rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *status)
+{
+    return rt_plan_new_stream(d, weights_path, threads, 1, status);
+}
+
+RtPlan *
+rt_plan_new_stream(const RtPlanDesc *d, const char *weights_path, int threads, int frames,
+                   int *status)
 {
     char err[512] = "";
     int rc;
@@ -602,12 +705,9 @@ rt_plan_new(const RtPlanDesc *d, const char *weights_path, int threads, int *sta
     for (int i = 0; i < d->ntensor; i++)
         if (d->place[i].kind == 'i' || d->place[i].kind == 'o')
             p->io[p->nio++] = i;
-    for (int s = 0; s < d->nspace; s++) {
-        size_t n = (d->space[s].arena_bytes + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
-        if (d->space[s].host && n && !(p->arena[s] = aligned_alloc(HOST_ALIGN, n))) {
-            create_fail(p, RT_ENOMEM, "out of memory for the arena", status);
-            return NULL;
-        }
+    if (make_copies(p, frames) != RT_OK) {
+        create_fail(p, RT_ENOMEM, "out of memory for the arena", status);
+        return NULL;
     }
     p->run = 1;
     for (int i = 0; i < d->nlane; i++) {
@@ -692,6 +792,12 @@ rt_plan_free(RtPlan *p)
     }
     for (int s = 0; p->arena && s < p->d->nspace; s++)
         free(p->arena[s]);
+    for (int c = 1; p->outc && c < p->ncopy; c++)
+        for (int i = 0; i < p->d->noutput; i++)
+            free(p->outc[(size_t)(c - 1) * (size_t)p->d->noutput + (size_t)i]);
+    free(p->outc);
+    free(p->stride);
+    free(p->var);
     rt_weights_close(&p->w);
     free(p->arena);
     free(p->lane);
@@ -702,26 +808,30 @@ rt_plan_free(RtPlan *p)
     free(p);
 }
 
-/* Outputs that no step writes in place and that live in host memory: copied at the end. */
+/* Outputs that no step writes in place and that live in host memory, and those of the last
+ * frame's copy but the first: copied at the end. */
 static void
 copy_outputs(RtPlan *p)
 {
     const RtPlanDesc *d = p->d;
+    int c = (p->nframe - 1) % p->ncopy;
     for (int i = 0; i < d->noutput; i++) {
         int v = d->output[i];
         const RtPlace *pl = &d->place[v];
-        if (pl->kind == 'o' && pl->at == i)
+        if (pl->kind == 'o' && pl->at == i && c == 0)
             continue;
-        void *src = host_addr(p, v);
+        void *src = host_addr(p, v, c);
         size_t n = rt_exec_bytes(p, v);
         if (src && n && src != p->out[i])
             memcpy(p->out[i], src, n);
     }
 }
 
-int
-rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs)
+/* One run of nframe frames (the lanes' counts must fit 32 bits: rt_plan_stream). */
+static int
+run_frames(RtPlan *p, const void *const *inputs, void *const *outputs, int nframe)
 {
+    p->nframe = nframe;
     p->in = inputs;
     p->out = outputs;
     p->err[0] = 0;
@@ -759,6 +869,34 @@ rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs)
         return p->lane[f - 1].status;
     }
     copy_outputs(p);
+    return RT_OK;
+}
+
+int
+rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs)
+{
+    return run_frames(p, inputs, outputs, 1);
+}
+
+int
+rt_plan_stream(RtPlan *p, const void *const *inputs, void *const *outputs, int nframe)
+{
+    uint32_t most = 1;
+    for (int i = 0; i < p->nlane; i++)
+        if ((uint32_t)p->d->lane[i].nstep > most)
+            most = (uint32_t)p->d->lane[i].nstep;
+    int chunk = (int)((UINT32_MAX - 1) / most < INT_MAX ? (UINT32_MAX - 1) / most : INT_MAX);
+    if (nframe < 1) {
+        snprintf(p->err, sizeof p->err, "a stream of %d frames", nframe);
+        return RT_EUSAGE;
+    }
+    for (int left = nframe; left > 0;) {
+        int n = left < chunk ? left : chunk;
+        int rc = run_frames(p, inputs, outputs, n);
+        if (rc != RT_OK)
+            return rc;
+        left -= n;
+    }
     return RT_OK;
 }
 

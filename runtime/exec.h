@@ -11,7 +11,8 @@
  * one output, between two memory spaces, done by its lane's backend.
  *
  * Nothing mutable is shared between lanes: each has its own context (errors, scratch, derived
- * weights), tensor views and trace. The first failing step stops every lane; the run returns its
+ * weights), tensor views and trace. A stream (rt_plan_stream) keeps frames in flight at once,
+ * each in its own copy of the arenas; the weights are shared. The first failing step stops every lane; the run returns its
  * status and rt_plan_error names the step and the failing call.
  */
 #pragma once
@@ -102,8 +103,19 @@ typedef struct RtPlan RtPlan;
  * *status set and rt_create_error() saying why. threads > 0 overrides the thread count of
  * processors that leave it to the run. */
 RtPlan *rt_plan_new(const RtPlanDesc *desc, const char *weights_path, int threads, int *status);
+/* The same for streams of up to `frames` frames (rt_plan_stream): a plan of several lanes then
+ * holds min(frames, lanes + 1) copies of its arenas and outputs, one per frame in flight. */
+RtPlan *rt_plan_new_stream(const RtPlanDesc *desc, const char *weights_path, int threads,
+                           int frames, int *status);
 /* One inference: reads inputs[i], writes outputs[i] (caller buffers, C order). */
 int rt_plan_run(RtPlan *p, const void *const *inputs, void *const *outputs);
+/* A stream: nframe inferences of the same inputs pushed through back to back. Each lane runs
+ * its steps for frame f, then for frame f + 1, ...; a frame's waits are those of a run, on
+ * counts that go on growing from frame to frame; frame f uses arena copy f mod K, and a lane
+ * starts frame f + K only once every lane is done with frame f. With one lane, or a plan made
+ * by rt_plan_new (K = 1), the frames run one after the other. outputs get the last frame's.
+ * The first failure in any frame stops the stream (rt_plan_error says where). */
+int rt_plan_stream(RtPlan *p, const void *const *inputs, void *const *outputs, int nframe);
 void rt_plan_free(RtPlan *p);
 /* The last failure: "node 3 \"conv\" (Conv) on ocl0: clEnqueueNDRangeKernel failed: ..." */
 const char *rt_plan_error(RtPlan *p);

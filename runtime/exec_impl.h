@@ -41,6 +41,9 @@ typedef struct RtBackendOps {
     int (*read)(RtLane *l, int tensor, void *dst, size_t n);
     /* After finish, when tracing: the run's device timestamps into l->trace. NULL: none. */
     void (*trace_end)(RtLane *l);
+    /* In a stream, before each frame's steps: the backend's views of arena copy `copy` (the
+     * host views in l->t are that copy's already). NULL: it has no views of its own. */
+    int (*frame)(RtLane *l, int copy);
 } RtBackendOps;
 
 extern const RtBackendOps rt_cpu_backend;
@@ -72,6 +75,8 @@ struct RtLane {
     unsigned char *sig;         /* sig[k]: a step of another lane waits for step k */
     void *be;                   /* the backend's state */
     int status;                 /* of the lane's last run, or of opening it */
+    int frame;                  /* the frame of the run it is at: its waits and counts are
+                                 * offset by frame * (the lanes' steps) */
     char err[768];              /* "node 3 \"conv\" (Conv) on ocl0: ..." */
     int tracing;
     RtTraceEvent *trace;
@@ -83,7 +88,14 @@ struct RtLane {
 struct RtPlan {
     const RtPlanDesc *d;
     RtWeights w;
-    unsigned char **arena;      /* per space: the host arenas (NULL for a device's or empty) */
+    unsigned char **arena;      /* per space: the host arenas (NULL for a device's or empty),
+                                 * ncopy copies of stride[space] bytes each */
+    size_t *stride;             /* per space: the bytes of one copy of its arena */
+    int ncopy;                  /* copies of every arena: frames in flight in a stream */
+    void **outc;                /* outc[(c - 1) * noutput + i]: output i of copy c >= 1 (copy
+                                 * 0's are the caller's) */
+    int *var;                   /* the host tensors whose address is the copy's ('a', 'o') */
+    int nvar;
     int nlane;
     RtLane *lane;
     RtLaneSync *sync;           /* per lane */
@@ -93,6 +105,7 @@ struct RtPlan {
     const void *const *in;
     void *const *out;
     uint32_t run;               /* the run's number (RtLaneSync.done's high half) */
+    int nframe;                 /* frames this run pushes through (a stream), at least 1 */
     double t0;                  /* when it started (rt_now_ms), for traces */
     atomic_int stop;            /* a lane failed: every lane stops */
     atomic_int failed;          /* the first failing lane + 1 */

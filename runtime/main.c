@@ -39,7 +39,8 @@ enum { SAMPLE_CAP = 1 << 16, STEP_CAP = 256 };
 
 static const char usage[] =
     "usage: %s [--input [NAME=]FILE]... [--output FILE]... [--iters N] [--warmup N]\n"
-    "          [--threads N] [--weights FILE] [--trace TRACE.json] [--json] [--version]\n"
+    "          [--threads N] [--stream N] [--weights FILE] [--trace TRACE.json] [--json]\n"
+    "          [--version]\n"
     "\n"
     "Runs the plan %s. Inputs are raw little-endian .bin files, ONNX TensorProto .pb files or\n"
     "NumPy .npy files (little-endian, C order, the input's dtype and shape), one per model input\n"
@@ -48,6 +49,10 @@ static const char usage[] =
     "--iters runs the plan N times (default 1, 10 with --json) after --warmup runs; it reports\n"
     "the median latency and the throughput, or with --json latency_ms {median, p10, p90, min},\n"
     "throughput_ips, iters, threads and processors. --threads is at most the CPUs online.\n"
+    "--stream N pushes N frames of the same inputs through the plan in each run, frames in\n"
+    "flight at once where the plan has several lanes; latency is then a run's time over N (the\n"
+    "time per frame), and the frames per second are reported (--json: stream {frames, fps});\n"
+    "--output writes the last frame's outputs.\n"
     "--trace writes the steps of the last run (Chrome trace format: chrome://tracing, Perfetto),\n"
     "each with its median duration over the timed runs when there are several.\n"
     "The weights default to %s.weights beside the executable.\n";
@@ -674,6 +679,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     void **out = calloc((size_t)(info->noutput > 0 ? info->noutput : 1), sizeof *out);
     const char *weights = NULL, *trace = NULL;
     int nin = 0, nout = 0, iters = 1, warmup = 0, threads = 1, json = 0, iters_set = 0;
+    int stream = 0;
     int rc = RT_OK, status = 0;
     char b1[256];
     Stats st = {.rng = 0x9e3779b97f4a7c15u};
@@ -713,6 +719,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
             iters_set = 1;
         } else if (strcmp(a, "--warmup") == 0 && parse_int(v, 0, &warmup) == 0) {
         } else if (strcmp(a, "--threads") == 0 && parse_int(v, 1, &threads) == 0) {
+        } else if (strcmp(a, "--stream") == 0 && parse_int(v, 1, &stream) == 0) {
         } else {
             fprintf(stderr, "%s: bad flag or value: %s %s (--help for usage)\n", argv[0], a, v);
             rc = RT_EUSAGE;
@@ -781,7 +788,7 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     /* the plan opens the weights once (a plan without weights never does): rt_weights_open
      * refuses a FIFO or a device without blocking and says so */
-    m = rt_plan_new(info->desc, weights, threads, &rc);
+    m = rt_plan_new_stream(info->desc, weights, threads, stream, &rc);
     if (!m) {
         const char *why = rt_weights_error();
         if (rc == RT_EIO) {
@@ -809,14 +816,15 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
     }
     for (int64_t i = 0; i < (int64_t)warmup + iters; i++) {
         double t0 = now_ms();
-        rc = rt_plan_run(m, (const void *const *)in, out);
+        rc = stream ? rt_plan_stream(m, (const void *const *)in, out, stream)
+                    : rt_plan_run(m, (const void *const *)in, out);
         double t1 = now_ms();
         if (rc != RT_OK) {
             fprintf(stderr, "%s: %s\n", argv[0], rt_plan_error(m));
             goto done;
         }
         if (i >= warmup)
-            stats_add(&st, t1 - t0);
+            stats_add(&st, (t1 - t0) / (stream ? stream : 1));
         if (i >= warmup && ss.dur)
             steps_add(&ss, m);
     }
@@ -835,16 +843,24 @@ rt_main(int argc, char **argv, const RtModelInfo *info)
                stats_pct(&st, 50), stats_pct(&st, 10), stats_pct(&st, 90), st.min_ms, iters,
                threads);
         put_processors(stdout, info, m);
-        printf(", \"throughput_ips\": %.2f}\n", stats_ips(&st));
+        printf(", \"throughput_ips\": %.2f", stats_ips(&st));
+        if (stream)
+            printf(", \"stream\": {\"frames\": %d, \"fps\": %.2f}", stream,
+                   stats_pct(&st, 50) > 0 ? 1e3 / stats_pct(&st, 50) : 0);
+        printf("}\n");
     } else if (nout == 0) {
         for (int k = 0; k < info->noutput; k++) {
             RtTensor t = info->outputs[k];
             t.data = out[k];
             print_summary(info, k, &t);
         }
-        if (iters > 1)
+        if (iters > 1 && !stream)
             printf("latency median %.3f ms over %d runs, throughput %.2f inferences/s\n",
                    stats_pct(&st, 50), iters, stats_ips(&st));
+        if (stream)
+            printf("stream of %d frames: %.3f ms per frame (median over %d runs), %.2f "
+                   "frames/s\n", stream, stats_pct(&st, 50), iters,
+                   stats_pct(&st, 50) > 0 ? 1e3 / stats_pct(&st, 50) : 0);
     }
     goto done;
 fail:

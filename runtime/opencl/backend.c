@@ -47,7 +47,8 @@ typedef struct OclLane {
     cl_mem *host_arena;         /* zero-copy: per space, the host arena */
     cl_mem map;                 /* zero-copy: the mapped weights file */
     size_t map_off;             /* where the weights' data starts in it */
-    cl_mem *io;                 /* zero-copy: per RtPlan.io entry, the caller's buffer */
+    cl_mem *io;                 /* zero-copy: per RtPlan.io entry, the caller's buffer; then
+                                 * per arena copy c >= 1, at c * nio + k, its own outputs' */
     const void **io_ptr;        /* the address io[k] was made for */
     unsigned char *io_copied;   /* 1: io[k] is a copy (an input written before each run) */
     Mark *mark;
@@ -93,7 +94,7 @@ make_buffers(RtLane *l)
         for (int s = 0; s < d->nspace && rc == RT_OK; s++)
             if (p->arena[s])
                 b->host_arena[s] = new_mem(l, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR,
-                                           d->space[s].arena_bytes, p->arena[s],
+                                           p->stride[s] * (size_t)p->ncopy, p->arena[s],
                                            "the host arena", &rc);
         if (rc == RT_OK && p->w.map) {
             int refused = RT_OK;
@@ -107,7 +108,8 @@ make_buffers(RtLane *l)
         return rc;
     }
     if (sp->arena_bytes)
-        b->arena = new_mem(l, CL_MEM_READ_WRITE, sp->arena_bytes, NULL, "the arena", &rc);
+        b->arena = new_mem(l, CL_MEM_READ_WRITE, p->stride[l->proc->space] * (size_t)p->ncopy,
+                           NULL, "the arena", &rc);
     if (sp->weights_bytes && rc == RT_OK)
         b->weights = new_mem(l, CL_MEM_READ_ONLY, sp->weights_bytes, NULL, "the weights", &rc);
     for (int i = 0; rc == RT_OK && i < d->nweight_use; i++) {
@@ -178,9 +180,10 @@ open_lane(RtLane *l)
     b->t = calloc((size_t)d->ntensor + 1, sizeof *b->t);
     b->ptr = calloc((size_t)maxop, sizeof *b->ptr);
     b->host_arena = calloc((size_t)d->nspace + 1, sizeof *b->host_arena);
-    b->io = calloc((size_t)p->nio + 1, sizeof *b->io);
-    b->io_ptr = calloc((size_t)p->nio + 1, sizeof *b->io_ptr);
-    b->io_copied = calloc((size_t)p->nio + 1, 1);
+    size_t nio = (size_t)p->nio * (size_t)p->ncopy + 1;
+    b->io = calloc(nio, sizeof *b->io);
+    b->io_ptr = calloc(nio, sizeof *b->io_ptr);
+    b->io_copied = calloc(nio, 1);
     if (!b->t || !b->ptr || !b->host_arena || !b->io || !b->io_ptr || !b->io_copied)
         return rt_fail(l->ctx, RT_ENOMEM, "out of memory");
     int rc = ocl_open_match(l->ctx, l->proc->cl_platform, l->proc->cl_device, l->proc->cl_index,
@@ -217,7 +220,7 @@ close_lane(RtLane *l)
     if (b->dev)
         clFinish(ocl_queue(b->dev));
     drop_marks(b);
-    for (int k = 0; k < l->p->nio; k++)
+    for (int k = 0; b->io && k < l->p->nio * l->p->ncopy; k++)
         release(&b->io[k]);
     for (int s = 0; s < l->p->d->nspace; s++)
         release(&b->host_arena[s]);
@@ -236,45 +239,73 @@ close_lane(RtLane *l)
     l->be = NULL;
 }
 
-/* Zero-copy: the caller's buffers, wrapped (again only when an address changed); an input the
- * driver refuses to wrap is copied in before each run. */
+/* Zero-copy: io entry k of arena copy c (slot c * nio + k): its host buffer wrapped (again
+ * only when its address changed); an input the driver refuses to wrap is copied in before
+ * each run. */
+static int
+wrap_io(RtLane *l, int c, int k)
+{
+    OclLane *b = l->be;
+    RtPlan *p = l->p;
+    int i = p->io[k], input = p->d->place[i].kind == 'i', rc = RT_OK;
+    int slot = c * p->nio + k;
+    void *host = l->t[i].data;
+    size_t n = rt_exec_bytes(p, i);
+    if (n && host != b->io_ptr[slot]) {
+        release(&b->io[slot]);
+        int refused = RT_OK;
+        b->io_ptr[slot] = NULL;
+        b->io_copied[slot] = 0;
+        b->io[slot] = new_mem(l, (input ? CL_MEM_READ_ONLY : CL_MEM_READ_WRITE) |
+                              CL_MEM_USE_HOST_PTR, n, host, "a caller's buffer",
+                              input ? &refused : &rc);
+        if (!b->io[slot] && input) {
+            b->io[slot] = new_mem(l, CL_MEM_READ_ONLY, n, NULL, "an input's copy", &rc);
+            b->io_copied[slot] = 1;
+        }
+        if (b->io[slot])
+            b->io_ptr[slot] = host;
+    }
+    if (rc == RT_OK && b->io_copied[slot])
+        rc = OCL_CALL(l->ctx, clEnqueueWriteBuffer(ocl_queue(b->dev), b->io[slot], CL_FALSE, 0,
+                                                   n, host, 0, NULL, NULL));
+    b->t[i].mem = n ? b->io[slot] : NULL;
+    b->t[i].off = 0;
+    return rc;
+}
+
+/* The caller's buffers, for the run's first frame (arena copy 0) */
 static int
 bind_io(RtLane *l)
 {
     OclLane *b = l->be;
-    RtPlan *p = l->p;
     int rc = RT_OK;
     drop_marks(b);
     if (l->tracing && !b->mark &&
         !(b->mark = calloc((size_t)l->desc->nstep + 1, sizeof *b->mark)))
         return rt_fail(l->ctx, RT_ENOMEM, "out of memory for the trace");
-    if (!b->zero_copy)
-        return RT_OK;
-    for (int k = 0; k < p->nio && rc == RT_OK; k++) {
-        int i = p->io[k], input = p->d->place[i].kind == 'i';
-        void *host = l->t[i].data;
-        size_t n = rt_exec_bytes(p, i);
-        if (n && host != b->io_ptr[k]) {
-            release(&b->io[k]);
-            int refused = RT_OK;
-            b->io_ptr[k] = NULL;
-            b->io_copied[k] = 0;
-            b->io[k] = new_mem(l, (input ? CL_MEM_READ_ONLY : CL_MEM_READ_WRITE) |
-                               CL_MEM_USE_HOST_PTR, n, host, "a caller's buffer",
-                               input ? &refused : &rc);
-            if (!b->io[k] && input) {
-                b->io[k] = new_mem(l, CL_MEM_READ_ONLY, n, NULL, "an input's copy", &rc);
-                b->io_copied[k] = 1;
-            }
-            if (b->io[k])
-                b->io_ptr[k] = host;
-        }
-        if (rc == RT_OK && b->io_copied[k])
-            rc = OCL_CALL(l->ctx, clEnqueueWriteBuffer(ocl_queue(b->dev), b->io[k], CL_FALSE, 0,
-                                                       n, host, 0, NULL, NULL));
-        b->t[i].mem = n ? b->io[k] : NULL;
-        b->t[i].off = 0;
+    for (int k = 0; b->zero_copy && k < l->p->nio && rc == RT_OK; k++)
+        rc = wrap_io(l, 0, k);
+    return rc;
+}
+
+/* A stream's frame in arena copy c: the arena tensors at that copy's offsets and, zero-copy,
+ * the outputs in the copy's buffers (the inputs are the same in every frame) */
+static int
+frame_ocl(RtLane *l, int c)
+{
+    OclLane *b = l->be;
+    RtPlan *p = l->p;
+    const RtPlanDesc *d = p->d;
+    int rc = RT_OK;
+    for (int i = 0; i < d->ntensor; i++) {
+        const RtPlace *pl = &d->place[i];
+        if (pl->kind == 'a' && b->t[i].mem)
+            b->t[i].off = (size_t)c * p->stride[pl->space] + (size_t)pl->at;
     }
+    for (int k = 0; b->zero_copy && k < p->nio && rc == RT_OK; k++)
+        if (d->place[p->io[k]].kind == 'o')
+            rc = wrap_io(l, c, k);
     return rc;
 }
 
@@ -435,4 +466,5 @@ const RtBackendOps rt_ocl_backend = {
     .finish = sync_queue,
     .read = read_tensor,
     .trace_end = trace_end,
+    .frame = frame_ocl,
 };
