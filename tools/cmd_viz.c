@@ -35,7 +35,8 @@ const char usage_viz[] =
     "                     measured them (its binary's --trace, the last run), same axis\n"
     "  --target FILE      the machine, a device description (docs/devices.md); default: this\n"
     "                     host's CPU and OpenCL devices\n"
-    "  --strategy S       cpu, gpu, random or auto, as for compile\n"
+    "  --strategy S       auto, cpu, gpu, greedy, optimal, split, pipeline or random, as\n"
+    "                     for compile (also --no-fallback, --max-partitions N, --stream N)\n"
     "  --seed N           the seed of --strategy random (default 1)\n"
     "  --place SEL=PROC   put the nodes of op type or name SEL on processor PROC. Repeatable\n"
     "  --shape NAME=DIMS  as for inspect: static shapes for inputs with symbolic dimensions\n"
@@ -162,16 +163,17 @@ cmd_viz(int argc, char **argv)
     }
     Diag d;
     diag_init(&d, ma.model);
+    char label[64];
     rc = 0;
     if (out) {
         progress(&pr, "drawing ", out);
         if (cg_viz(g, &p, out, &d) == 0)
-            report(out, g, &p, pa.opt.strategy, 0);
+            report(out, g, &p, plan_strategy_label(&pa, label, sizeof label), 0);
     }
     if (gantt && d.nerr == 0) {
         progress(&pr, "drawing the schedule into ", gantt);
         if (cg_gantt(g, &p, trace ? &m : NULL, gantt, &d) == 0)
-            report(gantt, g, &p, pa.opt.strategy, 1);
+            report(gantt, g, &p, plan_strategy_label(&pa, label, sizeof label), 1);
     }
     if (d.nerr) {
         fprintf(stderr, "%s\n", d.msg);
