@@ -23,8 +23,21 @@
 #include <math.h>
 #include <string.h>
 
-#define OPT_BUDGET 2000000L     /* search nodes expanded before it gives up */
-#define OPT_MAX_BITS 48         /* steps * log2(processors) searched at most */
+#define OPT_BUDGET 1000000L     /* search nodes expanded before it gives up */
+#define OPT_MAX_BITS 256        /* steps * log2(processors) searched at most */
+#define MEMO_SLOTS (1 << 16)    /* states remembered at most (a power of two) */
+#define MEMO_TIMES (1 << 21)    /* and their times, 16 MB */
+#define MEMO_PROBE 32           /* slots looked at per state */
+
+/* A state remembered: at node k, the processors of the values still to be read (key) and the
+ * times the rest of the schedule depends on */
+typedef struct Memo {
+    int k;                      /* -1: the slot is empty */
+    unsigned hash;
+    size_t key;                 /* at keys[key]: the live writers' processors, in node order */
+    size_t times;               /* at times[times]: made, each lane's free time (at least t0),
+                                 * the live ends */
+} Memo;
 
 typedef struct Search {
     const Graph *g;
@@ -51,6 +64,14 @@ typedef struct Search {
     double best_ms;
     long expanded, budget;
     int over;                   /* the budget ran out */
+    NodeId *last;               /* last[m]: the last node that reads node m's outputs */
+    double t0;                  /* bound(): no later node starts before it */
+    Memo *memo;                 /* MEMO_SLOTS states, or NULL: none */
+    int *keys;                  /* their keys and times, nkey and ntime used of cap each */
+    double *times;
+    size_t nkey, ntime, cap;
+    int *key;                   /* scratch: this state's */
+    double *now;
 } Search;
 
 /* The number of steps searched exactly on np processors: np^steps <= 2^OPT_MAX_BITS */
@@ -112,6 +133,7 @@ static double
 bound(Search *s, NodeId k)
 {
     double lb = s->made;
+    s->t0 = INFINITY;
     for (NodeId n = k; n < s->n; n++) {
         double ready = 0, least = INFINITY;
         for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
@@ -129,6 +151,8 @@ bound(Search *s, NodeId k)
                 least = at + us / 1e3;
         }
         s->lb[n] = least;
+        if (ready < s->t0)
+            s->t0 = ready;
         if (least > lb)
             lb = least;
     }
@@ -152,6 +176,88 @@ bound(Search *s, NodeId k)
     }
     level *= 1 - 1e-9;          /* summed in another order than the lanes': keep it below */
     return level > lb ? level : lb;
+}
+
+/* 1 when every time of a is no later than b's */
+static int
+no_later(const double *a, const double *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] > b[i])
+            return 0;
+    return 1;
+}
+
+/* 1 when the memo's pools have room for n more times (and keys, fewer), grown by doubling up
+ * to MEMO_TIMES; 0 when full or out of memory (the memo only saves time) */
+static int
+room(Search *s, size_t n)
+{
+    if (s->ntime + n <= s->cap)
+        return 1;
+    size_t cap = s->cap ? 2 * s->cap : 4096;
+    while (cap < s->ntime + n)
+        cap *= 2;
+    if (cap > MEMO_TIMES)
+        return 0;
+    int *keys = ir_realloc(s->keys, cap * sizeof *keys);
+    if (keys)
+        s->keys = keys;
+    double *times = keys ? ir_realloc(s->times, cap * sizeof *times) : NULL;
+    if (times)
+        s->times = times;
+    if (!keys || !times)
+        return 0;
+    s->cap = cap;
+    return 1;
+}
+
+/* 1 when a state seen before at node k was no later in any time the rest depends on (then
+ * nothing below this one can beat what was found below that one); else this one is remembered
+ * where there is room. Lane free times earlier than t0 (bound's) are taken as t0: no later step
+ * starts before it, so the rest cannot tell them apart. The estimate only grows with each of
+ * these times (max and +), in floating point too. */
+static int
+seen(Search *s, NodeId k)
+{
+    int nkey = 0, ntime = 1 + s->np;
+    unsigned h = 2166136261u ^ (unsigned)k;
+    if (!s->memo)
+        return 0;
+    s->now[0] = s->made;
+    for (int p = 0; p < s->np; p++)
+        s->now[1 + p] = s->free_ms[p] > s->t0 ? s->free_ms[p] : s->t0;
+    for (NodeId m = 0; m < k; m++)
+        if (s->last[m] >= k) {
+            s->key[nkey++] = s->dev[m];
+            s->now[ntime++] = s->end[m];
+            h = (h ^ (unsigned)s->dev[m]) * 16777619u;
+        }
+    size_t slot = h & (MEMO_SLOTS - 1);
+    for (int i = 0; i < MEMO_PROBE; i++, slot = (slot + 1) & (MEMO_SLOTS - 1)) {
+        Memo *e = &s->memo[slot];
+        if (e->k < 0) {
+            if (!room(s, (size_t)ntime))
+                return 0;
+            *e = (Memo){.k = k, .hash = h, .key = s->nkey, .times = s->ntime};
+            memcpy(s->keys + e->key, s->key, (size_t)nkey * sizeof *s->key);
+            memcpy(s->times + e->times, s->now, (size_t)ntime * sizeof *s->now);
+            s->nkey += (size_t)nkey;
+            s->ntime += (size_t)ntime;
+            return 0;
+        }
+        if (e->k != k || e->hash != h ||
+            memcmp(s->keys + e->key, s->key, (size_t)nkey * sizeof *s->key))
+            continue;
+        double *then = s->times + e->times;
+        if (no_later(then, s->now, ntime))
+            return 1;
+        if (no_later(s->now, then, ntime)) {
+            memcpy(then, s->now, (size_t)ntime * sizeof *then);
+            return 0;
+        }
+    }
+    return 0;
 }
 
 static void
@@ -190,7 +296,7 @@ search(Search *s, NodeId k)
         done = outputs_done(s, k, p, endp[p]);
         if (done > s->made)
             s->made = done;
-        if (k + 1 == s->n || bound(s, k + 1) < s->best_ms)
+        if (k + 1 == s->n || (bound(s, k + 1) < s->best_ms && !seen(s, k + 1)))
             search(s, k + 1);
         s->free_ms[p] = was_free;
         s->made = was_made;
@@ -245,8 +351,11 @@ prepare(Search *s)
     s->best = ir_alloc(nn * sizeof *s->best);
     s->end = ir_alloc(nn * sizeof *s->end);
     s->lb = ir_alloc(nn * sizeof *s->lb);
+    s->last = ir_alloc(nn * sizeof *s->last);
+    s->key = ir_alloc(nn * sizeof *s->key);
+    s->now = ir_alloc((nn + (size_t)np) * sizeof *s->now);
     if (!s->ioff || !s->ooff || !s->ival || !s->idef || !s->rd || !s->ord || !s->left ||
-        !s->dev || !s->best || !s->end || !s->lb)
+        !s->dev || !s->best || !s->end || !s->lb || !s->last || !s->key || !s->now)
         return -1;
     for (int p = 0; p < np; p++)
         s->mem[p] = target_mem(s->t, s->t->proc[p].space);
@@ -282,6 +391,12 @@ prepare(Search *s)
         }
     }
     s->ioff[n] = ne;
+    for (NodeId k = 0; k < n; k++) {
+        s->last[k] = -1;
+        for (int e = s->ioff[k]; e < s->ioff[k + 1]; e++)
+            if (s->idef[e] != NONE)
+                s->last[s->idef[e]] = k;
+    }
     s->ooff[n] = no;
     s->left[n] = 0;
     for (NodeId k = n - 1; k >= 0; k--) {
@@ -299,7 +414,8 @@ release(Search *s)
 {
     ir_free(s->ioff), ir_free(s->ooff), ir_free(s->ival), ir_free(s->idef), ir_free(s->rd);
     ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
-    ir_free(s->lb);
+    ir_free(s->lb), ir_free(s->last), ir_free(s->key), ir_free(s->now), ir_free(s->memo);
+    ir_free(s->keys), ir_free(s->times);
 }
 
 int
@@ -315,8 +431,12 @@ part_optimal(const Graph *g, const Target *t, const CostTable *c, long budget, i
         incumbent(&s, p);
     memset(s.free_ms, 0, sizeof s.free_ms);
     s.made = 0;
-    if (s.n > 0 && bound(&s, 0) < s.best_ms)
+    if (s.n > 0 && bound(&s, 0) < s.best_ms) {
+        s.memo = ir_alloc(MEMO_SLOTS * sizeof *s.memo);     /* NULL: it only saves time */
+        for (int i = 0; s.memo && i < MEMO_SLOTS; i++)
+            s.memo[i].k = -1;
         search(&s, 0);
+    }
     memcpy(dev, s.best, (size_t)s.n * sizeof *dev);
     *ms = s.n > 0 ? s.best_ms : 0;
     rc = s.over;

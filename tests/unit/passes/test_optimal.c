@@ -2,11 +2,13 @@
  * test_optimal.c: --strategy optimal (passes/optimal.c). On random DAGs of up to 12 nodes over two
  * and three processors (one memory, or two joined by a copy link), with random step times, some
  * processors refused, random sync and handoff figures, the search's makespan is exactly the least
- * part_estimate of every placement enumerated by brute force, and its placement has that value.
+ * part_estimate of every placement enumerated by brute force, and its placement has that value
+ * (440 graphs, the last 40 of 13 to 16 nodes).
  * Long chains (where dynamic programming gives the optimum) are solved within the budget. Through
  * pass_place: a node only one processor runs goes there (PC_ONLY), the others get PC_OPTIMAL,
  * --place rules are honoured, a graph above the size limit and a search over its budget are
- * refused as bad input, and a node no processor runs is named.
+ * refused as bad input, and a node no processor runs is named. Allocation failures: out of
+ * memory, or (the memo's) the same result.
  */
 #include "ir/ir.h"
 #include "passes/partition.h"
@@ -109,9 +111,9 @@ test_brute_force(void)
 {
     uint64_t seed = 12;
     int rounds = 0, agree = 0;
-    for (int r = 0; r < 400; r++) {
-        int np = 2 + kit_rand(&seed, 2);
-        int nn = 1 + kit_rand(&seed, np == 2 ? 12 : 8);
+    for (int r = 0; r < 440; r++) {
+        int np = r < 400 ? 2 + kit_rand(&seed, 2) : 2;     /* the last 40: 13 to 16 nodes */
+        int nn = r < 400 ? 1 + kit_rand(&seed, np == 2 ? 12 : 8) : 13 + kit_rand(&seed, 4);
         kit_random_graph(&seed, nn, 1);
         random_target(&seed, np);
         CostTable c;
@@ -264,14 +266,41 @@ test_refusals(void)
     part_costs_free(&c);
 }
 
+/* The nth allocation failing, for every n: out of memory (-1) or, where only the memo's failed,
+ * the same least makespan; nothing leaks (the sanitizer build) */
+static void
+test_out_of_memory(void)
+{
+    uint64_t seed = 31;
+    kit_random_graph(&seed, 12, 1);
+    random_target(&seed, 2);
+    CostTable c;
+    CHECK(ir_infer(g, &d) == 0 && random_costs(&seed, &c) == 0);
+    int dev[16], failed = 0, same = 0, n = 1;
+    double want = -1, ms;
+    CHECK(part_optimal(g, &t, &c, 1000000, dev, &want, NULL) == 0);
+    for (;; n++) {
+        ir_alloc_fail_after(n);
+        int rc = part_optimal(g, &t, &c, 1000000, dev, &ms, NULL);
+        ir_alloc_fail_after(0);
+        failed += rc == -1;
+        same += rc == 0 && ms == want;
+        if (rc == 0 && n > 20)
+            break;
+    }
+    CHECK(failed >= 10 && failed + same == n);
+    part_costs_free(&c);
+}
+
 int
 main(void)
 {
     test_brute_force();
-    test_chain(20, 2000);
-    test_chain(40, 1000000);
+    test_chain(20, 200);
+    test_chain(40, 2000);
     test_place();
     test_refusals();
+    test_out_of_memory();
     ir_graph_free(g);
     return TEST_DONE();
 }
