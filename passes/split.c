@@ -25,14 +25,13 @@
  * planner puts both parts' outputs inside it (memplan.c, "Concat in place") and the Concat copies
  * nothing. The nodes are ordered topologically again, compacted, and their uses refilled.
  *
- * Cost: O(N P) estimates of O(N + E) to choose home, then per head O(P L^2 C / 8) cost
- * evaluations for P processors, a chain of L nodes and C channels; the rewrite is linear in the
- * constants sliced.
+ * Cost: O(N P) estimates of O(N + E) to choose home, then per head O(P L^2 S) cost
+ * evaluations for P processors, a chain of L nodes and S shares (C / 8 for C channels, at most
+ * MAXSHARES); the rewrite is linear in the constants sliced.
  */
 #include "partition.h"
 #include "cost.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define MARGIN 0.9      /* a split is made only below this share of the time on home alone */
@@ -40,6 +39,7 @@
 enum {
     MAXCHAIN = 8,       /* nodes of one chain */
     UNIT = 8,           /* a part's channels are a multiple of this */
+    MAXSHARES = 256,    /* shares tried per chain and processor, at most */
 };
 
 typedef enum Kind { K_NONE, K_CONV, K_GEMM, K_MATMUL, K_DEPTHWISE, K_UNARY, K_NORM } Kind;
@@ -173,35 +173,47 @@ follower_kind(const Graph *g, NodeId n, ValId v, int axis, int64_t C)
 
 /* ---- the estimate ---------------------------------------------------------------------------- */
 
-/* The work of node n at share f of its output channels: FLOPs, the bytes of what is sliced
- * (all of them but a head's input) and the divided GEMM dimension scaled by f. */
-static Work
-share_work(const Graph *g, NodeId n, Kind k, double f)
+/* What the estimate of one chain on home and q keeps at hand, per node of the chain */
+typedef struct Est {
+    Work whole[MAXCHAIN];       /* its work undivided */
+    double fixed[MAXCHAIN];     /* the bytes each part reads whole: a head's input */
+    double ratio[MAXCHAIN][2];  /* on home and on q, the table's time over the model's (1
+                                 * unless a trace gave the table its time) */
+} Est;
+
+static void
+est_fill(const Split *s, const Chain *ch, int q, Est *e)
 {
-    Work w = cost_work(g, n);
-    double fixed = k == K_CONV || k == K_GEMM || k == K_MATMUL
-                       ? (double)ir_nbytes(&g->val[g->node[n].in[0]])
-                       : 0;
-    w.flops *= f;
-    w.bytes = fixed + f * (w.bytes - fixed);
-    w.fused_elems *= f;
-    if (k == K_CONV)
-        w.m *= f;
-    else if (k == K_GEMM || k == K_MATMUL)
-        w.n *= f;
-    return w;
+    for (int k = 0; k < ch->len; k++) {
+        NodeId n = ch->node[k];
+        Kind kind = ch->kind[k];
+        e->whole[k] = cost_work(s->g, n);
+        e->fixed[k] = kind == K_CONV || kind == K_GEMM || kind == K_MATMUL
+                          ? (double)ir_nbytes(&s->g->val[s->g->node[n].in[0]])
+                          : 0;
+        for (int part = 0; part < 2; part++) {
+            int p = part ? q : s->home;
+            double model = cost_work_us(s->t, p, &e->whole[k]);
+            double table = s->c.us[(size_t)n * (size_t)s->c.nproc + (size_t)p];
+            e->ratio[k][part] = model > 0 && table >= 0 ? table / model : 1;
+        }
+    }
 }
 
-/* Microseconds of node n's share f on processor p: the model's time for it, times the table's
- * over the model's for the whole node (1 unless a trace gave the table its time) */
+/* Microseconds of the share f of chain node k on processor p (part 0: home, 1: q): its work
+ * with FLOPs, the bytes of what is sliced and the divided GEMM dimension scaled by f */
 static double
-share_us(const Split *s, NodeId n, Kind k, int p, double f)
+share_us(const Split *s, const Chain *ch, const Est *e, int k, int part, int p, double f)
 {
-    Work whole = cost_work(s->g, n), part = share_work(s->g, n, k, f);
-    double model = cost_work_us(s->t, p, &whole);
-    double table = s->c.us[(size_t)n * (size_t)s->c.nproc + (size_t)p];
-    double us = cost_work_us(s->t, p, &part);
-    return model > 0 ? us * table / model : us;
+    Work w = e->whole[k];
+    w.flops *= f;
+    w.bytes = e->fixed[k] + f * (w.bytes - e->fixed[k]);
+    w.fused_elems *= f;
+    if (ch->kind[k] == K_CONV)
+        w.m *= f;
+    else if (ch->kind[k] == K_GEMM || ch->kind[k] == K_MATMUL)
+        w.n *= f;
+    return cost_work_us(s->t, p, &w) * e->ratio[k][part];
 }
 
 /* Microseconds the first len nodes of chain ch take on home alone */
@@ -217,7 +229,7 @@ alone_us(const Split *s, const Chain *ch, int len)
 /* Predicted microseconds of the first len nodes of ch divided at c1 between home and q, up to
  * the join's end */
 static double
-divided_us(const Split *s, const Chain *ch, int len, int q, int64_t c1)
+divided_us(const Split *s, const Chain *ch, const Est *e, int len, int q, int64_t c1)
 {
     const Graph *g = s->g;
     const Target *t = s->t;
@@ -234,7 +246,7 @@ divided_us(const Split *s, const Chain *ch, int len, int q, int64_t c1)
             us += part_read_us(g, t, x, a, p) + (a >= 0 ? t->proc[p].sync_us : 0);
         double work = 0;
         for (int k = 0; k < len; k++)
-            work += share_us(s, ch->node[k], ch->kind[k], p, part ? 1 - f : f);
+            work += share_us(s, ch, e, k, part, p, part ? 1 - f : f);
         end[part] = us + work * cost_contention(t, p, part ? h : q);
     }
     /* home waits for q's last part and reads its slice from q's caches */
@@ -251,18 +263,23 @@ choose(const Split *s, Chain *ch)
 {
     const Target *t = s->t;
     int h = s->home, best_len = 0, best_q = -1;
-    int64_t best_c1 = 0;
+    int64_t best_c1 = 0, step = UNIT;
     double best_gain = 0;
+    Est e;
+    /* at most MAXSHARES shares tried, each a multiple of UNIT */
+    if (ch->C / UNIT > MAXSHARES)
+        step = (ch->C / UNIT + MAXSHARES - 1) / MAXSHARES * UNIT;
     for (int q = 0; q < t->nproc; q++) {
         if (q == h || target_mem(t, t->proc[q].space) != target_mem(t, t->proc[h].space))
             continue;
+        est_fill(s, ch, q, &e);
         for (int len = 1; len <= ch->len; len++) {
             if (!pass_can_place(s->g, t, s->o, ch->node[len - 1], q) ||
                 !pass_can_place(s->g, t, s->o, ch->node[len - 1], h))
                 break;
             double alone = alone_us(s, ch, len);
-            for (int64_t c1 = UNIT; c1 < ch->C; c1 += UNIT) {
-                double gain = alone - divided_us(s, ch, len, q, c1);
+            for (int64_t c1 = step; c1 < ch->C; c1 += step) {
+                double gain = alone - divided_us(s, ch, &e, len, q, c1);
                 if (gain > (1 - MARGIN) * alone && gain > best_gain) {
                     best_gain = gain;
                     best_len = len, best_q = q, best_c1 = c1;
@@ -312,15 +329,35 @@ chain_at(const Split *s, NodeId n, Chain *ch)
 
 /* ---- the rewrite ----------------------------------------------------------------------------- */
 
-/* A fresh name "BASE/SUFFIX" for a value (NULL: let ir_val_add make one) */
+/* "BASE/SUFFIX" in the graph's arena (names are as long as the model's), or NULL on OOM */
+static const char *
+suffixed(Graph *g, const char *base, const char *suffix)
+{
+    size_t nb = strlen(base), ns = strlen(suffix);
+    char *s = ir_galloc(g, nb + ns + 2);
+    if (s) {
+        memcpy(s, base, nb);
+        s[nb] = '/';
+        memcpy(s + nb + 1, suffix, ns + 1);
+    }
+    return s;
+}
+
+/* A new value named "BASE/SUFFIX" where that name is free, else a fresh one; NONE on OOM */
 static ValId
 new_val(Graph *g, const char *base, const char *suffix, DType dt)
 {
-    char name[512];
-    snprintf(name, sizeof name, "%.400s/%s", base, suffix);
+    const char *name = suffixed(g, base, suffix);
     int dup = 0;
-    ValId v = ir_val_add(g, name, dt, &dup);
+    ValId v = name ? ir_val_add(g, name, dt, &dup) : NONE;
     return v == NONE && dup ? ir_val_add(g, NULL, dt, NULL) : v;
+}
+
+/* The name a node's parts are named after: its own, else its output's */
+static const char *
+base_name(const Graph *g, NodeId n)
+{
+    return g->node[n].name[0] ? g->node[n].name : g->val[g->node[n].out[0]].name;
 }
 
 /* A new constant: rows [lo, hi) of constant v along axis. NONE on OOM. */
@@ -373,10 +410,8 @@ make_part(Split *s, const Chain *ch, int k, int part, ValId in, int64_t lo, int6
     Graph *g = s->g;
     NodeId n = ch->node[k];
     const char *suffix = part ? "split1" : "split0";
-    const char *base = g->node[n].name[0] ? g->node[n].name : g->val[g->node[n].out[0]].name;
-    char name[512];
-    snprintf(name, sizeof name, "%.400s/%s", base, suffix);
-    NodeId m = ir_node_add(g, g->node[n].op, name, g->node[n].nin, 1);
+    const char *name = suffixed(g, base_name(g, n), suffix);
+    NodeId m = name ? ir_node_add(g, g->node[n].op, name, g->node[n].nin, 1) : NONE;
     ValId y = new_val(g, g->val[g->node[n].out[0]].name, suffix, g->val[g->node[n].out[0]].dt);
     if (m == NONE || y == NONE)
         return NONE;
@@ -422,10 +457,8 @@ rewrite(Split *s, const Chain *ch, double **key, int *nkey)
                 NONE)
                 return -1;
     NodeId tail = ch->node[ch->len - 1];
-    char name[512];
-    snprintf(name, sizeof name, "%.400s/join",
-             g->node[tail].name[0] ? g->node[tail].name : g->val[g->node[tail].out[0]].name);
-    NodeId j = ir_node_add(g, OP_CONCAT, name, 2, 1);
+    const char *name = suffixed(g, base_name(g, tail), "join");
+    NodeId j = name ? ir_node_add(g, OP_CONCAT, name, 2, 1) : NONE;
     if (j == NONE)
         return -1;
     Node *x = &g->node[j];

@@ -4,9 +4,10 @@
  * processors of one memory in the share that balances their rates, with its weights and bias
  * sliced; its parts' outputs are placed inside the joining Concat's output (no copy); a chain
  * Conv -> depthwise Conv -> Relu keeps its slices to the end and joins once; a Gemm of one row is
- * divided along its columns with B (transposed) and C sliced; a division that does not pay, a
- * target of one processor and one of two memories leave the graph as it was. Every graph made
- * passes the verifier, and the plan's schedule and memory plan are made.
+ * divided along its columns with B (transposed) and C sliced, a MatMul of one row along N with
+ * no more than 256 shares tried; a division that does not pay, a target of one processor and one
+ * of two memories leave the graph as it was. Every graph made passes the verifier, and the
+ * divided Conv's schedule and memory plan are made.
  */
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -119,6 +120,15 @@ place(void)
     return 0;
 }
 
+/* x [1, 16, 16, 16] -> Conv "c" of 48 channels -> GlobalAveragePool, the graph's output */
+static void
+conv_graph(void)
+{
+    ValId x = image(16);
+    ValId y = conv("c", x, 16, 48, 1, 1);
+    mark_output(NODE(OP_GLOBALAVERAGEPOOL, "gap", y));
+}
+
 /* A Conv of 48 channels: a twice as fast as b, so a takes 32 of them; weights and bias sliced;
  * both parts' outputs lie inside the Concat's output */
 static void
@@ -126,9 +136,7 @@ test_conv_balanced(void)
 {
     fresh();
     load("0", 0);
-    ValId x = image(16);
-    ValId y = conv("c", x, 16, 48, 1, 1);
-    mark_output(NODE(OP_GLOBALAVERAGEPOOL, "gap", y));
+    conv_graph();
     CHECK(place() == 0);
     NodeId a = node_named("c/split0"), b = node_named("c/split1"), j = node_named("c/join");
     CHECK(a != NONE && b != NONE && j != NONE && node_named("c") == NONE);
@@ -231,6 +239,33 @@ test_gemm(void)
     CHECK(g->val[g->node[p].out[0]].dim[0] == 1 && g->val[g->node[p].out[0]].dim[1] == 256 - share);
 }
 
+/* MatMul [1, 1, 64] x [64, 4096]: divided along N, the shares tried a multiple of 16 (at most 256
+ * of them), the parts joined along the last axis */
+static void
+test_matmul(void)
+{
+    fresh();
+    load("0", 0);
+    ValId x = input("x", 1, 1);
+    g->val[x].rank = 3;
+    g->val[x].dim[2] = 64;
+    ValId b = constant("B", 2, (int64_t[]){64, 4096}, 1.0f);
+    mark_output(NODE(OP_RELU, "out", NODE(OP_SIGMOID, "s", NODE(OP_SOFTMAX, "sm",
+                                                                  NODE(OP_MATMUL, "mm", x, b)))));
+    CHECK(place() == 0);
+    NodeId a = node_named("mm/split0"), p = node_named("mm/split1"), j = node_named("mm/join");
+    CHECK(a != NONE && p != NONE && j != NONE);
+    if (a == NONE || p == NONE || j == NONE)
+        return;
+    int64_t share = g->val[g->node[a].out[0]].dim[2];
+    CHECK(share % 16 == 0 && share > 2048 && share < 4096);
+    CHECK(g->node[j].attr->axis.axis == 2 && g->val[g->node[p].out[0]].dim[2] == 4096 - share);
+    const Value *bp = &g->val[g->node[p].in[1]];
+    CHECK(bp->dim[0] == 64 && bp->dim[1] == 4096 - share);
+    CHECK(((const float *)bp->data)[0] == (float)share);
+    CHECK(((const float *)bp->data)[4096 - share] == (float)(4096 + share));
+}
+
 /* Where a division does not pay (a wait costs 1 ms), on one processor, and across two memories:
  * the graph stays as it was, every node on home */
 static void
@@ -245,9 +280,7 @@ test_untouched(void)
         else
             kit_target(&t, 1, (int[]){0}), t.proc[0].backend = PB_SIMULATED,
                 memset(t.proc[0].can, 0xff, sizeof t.proc[0].can);
-        ValId x = image(16);
-        ValId y = conv("c", x, 16, 48, 1, 1);
-        mark_output(NODE(OP_GLOBALAVERAGEPOOL, "gap", y));
+        conv_graph();
         CHECK(place() == 0);
         CHECK(g->nnode == 2 && node_named("c") != NONE && count_op(OP_CONCAT) == 0);
         for (NodeId n = 0; n < g->nnode; n++)
@@ -261,6 +294,7 @@ main(void)
     test_conv_balanced();
     test_chain();
     test_gemm();
+    test_matmul();
     test_untouched();
     if (g)
         ir_graph_free(g);
