@@ -5,9 +5,9 @@
  * slow each other down (contention); a chain stays on one processor when crossing costs more
  * (a slow link: PC_TRANSFER) and moves to a faster one when crossing is free; a node only one
  * processor may run goes there (PC_ONLY); --place rules are honoured; a node none may run is
- * refused. On 200 random DAGs with random figures: every node placed where it may run, the
- * order topological, and never predicted slower (part_estimate) than the best one-processor
- * placement.
+ * refused; each allocation failing in turn is out of memory. On 200 random DAGs with random
+ * figures: every node placed where it may run, the order topological, and never predicted slower
+ * (part_estimate) than the best one-processor placement.
  */
 #include "ir/ir.h"
 #include "passes/partition.h"
@@ -252,6 +252,27 @@ test_only_and_rules(void)
     CHECK(greedy(&o) < 0 && strstr(d.msg, "--place leaves no processor"));
 }
 
+/* Every allocation of greedy failing in turn: out of memory (exit 3), never a crash or leak */
+static void
+test_out_of_memory(void)
+{
+    Spec s = {.np = 2, .gbps = {10, 10}, .contention = 1.5};
+    CHECK(load(&s) == 0);
+    int failed = 0, k;
+    for (k = 1; k < 100; k++) {
+        branches();
+        CHECK(ir_infer(g, &d) == 0);
+        ir_alloc_fail_after(k);
+        int rc = place_greedy(g, &t, NULL, &d);
+        ir_alloc_fail_after(0);
+        if (rc == 0)
+            break;
+        failed++;
+        CHECK(d.kind == DIAG_ENV);
+    }
+    CHECK(k < 100 && failed > 5);
+}
+
 static double
 uniform(uint64_t *seed, double lo, double hi)
 {
@@ -312,6 +333,7 @@ main(void)
     test_branches();
     test_chain();
     test_only_and_rules();
+    test_out_of_memory();
     test_random();
     if (g)
         ir_graph_free(g);
