@@ -56,3 +56,10 @@ int part_optimal(const Graph *g, const Target *t, const CostTable *c, long budge
                  double *ms, long *expanded);
 /* the most steps with a choice of processor place_optimal searches on np processors */
 int optimal_max_steps(int np);
+
+/* stages.c: the cut of the node order into contiguous stages, each on a processor of its own
+ * among the first six, of least slowest stage by the table c (ties: a small sum); stage (nnode
+ * entries) gets each node's stage's processor, and *slow_ms that stage's time (-1: no cut runs
+ * every node on its stage's processor, even with nodes moved to the fastest that may run them).
+ * Returns 0, or -1 out of memory. */
+int part_stages(const Graph *g, const Target *t, const CostTable *c, int *stage, double *slow_ms);

@@ -2,9 +2,9 @@
  * stages.c: pipeline stages for --stream. The graph's node order is cut into contiguous stages,
  * each on a processor of its own, so that with frames in flight (the binary's --stream N) every
  * processor works on a different frame at once and a frame leaves the plan every time the
- * slowest stage is done. The goal is throughput: the cut minimises the slowest stage's time,
- * then the stages' sum (a frame's latency), by dynamic programming over the cut points and the
- * set of processors used so far.
+ * slowest stage is done. The goal is throughput: the cut minimises the slowest stage's time by
+ * dynamic programming over the cut points and the set of processors used so far; among cuts
+ * of one prefix and one set, that of the smaller sum of stages (a frame's latency) is kept.
  *
  * A stage's time on processor p: its nodes' times alone (part_costs), plus what reading values
  * of earlier stages costs it (part_read_us from the dearest other processor, and p's sync_us
@@ -14,7 +14,7 @@
  * with its time counted in its stage. Every other node's cause is PC_STAGE.
  *
  * Cost: O(N^2 P 2^P) for N nodes and P processors; only the first MAXSTAGE processors of the
- * target are used (a stage each).
+ * target hold stages (a node only a later one may run goes there, PC_ONLY).
  */
 #include "partition.h"
 
@@ -39,18 +39,24 @@ typedef struct Dp {
 } Dp;
 
 static double
+table_us(const CostTable *c, NodeId n, int p)
+{
+    return c->us[(size_t)n * (size_t)c->nproc + (size_t)p];
+}
+
+static double
 node_us(const Dp *dp, NodeId n, int p)
 {
-    return dp->c->us[(size_t)n * (size_t)dp->c->nproc + (size_t)p];
+    return table_us(dp->c, n, p);
 }
 
 /* The fastest processor that may run n, or -1 */
 static int
-fastest(const Dp *dp, NodeId n)
+fastest(const CostTable *c, NodeId n)
 {
     int best = -1;
-    for (int q = 0; q < dp->c->nproc; q++)
-        if (node_us(dp, n, q) >= 0 && (best < 0 || node_us(dp, n, q) < node_us(dp, n, best)))
+    for (int q = 0; q < c->nproc; q++)
+        if (table_us(c, n, q) >= 0 && (best < 0 || table_us(c, n, q) < table_us(c, n, best)))
             best = q;
     return best;
 }
@@ -117,7 +123,7 @@ extend(Dp *dp, int from, int p)
     for (int k = from; k < n; k++) {
         double w = node_us(dp, k, p);
         if (w < 0) {
-            int q = dp->lenient ? fastest(dp, k) : -1;
+            int q = dp->lenient ? fastest(dp->c, k) : -1;
             if (q < 0)
                 return;         /* no longer stage from `from` on p is valid */
             w = node_us(dp, k, q);
@@ -171,6 +177,24 @@ cut(Dp *dp, int *stage)
 }
 
 int
+part_stages(const Graph *g, const Target *t, const CostTable *c, int *stage, double *slow_ms)
+{
+    Dp dp = {.g = g, .t = t, .c = c, .nproc = c->nproc < MAXSTAGE ? c->nproc : MAXSTAGE};
+    dp.nmask = 1 << dp.nproc;
+    dp.best = ir_alloc((size_t)(g->nnode + 1) * (size_t)dp.nmask * sizeof *dp.best);
+    if (!dp.best)
+        return -1;
+    double slow = cut(&dp, stage);
+    if (slow < 0) {
+        dp.lenient = 1;
+        slow = cut(&dp, stage);
+    }
+    *slow_ms = slow;
+    ir_free(dp.best);
+    return 0;
+}
+
+int
 place_pipeline(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
 {
     CostTable c;
@@ -187,40 +211,20 @@ place_pipeline(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     }
     if (part_costs(g, t, o, &c, d) < 0)
         return -1;
-    Dp dp = {.g = g, .t = t, .c = &c, .nproc = t->nproc < MAXSTAGE ? t->nproc : MAXSTAGE};
-    dp.nmask = 1 << dp.nproc;
-    dp.best = ir_alloc((size_t)(g->nnode + 1) * (size_t)dp.nmask * sizeof *dp.best);
-    int *stage = ir_alloc((size_t)g->nnode * sizeof *stage);
-    int rc = 0;
-    if (!dp.best || !stage) {
+    int *stage = ir_alloc((size_t)g->nnode * sizeof *stage + 1), rc = 0;
+    double slow = -1;
+    if (!stage || part_stages(g, t, &c, stage, &slow) < 0) {
         rc = diag_oom(d);
-        goto out;
-    }
-    double slow = cut(&dp, stage);
-    if (slow < 0) {
-        dp.lenient = 1;
-        slow = cut(&dp, stage);
-    }
-    if (slow < 0) {     /* the first MAXSTAGE processors leave a node no stage can run */
-        rc = diag_error(d, "strategy pipeline: no cut of the graph into stages on the first %d "
-                        "processors of %s runs every node", dp.nproc,
-                        t->file[0] ? t->file : "the host");
-        goto out;
-    }
-    for (NodeId n = 0; n < g->nnode; n++) {
-        Node *x = &g->node[n];
-        int p = stage[n];
-        if (node_us(&dp, n, p) >= 0) {
-            x->dev = p;
-            x->cause = PC_STAGE;
-        } else {
-            x->dev = fastest(&dp, n);
-            x->cause = PC_ONLY;
+    } else {
+        /* every node has a processor that may run it, so the lenient cut is valid */
+        for (NodeId n = 0; n < g->nnode; n++) {
+            Node *x = &g->node[n];
+            int own = table_us(&c, n, stage[n]) >= 0;
+            x->dev = own ? stage[n] : fastest(&c, n);
+            x->cause = own ? PC_STAGE : PC_ONLY;
         }
     }
-out:
     ir_free(stage);
-    ir_free(dp.best);
     part_costs_free(&c);
     return rc;
 }
