@@ -9,15 +9,18 @@
  * highest rank goes next, to the processor where it finishes earliest: it starts when that
  * processor's lane is free and its inputs are written (a copy across memories first), pays the
  * reader's sync_us once per other lane read from and the handoff of what another processor of
- * its memory wrote, exactly as part_estimate counts them; and the part of it that overlaps busy
- * steps of a processor that slows it (cost_contention) is stretched by that factor. The nodes
- * are then ordered by their predicted start, so each lane runs its steps in greedy's order.
- * Last, the placement is compared with every one-processor placement (each node on p where it
- * may run, else on the first that may): where one is predicted no slower, greedy takes it.
+ * its memory wrote, exactly as part_estimate counts them. Contention: the part of it that
+ * overlaps busy steps of a processor that slows it (cost_contention) is stretched by that
+ * factor, and what it would stretch those steps by is added to the figure processors are
+ * compared by. The nodes are then ordered by their start when placed, so each lane runs its
+ * steps in greedy's order. Last, the larger of the list's makespan and part_estimate of the new
+ * order is compared with every one-processor placement (each node on p where it may run, else
+ * on the first that may): where one is predicted no slower, greedy takes it, in the old order.
  *
  * Cost: O(N P^2 + E P^2) for the ranks, O((N + E) P) plus O(P log N) per node and processor for
- * the contention lookups for the list, O(N log N) for the ready heap and the final sort, and
- * O(P (N + E)) for the one-processor estimates; N nodes, E inputs read, P processors.
+ * the contention lookups for the list (more where a step overlaps many), O(N log N) for the
+ * ready heap and the final sort, and O(P (N + E)) for the one-processor estimates and the
+ * estimate of the new order; N nodes, E inputs read, P processors.
  */
 #include "partition.h"
 #include "cost.h"
@@ -34,6 +37,8 @@ typedef struct Greedy {
     const CostTable *c;
     double *rank;               /* per node: upward rank, ms */
     double *start, *end;        /* per node: predicted start and end once scheduled, ms */
+    double *placed;             /* per node: its start when it was placed (later steps that
+                                 * slow it may move start and end on) */
     int *dev;                   /* per node: chosen processor, -1 before */
     int *seq;                   /* per node: position in greedy's visit order */
     int *cause;                 /* per node: a PlaceCause */
@@ -297,7 +302,7 @@ schedule_node(Greedy *G, NodeId n, int seq)
     }
     inflicted(G, best, tr[best].start, tr[best].finish, 1);
     G->dev[n] = best;
-    G->start[n] = tr[best].start;
+    G->start[n] = G->placed[n] = tr[best].start;
     G->end[n] = tr[best].finish;
     G->avail[best] = tr[best].finish;
     G->lane[(size_t)best * (size_t)g->nnode + (size_t)G->nlane[best]++] = n;
@@ -360,10 +365,11 @@ slot_cmp(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* The nodes reordered by greedy's predicted start (visit order among equal starts: a
- * topological order, since a consumer starts no earlier than its producer ends) */
+/* The nodes reordered by their start when greedy placed them, in greedy's order among equal
+ * starts: a topological order (a consumer was placed to start no earlier than its producer's
+ * end then) that keeps each lane's order (a lane's steps were placed at nondecreasing starts) */
 static int
-reorder(Graph *g, const Greedy *G, Diag *d)
+order_by_start(Graph *g, const Greedy *G, Diag *d)
 {
     Slot *s = ir_alloc((size_t)g->nnode * sizeof *s + 1);
     double *key = ir_alloc((size_t)g->nnode * sizeof *key + 1);
@@ -373,7 +379,7 @@ reorder(Graph *g, const Greedy *G, Diag *d)
         goto done;
     }
     for (NodeId n = 0; n < g->nnode; n++)
-        s[n] = (Slot){.start = G->start[n], .seq = G->seq[n], .n = n};
+        s[n] = (Slot){.start = G->placed[n], .seq = G->seq[n], .n = n};
     qsort(s, (size_t)g->nnode, sizeof *s, slot_cmp);
     for (int k = 0; k < g->nnode; k++)
         key[s[k].n] = k;
@@ -382,6 +388,51 @@ done:
     ir_free(s);
     ir_free(key);
     return rc;
+}
+
+/* Back to the order the graph had, pos[v] being the old index of the node that writes value v
+ * (value ids do not move) */
+static int
+restore_order(Graph *g, const int *pos, Diag *d)
+{
+    double *key = ir_alloc((size_t)g->nnode * sizeof *key + 1);
+    if (!key)
+        return diag_oom(d);
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        key[n] = g->nnode + n;          /* a node of no output (none lives this far) */
+        for (int j = 0; j < x->nout; j++)
+            if (x->out[j] != NONE) {
+                key[n] = pos[x->out[j]];
+                break;
+            }
+    }
+    int rc = ir_toposort_by(g, key, d);
+    ir_free(key);
+    return rc;
+}
+
+/* part_estimate of the graph as placed (Node.dev) in its order now, or -1 with d set */
+static double
+estimate_placed(const Graph *g, const Target *t, const PlanOptions *o, Diag *d)
+{
+    CostTable c;
+    int *dev = ir_alloc((size_t)g->nnode * sizeof(int) + 1);
+    double ms = -1;
+    if (!dev) {
+        diag_oom(d);
+        return -1;
+    }
+    if (part_costs(g, t, o, &c, d) == 0) {
+        for (NodeId n = 0; n < g->nnode; n++)
+            dev[n] = g->node[n].dev;
+        ms = part_estimate(g, t, &c, dev, NULL, NULL);
+        if (ms < 0)
+            diag_oom(d);
+        part_costs_free(&c);
+    }
+    ir_free(dev);
+    return ms;
 }
 
 /* A node that no processor may run: none can (bad input), or --place allows none that can */
@@ -467,7 +518,7 @@ place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     CostTable c;
     Greedy G = {.g = g, .t = t, .c = &c};
     size_t nn = (size_t)g->nnode;
-    int rc = -1, *single = NULL;
+    int rc = -1, *single = NULL, *pos = NULL;
     if (g->nnode == 0)
         return 0;
     if (part_costs(g, t, o, &c, d) < 0)
@@ -483,13 +534,15 @@ place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     }
     G.rank = ir_alloc(nn * sizeof(double));
     G.start = ir_alloc(nn * sizeof(double));
+    G.placed = ir_alloc(nn * sizeof(double));
     G.end = ir_alloc(nn * sizeof(double));
     G.dev = ir_alloc(nn * sizeof(int));
     G.seq = ir_alloc(nn * sizeof(int));
     G.cause = ir_alloc(nn * sizeof(int));
     G.lane = ir_alloc(nn * (size_t)t->nproc * sizeof(NodeId));
     single = ir_alloc(nn * sizeof(int));
-    if (!G.rank || !G.start || !G.end || !G.dev || !G.seq || !G.cause || !G.lane || !single) {
+    if (!G.rank || !G.start || !G.placed || !G.end || !G.dev || !G.seq || !G.cause || !G.lane ||
+        !single) {
         diag_oom(d);
         goto done;
     }
@@ -501,8 +554,8 @@ place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     if (list_schedule(&G, d) < 0)
         goto done;
 
-    /* never predicted slower than one processor: the best of those, where no slower */
-    double ms = makespan_ms(&G), best_ms = INFINITY;
+    /* the best one-processor placement, in the graph's order */
+    double best_ms = INFINITY;
     int best = -1;
     for (int p = 0; p < t->nproc; p++) {
         one_processor(&c, p, single, NULL);
@@ -514,28 +567,48 @@ place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
         if (e < best_ms)
             best_ms = e, best = p;
     }
-    if (best_ms <= ms + EPS_MS) {
-        /* greedy's own placement keeps its causes (the node order stays as it was) */
-        one_processor(&c, best, single, NULL);
-        if (memcmp(single, G.dev, nn * sizeof(int)) != 0)
-            one_processor(&c, best, G.dev, G.cause);
-        for (NodeId n = 0; n < g->nnode; n++)
-            g->node[n].dev = G.dev[n], g->node[n].cause = G.cause[n];
-        rc = 0;
+    /* greedy's plan in its order; its figure, the list's (contention in) or the estimate's */
+    pos = ir_alloc((size_t)g->nval * sizeof(int) + 1);
+    if (!pos) {
+        diag_oom(d);
         goto done;
     }
-    for (NodeId n = 0; n < g->nnode; n++)       /* set before the reorder: they move along */
-        g->node[n].dev = G.dev[n], g->node[n].cause = G.cause[n];
-    rc = reorder(g, &G, d);
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        for (int j = 0; j < x->nout; j++)
+            if (x->out[j] != NONE)
+                pos[x->out[j]] = n;
+        g->node[n].dev = G.dev[n], g->node[n].cause = G.cause[n];     /* they move along */
+    }
+    double ms = makespan_ms(&G), est;
+    if (order_by_start(g, &G, d) < 0 || (est = estimate_placed(g, t, o, d)) < 0)
+        goto done;
+    ms = est > ms ? est : ms;
+
+    /* never predicted slower than one processor: where one is no slower, it is the plan, in
+     * the graph's order (greedy's own placement keeps greedy's causes) */
+    if (best_ms <= ms + EPS_MS) {
+        if (restore_order(g, pos, d) < 0)
+            goto done;
+        one_processor(&c, best, single, NULL);
+        if (memcmp(single, G.dev, nn * sizeof(int)) != 0) {
+            one_processor(&c, best, G.dev, G.cause);
+            for (NodeId n = 0; n < g->nnode; n++)
+                g->node[n].dev = G.dev[n], g->node[n].cause = G.cause[n];
+        }
+    }
+    rc = 0;
 done:
     part_costs_free(&c);
     ir_free(G.rank);
     ir_free(G.start);
+    ir_free(G.placed);
     ir_free(G.end);
     ir_free(G.dev);
     ir_free(G.seq);
     ir_free(G.cause);
     ir_free(G.lane);
     ir_free(single);
+    ir_free(pos);
     return rc;
 }

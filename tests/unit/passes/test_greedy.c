@@ -160,6 +160,10 @@ test_branches(void)
     CHECK(greedy(NULL) == 0);
     for (NodeId n = 0; n < g->nnode; n++)
         CHECK(g->node[n].dev == g->node[0].dev);
+    /* ... in the graph's own order */
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 4; i++)
+            CHECK(g->val[br[k][i]].def == 4 * k + i);
 }
 
 static void
@@ -295,7 +299,7 @@ test_random(void)
         s.handoff_gbps = kit_rand(&seed, 2) ? uniform(&seed, 1, 10) : 0;
         s.link_gbps = uniform(&seed, 0.5, 20);
         s.link_latency_us = uniform(&seed, 0, 50);
-        s.contention = kit_rand(&seed, 3) == 0 ? uniform(&seed, 1, 2) : 1;
+        s.contention = kit_rand(&seed, 2) == 0 ? uniform(&seed, 1, 3) : 1;
         if (load(&s) < 0) {
             CHECK(0);
             continue;
