@@ -295,6 +295,23 @@ choose(const Split *s, Chain *ch)
     return 1;
 }
 
+/* 1 when a reader of v normalises or ranks along its elements (Softmax, ArgMax, ...): where a
+ * model's weights make every logit tie, as structure-only models do, two processors' different
+ * summation orders break the tie and the result is nothing like one processor's */
+static int
+ranked(const Graph *g, ValId v)
+{
+    for (NodeId u = 0; u < g->nnode; u++) {
+        const Node *x = &g->node[u];
+        int ranks = x->op == OP_SOFTMAX || x->op == OP_LOGSOFTMAX || x->op == OP_HARDMAX ||
+                    x->op == OP_ARGMAX || x->op == OP_ARGMIN;
+        for (int j = 0; ranks && j < x->nin; j++)
+            if (x->in[j] == v)
+                return 1;
+    }
+    return 0;
+}
+
 /* The chain that starts at head n (len 0: n is no head) */
 static void
 chain_at(const Split *s, NodeId n, Chain *ch)
@@ -325,6 +342,8 @@ chain_at(const Split *s, NodeId n, Chain *ch)
         ch->node[ch->len] = m;
         ch->kind[ch->len++] = km;
     }
+    if (ranked(g, g->node[ch->node[ch->len - 1]].out[0]))
+        ch->len = 0;
 }
 
 /* ---- the rewrite ----------------------------------------------------------------------------- */
