@@ -87,15 +87,23 @@ us_of(const Search *s, NodeId k, int p)
     return s->c->us[(size_t)k * (size_t)s->np + (size_t)p];
 }
 
-/* Node k's end on processor p after the nodes before it: part_estimate's step, term by term */
+/* Node n's end on processor p when nodes 0..k-1 are placed: with n = k, part_estimate's step,
+ * term by term; with n > k, a lower bound, an input from a node not yet placed (m >= k) taken as
+ * ready at its least end lb[m], with nothing to read or wait for (every term left out is >= 0, and
+ * floating-point + and max only grow with their operands) */
 static double
-step_end(const Search *s, NodeId k, int p)
+step_end(const Search *s, NodeId n, int p, NodeId k)
 {
     const Target *t = s->t;
-    double at = s->free_ms[p], us = us_of(s, k, p);
+    double at = s->free_ms[p], us = us_of(s, n, p);
     unsigned waited = 0;
-    for (int e = s->ioff[k]; e < s->ioff[k + 1]; e++) {
+    for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
         NodeId m = s->idef[e];
+        if (m >= k) {
+            if (s->lb[m] > at)
+                at = s->lb[m];
+            continue;
+        }
         int a = m == NONE ? -1 : s->dev[m];
         if (a == p)
             continue;
@@ -143,12 +151,11 @@ bound(Search *s, NodeId k)
                 ready = r;
         }
         for (int p = 0; p < s->np; p++) {
-            double us = us_of(s, n, p);
-            if (us < 0)
+            if (us_of(s, n, p) < 0)
                 continue;
-            double at = s->free_ms[p] > ready ? s->free_ms[p] : ready;
-            if (at + us / 1e3 < least)
-                least = at + us / 1e3;
+            double end = step_end(s, n, p, k);
+            if (end < least)
+                least = end;
         }
         s->lb[n] = least;
         if (ready < s->t0)
@@ -279,7 +286,7 @@ search(Search *s, NodeId k)
     for (int p = 0; p < s->np; p++) {
         if (us_of(s, k, p) < 0)
             continue;
-        endp[p] = step_end(s, k, p);
+        endp[p] = step_end(s, k, p, k);
         int i = no++;
         for (; i > 0 && endp[order[i - 1]] > endp[p]; i--)
             order[i] = order[i - 1];
@@ -314,7 +321,7 @@ incumbent(Search *s, int pick)
         for (int p = 0; p < s->np; p++) {
             if (us_of(s, k, p) < 0)
                 continue;
-            double e = step_end(s, k, p);
+            double e = step_end(s, k, p, k);
             if (q < 0 || (pick < 0 ? e < qe : p == pick))
                 q = p, qe = e;
         }
