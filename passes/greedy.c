@@ -9,7 +9,10 @@
  * highest rank goes next, to the processor where it finishes earliest: it starts when that
  * processor's lane is free and its inputs are written (a copy across memories first), pays the
  * reader's sync_us once per other lane read from and the handoff of what another processor of
- * its memory wrote, exactly as part_estimate counts them. Contention: the part of it that
+ * its memory wrote, as part_estimate counts them; but a copy across memories is made once per
+ * tensor and memory and takes its time on the lane of the processor that makes it (the device
+ * side's, as copies.c and the whole model have it), where part_estimate only delays its reader
+ * by it. Contention: the part of it that
  * overlaps busy steps of a processor that slows it (cost_contention) is stretched by that
  * factor, and what it would stretch those steps by is added to the figure processors are
  * compared by. The nodes are then ordered by their start when placed, so each lane runs its
@@ -40,6 +43,8 @@ typedef struct Greedy {
     double *placed;             /* per node: its start when it was placed (later steps that
                                  * slow it may move start and end on) */
     int *dev;                   /* per node: chosen processor, -1 before */
+    double *copied;             /* per value and memory (stride nspace): when its copy there
+                                 * is done, -1: none yet */
     int *seq;                   /* per node: position in greedy's visit order */
     int *cause;                 /* per node: a PlaceCause */
     NodeId *lane;               /* lane[p * nnode + k]: the k-th step of processor p */
@@ -185,22 +190,45 @@ inflicted(Greedy *G, int p, double start, double finish, int apply)
             }
             shift += more;
         }
-        if (apply && G->nlane[q] > 0)
-            G->avail[q] = G->end[l[G->nlane[q] - 1]];
+        if (apply)
+            G->avail[q] += shift;
         sum += shift;
     }
     return sum;
 }
 
-/* Node n on processor p: its start and finish on p's lane, by part_estimate's terms */
+/* The memory of processor p (the host's for p < 0: a graph input) */
+static int
+proc_mem(const Target *t, int p)
+{
+    return target_mem(t, p < 0 ? 0 : t->proc[p].space);
+}
+
+/* The processor that runs the copies into and out of memory mm (not the host's): the first of
+ * that memory, as copies.c has it */
+static int
+copier(const Target *t, int mm)
+{
+    for (int p = 0; p < t->nproc; p++)
+        if (proc_mem(t, p) == mm)
+            return p;
+    return 0;
+}
+
+/* Node n on processor p: its start and finish on p's lane, by part_estimate's terms but for the
+ * copies: a copy of a tensor into another memory is made once per memory, and takes its time on
+ * the lane of the processor that makes it (the device side's) as the whole model has it. With
+ * apply, those copies are made (lanes and G->copied). */
 static Try
-try_on(Greedy *G, NodeId n, int p)
+try_on(Greedy *G, NodeId n, int p, int apply)
 {
     const Graph *g = G->g;
     const Target *t = G->t;
     const Node *x = &g->node[n];
-    double ready = 0, us = table_us(G->c, n, p);
+    double ready = 0, us = table_us(G->c, n, p), lane[TG_MAXPROC];
     unsigned waited = 0;
+    int mp = proc_mem(t, p);
+    memcpy(lane, G->avail, sizeof lane);
     for (int j = 0; j < x->nin; j++) {
         ValId v = x->in[j];
         if (v == NONE || (g->val[v].flags & V_CONST))
@@ -209,26 +237,37 @@ try_on(Greedy *G, NodeId n, int p)
         for (int i = 0; i < j && !dup; i++)
             dup = x->in[i] == v;
         NodeId m = g->val[v].def;
-        int a = m == NONE ? -1 : G->dev[m];
+        int a = m == NONE ? -1 : G->dev[m], ma = proc_mem(t, a);
         if (dup || a == p)
             continue;
         double at = m == NONE ? 0 : G->end[m];
         double read = part_read_us(g, t, v, a, p);
-        int same = target_mem(t, a < 0 ? 0 : t->proc[a].space) == target_mem(t, t->proc[p].space);
-        if (same)
-            us += read;
-        else
-            at += read / 1e3;
+        double *copied = &G->copied[(size_t)v * (size_t)t->nspace + (size_t)mp];
+        if (ma == mp) {
+            us += read;                 /* the step reads it from the other's caches */
+        } else if (*copied >= 0) {
+            at = *copied;               /* copied there for an earlier reader */
+        } else {
+            int c = copier(t, mp != 0 ? mp : ma);
+            at = (lane[c] > at ? lane[c] : at) + read / 1e3;
+            lane[c] = at;
+            if (apply)
+                *copied = at;
+        }
         if (a >= 0)
             waited |= 1u << a;
         if (at > ready)
             ready = at;
     }
     double sync = __builtin_popcount(waited) * t->proc[p].sync_us / 1e3;
-    double start = (G->avail[p] > ready ? G->avail[p] : ready) + sync;
+    double start = (lane[p] > ready ? lane[p] : ready) + sync;
     Try r = {.start = start, .finish = stretched_end(G, p, start, us / 1e3),
              .alone = ready + sync + us / 1e3};
     r.score = r.finish + inflicted(G, p, r.start, r.finish, 0);
+    if (apply)
+        for (int q = 0; q < t->nproc; q++)
+            if (q != p)
+                G->avail[q] = lane[q];
     return r;
 }
 
@@ -293,13 +332,14 @@ schedule_node(Greedy *G, NodeId n, int seq)
         if (us < 0)
             continue;
         nmay++;
-        tr[p] = try_on(G, n, p);
+        tr[p] = try_on(G, n, p, 0);
         if (best < 0 || tr[p].score < tr[best].score - EPS_MS ||
             (tr[p].score <= tr[best].score + EPS_MS && with[p] > with[best]))
             best = p;
         if (fastest < 0 || us < table_us(G->c, n, fastest))
             fastest = p;
     }
+    try_on(G, n, best, 1);
     inflicted(G, best, tr[best].start, tr[best].finish, 1);
     G->dev[n] = best;
     G->start[n] = G->placed[n] = tr[best].start;
@@ -314,22 +354,26 @@ schedule_node(Greedy *G, NodeId n, int seq)
         G->cause[n] = PC_TRANSFER;
 }
 
-/* Greedy's predicted makespan: its last step, or a graph output's copy to the host memory */
+/* Greedy's predicted makespan: its last step, or a graph output's copy to the host memory
+ * (on the lane of the processor that copies it) */
 static double
 makespan_ms(const Greedy *G)
 {
     const Graph *g = G->g;
     const Target *t = G->t;
-    double ms = 0;
+    double ms = 0, lane[TG_MAXPROC];
+    memcpy(lane, G->avail, sizeof lane);
     for (NodeId n = 0; n < g->nnode; n++)
         ms = G->end[n] > ms ? G->end[n] : ms;
     int host = target_first(t, PB_CPU);
     for (int i = 0; i < g->noutput; i++) {
         NodeId m = g->val[g->output[i]].def;
-        if (m == NONE || target_mem(t, t->proc[G->dev[m]].space) == 0)
+        int mm = m == NONE ? 0 : proc_mem(t, G->dev[m]), c = copier(t, mm);
+        if (mm == 0)
             continue;
-        double done = G->end[m] + part_read_us(g, t, g->output[i], G->dev[m],
-                                               host >= 0 ? host : G->dev[m]) / 1e3;
+        double done = G->end[m] > lane[c] ? G->end[m] : lane[c];
+        done += part_read_us(g, t, g->output[i], G->dev[m], host >= 0 ? host : G->dev[m]) / 1e3;
+        lane[c] = done;
         ms = done > ms ? done : ms;
     }
     return ms;
@@ -540,14 +584,17 @@ place_greedy(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     G.seq = ir_alloc(nn * sizeof(int));
     G.cause = ir_alloc(nn * sizeof(int));
     G.lane = ir_alloc(nn * (size_t)t->nproc * sizeof(NodeId));
+    G.copied = ir_alloc((size_t)g->nval * (size_t)t->nspace * sizeof(double) + 1);
     single = ir_alloc(nn * sizeof(int));
     if (!G.rank || !G.start || !G.placed || !G.end || !G.dev || !G.seq || !G.cause || !G.lane ||
-        !single) {
+        !G.copied || !single) {
         diag_oom(d);
         goto done;
     }
     for (size_t n = 0; n < nn; n++)
         G.dev[n] = -1;
+    for (size_t k = 0; k < (size_t)g->nval * (size_t)t->nspace; k++)
+        G.copied[k] = -1;
     for (int a = 0; a < t->nproc; a++)
         for (int b = 0; b < t->nproc; b++)
             G.fac[a][b] = a == b ? 1 : cost_contention(t, a, b);
@@ -608,6 +655,7 @@ done:
     ir_free(G.seq);
     ir_free(G.cause);
     ir_free(G.lane);
+    ir_free(G.copied);
     ir_free(single);
     ir_free(pos);
     return rc;
