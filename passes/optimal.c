@@ -15,16 +15,19 @@
  * same node, with the same processors for the values still to be read, was no later in any
  * time the rest of the schedule depends on (the estimate only ever grows with them).
  *
- * Limits (docs/partition.md): graphs of at most optimal_max_steps(P) nodes, and a search of at
- * most OPT_BUDGET expansions; beyond either it refuses, as bad input, naming the other strategies.
+ * Limits (docs/partition.md): at most optimal_max_steps(P) steps with a choice of processor and
+ * OPT_MAX_NODES steps in all, and a search that does at most OPT_BUDGET units of work (a step
+ * worked out on one processor, in the search or its bounds; a time compared in the memo):
+ * beyond either it refuses, as bad input, naming the other strategies.
  */
 #include "partition.h"
 
 #include <math.h>
 #include <string.h>
 
-#define OPT_BUDGET 1000000L     /* search nodes expanded before it gives up */
-#define OPT_MAX_BITS 256        /* steps * log2(processors) searched at most */
+#define OPT_BUDGET 100000000L   /* units of work before it gives up */
+#define OPT_MAX_BITS 256        /* steps with a choice * log2(processors) searched at most */
+#define OPT_MAX_NODES 512       /* steps searched at most (the search recurses once a step) */
 #define MEMO_SLOTS (1 << 16)    /* states remembered at most (a power of two) */
 #define MEMO_TIMES (1 << 21)    /* and their times, 16 MB */
 #define MEMO_PROBE 32           /* slots looked at per state */
@@ -62,9 +65,13 @@ typedef struct Search {
     double made;                /* the partial makespan */
     int *best;
     double best_ms;
-    long expanded, budget;
+    long expanded;              /* states */
+    long work, budget;          /* units of work done (steps worked out, times compared), and
+                                 * the most it may */
     int over;                   /* the budget ran out */
     NodeId *last;               /* last[m]: the last node that reads node m's outputs */
+    int *loff;                  /* the live writers before node k (m < k <= last[m]), in order, */
+    NodeId *live;               /* are live[loff[k] .. loff[k + 1]) */
     double t0;                  /* bound(): no later node starts before it */
     Memo *memo;                 /* MEMO_SLOTS states, or NULL: none */
     int *keys;                  /* their keys and times, nkey and ntime used of cap each */
@@ -92,9 +99,10 @@ us_of(const Search *s, NodeId k, int p)
  * ready at its least end lb[m], with nothing to read or wait for (every term left out is >= 0, and
  * floating-point + and max only grow with their operands) */
 static double
-step_end(const Search *s, NodeId n, int p, NodeId k)
+step_end(Search *s, NodeId n, int p, NodeId k)
 {
     const Target *t = s->t;
+    s->work++;
     double at = s->free_ms[p], us = us_of(s, n, p);
     unsigned waited = 0;
     for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
@@ -136,33 +144,11 @@ outputs_done(const Search *s, NodeId k, int p, double end)
     return done;
 }
 
-/* A lower bound on the makespan of every completion of nodes 0..k-1 */
+/* A lower bound on the makespan of every completion of nodes 0..k-1, or a figure >= cut as soon
+ * as one is found (the bound is not needed then; nor is t0) */
 static double
-bound(Search *s, NodeId k)
+bound(Search *s, NodeId k, double cut)
 {
-    double lb = s->made;
-    s->t0 = INFINITY;
-    for (NodeId n = k; n < s->n; n++) {
-        double ready = 0, least = INFINITY;
-        for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
-            NodeId m = s->idef[e];
-            double r = m == NONE ? 0 : m < k ? s->end[m] : s->lb[m];
-            if (r > ready)
-                ready = r;
-        }
-        for (int p = 0; p < s->np; p++) {
-            if (us_of(s, n, p) < 0)
-                continue;
-            double end = step_end(s, n, p, k);
-            if (end < least)
-                least = end;
-        }
-        s->lb[n] = least;
-        if (ready < s->t0)
-            s->t0 = ready;
-        if (least > lb)
-            lb = least;
-    }
     /* the work left poured onto the lanes: the level L with sum(max(0, L - free)) = left[k] */
     double f[TG_MAXPROC], work = s->left[k];
     int np = s->np;
@@ -182,16 +168,42 @@ bound(Search *s, NodeId k)
         work -= (next - f[i]) * (i + 1);
     }
     level *= 1 - 1e-9;          /* summed in another order than the lanes': keep it below */
-    return level > lb ? level : lb;
+    double lb = s->made > level ? s->made : level;
+    s->t0 = INFINITY;
+    for (NodeId n = k; n < s->n && lb < cut; n++) {
+        double ready = 0, least = INFINITY;
+        for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
+            NodeId m = s->idef[e];
+            double r = m == NONE ? 0 : m < k ? s->end[m] : s->lb[m];
+            if (r > ready)
+                ready = r;
+        }
+        for (int p = 0; p < np; p++) {
+            if (us_of(s, n, p) < 0)
+                continue;
+            double end = step_end(s, n, p, k);
+            if (end < least)
+                least = end;
+        }
+        s->lb[n] = least;
+        if (ready < s->t0)
+            s->t0 = ready;
+        if (least > lb)
+            lb = least;
+    }
+    return lb;
 }
 
-/* 1 when every time of a is no later than b's */
+/* 1 when every time of a is no later than b's; each comparison counts as work */
 static int
-no_later(const double *a, const double *b, int n)
+no_later(Search *s, const double *a, const double *b, int n)
 {
     for (int i = 0; i < n; i++)
-        if (a[i] > b[i])
+        if (a[i] > b[i]) {
+            s->work += i + 1;
             return 0;
+        }
+    s->work += n;
     return 1;
 }
 
@@ -234,15 +246,17 @@ seen(Search *s, NodeId k)
     s->now[0] = s->made;
     for (int p = 0; p < s->np; p++)
         s->now[1 + p] = s->free_ms[p] > s->t0 ? s->free_ms[p] : s->t0;
-    for (NodeId m = 0; m < k; m++)
-        if (s->last[m] >= k) {
-            s->key[nkey++] = s->dev[m];
-            s->now[ntime++] = s->end[m];
-            h = (h ^ (unsigned)s->dev[m]) * 16777619u;
-        }
+    for (int i = s->loff[k]; i < s->loff[k + 1]; i++) {
+        NodeId m = s->live[i];
+        s->key[nkey++] = s->dev[m];
+        s->now[ntime++] = s->end[m];
+        h = (h ^ (unsigned)s->dev[m]) * 16777619u;
+    }
     size_t slot = h & (MEMO_SLOTS - 1);
+    s->work += ntime;
     for (int i = 0; i < MEMO_PROBE; i++, slot = (slot + 1) & (MEMO_SLOTS - 1)) {
         Memo *e = &s->memo[slot];
+        s->work++;
         if (e->k < 0) {
             if (!room(s, (size_t)ntime))
                 return 0;
@@ -257,9 +271,9 @@ seen(Search *s, NodeId k)
             memcmp(s->keys + e->key, s->key, (size_t)nkey * sizeof *s->key))
             continue;
         double *then = s->times + e->times;
-        if (no_later(then, s->now, ntime))
+        if (no_later(s, then, s->now, ntime))
             return 1;
-        if (no_later(s->now, then, ntime)) {
+        if (no_later(s, s->now, then, ntime)) {
             memcpy(then, s->now, (size_t)ntime * sizeof *then);
             return 0;
         }
@@ -277,7 +291,8 @@ search(Search *s, NodeId k)
         }
         return;
     }
-    if (++s->expanded > s->budget) {
+    s->expanded++;
+    if (s->work > s->budget) {
         s->over = 1;
         return;
     }
@@ -303,7 +318,7 @@ search(Search *s, NodeId k)
         done = outputs_done(s, k, p, endp[p]);
         if (done > s->made)
             s->made = done;
-        if (k + 1 == s->n || (bound(s, k + 1) < s->best_ms && !seen(s, k + 1)))
+        if (k + 1 == s->n || (bound(s, k + 1, s->best_ms) < s->best_ms && !seen(s, k + 1)))
             search(s, k + 1);
         s->free_ms[p] = was_free;
         s->made = was_made;
@@ -404,6 +419,21 @@ prepare(Search *s)
             if (s->idef[e] != NONE)
                 s->last[s->idef[e]] = k;
     }
+    size_t nlive = 0;
+    for (NodeId k = 0; k < n; k++)
+        for (NodeId m = 0; m < k; m++)
+            nlive += s->last[m] >= k;
+    s->loff = ir_alloc(nn * sizeof *s->loff);
+    s->live = ir_alloc((nlive + 1) * sizeof *s->live);
+    if (!s->loff || !s->live)
+        return -1;
+    nlive = 0;
+    for (NodeId k = 0; k <= n; k++) {
+        s->loff[k] = (int)nlive;
+        for (NodeId m = 0; m < k && k < n; m++)
+            if (s->last[m] >= k)
+                s->live[nlive++] = m;
+    }
     s->ooff[n] = no;
     s->left[n] = 0;
     for (NodeId k = n - 1; k >= 0; k--) {
@@ -421,7 +451,7 @@ release(Search *s)
 {
     ir_free(s->ioff), ir_free(s->ooff), ir_free(s->ival), ir_free(s->idef), ir_free(s->rd);
     ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
-    ir_free(s->lb), ir_free(s->last), ir_free(s->key), ir_free(s->now), ir_free(s->memo);
+    ir_free(s->lb), ir_free(s->last), ir_free(s->loff), ir_free(s->live), ir_free(s->key), ir_free(s->now), ir_free(s->memo);
     ir_free(s->keys), ir_free(s->times);
 }
 
@@ -438,7 +468,11 @@ part_optimal(const Graph *g, const Target *t, const CostTable *c, long budget, i
         incumbent(&s, p);
     memset(s.free_ms, 0, sizeof s.free_ms);
     s.made = 0;
-    if (s.n > 0 && bound(&s, 0) < s.best_ms) {
+    int choices = 0;
+    for (size_t i = 0; i < (size_t)s.n * (size_t)s.np; i++)
+        choices += c->us[i] >= 0;
+    choices -= s.n;                 /* each allows one at least: none beyond that, no search */
+    if (choices > 0 && bound(&s, 0, s.best_ms) < s.best_ms) {
         s.memo = ir_alloc(MEMO_SLOTS * sizeof *s.memo);     /* NULL: it only saves time */
         for (int i = 0; s.memo && i < MEMO_SLOTS; i++)
             s.memo[i].k = -1;
@@ -496,10 +530,11 @@ place_optimal(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
             goto done;
         }
     }
-    if (choices > limit) {
-        rc = diag_error(d, "strategy optimal: %d steps may run on more than one processor, more "
-                        "than the %d it searches exactly on %d processors; use greedy or auto",
-                        choices, limit, t->nproc);
+    if (choices > limit || (choices > 0 && g->nnode > OPT_MAX_NODES)) {
+        rc = diag_error(d, "strategy optimal: %d steps, %d of them with a choice of processor, "
+                        "more than it searches exactly (%d steps, %d with a choice on %d "
+                        "processors); use greedy or auto", g->nnode, choices, OPT_MAX_NODES,
+                        limit, t->nproc);
         goto done;
     }
     if (!(dev = ir_alloc(((size_t)g->nnode + 1) * sizeof *dev))) {
@@ -510,8 +545,9 @@ place_optimal(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
     if (rc < 0) {
         rc = diag_oom(d);
     } else if (rc > 0) {
-        rc = diag_error(d, "strategy optimal: the search over %d steps passed its budget of %ld "
-                        "placements tried; use greedy or auto", g->nnode, (long)OPT_BUDGET);
+        rc = diag_error(d, "strategy optimal: the search over %d steps passed its budget (%ld "
+                        "steps worked out or times compared); use greedy or auto", g->nnode,
+                        (long)OPT_BUDGET);
     } else {
         for (NodeId k = 0; k < g->nnode; k++) {
             int ncan = 0;

@@ -50,8 +50,9 @@ int place_pipeline(Graph *g, const Target *t, const PlanOptions *o, Diag *d);
 
 /* optimal.c: the least part_estimate over every placement c allows (us >= 0), the lanes in node
  * order, by branch and bound; dev (nnode entries) gets it and *ms its makespan. Returns 0, 1 when
- * the search expanded more than budget nodes (dev is then the best found, not the least), -1 out
- * of memory. *expanded (may be NULL) gets the nodes expanded. */
+ * the search did more than budget units of work (a step worked out on one processor, or a time
+ * compared; dev is then the best found, not the least), -1 out of memory. *expanded (may be NULL)
+ * gets the states visited. */
 int part_optimal(const Graph *g, const Target *t, const CostTable *c, long budget, int *dev,
                  double *ms, long *expanded);
 /* the most steps with a choice of processor place_optimal searches on np processors */
