@@ -9,8 +9,9 @@
  * the same order, so the value of a complete placement is part_estimate's to the last bit. A
  * subtree is cut when a lower bound on every completion is no less than the best placement
  * found: the latest of (a) the partial makespan, (b) each later node's earliest possible end,
- * propagated in node order from what its producers' ends are or can be, and (c) the least work
- * left poured onto the lanes from their free times. It starts from the best one-processor
+ * its step worked out as the estimate does, an input from a node not yet placed taken as ready at
+ * that node's own earliest end, and (c) the least work left poured onto the lanes from their
+ * free times. It starts from the best one-processor
  * placement and from an earliest-finish one. A state is also cut when one seen before at the
  * same node, with the same processors for the values still to be read, was no later in any
  * time the rest of the schedule depends on (the estimate only ever grows with them).
@@ -29,7 +30,7 @@
 #define OPT_MAX_BITS 256        /* steps with a choice * log2(processors) searched at most */
 #define OPT_MAX_NODES 512       /* steps searched at most (the search recurses once a step) */
 #define MEMO_SLOTS (1 << 16)    /* states remembered at most (a power of two) */
-#define MEMO_TIMES (1 << 21)    /* and their times, 16 MB */
+#define MEMO_TIMES (1 << 21)    /* and their times (16 MB; keys 8 MB) */
 #define MEMO_PROBE 32           /* slots looked at per state */
 
 /* A state remembered: at node k, the processors of the values still to be read (key) and the
@@ -48,15 +49,14 @@ typedef struct Search {
     const CostTable *c;
     int n, np;
     int *ioff;                  /* node k's inputs are in [ioff[k], ioff[k + 1]) */
-    ValId *ival;                /* the input (non-constant, each once, in part_estimate's order) */
-    NodeId *idef;               /* its writer, or NONE for a graph input */
+    NodeId *idef;               /* the writer of each (non-constant, each once, in
+                                 * part_estimate's order), or NONE for a graph input */
     double *rd;                 /* rd[(e * (np + 1) + a + 1) * np + p]: part_read_us of input e
                                  * written on a (-1: the host), read on p */
     int *ooff;                  /* node k's graph outputs are in [ooff[k], ooff[k + 1]) */
     double *ord;                /* ord[o * np + p]: the copy of output o to the host when its
                                  * writer runs on p; -1 where none is needed */
     int mem[TG_MAXPROC];
-    double minus[TG_MAXPROC];   /* unused slot kept zero */
     double *left;               /* left[k]: the least work (ms) of nodes k.. */
     int *dev;                   /* the placement being built */
     double *end;                /* its nodes' end times (ms) */
@@ -364,7 +364,6 @@ prepare(Search *s)
     size_t nn = (size_t)n + 1;
     s->ioff = ir_alloc(nn * sizeof *s->ioff);
     s->ooff = ir_alloc(nn * sizeof *s->ooff);
-    s->ival = ir_alloc(((size_t)ne + 1) * sizeof *s->ival);
     s->idef = ir_alloc(((size_t)ne + 1) * sizeof *s->idef);
     s->rd = ir_alloc(((size_t)ne * (size_t)(np + 1) * (size_t)np + 1) * sizeof *s->rd);
     s->ord = ir_alloc(((size_t)no * (size_t)np + 1) * sizeof *s->ord);
@@ -376,7 +375,7 @@ prepare(Search *s)
     s->last = ir_alloc(nn * sizeof *s->last);
     s->key = ir_alloc(nn * sizeof *s->key);
     s->now = ir_alloc((nn + (size_t)np) * sizeof *s->now);
-    if (!s->ioff || !s->ooff || !s->ival || !s->idef || !s->rd || !s->ord || !s->left ||
+    if (!s->ioff || !s->ooff || !s->idef || !s->rd || !s->ord || !s->left ||
         !s->dev || !s->best || !s->end || !s->lb || !s->last || !s->key || !s->now)
         return -1;
     for (int p = 0; p < np; p++)
@@ -393,7 +392,6 @@ prepare(Search *s)
                 dup = x->in[i] == v;
             if (v == NONE || (g->val[v].flags & V_CONST) || dup)
                 continue;
-            s->ival[ne] = v;
             s->idef[ne] = g->val[v].def;
             for (int a = -1; a < np; a++)
                 for (int p = 0; p < np; p++)
@@ -449,7 +447,7 @@ prepare(Search *s)
 static void
 release(Search *s)
 {
-    ir_free(s->ioff), ir_free(s->ooff), ir_free(s->ival), ir_free(s->idef), ir_free(s->rd);
+    ir_free(s->ioff), ir_free(s->ooff), ir_free(s->idef), ir_free(s->rd);
     ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
     ir_free(s->lb), ir_free(s->last), ir_free(s->loff), ir_free(s->live), ir_free(s->key), ir_free(s->now), ir_free(s->memo);
     ir_free(s->keys), ir_free(s->times);
