@@ -449,8 +449,8 @@ release(Search *s)
 {
     ir_free(s->ioff), ir_free(s->ooff), ir_free(s->idef), ir_free(s->rd);
     ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
-    ir_free(s->lb), ir_free(s->last), ir_free(s->loff), ir_free(s->live), ir_free(s->key), ir_free(s->now), ir_free(s->memo);
-    ir_free(s->keys), ir_free(s->times);
+    ir_free(s->lb), ir_free(s->last), ir_free(s->loff), ir_free(s->live), ir_free(s->key);
+    ir_free(s->now), ir_free(s->memo), ir_free(s->keys), ir_free(s->times);
 }
 
 int

@@ -89,8 +89,8 @@ def main():
         causes = {s["cause"] for s in plan["steps"]}
         ok = ok and len(plan["steps"]) >= 60 and plan["strategy"] == "optimal" and causes <= {
             "optimal", "the only processor that can run it"} and "optimal" in causes
-        report("a chain of 60 steps placed", ok, "exit %d, causes %s: %s" % (p.returncode, sorted(causes),
-                                                                  p.stderr.strip()))
+        report("a chain of 60 steps placed", ok,
+               "exit %d, causes %s: %s" % (p.returncode, sorted(causes), p.stderr.strip()))
 
         p = compile_plan(args, small, tmp / "forced", ["--place", "Conv=gpu"])
         ok = p.returncode == 0

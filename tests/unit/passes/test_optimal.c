@@ -66,7 +66,8 @@ random_costs(uint64_t *seed, CostTable *c)
         double *row = &c->us[(size_t)n * (size_t)t.nproc];
         int any = 0;
         for (int p = 0; p < t.nproc; p++) {
-            row[p] = kit_rand(seed, 6) == 0 ? -1 : 1 + kit_rand(seed, 500) + kit_rand(seed, 4) / 4.0;
+            row[p] = kit_rand(seed, 6) == 0 ? -1
+                                            : 1 + kit_rand(seed, 500) + kit_rand(seed, 4) / 4.0;
             any |= row[p] >= 0;
         }
         if (!any)
