@@ -77,6 +77,16 @@ random_costs(uint64_t *seed, CostTable *c)
     return 0;
 }
 
+/* A random graph of nn nodes, a random target of np processors and a random cost table c; -1
+ * out of memory */
+static int
+random_instance(uint64_t *seed, int nn, int np, CostTable *c)
+{
+    kit_random_graph(seed, nn, 1);
+    random_target(seed, np);
+    return ir_infer(g, &d) < 0 ? -1 : random_costs(seed, c);
+}
+
 /* The least part_estimate over every placement c allows, enumerated */
 static double
 brute_force(const CostTable *c)
@@ -116,10 +126,8 @@ test_brute_force(void)
     for (int r = 0; r < 440; r++) {
         int np = r < 400 ? 2 + kit_rand(&seed, 2) : 2;     /* the last 40: 13 to 16 nodes */
         int nn = r < 400 ? 1 + kit_rand(&seed, np == 2 ? 12 : 8) : 13 + kit_rand(&seed, 4);
-        kit_random_graph(&seed, nn, 1);
-        random_target(&seed, np);
         CostTable c;
-        if (ir_infer(g, &d) < 0 || random_costs(&seed, &c) < 0) {
+        if (random_instance(&seed, nn, np, &c) < 0) {
             CHECK(0);
             return;
         }
@@ -262,10 +270,8 @@ test_refusals(void)
           g->node[599].dev == 0);
     /* a search over its budget says so (part_optimal: 1, the best found so far in dev) */
     uint64_t seed = 5;
-    kit_random_graph(&seed, 14, 1);
-    random_target(&seed, 3);
     CostTable c;
-    CHECK(ir_infer(g, &d) == 0 && random_costs(&seed, &c) == 0);
+    CHECK(random_instance(&seed, 14, 3, &c) == 0);
     int dev[16];
     double ms = -1;
     long expanded = 0;
@@ -279,10 +285,8 @@ static void
 test_out_of_memory(void)
 {
     uint64_t seed = 31;
-    kit_random_graph(&seed, 12, 1);
-    random_target(&seed, 2);
     CostTable c;
-    CHECK(ir_infer(g, &d) == 0 && random_costs(&seed, &c) == 0);
+    CHECK(random_instance(&seed, 12, 2, &c) == 0);
     int dev[16], failed = 0, same = 0, n = 1;
     double want = -1, ms;
     CHECK(part_optimal(g, &t, &c, 1000000, dev, &want, NULL) == 0);
@@ -310,10 +314,8 @@ test_memo_agrees(void)
     for (int r = 0; r < 30; r++) {
         int np = 2 + kit_rand(&seed, 2);
         int nn = np == 2 ? 28 + kit_rand(&seed, 13) : 16 + kit_rand(&seed, 5);
-        kit_random_graph(&seed, nn, 1);
-        random_target(&seed, np);
         CostTable c;
-        if (ir_infer(g, &d) < 0 || random_costs(&seed, &c) < 0) {
+        if (random_instance(&seed, nn, np, &c) < 0) {
             CHECK(0);
             return;
         }
