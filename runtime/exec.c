@@ -20,6 +20,11 @@
  * message, sets `stop` and wakes every lane; the others return at their next step or wait. A
  * run ends when every lane returned and finished its queue.
  *
+ * A stream (rt_plan_stream) is a run of several frames: each lane runs its steps for frame 0,
+ * then 1, ...; a frame's waits are offset by the frames before (the counts grow through the
+ * run), frame f works in arena copy f mod ncopy, and a lane starts frame f + ncopy only once
+ * every lane has published frame f done (after waiting for its queue).
+ *
  * Workers are started once and woken per run through `go` (a futex word, spin first); the caller
  * waits on `running`. Nothing mutable is shared between lanes except these counters.
  */

@@ -16,6 +16,10 @@
  *   (RtWeightUse) there once, and moves bytes only in Copy steps, with non-blocking
  *   clEnqueueWriteBuffer / clEnqueueReadBuffer. Constants keep OclTensor.host in the mapped file.
  *
+ * A plan made for streams holds K copies of every arena (exec.c): the buffers span all of them,
+ * and before each frame `frame` moves the arena tensors' offsets to that frame's copy and, zero-
+ * copy, points the outputs at that copy's buffers (wrapped once each).
+ *
  * Steps are enqueued on the device's in-order queue and not waited for; the lane waits for the
  * queue (clFinish) only before a step another lane waits for counts as done, and at the end of a
  * run. That also keeps the host memory a non-blocking copy reads or writes untouched until the
