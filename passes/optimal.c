@@ -417,21 +417,27 @@ prepare(Search *s)
             if (s->idef[e] != NONE)
                 s->last[s->idef[e]] = k;
     }
-    size_t nlive = 0;
-    for (NodeId k = 0; k < n; k++)
-        for (NodeId m = 0; m < k; m++)
-            nlive += s->last[m] >= k;
-    s->loff = ir_alloc(nn * sizeof *s->loff);
-    s->live = ir_alloc((nlive + 1) * sizeof *s->live);
-    if (!s->loff || !s->live)
+    /* node m is live before nodes m + 1 .. last[m]: count them, then list them by m */
+    s->loff = ir_alloc((nn + 1) * sizeof *s->loff);
+    if (!s->loff)
         return -1;
-    nlive = 0;
-    for (NodeId k = 0; k <= n; k++) {
-        s->loff[k] = (int)nlive;
-        for (NodeId m = 0; m < k && k < n; m++)
-            if (s->last[m] >= k)
-                s->live[nlive++] = m;
-    }
+    memset(s->loff, 0, (nn + 1) * sizeof *s->loff);
+    size_t nlive = 0;
+    for (NodeId m = 0; m < n; m++)
+        nlive += s->last[m] > m ? (size_t)(s->last[m] - m) : 0;
+    if (nlive > INT32_MAX || !(s->live = ir_alloc((nlive + 1) * sizeof *s->live)))
+        return -1;
+    for (NodeId m = 0; m < n; m++)
+        for (NodeId k = m + 1; k <= s->last[m]; k++)
+            s->loff[k + 1]++;
+    for (NodeId k = 0; k < n; k++)
+        s->loff[k + 1] += s->loff[k];
+    for (NodeId m = 0; m < n; m++)             /* loff[k] moves up as k's list fills ... */
+        for (NodeId k = m + 1; k <= s->last[m]; k++)
+            s->live[s->loff[k]++] = m;
+    for (NodeId k = n; k > 0; k--)              /* ... to where k + 1's starts: back one */
+        s->loff[k] = s->loff[k - 1];
+    s->loff[0] = 0;
     s->ooff[n] = no;
     s->left[n] = 0;
     for (NodeId k = n - 1; k >= 0; k--) {
@@ -459,25 +465,35 @@ part_optimal(const Graph *g, const Target *t, const CostTable *c, long budget, i
 {
     Search s = {.g = g, .t = t, .c = c, .n = g->nnode, .np = t->nproc, .budget = budget,
                 .best_ms = INFINITY};
-    int rc = -1;
+    int rc = -1, choices = 0;
+    for (NodeId k = 0; k < s.n; k++) {
+        int ncan = 0;
+        for (int p = 0; p < s.np; p++)
+            if (us_of(&s, k, p) >= 0)
+                ncan++, dev[k] = p;
+        if (ncan == 0)
+            goto done;
+        choices += ncan > 1;
+    }
+    if (choices == 0) {             /* one placement: nothing to search, whatever the size */
+        *ms = part_estimate(g, t, c, dev, NULL, NULL);
+        rc = *ms < 0 ? -1 : 0;
+        goto done;
+    }
     if (prepare(&s) < 0)
         goto done;
     for (int p = -1; p < s.np; p++)
         incumbent(&s, p);
     memset(s.free_ms, 0, sizeof s.free_ms);
     s.made = 0;
-    int choices = 0;
-    for (size_t i = 0; i < (size_t)s.n * (size_t)s.np; i++)
-        choices += c->us[i] >= 0;
-    choices -= s.n;                 /* each allows one at least: none beyond that, no search */
-    if (choices > 0 && bound(&s, 0, s.best_ms) < s.best_ms) {
+    if (bound(&s, 0, s.best_ms) < s.best_ms) {
         s.memo = ir_alloc(MEMO_SLOTS * sizeof *s.memo);     /* NULL: it only saves time */
         for (int i = 0; s.memo && i < MEMO_SLOTS; i++)
             s.memo[i].k = -1;
         search(&s, 0);
     }
     memcpy(dev, s.best, (size_t)s.n * sizeof *dev);
-    *ms = s.n > 0 ? s.best_ms : 0;
+    *ms = s.best_ms;
     rc = s.over;
 done:
     if (expanded)

@@ -279,6 +279,37 @@ test_refusals(void)
     part_costs_free(&c);
 }
 
+/* A chain of 20,000 steps each of which one processor alone may run: the one placement, at once
+ * (no search: its depth would be the chain's); a step none may run: -1 */
+static void
+test_no_choice(void)
+{
+    enum { N = 20000 };
+    char name[16];
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    ValId v = input("x", 1, 8);
+    for (int k = 0; k < N; k++) {
+        snprintf(name, sizeof name, "c%d", k);
+        v = NODE(OP_RELU, name, v);
+    }
+    mark_output(v);
+    CHECK(ir_infer(g, &d) == 0);
+    CostTable c = {.nnode = N, .nproc = 2, .us = ir_alloc(2 * N * sizeof(double))};
+    int *dev = ir_alloc(N * sizeof *dev);
+    for (int k = 0; k < N; k++)
+        c.us[2 * k + k % 2] = 10, c.us[2 * k + 1 - k % 2] = -1;
+    double ms = -1;
+    long expanded = -1;
+    CHECK(part_optimal(g, &t, &c, 1000, dev, &ms, &expanded) == 0 && expanded == 0);
+    CHECK(dev[0] == 0 && dev[1] == 1 && dev[N - 1] == 1 &&
+          ms == part_estimate(g, &t, &c, dev, NULL, NULL) && fabs(ms - N * 0.01) < 1e-6);
+    c.us[2 * 5 + 1] = -1, c.us[2 * 5] = -1;
+    CHECK(part_optimal(g, &t, &c, 1000, dev, &ms, NULL) == -1);
+    ir_free(dev);
+    part_costs_free(&c);
+}
+
 /* The nth allocation failing, for every n: out of memory (-1) or, where only the memo's failed,
  * the same least makespan; nothing leaks (the sanitizer build) */
 static void
@@ -350,6 +381,7 @@ main(void)
     test_refusals();
     test_out_of_memory();
     test_memo_agrees();
+    test_no_choice();
     ir_graph_free(g);
     return TEST_DONE();
 }
