@@ -34,6 +34,25 @@ all_can(void)
             t.proc[p].can[ops[i]] = 1u << DT_F32;
 }
 
+/* A chain of n steps over two processors of one memory (p0 a CPU, p1 OpenCL) that run them all:
+ * the first nsig Sigmoids, then Relus, shapes inferred */
+static void
+chain_graph(int n, int nsig)
+{
+    char name[16];
+    fresh();
+    kit_target(&t, 2, (int[]){0, 0});
+    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
+    all_can();
+    ValId v = input("x", 1, 8);
+    for (int k = 0; k < n; k++) {
+        snprintf(name, sizeof name, "c%d", k);
+        v = NODE(k < nsig ? OP_SIGMOID : OP_RELU, name, v);
+    }
+    mark_output(v);
+    CHECK(ir_infer(g, &d) == 0);
+}
+
 /* A random target of np processors: one memory, or the last ones in a second memory behind a
  * copy link; random sync, handoff and launch figures */
 static void
@@ -155,19 +174,8 @@ static void
 test_chain(int n, int nodes_max)
 {
     uint64_t seed = (uint64_t)n * 77 + 1;
-    char name[16];
-    fresh();
-    kit_target(&t, 2, (int[]){0, 0});
-    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
+    chain_graph(n, 0);
     t.proc[0].sync_us = t.proc[1].sync_us = 8;
-    all_can();
-    ValId v = input("x", 1, 8);
-    for (int k = 0; k < n; k++) {
-        snprintf(name, sizeof name, "c%d", k);
-        v = NODE(OP_RELU, name, v);
-    }
-    mark_output(v);
-    CHECK(ir_infer(g, &d) == 0);
     CostTable c = {.nnode = n, .nproc = 2, .us = ir_alloc((size_t)(2 * n) * sizeof(double))};
     for (int k = 0; k < 2 * n; k++)
         c.us[k] = 10 + kit_rand(&seed, 40);
@@ -245,18 +253,7 @@ test_refusals(void)
     CHECK(optimal_max_steps(2) == 256 && optimal_max_steps(3) == 161 &&
           optimal_max_steps(5) == 110 && optimal_max_steps(1) > 100000);
     /* a chain of 600 steps: 10 Sigmoids, then Relus */
-    char name[16];
-    fresh();
-    kit_target(&t, 2, (int[]){0, 0});
-    t.proc[0].backend = PB_CPU, t.proc[1].backend = PB_OPENCL;
-    all_can();
-    ValId v = input("x", 1, 8);
-    for (int k = 0; k < 600; k++) {
-        snprintf(name, sizeof name, "c%d", k);
-        v = NODE(k < 10 ? OP_SIGMOID : OP_RELU, name, v);
-    }
-    mark_output(v);
-    CHECK(ir_infer(g, &d) == 0);
+    chain_graph(600, 10);
     PlanOptions o = {.strategy = "optimal"};
     CHECK(place(&o) == -1 && diag_status(&d) == 2);
     CHECK(strstr(d.msg, "strategy optimal: 600 steps, 600 of them with a choice") &&
@@ -285,16 +282,7 @@ static void
 test_no_choice(void)
 {
     enum { N = 20000 };
-    char name[16];
-    fresh();
-    kit_target(&t, 2, (int[]){0, 0});
-    ValId v = input("x", 1, 8);
-    for (int k = 0; k < N; k++) {
-        snprintf(name, sizeof name, "c%d", k);
-        v = NODE(OP_RELU, name, v);
-    }
-    mark_output(v);
-    CHECK(ir_infer(g, &d) == 0);
+    chain_graph(N, 0);
     CostTable c = {.nnode = N, .nproc = 2, .us = ir_alloc(2 * N * sizeof(double))};
     int *dev = ir_alloc(N * sizeof *dev);
     for (int k = 0; k < N; k++)
