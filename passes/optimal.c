@@ -39,8 +39,8 @@ typedef struct Memo {
     int k;                      /* -1: the slot is empty */
     unsigned hash;
     size_t key;                 /* at keys[key]: the live writers' processors, in node order */
-    size_t times;               /* at times[times]: made, each lane's free time (at least t0),
-                                 * the live ends */
+    size_t times;               /* at times[times]: made, each lane's free time and each live
+                                 * end, raised as seen() says */
 } Memo;
 
 typedef struct Search {
@@ -72,7 +72,11 @@ typedef struct Search {
     NodeId *last;               /* last[m]: the last node that reads node m's outputs */
     int *loff;                  /* the live writers before node k (m < k <= last[m]), in order, */
     NodeId *live;               /* are live[loff[k] .. loff[k + 1]) */
-    double t0;                  /* bound(): no later node starts before it */
+    int *coff;                  /* node m's readers are cons[coff[m] .. coff[m + 1]) */
+    NodeId *cons;
+    int one_mem;                /* every processor in one memory (no copies) */
+    double *rdy;                /* bound(): each later node's inputs are ready no earlier */
+    double tmin[TG_MAXPROC];    /* bound(): no later node starts on p earlier */
     Memo *memo;                 /* MEMO_SLOTS states, or NULL: none */
     int *keys;                  /* their keys and times, nkey and ntime used of cap each */
     double *times;
@@ -145,7 +149,7 @@ outputs_done(const Search *s, NodeId k, int p, double end)
 }
 
 /* A lower bound on the makespan of every completion of nodes 0..k-1, or a figure >= cut as soon
- * as one is found (the bound is not needed then; nor is t0) */
+ * as one is found (the bound is not needed then; nor are rdy and tmin) */
 static double
 bound(Search *s, NodeId k, double cut)
 {
@@ -169,7 +173,8 @@ bound(Search *s, NodeId k, double cut)
     }
     level *= 1 - 1e-9;          /* summed in another order than the lanes': keep it below */
     double lb = s->made > level ? s->made : level;
-    s->t0 = INFINITY;
+    for (int p = 0; p < np; p++)
+        s->tmin[p] = INFINITY;
     for (NodeId n = k; n < s->n && lb < cut; n++) {
         double ready = 0, least = INFINITY;
         for (int e = s->ioff[n]; e < s->ioff[n + 1]; e++) {
@@ -184,10 +189,11 @@ bound(Search *s, NodeId k, double cut)
             double end = step_end(s, n, p, k);
             if (end < least)
                 least = end;
+            if (ready < s->tmin[p])
+                s->tmin[p] = ready;
         }
         s->lb[n] = least;
-        if (ready < s->t0)
-            s->t0 = ready;
+        s->rdy[n] = ready;
         if (least > lb)
             lb = least;
     }
@@ -233,9 +239,11 @@ room(Search *s, size_t n)
 
 /* 1 when a state seen before at node k was no later in any time the rest depends on (then
  * nothing below this one can beat what was found below that one); else this one is remembered
- * where there is room. Lane free times earlier than t0 (bound's) are taken as t0: no later step
- * starts before it, so the rest cannot tell them apart. The estimate only grows with each of
- * these times (max and +), in floating point too. */
+ * where there is room. The estimate only grows with each of these times (max and +), in floating
+ * point too. A time is raised to what the rest cannot tell it from: a lane's free time to the
+ * earliest any later step it may run can have its inputs (tmin: the step starts no earlier), and,
+ * where there are no copies, a live value's end to the earliest any of its later readers can
+ * have all its inputs (the reader waits for that anyway). */
 static int
 seen(Search *s, NodeId k)
 {
@@ -245,11 +253,15 @@ seen(Search *s, NodeId k)
         return 0;
     s->now[0] = s->made;
     for (int p = 0; p < s->np; p++)
-        s->now[1 + p] = s->free_ms[p] > s->t0 ? s->free_ms[p] : s->t0;
+        s->now[1 + p] = s->free_ms[p] > s->tmin[p] ? s->free_ms[p] : s->tmin[p];
     for (int i = s->loff[k]; i < s->loff[k + 1]; i++) {
         NodeId m = s->live[i];
+        double end = s->end[m], wait = INFINITY;
+        for (int j = s->coff[m]; s->one_mem && j < s->coff[m + 1]; j++)
+            if (s->cons[j] >= k && s->rdy[s->cons[j]] < wait)
+                wait = s->rdy[s->cons[j]];
         s->key[nkey++] = s->dev[m];
-        s->now[ntime++] = s->end[m];
+        s->now[ntime++] = s->one_mem && wait > end ? wait : end;
         h = (h ^ (unsigned)s->dev[m]) * 16777619u;
     }
     size_t slot = h & (MEMO_SLOTS - 1);
@@ -375,8 +387,12 @@ prepare(Search *s)
     s->last = ir_alloc(nn * sizeof *s->last);
     s->key = ir_alloc(nn * sizeof *s->key);
     s->now = ir_alloc((nn + (size_t)np) * sizeof *s->now);
+    s->rdy = ir_alloc(nn * sizeof *s->rdy);
+    s->coff = ir_alloc((nn + 1) * sizeof *s->coff);
+    s->cons = ir_alloc(((size_t)ne + 1) * sizeof *s->cons);
     if (!s->ioff || !s->ooff || !s->idef || !s->rd || !s->ord || !s->left ||
-        !s->dev || !s->best || !s->end || !s->lb || !s->last || !s->key || !s->now)
+        !s->dev || !s->best || !s->end || !s->lb || !s->last || !s->key || !s->now ||
+        !s->rdy || !s->coff || !s->cons)
         return -1;
     for (int p = 0; p < np; p++)
         s->mem[p] = target_mem(s->t, s->t->proc[p].space);
@@ -417,6 +433,23 @@ prepare(Search *s)
             if (s->idef[e] != NONE)
                 s->last[s->idef[e]] = k;
     }
+    /* each node's readers, counted, then listed by reader */
+    memset(s->coff, 0, (nn + 1) * sizeof *s->coff);
+    for (int e = 0; e < ne; e++)
+        if (s->idef[e] != NONE)
+            s->coff[s->idef[e] + 1]++;
+    for (NodeId m = 0; m < n; m++)
+        s->coff[m + 1] += s->coff[m];
+    for (NodeId k = 0; k < n; k++)
+        for (int e = s->ioff[k]; e < s->ioff[k + 1]; e++)
+            if (s->idef[e] != NONE)
+                s->cons[s->coff[s->idef[e]]++] = k;
+    for (NodeId m = n; m > 0; m--)
+        s->coff[m] = s->coff[m - 1];
+    s->coff[0] = 0;
+    s->one_mem = 1;
+    for (int p = 0; p < np; p++)
+        s->one_mem &= s->mem[p] == s->mem[0];
     /* node m is live before nodes m + 1 .. last[m]: count them, then list them by m */
     s->loff = ir_alloc((nn + 1) * sizeof *s->loff);
     if (!s->loff)
@@ -456,7 +489,8 @@ release(Search *s)
     ir_free(s->ioff), ir_free(s->ooff), ir_free(s->idef), ir_free(s->rd);
     ir_free(s->ord), ir_free(s->left), ir_free(s->dev), ir_free(s->best), ir_free(s->end);
     ir_free(s->lb), ir_free(s->last), ir_free(s->loff), ir_free(s->live), ir_free(s->key);
-    ir_free(s->now), ir_free(s->memo), ir_free(s->keys), ir_free(s->times);
+    ir_free(s->now), ir_free(s->memo), ir_free(s->keys), ir_free(s->times), ir_free(s->rdy);
+    ir_free(s->coff), ir_free(s->cons);
 }
 
 int
