@@ -14,10 +14,10 @@
  * the chain and each prefix of it, the share of home is chosen, a multiple of 8 channels, that
  * gives the least predicted time: each part's steps at their share of the work (cost_work with
  * FLOPs, bytes and the GEMM dimension scaled, times a trace's over the model's ratio under
- * --profile-from) stretched by the pair's contention, q's handoff of the input and sync, and
- * home's wait and handoff of q's slice. A split is made only below MARGIN of the chain's time on
- * home alone. On a target whose processors share no memory, nothing is split (the copies are
- * not modelled here).
+ * --profile-from) stretched by the pair's contention (the larger way, for both), q's handoff of
+ * the input and sync, and home's wait and handoff of q's slice. A split is made only below
+ * MARGIN of the chain's time on home alone. On a target whose processors share no memory,
+ * nothing is split (the copies are not modelled here).
  *
  * Rewrite. Every node of a chain becomes two, "NAME/split0" on home and "NAME/split1" on q,
  * with their slices of the constants; a Concat "NAME/join" on home joins the last parts into the
@@ -238,6 +238,12 @@ divided_us(const Split *s, const Chain *ch, const Est *e, int len, int q, int64_
     ValId x = g->node[ch->node[0]].in[0], y = g->node[ch->node[len - 1]].out[0];
     NodeId xw = g->val[x].def;
     int a = xw == NONE ? -1 : s->dev[xw];
+    /* the parts run at the same time: each is slowed by the other. Where the target gives the
+     * factor one way only (a profile measures what it can tell apart), the two share the
+     * cores or memory that made it, and the larger factor stands for both ways */
+    double cont = cost_contention(t, h, q), back = cost_contention(t, q, h);
+    if (back > cont)
+        cont = back;
     double end[2];
     for (int part = 0; part < 2; part++) {
         int p = part ? q : h;
@@ -247,7 +253,7 @@ divided_us(const Split *s, const Chain *ch, const Est *e, int len, int q, int64_
         double work = 0;
         for (int k = 0; k < len; k++)
             work += share_us(s, ch, e, k, part, p, part ? 1 - f : f);
-        end[part] = us + work * cost_contention(t, p, part ? h : q);
+        end[part] = us + work * cont;
     }
     /* home waits for q's last part and reads its slice from q's caches */
     end[1] += t->proc[h].sync_us + part_read_us(g, t, y, q, h) * (1 - f);

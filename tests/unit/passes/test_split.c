@@ -5,9 +5,10 @@
  * sliced; its parts' outputs are placed inside the joining Concat's output (no copy); a chain
  * Conv -> depthwise Conv -> Relu keeps its slices to the end and joins once; a Gemm of one row is
  * divided along its columns with B (transposed) and C sliced, but not before a Softmax; a MatMul
- * of one row along N with no more than 256 shares tried; a division that does not pay, a target
- * of one processor and one of two memories leave the graph as it was. Every graph made passes
- * the verifier, and the divided Conv's schedule and memory plan are made.
+ * of one row along N with no more than 256 shares tried; a division that does not pay (a costly
+ * wait, or contention given one way only, taken both ways), a target of one processor and one of
+ * two memories leave the graph as it was. Every graph made passes the verifier, and the divided
+ * Conv's schedule and memory plan are made.
  */
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -35,19 +36,29 @@ static const char *two_xml =
     "<rate class=\"gemm\" gflops=\"100\"/>" OTHER_RATES "</processor>"
     "%s</platform>";
 
+/* two_memories: b in a memory of its own; else, with contention, b runs twice as slow while a is
+ * busy (and nothing said the other way) */
 static void
-load(const char *sync_us, int two_memories)
+load_with(const char *sync_us, int two_memories, int contention)
 {
     char xml[2048];
     snprintf(xml, sizeof xml, two_xml, two_memories ? "<space id=\"dev\"/>" : "", sync_us,
              two_memories ? "dev" : "host", sync_us,
-             two_memories ? "<link a=\"host\" b=\"dev\" bandwidth_gbps=\"10\"/>" : "");
+             two_memories ? "<link a=\"host\" b=\"dev\" bandwidth_gbps=\"10\"/>"
+             : contention ? "<contention a=\"b\" b=\"a\" factor=\"2\"/>"
+                          : "");
     Diag td;
     diag_init(&td, "t.xml");
     if (target_parse(&t, xml, strlen(xml), "t.xml", NULL, &td) < 0) {
         fprintf(stderr, "target: %s\n", td.msg);
         exit(1);
     }
+}
+
+static void
+load(const char *sync_us, int two_memories)
+{
+    load_with(sync_us, two_memories, 0);
 }
 
 /* A float32 constant of the given dims, element i = i * scale */
@@ -274,17 +285,20 @@ test_matmul(void)
     CHECK(((const float *)bp->data)[4096 - share] == (float)(4096 + share));
 }
 
-/* Where a division does not pay (a wait costs 1 ms), on one processor, and across two memories:
- * the graph stays as it was, every node on home */
+/* Where a division does not pay (a wait costs 1 ms; b slowed twice by a, and so a by b, which
+ * leaves the best division at 4/3 of a's time), on one processor, and across two memories: the
+ * graph stays as it was, every node on home */
 static void
 test_untouched(void)
 {
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         fresh();
         if (k == 0)
             load("1000", 0);
         else if (k == 1)
             load("0", 1);
+        else if (k == 3)
+            load_with("0", 0, 1);
         else
             kit_target(&t, 1, (int[]){0}), t.proc[0].backend = PB_SIMULATED,
                 memset(t.proc[0].can, 0xff, sizeof t.proc[0].can);
