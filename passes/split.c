@@ -62,7 +62,19 @@ typedef struct Split {
     CostTable c;
     int *dev;               /* per node of the graph as it came: its processor */
     int home;
+    NodeId *reader;         /* per value: a node that reads it (fill_readers) */
+    char *ranked;           /* per value: 1 when a Softmax, ArgMax, ... reads it */
+    struct Made *made;      /* per value of the graph as it came and part: its last slice */
+    int nval;               /* values of the graph as it came */
 } Split;
+
+/* A slice made of a constant, kept so that nodes sharing weights share their slices too (a
+ * model of many Convs on one weight tensor must not get a copy per Conv) */
+typedef struct Made {
+    ValId v;                /* NONE: none yet */
+    int axis;
+    int64_t lo, hi;
+} Made;
 
 static const Value *
 val_at(const Graph *g, const Node *x, int i)
@@ -257,9 +269,9 @@ divided_us(const Split *s, const Chain *ch, const Est *e, int len, int q, int64_
     }
     /* home waits for q's last part and reads its slice from q's caches */
     end[1] += t->proc[h].sync_us + part_read_us(g, t, y, q, h) * (1 - f);
-    Work join = {.cls = CC_MOVE, .op = OP_CONCAT};
-    if (g->val[y].flags & V_OUTPUT)     /* not in the arena: the Concat copies */
-        join.bytes = 2 * (double)ir_nbytes(&g->val[y]);
+    /* the join as the cost model times any Concat, by its bytes read and written: a profile's
+     * Concat rate is measured on joins done in place (nearly free), the built-in one is not */
+    Work join = {.cls = CC_MOVE, .op = OP_CONCAT, .bytes = 2 * (double)ir_nbytes(&g->val[y])};
     return (end[0] > end[1] ? end[0] : end[1]) + cost_work_us(t, h, &join);
 }
 
@@ -301,21 +313,34 @@ choose(const Split *s, Chain *ch)
     return 1;
 }
 
-/* 1 when a reader of v normalises or ranks along its elements (Softmax, ArgMax, ...): where a
+/* 1 when op x normalises or ranks along its input's elements (Softmax, ArgMax, ...): where a
  * model's weights make every logit tie, as structure-only models do, two processors' different
  * summation orders break the tie and the result is nothing like one processor's */
 static int
-ranked(const Graph *g, ValId v)
+ranks(OpKind x)
 {
-    for (NodeId u = 0; u < g->nnode; u++) {
-        const Node *x = &g->node[u];
-        int ranks = x->op == OP_SOFTMAX || x->op == OP_LOGSOFTMAX || x->op == OP_HARDMAX ||
-                    x->op == OP_ARGMAX || x->op == OP_ARGMIN;
-        for (int j = 0; ranks && j < x->nin; j++)
-            if (x->in[j] == v)
-                return 1;
+    return x == OP_SOFTMAX || x == OP_LOGSOFTMAX || x == OP_HARDMAX || x == OP_ARGMAX ||
+           x == OP_ARGMIN;
+}
+
+/* Per value, a node that reads it (the last, in node order) into s->reader, and whether one
+ * that ranks does into s->ranked: one pass, so that chains are found in linear time */
+static void
+fill_readers(Split *s)
+{
+    const Graph *g = s->g;
+    for (ValId v = 0; v < g->nval; v++) {
+        s->reader[v] = NONE;
+        s->ranked[v] = 0;
     }
-    return 0;
+    for (NodeId u = 0; u < g->nnode; u++)
+        for (int j = 0; j < g->node[u].nin; j++) {
+            ValId v = g->node[u].in[j];
+            if (v == NONE)
+                continue;
+            s->reader[v] = u;
+            s->ranked[v] |= (char)ranks(g->node[u].op);
+        }
 }
 
 /* The chain that starts at head n (len 0: n is no head) */
@@ -334,12 +359,7 @@ chain_at(const Split *s, NodeId n, Chain *ch)
         ValId v = g->node[ch->node[ch->len - 1]].out[0];
         if (g->val[v].nuse != 1 || (g->val[v].flags & V_OUTPUT))
             break;
-        /* its one reader */
-        NodeId m = NONE;
-        for (NodeId u = ch->node[ch->len - 1] + 1; u < g->nnode && m == NONE; u++)
-            for (int j = 0; j < g->node[u].nin; j++)
-                if (g->node[u].in[j] == v)
-                    m = u;
+        NodeId m = s->reader[v];    /* its one reader */
         if (m == NONE || s->dev[m] != s->home)
             break;
         Kind km = follower_kind(g, m, v, ch->axis, ch->C);
@@ -348,7 +368,7 @@ chain_at(const Split *s, NodeId n, Chain *ch)
         ch->node[ch->len] = m;
         ch->kind[ch->len++] = km;
     }
-    if (ranked(g, g->node[ch->node[ch->len - 1]].out[0]))
+    if (s->ranked[g->node[ch->node[ch->len - 1]].out[0]])
         ch->len = 0;
 }
 
@@ -452,8 +472,17 @@ make_part(Split *s, const Chain *ch, int k, int part, ValId in, int64_t lo, int6
     for (int j = 1; j < src->nin; j++) {
         int ax = const_axis(g, n, ch->kind[k], j);
         ValId v = g->node[n].in[j];
-        if (ax >= 0 && (v = slice_const(g, v, ax, lo, hi, suffix)) == NONE)
-            return NONE;
+        if (ax >= 0) {
+            Made *was = v < s->nval ? &s->made[2 * v + part] : NULL;
+            if (was && was->v != NONE && was->axis == ax && was->lo == lo && was->hi == hi) {
+                v = was->v;
+            } else {
+                if ((v = slice_const(g, v, ax, lo, hi, suffix)) == NONE)
+                    return NONE;
+                if (was)
+                    *was = (Made){v, ax, lo, hi};
+            }
+        }
         g->node[m].in[j] = v;
     }
     if (ch->kind[k] == K_DEPTHWISE)
@@ -467,10 +496,10 @@ make_part(Split *s, const Chain *ch, int k, int part, ValId in, int64_t lo, int6
     return y;
 }
 
-/* Replaces the chain by its two parts and their join; key[] (room for the nodes made) gets each
- * new node's place in the order. 0, or -1 on OOM. */
+/* Replaces the chain by its two parts and their join; key[] (room for every node made) gets
+ * each new node's place in the order. 0, or -1 on OOM. */
 static int
-rewrite(Split *s, const Chain *ch, double **key, int *nkey)
+rewrite(Split *s, const Chain *ch, double *key)
 {
     Graph *g = s->g;
     ValId last[2] = {g->node[ch->node[0]].in[0], g->node[ch->node[0]].in[0]};
@@ -496,13 +525,8 @@ rewrite(Split *s, const Chain *ch, double **key, int *nkey)
     x->out[0] = g->node[tail].out[0];
     g->val[x->out[0]].def = j;
     /* the new nodes go where the chain was */
-    double *nk = ir_realloc(*key, (size_t)(g->nnode + 1) * sizeof(double));
-    if (!nk)
-        return -1;
-    *key = nk;
     for (NodeId m = first; m < g->nnode; m++)
-        nk[m] = (double)ch->node[0] + 0.5 * (double)(m - first + 1) / (double)(g->nnode - first);
-    *nkey = g->nnode;
+        key[m] = (double)ch->node[0] + 0.5 * (double)(m - first + 1) / (double)(g->nnode - first);
     for (int k = 0; k < ch->len; k++) {
         Node *o = &g->node[ch->node[k]];
         o->op = OP_NOP;
@@ -561,18 +585,28 @@ place_split(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
 {
     Split s = {.g = g, .t = t, .o = o};
     double *key = NULL;
-    int nkey = g->nnode, nnode = g->nnode, rc = -1, split = 0;
+    int nnode = g->nnode, rc = -1, split = 0;
     ir_fill_uses(g);
     if (part_costs(g, t, o, &s.c, d) < 0)
         return -1;
     s.dev = ir_alloc((size_t)(nnode + 1) * sizeof(int));
+    s.reader = ir_alloc((size_t)(g->nval + 1) * sizeof(NodeId));
+    s.ranked = ir_alloc((size_t)g->nval + 1);
     char *taken = ir_alloc((size_t)nnode + 1);
     Chain *chain = ir_alloc((size_t)(nnode + 1) * sizeof(Chain));
-    key = ir_alloc((size_t)(nnode + 1) * sizeof(double));
-    if (!s.dev || !taken || !chain || !key) {
+    if (!s.dev || !s.reader || !s.ranked || !taken || !chain) {
         diag_oom(d);
         goto done;
     }
+    fill_readers(&s);
+    s.nval = g->nval;
+    s.made = ir_alloc(2 * (size_t)g->nval * sizeof(Made) + 1);
+    if (!s.made) {
+        diag_oom(d);
+        goto done;
+    }
+    for (int i = 0; i < 2 * g->nval; i++)
+        s.made[i].v = NONE;
     if (choose_home(&s, d) < 0)
         goto done;
     /* the divisions, chosen on the graph as it came */
@@ -589,17 +623,26 @@ place_split(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
             taken[ch->node[k]] = 1;
         nchain++;
     }
+    /* the keys of the order: a node's index, and its chain's head's for the nodes made */
+    size_t nkey = (size_t)nnode;
+    for (int i = 0; i < nchain; i++)
+        nkey += 2 * (size_t)chain[i].len + 1;
+    key = ir_alloc((nkey + 1) * sizeof(double));
+    if (!key) {
+        diag_oom(d);
+        goto done;
+    }
     for (NodeId n = 0; n < nnode; n++)
         key[n] = (double)n;
     for (int i = 0; i < nchain; i++) {
-        if (rewrite(&s, &chain[i], &key, &nkey) < 0) {
+        if (rewrite(&s, &chain[i], key) < 0) {
             diag_oom(d);
             goto done;
         }
         split++;
     }
     if (split > 0) {
-        IR_ASSERT(nkey == g->nnode);
+        IR_ASSERT(nkey == (size_t)g->nnode);
         if (ir_toposort_by(g, key, d) < 0)
             goto done;
         if (ir_compact(g) < 0) {
@@ -612,6 +655,9 @@ place_split(Graph *g, const Target *t, const PlanOptions *o, Diag *d)
 done:
     part_costs_free(&s.c);
     ir_free(s.dev);
+    ir_free(s.reader);
+    ir_free(s.ranked);
+    ir_free(s.made);
     ir_free(taken);
     ir_free(chain);
     ir_free(key);
