@@ -12,8 +12,8 @@
  *
  * Nothing mutable is shared between lanes: each has its own context (errors, scratch, derived
  * weights), tensor views and trace. A stream (rt_plan_stream) keeps frames in flight at once,
- * each in its own copy of the arenas; the weights are shared. The first failing step stops every lane; the run returns its
- * status and rt_plan_error names the step and the failing call.
+ * each in its own copy of the arenas; the weights are shared. The first failing step stops
+ * every lane; the run returns its status and rt_plan_error names the step and the failing call.
  */
 #pragma once
 
