@@ -2,13 +2,13 @@
  * test_split.c: --strategy split (passes/split.c) on graphs built by hand, over targets read from
  * descriptions whose rates make a division pay (or not): a Conv is divided between two
  * processors of one memory in the share that balances their rates, with its weights and bias
- * sliced; its parts' outputs are placed inside the joining Concat's output (no copy); a chain
- * Conv -> depthwise Conv -> Relu keeps its slices to the end and joins once; a Gemm of one row is
- * divided along its columns with B (transposed) and C sliced, but not before a Softmax; a MatMul
- * of one row along N with no more than 256 shares tried; a division that does not pay (a costly
- * wait, or contention given one way only, taken both ways), a target of one processor and one of
- * two memories leave the graph as it was. Every graph made passes the verifier, and the divided
- * Conv's schedule and memory plan are made.
+ * sliced; its parts' outputs are placed inside the joining Concat's output (no copy); Convs on
+ * one weight tensor share its slices; a chain Conv -> depthwise Conv -> Relu keeps its slices to
+ * the end and joins once; a Gemm of one row is divided along its columns with B (transposed) and
+ * C sliced, but not before a Softmax; a MatMul of one row along N with no more than 256 shares
+ * tried; a division that does not pay (a costly wait, or contention given one way only, taken
+ * both ways), a target of one processor and one of two memories leave the graph as it was. Every
+ * graph made passes the verifier, and the divided Conv's schedule and memory plan are made.
  */
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -190,6 +190,27 @@ test_conv_balanced(void)
     CHECK(mp.arena == 48 * 16 * 16 * 4);
 }
 
+/* Two Convs on one weight tensor, divided at one share: their parts share the slices too */
+static void
+test_shared_weights(void)
+{
+    fresh();
+    load("0", 0);
+    ValId x = image(48);
+    ValId y = conv("c1", x, 48, 48, 1, 1);
+    NodeId n1 = g->val[y].def;
+    ValId z = NODE(OP_CONV, "c2", y, g->node[n1].in[1], g->node[n1].in[2]);
+    mark_output(NODE(OP_GLOBALAVERAGEPOOL, "gap", z));
+    CHECK(place() == 0);
+    NodeId a1 = node_named("c1/split0"), a2 = node_named("c2/split0");
+    NodeId b1 = node_named("c1/split1"), b2 = node_named("c2/split1");
+    CHECK(a1 != NONE && a2 != NONE && b1 != NONE && b2 != NONE);
+    if (a1 == NONE || a2 == NONE || b1 == NONE || b2 == NONE)
+        return;
+    CHECK(g->node[a1].in[1] == g->node[a2].in[1] && g->node[b1].in[1] == g->node[b2].in[1]);
+    CHECK(g->node[a1].in[2] == g->node[a2].in[2] && g->node[a1].in[1] != g->node[b1].in[1]);
+}
+
 /* Conv -> depthwise Conv -> Relu: one division, the slices kept to the Relu, one join */
 static void
 test_chain(void)
@@ -315,6 +336,7 @@ int
 main(void)
 {
     test_conv_balanced();
+    test_shared_weights();
     test_chain();
     test_gemm();
     test_matmul();
