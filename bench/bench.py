@@ -59,7 +59,8 @@ def models(args):
     if args.examples:
         for f in sorted(Path(args.examples).glob("*.onnx")):
             out.append((f.stem + " (example)", f, {}, None))
-    return [m for m in out if args.filter in m[0]]
+    keys = args.filter.split(",")       # -k: names holding any of these
+    return [m for m in out if any(k in m[0] for k in keys)]
 
 
 def make_inputs(model, shapes, files, work):
