@@ -8,11 +8,12 @@
  * threads as CPUs are online, when the processor leaves its threads to --threads), gpu (the
  * first OpenCL processor), greedy, optimal (where the graph is within its size), split, and
  * pipeline under --stream. A candidate that refuses (no OpenCL processor, a graph too large for
- * optimal) is left out. A plan of several processors is taken only when it is predicted faster
- * than the best single-processor plan by more than AUTO_MARGIN: measured against their own
- * predictions, such plans take about 1.3 times as long as single-processor ones do (the waits
- * between lanes, PoCL's steps beside a busy CPU: docs/benchmarks.md), so a smaller predicted
- * gain is as likely a loss. Under --stream the candidates are compared by the predicted time
+ * optimal) is left out. The CPU plans are the baseline; the gpu plan is taken over them, and a
+ * plan of several processors over the single-processor plan chosen, only when predicted faster
+ * by more than AUTO_MARGIN: measured against their own predictions, plans of several
+ * processors take about 1.3 times as long as CPU plans do, and OpenCL plans up to 1.6 times (the
+ * waits between lanes, PoCL's steps: docs/benchmarks.md), so a smaller predicted gain is as
+ * likely a loss. Under --stream the candidates are compared by the predicted time
  * per frame (a pipeline's slowest stage) rather than by latency.
  */
 #include "driver.h"
@@ -106,7 +107,7 @@ int
 plan_auto(PlanArgs *pa, const ModelArgs *ma, Target *t, const Progress *pr, int *status)
 {
     Cand c[8];
-    int n = candidates(pa, t, c), best_single = -1, best_multi = -1;
+    int n = candidates(pa, t, c), best_cpu = -1, best_other = -1, best_multi = -1;
     AutoChoice *a = &pa->choice;
     memset(a, 0, sizeof *a);
     for (int i = 0; i < n && i < AUTO_MAXCAND; i++) {
@@ -119,11 +120,16 @@ plan_auto(PlanArgs *pa, const ModelArgs *ma, Target *t, const Progress *pr, int 
         ac->single = c[i].single;
         if (ac->ms < 0)
             continue;
-        int *best = c[i].single ? &best_single : &best_multi;
+        int *best = !c[i].single                     ? &best_multi
+                    : strcmp(c[i].strategy, "cpu") == 0 ? &best_cpu
+                                                        : &best_other;
         if (*best < 0 || ac->ms < a->cand[*best].ms)
             *best = a->ncand - 1;
     }
-    int pick = best_single;
+    int pick = best_cpu;
+    if (best_other >= 0 &&
+        (pick < 0 || a->cand[best_other].ms < a->cand[pick].ms * (1 - AUTO_MARGIN)))
+        pick = best_other;
     if (best_multi >= 0 &&
         (pick < 0 || a->cand[best_multi].ms < a->cand[pick].ms * (1 - AUTO_MARGIN)))
         pick = best_multi;

@@ -14,9 +14,9 @@ The fallback contract and --strategy auto (docs/partition.md), on plans that are
   make impossible is refused, exit 2, one line.
 - --explain lists the regions, one line each, as many as the plan has, each with its causes.
 - auto: plan.json's "auto" member lists the candidates (every single-processor plan among them),
-  the one chosen is the fastest predicted single-processor plan unless a plan of several
-  processors is predicted faster by more than the margin, and the plan's predicted_ms is the
-  chosen candidate's.
+  the one chosen is the fastest predicted CPU plan unless the gpu plan is predicted faster by
+  more than the margin, and that one unless a plan of several processors is predicted faster
+  than it by more than the margin; the plan's predicted_ms is the chosen candidate's.
 """
 import argparse
 import json
@@ -146,7 +146,11 @@ def check_auto(args, model, tmp, target):
     if not a:
         return
     ok = [c for c in a["candidates"] if c["predicted_ms"] is not None]
-    single = min((c for c in ok if c["single"]), key=lambda c: c["predicted_ms"])
+    single = min((c for c in ok if c["single"] and c["strategy"].startswith("cpu")),
+                 key=lambda c: c["predicted_ms"])
+    gpu = [c for c in ok if c["strategy"] == "gpu"]
+    if gpu and gpu[0]["predicted_ms"] < single["predicted_ms"] * (1 - a["margin"]):
+        single = gpu[0]
     multi = [c for c in ok if not c["single"]]
     best = single
     if multi:
