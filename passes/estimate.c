@@ -43,28 +43,33 @@ part_costs_free(CostTable *c)
     memset(c, 0, sizeof *c);
 }
 
-static int
-proc_mem(const Target *t, int p)
+int
+part_mem(const Target *t, int p)
 {
     return target_mem(t, p < 0 ? 0 : t->proc[p].space);
 }
 
-/* The launch overhead of a copy into or out of memory m: that of its first processor, which
- * runs the copies there (copies.c) */
+int
+part_copier(const Target *t, int m)
+{
+    for (int p = 0; p < t->nproc; p++)
+        if (part_mem(t, p) == m)
+            return p;
+    return 0;
+}
+
+/* The launch overhead of a copy into or out of memory m, by the processor that runs it */
 static double
 copy_launch_us(const Target *t, int m)
 {
-    for (int p = 0; p < t->nproc; p++)
-        if (proc_mem(t, p) == m)
-            return t->proc[p].launch_us;
-    return 0;
+    return t->nproc > 0 ? t->proc[part_copier(t, m)].launch_us : 0;
 }
 
 double
 part_read_us(const Graph *g, const Target *t, ValId v, int a, int b)
 {
     double bytes = (double)ir_nbytes(&g->val[v]);
-    int ma = proc_mem(t, a), mb = proc_mem(t, b);
+    int ma = part_mem(t, a), mb = part_mem(t, b);
     if (ma == mb) {
         double gbps = t->proc[b].handoff_gbps;
         return a >= 0 && gbps > 0 ? bytes / (gbps * 1e3) : 0;
@@ -104,7 +109,7 @@ part_estimate(const Graph *g, const Target *t, const CostTable *c, const int *de
                 continue;
             double ready = m == NONE ? 0 : end[m];
             double read = part_read_us(g, t, v, a, p);
-            if (proc_mem(t, a) == proc_mem(t, p)) {
+            if (part_mem(t, a) == part_mem(t, p)) {
                 us += read;                 /* the step reads it from the other's caches */
             } else {
                 ready += read / 1e3;        /* the copy runs before it */
@@ -126,7 +131,7 @@ part_estimate(const Graph *g, const Target *t, const CostTable *c, const int *de
     for (int i = 0; i < g->noutput; i++) {
         ValId v = g->output[i];
         NodeId m = g->val[v].def;
-        if (m == NONE || proc_mem(t, dev[m]) == 0)
+        if (m == NONE || part_mem(t, dev[m]) == 0)
             continue;
         double done = end[m] + part_read_us(g, t, v, dev[m], target_first(t, PB_CPU) >= 0
                                                                   ? target_first(t, PB_CPU)

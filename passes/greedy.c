@@ -197,24 +197,6 @@ inflicted(Greedy *G, int p, double start, double finish, int apply)
     return sum;
 }
 
-/* The memory of processor p (the host's for p < 0: a graph input) */
-static int
-proc_mem(const Target *t, int p)
-{
-    return target_mem(t, p < 0 ? 0 : t->proc[p].space);
-}
-
-/* The processor that runs the copies into and out of memory mm (not the host's): the first of
- * that memory, as copies.c has it */
-static int
-copier(const Target *t, int mm)
-{
-    for (int p = 0; p < t->nproc; p++)
-        if (proc_mem(t, p) == mm)
-            return p;
-    return 0;
-}
-
 /* Node n on processor p: its start and finish on p's lane, by part_estimate's terms but for the
  * copies: a copy of a tensor into another memory is made once per memory, and takes its time on
  * the lane of the processor that makes it (the device side's) as the whole model has it. With
@@ -227,7 +209,7 @@ try_on(Greedy *G, NodeId n, int p, int apply)
     const Node *x = &g->node[n];
     double ready = 0, us = table_us(G->c, n, p), lane[TG_MAXPROC];
     unsigned waited = 0;
-    int mp = proc_mem(t, p);
+    int mp = part_mem(t, p);
     memcpy(lane, G->avail, sizeof lane);
     for (int j = 0; j < x->nin; j++) {
         ValId v = x->in[j];
@@ -237,7 +219,7 @@ try_on(Greedy *G, NodeId n, int p, int apply)
         for (int i = 0; i < j && !dup; i++)
             dup = x->in[i] == v;
         NodeId m = g->val[v].def;
-        int a = m == NONE ? -1 : G->dev[m], ma = proc_mem(t, a);
+        int a = m == NONE ? -1 : G->dev[m], ma = part_mem(t, a);
         if (dup || a == p)
             continue;
         double at = m == NONE ? 0 : G->end[m];
@@ -248,7 +230,7 @@ try_on(Greedy *G, NodeId n, int p, int apply)
         } else if (*copied >= 0) {
             at = *copied;               /* copied there for an earlier reader */
         } else {
-            int c = copier(t, mp != 0 ? mp : ma);
+            int c = part_copier(t, mp != 0 ? mp : ma);
             at = (lane[c] > at ? lane[c] : at) + read / 1e3;
             lane[c] = at;
             if (apply)
@@ -368,7 +350,7 @@ makespan_ms(const Greedy *G)
     int host = target_first(t, PB_CPU);
     for (int i = 0; i < g->noutput; i++) {
         NodeId m = g->val[g->output[i]].def;
-        int mm = m == NONE ? 0 : proc_mem(t, G->dev[m]), c = copier(t, mm);
+        int mm = m == NONE ? 0 : part_mem(t, G->dev[m]), c = part_copier(t, mm);
         if (mm == 0)
             continue;
         double done = G->end[m] > lane[c] ? G->end[m] : lane[c];

@@ -26,6 +26,12 @@ typedef struct CostTable {
 int part_costs(const Graph *g, const Target *t, const PlanOptions *o, CostTable *c, Diag *d);
 void part_costs_free(CostTable *c);
 
+/* The memory of processor p (target_mem of its space; the host's for p < 0, a graph input) */
+int part_mem(const Target *t, int p);
+/* The processor that runs the copies into and out of memory m: the first of that memory, as
+ * copies.c has it (0 when none is) */
+int part_copier(const Target *t, int m);
+
 /* What a step on processor b pays, in microseconds, to read value v written on processor a
  * (a != b; a = NONE for a graph input, written by the host): across memories, the copy's
  * launch and transfer over the link (by way of the host between two devices); within one
