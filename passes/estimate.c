@@ -65,6 +65,18 @@ copy_launch_us(const Target *t, int m)
     return t->nproc > 0 ? t->proc[part_copier(t, m)].launch_us : 0;
 }
 
+ValId
+part_input(const Graph *g, const Node *x, int j)
+{
+    ValId v = x->in[j];
+    if (v == NONE || (g->val[v].flags & V_CONST))
+        return NONE;
+    for (int i = 0; i < j; i++)
+        if (x->in[i] == v)
+            return NONE;
+    return v;
+}
+
 double
 part_read_us(const Graph *g, const Target *t, ValId v, int a, int b)
 {
@@ -97,15 +109,12 @@ part_estimate(const Graph *g, const Target *t, const CostTable *c, const int *de
         double at = free_ms[p], us = c->us[(size_t)n * (size_t)c->nproc + (size_t)p];
         unsigned waited = 0;        /* the other processors read from (a bit each) */
         for (int j = 0; j < x->nin; j++) {
-            ValId v = x->in[j];
-            if (v == NONE || (g->val[v].flags & V_CONST))
+            ValId v = part_input(g, x, j);
+            if (v == NONE)
                 continue;
-            int dup = 0;
-            for (int i = 0; i < j && !dup; i++)
-                dup = x->in[i] == v;
             NodeId m = g->val[v].def;
             int a = m == NONE ? -1 : dev[m];
-            if (dup || a == p)
+            if (a == p)
                 continue;
             double ready = m == NONE ? 0 : end[m];
             double read = part_read_us(g, t, v, a, p);
@@ -115,7 +124,7 @@ part_estimate(const Graph *g, const Target *t, const CostTable *c, const int *de
                 ready += read / 1e3;        /* the copy runs before it */
             }
             if (a >= 0)
-                waited |= 1u << (a % 32);
+                waited |= 1u << a;
             if (ready > at)
                 at = ready;
         }

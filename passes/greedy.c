@@ -212,15 +212,12 @@ try_on(Greedy *G, NodeId n, int p, int apply)
     int mp = part_mem(t, p);
     memcpy(lane, G->avail, sizeof lane);
     for (int j = 0; j < x->nin; j++) {
-        ValId v = x->in[j];
-        if (v == NONE || (g->val[v].flags & V_CONST))
+        ValId v = part_input(g, x, j);
+        if (v == NONE)
             continue;
-        int dup = 0;
-        for (int i = 0; i < j && !dup; i++)
-            dup = x->in[i] == v;
         NodeId m = g->val[v].def;
         int a = m == NONE ? -1 : G->dev[m], ma = part_mem(t, a);
-        if (dup || a == p)
+        if (a == p)
             continue;
         double at = m == NONE ? 0 : G->end[m];
         double read = part_read_us(g, t, v, a, p);

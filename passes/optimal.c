@@ -402,11 +402,8 @@ prepare(Search *s)
         const Node *x = &g->node[k];
         s->ioff[k] = ne;
         for (int j = 0; j < x->nin; j++) {
-            ValId v = x->in[j];
-            int dup = 0;
-            for (int i = 0; i < j && !dup; i++)
-                dup = x->in[i] == v;
-            if (v == NONE || (g->val[v].flags & V_CONST) || dup)
+            ValId v = part_input(g, x, j);
+            if (v == NONE)
                 continue;
             s->idef[ne] = g->val[v].def;
             for (int a = -1; a < np; a++)

@@ -32,6 +32,10 @@ int part_mem(const Target *t, int p);
  * copies.c has it (0 when none is) */
 int part_copier(const Target *t, int m);
 
+/* The value node x reads at input j when it is a tensor the plan computes or takes in (not a
+ * constant) and x has not read it at an earlier input; else NONE. Each such value is one read. */
+ValId part_input(const Graph *g, const Node *x, int j);
+
 /* What a step on processor b pays, in microseconds, to read value v written on processor a
  * (a != b; a = NONE for a graph input, written by the host): across memories, the copy's
  * launch and transfer over the link (by way of the host between two devices); within one
