@@ -52,7 +52,7 @@ cast(RtCtx *ctx, const char *name, const RtTensor *x, RtTensor *y)
             memcpy(y->data, x->data, (size_t)n * rt_dtype_size(x->dt));
         return RT_OK;
     }
-    par(ctx, n, cast_range, &c);
+    par(ctx, n, 0, cast_range, &c);
     return RT_OK;
 }
 

@@ -14,9 +14,17 @@
 #include <math.h>
 #include <string.h>
 
+/* When an elementwise loop is worth a second thread. A cheap op (a vectorised add or Relu) on
+ * a tensor the step before has just written reads it from the writer's cache at several hundred
+ * GB/s; split across threads, each other core pulls its share across the chip first, which takes
+ * longer than the whole op did (measured: a Relu over 100K floats 5 us on one thread, 13 us on
+ * two). Such ops go wide only beyond the size of a core's cache, where both cores' bandwidth to
+ * memory helps; ops that compute per element (exp, tanh, erf, integer and double paths) much
+ * sooner. */
 enum {
-    PAR_MIN = 65536,        /* fewer elements than this run on the calling thread */
-    PAR_GRAIN = 16384,      /* the smallest chunk a thread takes */
+    PAR_MIN_CHEAP = 1 << 20,    /* elements of a cheap op below which it runs on one thread */
+    PAR_MIN = 1 << 15,          /* the same for the others */
+    PAR_GRAIN = 16384,          /* the smallest chunk a thread takes */
 };
 
 static inline float
@@ -190,13 +198,14 @@ store_f(RtTensor *t, int64_t i, double x)
     }
 }
 
-/* Runs fn over [0, n), on several threads when n is large; nothing when n is 0. */
+/* Runs fn over [0, n), on several threads when n is large (cheap: the op costs about a memory
+ * access per element); nothing when n is 0. */
 static inline void
-par(RtCtx *ctx, int64_t n, void (*fn)(void *, int64_t, int64_t), void *arg)
+par(RtCtx *ctx, int64_t n, int cheap, void (*fn)(void *, int64_t, int64_t), void *arg)
 {
     if (n <= 0)
         return;
-    if (n < PAR_MIN)
+    if (n < (cheap ? PAR_MIN_CHEAP : PAR_MIN))
         fn(arg, 0, n);
     else
         rt_parallel_for(ctx, n, PAR_GRAIN, fn, arg);

@@ -116,6 +116,23 @@ unary_range(void *arg, int64_t b, int64_t e)
     }
 }
 
+/* 1 when op's float32 loop costs about a memory access per element (elt_impl.h, par) */
+static int
+cheap_f32(OpKind op)
+{
+    switch (op) {
+    case OP_ABS: case OP_CEIL: case OP_CLIP: case OP_FLOOR: case OP_HARDSIGMOID:
+    case OP_HARDSWISH: case OP_LEAKYRELU: case OP_NEG: case OP_RECIPROCAL: case OP_RELU:
+    case OP_SIGN: case OP_SOFTSIGN: case OP_SQRT: case OP_THRESHOLDEDRELU:
+    case OP_ADD: case OP_SUM: case OP_MEAN: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX:
+    case OP_MIN: case OP_PRELU: case OP_EQUAL: case OP_GREATER: case OP_GREATEROREQUAL:
+    case OP_LESS: case OP_LESSOREQUAL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Every unary op, and Clip with its optional scalar bounds in[1] and in[2]. */
 static int
 unary(RtCtx *ctx, OpKind op, const char *name, const Attr *a, RtTensor *const *in, int nin,
@@ -145,7 +162,8 @@ unary(RtCtx *ctx, OpKind op, const char *name, const Attr *a, RtTensor *const *i
             u.ihi = load_i(t, 0);
         }
     }
-    par(ctx, rt_numel(y), unary_range, &u);
+    par(ctx, rt_numel(y), u.x->dt == DT_F32 && y->dt == DT_F32 && cheap_f32(op), unary_range,
+        &u);
     return RT_OK;
 }
 
@@ -462,7 +480,7 @@ elt_run(RtCtx *ctx, Elt *x, int nin, const char *name)
     if (bcast_init(&x->b, x->out, x->in, nin) < 0)
         return rt_fail(ctx, RT_EINPUT, "%s: an input does not broadcast to the output", name);
     atomic_store(&x->divzero, 0);
-    par(ctx, rt_numel(x->out), bcast_walk, x);
+    par(ctx, rt_numel(x->out), x->row == row_f32 && cheap_f32(x->op), bcast_walk, x);
     if (atomic_load(&x->divzero))
         return rt_fail(ctx, RT_EINPUT, "%s: integer division by zero", name);
     return RT_OK;

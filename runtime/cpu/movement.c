@@ -15,7 +15,8 @@
 #include "move_impl.h"
 
 enum {
-    GRAIN_BYTES = 1 << 16, /* the least work worth a thread of its own */
+    GRAIN_BYTES = 1 << 19, /* the least work worth a thread of its own: a copy of what fits a
+                            * core's cache is faster on the core that wrote it (elt_impl.h) */
     TILE = 32,             /* side of a transpose tile, in elements */
 };
 

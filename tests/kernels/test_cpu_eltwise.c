@@ -861,17 +861,18 @@ test_edges(void)
     kt_free(o3);
 }
 
-/* Large tensors give the same bits on one thread and on two. */
+/* Large tensors give the same bits on one thread and on two: over 2^20 elements, so that the
+ * cheap ops (add, mul) are split too (elt_impl.h's PAR_MIN_CHEAP). */
 static void
 test_threads(void)
 {
     RtCtx *one = ctx, *two = rt_ctx_new(2);
-    RtTensor *x = T(DT_F32, 3, 61, 33, 37), *bias = T(DT_F32, 61, 1, 1),
-             *s = T(DT_F32, 3, 61, 33, 37);
-    RtTensor *o1 = T(DT_F32, 3, 61, 33, 37), *o2 = T(DT_F32, 3, 61, 33, 37);
-    RtTensor *h1 = T(DT_F16, 3, 61, 33, 37), *h2 = T(DT_F16, 3, 61, 33, 37);
-    RtTensor *i1 = T(DT_I32, 3, 61, 33, 37);
-    RtTensor *i2 = T(DT_I32, 3, 61, 33, 37), *in[2] = {x, bias}, *mul[2] = {x, s};
+    RtTensor *x = T(DT_F32, 3, 61, 80, 80), *bias = T(DT_F32, 61, 1, 1),
+             *s = T(DT_F32, 3, 61, 80, 80);
+    RtTensor *o1 = T(DT_F32, 3, 61, 80, 80), *o2 = T(DT_F32, 3, 61, 80, 80);
+    RtTensor *h1 = T(DT_F16, 3, 61, 80, 80), *h2 = T(DT_F16, 3, 61, 80, 80);
+    RtTensor *i1 = T(DT_I32, 3, 61, 80, 80);
+    RtTensor *i2 = T(DT_I32, 3, 61, 80, 80), *in[2] = {x, bias}, *mul[2] = {x, s};
     size_t nb = (size_t)rt_numel(o1) * 4;
     kt_fill(x, 51, -4, 4);
     kt_fill(bias, 52, -1, 1);

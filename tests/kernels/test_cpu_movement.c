@@ -200,7 +200,7 @@ static void
 test_concat_split(void)
 {
     int64_t d3[3] = {2, 0, 5}, l3[3] = {3, 1, 4}, d1[1] = {0}, l1[2] = {5, 9};
-    int64_t d4[4] = {3, 2, 4, 0}, l4[2] = {1, 6}, big[4] = {1, 0, 40, 40}, lb[3] = {24, 8, 40};
+    int64_t d4[4] = {3, 2, 4, 0}, l4[2] = {1, 6}, big[4] = {1, 0, 128, 128}, lb[3] = {24, 8, 40};
     for (int i = 0; i < NDT; i++) {
         concat_case(dtypes[i], 3, d3, 1, 3, l3, 1);
         concat_case(dtypes[i], 3, d3, 1, 3, l3, -2);
@@ -210,7 +210,7 @@ test_concat_split(void)
     concat_case(DT_I8, 3, d32, 2, 3, l3, -1);
     concat_case(DT_F32, 1, d1, 0, 2, l1, 0);
     concat_case(DT_U16, 4, d4, 3, 2, l4, 3);
-    concat_case(DT_F32, 4, big, 1, 3, lb, 1); /* 115 KB: split over threads */
+    concat_case(DT_F32, 4, big, 1, 3, lb, 1); /* 2.6 MB: split over threads */
     concat_case(DT_F32, 4, big, 1, 2, lb, -3);
 }
 
@@ -329,7 +329,7 @@ test_transpose(void)
     static const int64_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
                                         {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     int64_t d3[3] = {3, 4, 5}, d5[5] = {2, 3, 4, 5, 6}, p5[5] = {4, 2, 0, 3, 1};
-    int64_t mat[2] = {300, 257}, nchw[4] = {2, 64, 17, 19}, nhwc[4] = {0, 2, 3, 1};
+    int64_t mat[2] = {600, 513}, nchw[4] = {2, 64, 17, 19}, nhwc[4] = {0, 2, 3, 1};
     int64_t tall[3] = {9, 40, 11}, pt[3] = {2, 1, 0};
     for (int p = 0; p < 6; p++)
         for (int i = 0; i < NDT; i++)
