@@ -543,7 +543,7 @@ put_processors(FILE *f, const RtModelInfo *info, RtPlan *p)
         ir_json_put_str(f, q->id);
         fprintf(f, ", \"backend\": \"%s\", \"device\": ", backend_name(q->backend));
         ir_json_put_str(f, rt_plan_device(p, k));
-        fprintf(f, "}");
+        fprintf(f, ", \"threads\": %d}", rt_plan_threads(p, k));
     }
     fprintf(f, "]");
 }

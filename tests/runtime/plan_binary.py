@@ -1,7 +1,7 @@
 """plan_binary.py: the plan binary (rt_main) on two processors, from hand-written tables
 (plan_binary.c): its outputs against numpy, --trace (a track per processor named by id, device
 and threads, a track of copies, device steps on their processor's track, each step's node and,
-after several timed runs, its median duration), --json's processors,
+after several timed runs, its median duration), --json's processors with their threads,
 a processor naming no device (exit 3, one line naming it), and tables the executor refuses
 (exit 2, one line saying so). Exits 77 without an OpenCL
 device unless HETC_REQUIRE_OPENCL=1."""
@@ -102,6 +102,11 @@ for plan, outs in (("own", ["y", "y2", "z"]), ("zc", ["y", "y2"])):
                                              "throughput_ips"}, r.stdout + r.stderr)
     check(f"{plan}: --json processors", [(p["id"], p["backend"]) for p in procs] ==
           [("cpu0", "cpu"), ("ocl0", "opencl")] and all(p["device"] for p in procs), procs)
+    r = run(plan, "--json", "--iters", "1", "--threads", "2")
+    j = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(f"{plan}: --json: --threads 2 asked, each processor's own 1 thread run (the plan's)",
+          j.get("threads") == 2 and [p.get("threads") for p in j.get("processors", [])] == [1, 1],
+          r.stdout + r.stderr)
 
 r = run("nodev", "--iters", "1")
 lines = r.stderr.strip().split("\n")
