@@ -5,8 +5,9 @@
  * bit. Published to the runtime with attr.h and opkind.h; plain C with <math.h>.
  *
  * Two forms. float32 in and out runs in float, with the formulas the kernels vectorise: selects
- * rather than fmaxf/fminf, and ir_exp_f, a polynomial exp without branches or calls, where libm's
- * expf would keep a loop scalar (Sigmoid, Erf, Gelu). Any other dtype runs in double
+ * rather than fmaxf/fminf, and polynomial exp, log and tanh without branches or calls (ir_exp_f,
+ * ir_exp_full_f, ir_log_f, ir_tanh_f), where libm's expf, logf or tanhf would keep a loop scalar
+ * (Exp, Log, Tanh, Sigmoid, Erf, both Gelus, Softplus, Mish). Any other dtype runs in double
  * (ir_unary_d), rounded once on store; integers, where the op has an integer form, exactly
  * (ir_unary_i).
  *
@@ -28,32 +29,119 @@
 /* ---- float32 building blocks ----------------------------------------------------------------- */
 
 /*
- * e^x within 1.5 ulp: x = n ln2 + r with |r| <= ln2 / 2, e^r from Cephes' degree-6 polynomial,
- * 2^n built in the exponent bits. x is clamped to [-87.3, 88.7]: below, the result is 2^-126
- * rather than a denormal or 0; above, FLT_MAX-sized rather than infinity (callers that need an
- * exact overflow test x themselves). NaN stays NaN.
+ * The core of e^x: x = n ln2 + r with |r| <= ln2 / 2 (n an integer, into *n), e^r from Cephes'
+ * degree-6 polynomial, returned. For |x| below 2^22 / ln2; NaN gives NaN.
  */
 static inline float
-ir_exp_f(float x)
+ir_exp_core_f(float x, float *n)
 {
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    x = x < -87.3f ? -87.3f : x;
-    x = x > 88.7f ? 88.7f : x;
-    float t = x * 1.44269504f + shifter, n = t - shifter;
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* ln2 in two parts */
+    float k = (x * 1.44269504f + shifter) - shifter;
+    float r = x - k * 0.693359375f + k * 2.12194440e-4f; /* ln2 in two parts */
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    uint32_t u; /* t's low mantissa bits hold n: 2^n = (n + 127) << 23 */
-    memcpy(&u, &t, sizeof u);
-    u = (u - 0x4B400000u + 127u) << 23;
-    float scale;
+    *n = k;
+    return p * r * r + r + 1.0f;
+}
+
+/*
+ * e^x within 1.5 ulp (ir_exp_core_f). x is clamped to [-87.3, 88.7]: below, the result is
+ * 2^-126 rather than a denormal or 0; above, FLT_MAX-sized rather than infinity (callers that
+ * need an exact overflow test x themselves). NaN stays NaN.
+ */
+static inline float
+ir_exp_f(float x)
+{
+    float n;
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    float p = ir_exp_core_f(x, &n), scale;
+    uint32_t u = (uint32_t)((int32_t)n + 127) << 23; /* 2^n in the exponent bits */
     memcpy(&scale, &u, sizeof scale);
     return p * scale;
+}
+
+/*
+ * e^x over the whole float range within 1 ulp: ir_exp_core_f, with 2^n applied as two factors
+ * 2^(n/2) and 2^(n - n/2), each a normal float, so that a result past FLT_MAX is +inf and one
+ * below FLT_MIN a correctly scaled denormal (0 below about 2^-150). x is clamped to [-104, 89],
+ * where those limits are already reached. NaN stays NaN.
+ */
+static inline float
+ir_exp_full_f(float x)
+{
+    float n;
+    x = x < -104.0f ? -104.0f : x;
+    x = x > 89.0f ? 89.0f : x;
+    float p = ir_exp_core_f(x, &n);
+    int32_t n1 = (int32_t)(n * 0.5f), n2 = (int32_t)n - n1; /* each in [-76, 65] */
+    uint32_t u1 = (uint32_t)(n1 + 127) << 23, u2 = (uint32_t)(n2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &u1, sizeof s1);
+    memcpy(&s2, &u2, sizeof s2);
+    return p * s1 * s2;
+}
+
+/*
+ * ln x within 1 ulp: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = f - f^2 / 2 + f^3 P(f)
+ * with f = m - 1 (Cephes' degree-8 P), plus e ln2 in two parts. Denormals are scaled by 2^23
+ * first. ln 0 = -inf, ln of a negative number NaN, ln inf = inf, NaN stays NaN. Written with
+ * float arithmetic and selects only (no int-to-float conversion under a condition), so that gcc
+ * if-converts it even where float operations may trap.
+ */
+static inline float
+ir_log_f(float x)
+{
+    int den = x < 1.17549435e-38f; /* FLT_MIN */
+    float xs = x * (den ? 8388608.0f : 1.0f);
+    uint32_t u, ub;
+    memcpy(&u, &xs, sizeof u);
+    ub = (u >> 23) | 0x4b000000u;        /* 2^23 + the biased exponent, as a float */
+    u = (u & 0x007fffffu) | 0x3f000000u; /* the mantissa as a float in [0.5, 1) */
+    float m, eb;
+    memcpy(&m, &u, sizeof m);
+    memcpy(&eb, &ub, sizeof eb);
+    float e = eb - (den ? 8388757.0f : 8388734.0f); /* 2^23 + 149 or 2^23 + 126 */
+    int lo = m < 0.707106781f;
+    float f = m * (lo ? 2.0f : 1.0f) - 1.0f, k = e - (lo ? 1.0f : 0.0f), z = f * f;
+    float p = 7.0376836292e-2f;
+    p = p * f - 1.1514610310e-1f;
+    p = p * f + 1.1676998740e-1f;
+    p = p * f - 1.2420140846e-1f;
+    p = p * f + 1.4249322787e-1f;
+    p = p * f - 1.6668057665e-1f;
+    p = p * f + 2.0000714765e-1f;
+    p = p * f - 2.4999993993e-1f;
+    p = p * f + 3.3333331174e-1f;
+    float r = f + (f * z * p - k * 2.12194440e-4f - 0.5f * z) + k * 0.693359375f;
+    r = x == 0 ? -INFINITY : r;
+    r = x < 0 ? NAN : r;
+    r = x == INFINITY ? x : r;
+    return x != x ? x : r;
+}
+
+/*
+ * tanh x within 2 ulp: for |x| < 0.625 the odd polynomial x (1 + x^2 P(x^2)) (Cephes' degree-4
+ * P), which keeps -0 and tiny inputs exact; above, (1 - e) / (1 + e) with e = e^-2|x| from
+ * ir_exp_f, which saturates to +-1 (inf included) with no overflow. NaN stays NaN.
+ */
+static inline float
+ir_tanh_f(float x)
+{
+    float a = x < 0 ? -x : x, z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = x * (1.0f + z * p);
+    float e = ir_exp_f(-2.0f * a), big = (1.0f - e) / (1.0f + e);
+    big = x < 0 ? -big : big;
+    return a < 0.625f ? small : big;
 }
 
 /* 1 / (1 + e^-x), saturating cleanly at both ends */
@@ -135,7 +223,26 @@ ir_gelu_f(float v)
 static inline float
 ir_gelu_tanh_f(float v)
 {
-    return 0.5f * v * (1 + tanhf(0.7978845608f * (v + 0.044715f * v * v * v)));
+    return 0.5f * v * (1 + ir_tanh_f(0.7978845608f * (v + 0.044715f * v * v * v)));
+}
+
+/* ln(1 + e^v) as max(v, 0) + ln(1 + e^-|v|); ln(1 + t) as ln u * t / (u - 1) with u = 1 + t
+ * rounded, exact where t is lost in u (Goldberg's log1p), so that the tail e^v keeps its digits */
+static inline float
+ir_softplus_f(float v)
+{
+    float t = ir_exp_full_f(v < 0 ? v : -v), u = 1.0f + t, d = u - 1.0f;
+    float q = t / (d == 0 ? 1.0f : d), l = ir_log_f(u) * q;
+    return (v > 0 ? v : 0) + (d == 0 ? t : l);
+}
+
+/* v tanh(ln(1 + e^v)) = v n / (n + 2) with n = e^v (e^v + 2), since tanh(ln s) = (s^2 - 1) /
+ * (s^2 + 1); past v = 20 the factor is 1 in float (and n would overflow) */
+static inline float
+ir_mish_f(float v)
+{
+    float e = ir_exp_full_f(v < 20.0f ? v : 20.0f), n = e * (e + 2.0f);
+    return v > 20.0f ? v : v * (n / (n + 2.0f));
 }
 
 /*
@@ -150,13 +257,13 @@ ir_gelu_tanh_f(float v)
     X(COS, cosf(v))                                                                                \
     X(ELU, v < 0 ? al * expm1f(v) : v)                                                             \
     X(ERF, ir_erf_f(v))                                                                            \
-    X(EXP, expf(v))                                                                                \
+    X(EXP, ir_exp_full_f(v))                                                                       \
     X(FLOOR, floorf(v))                                                                            \
     X(HARDSIGMOID, ir_hardsigmoid_f(v, al, be))                                                    \
     X(HARDSWISH, ir_hardswish_f(v))                                                                \
     X(LEAKYRELU, ir_leakyrelu_f(v, al))                                                            \
-    X(LOG, logf(v))                                                                                \
-    X(MISH, v * tanhf((v > 0 ? v : 0) + log1pf(expf(-fabsf(v)))))                                  \
+    X(LOG, ir_log_f(v))                                                                            \
+    X(MISH, ir_mish_f(v))                                                                          \
     X(NEG, -v)                                                                                     \
     X(RECIPROCAL, 1 / v)                                                                           \
     X(RELU, ir_relu_f(v))                                                                          \
@@ -165,10 +272,10 @@ ir_gelu_tanh_f(float v)
     X(SIGMOID, ir_sigmoid_f(v))                                                                    \
     X(SIGN, v > 0 ? 1.0f : v < 0 ? -1.0f : v)                                                      \
     X(SIN, sinf(v))                                                                                \
-    X(SOFTPLUS, (v > 0 ? v : 0) + log1pf(expf(-fabsf(v))))                                         \
+    X(SOFTPLUS, ir_softplus_f(v))                                                                  \
     X(SOFTSIGN, v / (1 + fabsf(v)))                                                                \
     X(SQRT, sqrtf(v))                                                                              \
-    X(TANH, tanhf(v))                                                                              \
+    X(TANH, ir_tanh_f(v))                                                                          \
     X(THRESHOLDEDRELU, v > al ? v : 0)
 
 /* Unary op `op` of float32 v into *r: 1, or 0 when the op has no float32 form (it then runs in
@@ -269,4 +376,23 @@ ir_unary_d(OpKind op, const Attr *at, double v, double *r)
     case OP_THRESHOLDEDRELU: *r = v > a ? v : 0; return 1;
     default: return 0;
     }
+}
+
+/* ---- quantisation ------------------------------------------------------------------------------ */
+
+/* QuantizeLinear of x: x / scale rounded half to even, plus the zero point, saturated to [lo, hi]
+ * (the output dtype's range; NaN gives lo, as in ONNX Runtime). The result is a whole number in
+ * range, which converts to the output dtype exactly. */
+static inline float
+ir_quantize_f(float x, float scale, float zp, float lo, float hi)
+{
+    float q = nearbyintf(x / scale) + zp;
+    return q > lo ? (q < hi ? q : hi) : lo;
+}
+
+/* DequantizeLinear of x: (x - zp) * scale, the difference exact (int32 and narrower inputs). */
+static inline float
+ir_dequantize_f(int64_t x, int64_t zp, float scale)
+{
+    return (float)(x - zp) * scale;
 }

@@ -4,7 +4,9 @@
  * broadcasting forms CNNs use (same shape, trailing vector, [3,1,5]+[1,4,1], scalars,
  * per-channel), integer arithmetic with its truncation and sign rules, comparisons to bool,
  * variadic ops, Where, Clip with either bound, Round's halves, Cast round trips through f16, bf16
- * and bool, and a 2-thread context that must give bit-identical results on large tensors.
+ * and bool, and a 2-thread context that must give bit-identical results on large tensors. The
+ * polynomial Tanh, Exp, Log, Softplus, Mish and tanh-form Gelu are also measured in ulps against
+ * double over the whole float range.
  */
 #include "ktest.h"
 
@@ -299,6 +301,95 @@ test_unary_f32(void)
 }
 
 /* The generic path: f64 (tight), and integer ops exactly. */
+/* |got - want| in units in the last place of want rounded to float (a denormal's is 2^-149);
+ * NaN against NaN and an infinity against itself are 0, any other mismatch of those is huge */
+static double
+ulps(float got, double want)
+{
+    if (isnan(want) || isnan(got))
+        return isnan(want) && isnan(got) ? 0 : 1e30;
+    float w = (float)want;
+    if (isinf(w) || isinf(got))
+        return got == w ? 0 : 1e30;
+    double a = fabs(want) < 0x1p-126 ? 0x1p-149 : nextafterf(fabsf(w), INFINITY) - fabsf(w);
+    return fabs((double)got - want) / a;
+}
+
+/* ref_unary, with Softplus written so that double keeps its tail and its large end */
+static double
+ref_precise(OpKind op, const Attr *a, double x)
+{
+    double sp = fmax(x, 0) + log1p(exp(-fabs(x)));
+    return op == OP_SOFTPLUS ? sp : op == OP_MISH ? x * tanh(sp) : ref_unary(op, a, x);
+}
+
+/*
+ * The vectorised transcendental kernels (ir/scalar.h's polynomials) against the functions in
+ * double, in ulps, over the whole float range: about 2^22 points spread evenly over the bit
+ * patterns of each sign (so every binade, tiny and huge, is visited), then NaN, +-inf, +-0,
+ * denormals and FLT_MAX. Gelu's tanh form and Mish are checked relative to max(|want|, |x| / 16,
+ * 2^-20) instead: the spec's 0.5 x (1 + tanh(...)) keeps no more than x times float's epsilon
+ * where tanh nears -1, whatever tanh's accuracy.
+ */
+static void
+test_transcendental_ulps(void)
+{
+    enum { STEP = 2027 }; /* 0x7f800000 / STEP: about 1M magnitudes, each of both signs */
+    const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-45f, -1e-45f, 1e-39f,
+                             -3e-39f, 1.1754944e-38f, 3.4028235e38f, -3.4028235e38f, 0.625f,
+                             -0.625f, 20.0f, -20.0f, 88.72f, 89.0f, -87.34f, -103.0f, 1.0f};
+    const int nspecial = (int)(sizeof special / sizeof *special);
+    int64_t nmag = 0x7f800000 / STEP + 1, n = 2 * nmag + nspecial;
+    RtTensor *x = T(DT_F32, n), *y = T(DT_F32, n);
+    float *xv = x->data, *yv = y->data;
+    for (int64_t i = 0; i < nmag; i++) {
+        uint32_t b = (uint32_t)(i * STEP);
+        memcpy(&xv[2 * i], &b, sizeof b);
+        xv[2 * i + 1] = -xv[2 * i];
+    }
+    memcpy(xv + 2 * nmag, special, sizeof special);
+    static const struct {
+        RtKernel fn;
+        OpKind op;
+        const char *name;
+        int approximate;
+        double ulps; /* the bound, in ulps; 0: relative, within 1e-6 */
+    } ops[] = {{cpu_tanh, OP_TANH, "tanh", 0, 2},
+               {cpu_exp, OP_EXP, "exp", 0, 1.5},
+               {cpu_log, OP_LOG, "log", 0, 1.5},
+               {cpu_softplus, OP_SOFTPLUS, "softplus", 0, 3},
+               {cpu_mish, OP_MISH, "mish", 0, 0},
+               {cpu_gelu, OP_GELU, "gelu tanh", 1, 0}};
+    for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
+        Attr a = {0};
+        a.act.approximate = ops[k].approximate;
+        CHECK(call(ops[k].fn, &a, &x, 1, y) == RT_OK);
+        double worst = 0;
+        int64_t at = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double want = ref_precise(ops[k].op, &a, xv[i]), e;
+            if (ops[k].ulps > 0)
+                e = ulps(yv[i], want);
+            else if (isnan(want) || isinf(want))
+                e = ulps(yv[i], want) > 0 ? 1e30 : 0;
+            else
+                e = fabs(yv[i] - want) / fmax(fmax(fabs(want), fabs(xv[i]) / 16), 0x1p-20) / 1e-6;
+            if (e > worst) {
+                worst = e;
+                at = i;
+            }
+        }
+        double bound = ops[k].ulps > 0 ? ops[k].ulps : 1;
+        if (worst > bound || getenv("KT_VERBOSE"))
+            fprintf(stderr, "%s: x = %a: got %a, want %a (%g %s)\n", ops[k].name,
+                    (double)xv[at], (double)yv[at], ref_precise(ops[k].op, &a, xv[at]), worst,
+                    ops[k].ulps > 0 ? "ulps" : "millionths");
+        CHECK(worst <= bound);
+    }
+    kt_free(x);
+    kt_free(y);
+}
+
 static void
 test_unary_other(void)
 {
@@ -881,7 +972,8 @@ test_threads(void)
         RtKernel fn;
         RtTensor **in;
         int nin;
-    } runs[] = {{cpu_add, in, 2}, {cpu_sigmoid, in, 1}, {cpu_sin, in, 1}, {cpu_mul, mul, 2}};
+    } runs[] = {{cpu_add, in, 2},  {cpu_sigmoid, in, 1}, {cpu_sin, in, 1},
+                {cpu_mul, mul, 2}, {cpu_tanh, in, 1},    {cpu_mish, in, 1}};
     CHECK(call(cpu_sigmoid, NULL, &x, 1, s) == RT_OK);
     for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
         ctx = one;
@@ -927,6 +1019,7 @@ main(void)
 {
     ctx = rt_ctx_new(1);
     test_unary_f32();
+    test_transcendental_ulps();
     test_unary_other();
     test_round_and_predicates();
     test_clip();
