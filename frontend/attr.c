@@ -330,6 +330,15 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
         a->axis.select_last_index = get_flag(&c, "select_last_index", 0);
         a->axis.exclusive = get_flag(&c, "exclusive", 0);
         a->axis.reverse = get_flag(&c, "reverse", 0);
+        if (op == OP_TOPK) {
+            a->axis.largest = get_flag(&c, "largest", 1);
+            a->axis.sorted = get_flag(&c, "sorted", 1);
+            if (opset < 10) { /* TopK-1: K was an attribute */
+                const AttrProto *k = find(&c, "k", AT_INT);
+                if (k)
+                    set_input(&c, 1, onnx_const_ints(L, &k->i, 1, 1));
+            }
+        }
         break;
     case A_REDUCE:
         a->reduce.keepdims = get_flag(&c, "keepdims", 1);

@@ -95,6 +95,7 @@ typedef struct AxisAttr {           /* ops with one axis */
     int64_t axis;
     int keepdims, select_last_index;    /* ArgMax, ArgMin */
     int exclusive, reverse;             /* CumSum */
+    int largest, sorted;                /* TopK (its output is sorted either way) */
     int coerce2d;                       /* Softmax family before opset 13: flatten to 2-D at axis */
 } AxisAttr;
 

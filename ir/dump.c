@@ -203,6 +203,8 @@ put_attrs(const Node *x, FILE *f)
         put_int(f, "select_last_index", a->axis.select_last_index, 0, &first);
         put_int(f, "exclusive", a->axis.exclusive, 0, &first);
         put_int(f, "reverse", a->axis.reverse, 0, &first);
+        put_int(f, "largest", a->axis.largest, dflt.axis.largest, &first);
+        put_int(f, "sorted", a->axis.sorted, dflt.axis.sorted, &first);
         put_int(f, "coerce2d", a->axis.coerce2d, 0, &first);
         break;
     case A_REDUCE:

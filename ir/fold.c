@@ -463,6 +463,30 @@ fold_range(Graph *g, NodeId n, Diag *d)
     return 1;
 }
 
+/* NonZero: the coordinates of each nonzero element in row-major order, one column per element
+ * (the output's dims were counted by ir_sh_nonzero). */
+static int
+fold_nonzero(Graph *g, NodeId n, Diag *d)
+{
+    Value *o = output(g, n, 0);
+    const Value *x = input(g, n, 0);
+    int64_t numel = ir_numel(x), cnt = o->dim[1], j = 0, c[IR_MAXRANK] = {0};
+    if (!scalar(x->dt))
+        return 0;
+    if (alloc(g, d, o) < 0)
+        return -1;
+    for (int64_t i = 0; i < numel; i++, next(c, x->dim, x->rank)) {
+        if (ir_const_f(x, i) == 0)
+            continue;
+        IR_ASSERT(j < cnt);
+        for (int k = 0; k < x->rank; k++)
+            put_i(o, k * cnt + j, c[k]);
+        j++;
+    }
+    IR_ASSERT(j == cnt);
+    return 1;
+}
+
 /* Shape and Size read only the input's shape. Left unfolded if a dim they need is dynamic. */
 static int
 fold_shape(Graph *g, NodeId n, Diag *d)
@@ -757,6 +781,7 @@ ir_fold_node(Graph *g, NodeId n, Diag *d)
     case OP_CONCAT: rc = fold_concat(g, n, d); break;
     case OP_CONSTANTOFSHAPE: rc = fold_constshape(g, n, d); break;
     case OP_GATHER: rc = fold_gather(g, n, d); break;
+    case OP_NONZERO: rc = fold_nonzero(g, n, d); break;
     case OP_RANGE: rc = fold_range(g, n, d); break;
     case OP_SPLIT: rc = fold_split(g, n, d); break;
     case OP_SLICE:

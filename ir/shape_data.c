@@ -261,6 +261,29 @@ ir_sh_gatherelt(Graph *g, NodeId n, Diag *d)
     return 0;
 }
 
+/* NonZero: int64 [rank, count], count the input's nonzero elements: known only when the input
+ * is a constant (folding then fills it); otherwise the count is dynamic. */
+int
+ir_sh_nonzero(Graph *g, NodeId n, Diag *d)
+{
+    const Value *x = ir_sh_input(g, n, 0);
+    if (x->dt == DT_STRING || x->dt == DT_C64 || x->dt == DT_C128)
+        return diag_node(d, g, n, "NonZero of %s is not supported", ir_sh_desc(x).s);
+    if (x->rank < 0)
+        return ir_sh_unknown(g, n, DT_I64);
+    if (x->rank == 0)
+        return diag_node(d, g, n, "NonZero of a scalar %s is not supported", ir_sh_desc(x).s);
+    Shape s = {.rank = 2, .dim = {x->rank, -1}};
+    int64_t numel = ir_numel(x);
+    if ((x->flags & V_CONST) && ir_shape_known(x) && numel >= 0) {
+        s.dim[1] = 0;
+        for (int64_t i = 0; i < numel; i++) /* NaN counts: it is not zero */
+            s.dim[1] += ir_const_f(x, i) != 0;
+    }
+    ir_sh_set_out(g, n, 0, DT_I64, &s);
+    return 0;
+}
+
 /* Pad: pads (input 1) holds begins then ends, for every axis or for the axes of input 3. */
 int
 ir_sh_pad(Graph *g, NodeId n, Diag *d)
@@ -716,6 +739,38 @@ ir_sh_tile(Graph *g, NodeId n, Diag *d)
 }
 
 /* Transpose: dim i of the output is dim perm[i] of the input; no perm reverses the dims. */
+/* TopK: values of X's dtype and int64 indices, X's shape with K (a constant) along the axis. */
+int
+ir_sh_topk(Graph *g, NodeId n, Diag *d)
+{
+    const Value *x = ir_sh_input(g, n, 0);
+    int64_t k = -1;
+    int cnt = 0, ax;
+    if (ir_sh_want_dtype(g, n, d, 1, DT_I64) < 0)
+        return -1;
+    int known = ir_sh_const_ints(g, n, d, 1, &k, 1, &cnt);
+    if (known < 0)
+        return -1;
+    if (known && (cnt != 1 || k < 0))
+        return diag_node(d, g, n, "K must be one non-negative integer");
+    if (x->rank < 0) {
+        ir_sh_set_out(g, n, 0, x->dt, NULL);
+        ir_sh_set_out(g, n, 1, DT_I64, NULL);
+        return 0;
+    }
+    if (ir_sh_want_rank(g, n, d, 0, 1, IR_MAXRANK) < 0 ||
+        ir_sh_axis_in(g, n, d, g->node[n].attr->axis.axis, x->rank, &ax) < 0)
+        return -1;
+    if (known && x->dim[ax] >= 0 && k > x->dim[ax])
+        return diag_node(d, g, n, "K = %lld exceeds the %lld elements of axis %d of %s",
+                         (long long)k, (long long)x->dim[ax], ax, ir_sh_desc(x).s);
+    Shape s = ir_sh_shape_of(x);
+    s.dim[ax] = known ? k : -1;
+    ir_sh_set_out(g, n, 0, x->dt, &s);
+    ir_sh_set_out(g, n, 1, DT_I64, &s);
+    return 0;
+}
+
 int
 ir_sh_transpose(Graph *g, NodeId n, Diag *d)
 {

@@ -37,6 +37,17 @@ check_supported(const Graph *g, NodeId n, Diag *d)
     if (in0 && float_only(x->op, x, g) && in0->dt != DT_F32)
         return diag_node(d, g, n, "%s on %s is not supported (float32 only)", ir_op[x->op].onnx,
                          ir_dtype_name(in0->dt));
+    if (x->op == OP_NONZERO) { /* folded when its input is a constant; no kernel runs it */
+        const Value *y = x->out[0] != NONE ? &g->val[x->out[0]] : NULL;
+        if (!y || (y->flags & V_CONST))
+            return 0;   /* folded: cleanup drops it */
+        if (ir_shape_known(y))
+            return diag_node(d, g, n, "NonZero with an output of %lld elements is not supported "
+                             "(more than compile-time folding computes)",
+                             (long long)ir_numel(y));
+        return diag_node(d, g, n, "NonZero's output has a dynamic shape (its size depends on the "
+                         "input's values): --bind the input to make it a constant");
+    }
     if (x->op == OP_DROPOUT && x->nin >= 3 && x->in[2] != NONE) {
         const Value *t = &g->val[x->in[2]];
         if (!(t->flags & V_CONST) || ir_numel(t) != 1 || ir_const_i(t, 0) != 0)

@@ -39,6 +39,7 @@ row(OpKind op)
     case OP_NOP:
     case OP_UNKNOWN:
     case OP_COUNT:
+    case OP_NONZERO:    /* folded by the compiler (ir/fold.c), never run */
         return 0;
     /* float32 only (passes/pipeline.c refuses the rest for the CPU, and so here) */
     case OP_CONV: case OP_CONVTRANSPOSE: case OP_GEMM: case OP_MATMUL:
@@ -51,6 +52,7 @@ row(OpKind op)
     case OP_REDUCESUM: case OP_REDUCESUMSQUARE: case OP_ARGMAX: case OP_ARGMIN:
         return M_RED;
     case OP_CUMSUM:
+    case OP_TOPK:
         return M_RED & ~B(DT_BOOL);
     case OP_BITSHIFT:
         return M_INT;

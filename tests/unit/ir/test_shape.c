@@ -676,6 +676,55 @@ test_misc(void)
     CHECK(infer() < 0 && strstr(d.msg, "us_bad") && strstr(d.msg, "repeated"));
 }
 
+/* NonZero: a constant input folds to its coordinates; otherwise the count is dynamic */
+static void
+test_nonzero(void)
+{
+    fresh();
+    ValId c = TENSOR("c", DT_F32, 2, 3);
+    static const float cv[6] = {0, 1.5f, 0, -2, 0, 0};
+    g->val[c].data = (void *)cv;
+    g->val[c].flags |= V_CONST | V_PARAM;
+    NodeId nz = NODE(OP_NONZERO, "nz", 1, c);
+    NodeId nd = NODE(OP_NONZERO, "nd", 1, TENSOR("x", DT_BOOL, 4, 5, 6));
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(nz, 0), 2, 2) && out(nz, 0)->dt == DT_I64);
+    CHECK(out(nz, 0)->flags & V_CONST);
+    /* columns (0, 1) and (1, 0) */
+    static const int64_t want[4] = {0, 1, 1, 0};
+    for (int i = 0; i < 4; i++)
+        CHECK(ir_const_i(out(nz, 0), i) == want[i]);
+    CHECK(SHAPE_IS(out(nd, 0), 3, -1) && !(out(nd, 0)->flags & V_CONST));
+    fresh();
+    NODE(OP_NONZERO, "nz_scalar", 1, val("s", DT_F32, 0, NULL));
+    CHECK(infer() < 0 && strstr(d.msg, "nz_scalar") && strstr(d.msg, "not supported"));
+}
+
+/* TopK: K (a constant) along the axis for both outputs; bad K and axis refused */
+static void
+test_topk(void)
+{
+    fresh();
+    ValId x = TENSOR("x", DT_F32, 2, 9, 4);
+    NodeId tk = NODE(OP_TOPK, "tk", 2, x, INTS("k", 3));
+    g->node[tk].attr->axis.axis = -2;
+    NodeId td = NODE(OP_TOPK, "td", 2, x, TENSOR("kd", DT_I64, 1));
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(tk, 0), 2, 3, 4) && out(tk, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(tk, 1), 2, 3, 4) && out(tk, 1)->dt == DT_I64);
+    CHECK(SHAPE_IS(out(td, 0), 2, 9, -1) && SHAPE_IS(out(td, 1), 2, 9, -1));
+    fresh();
+    NODE(OP_TOPK, "tk_big", 2, TENSOR("x", DT_F32, 2, 5), INTS("k", 6));
+    CHECK(infer() < 0 && strstr(d.msg, "tk_big") && strstr(d.msg, "exceeds"));
+    fresh();
+    NODE(OP_TOPK, "tk_neg", 2, TENSOR("x", DT_F32, 2, 5), INTS("k", -1));
+    CHECK(infer() < 0 && strstr(d.msg, "tk_neg") && strstr(d.msg, "non-negative"));
+    fresh();
+    NodeId ta = NODE(OP_TOPK, "tk_axis", 2, TENSOR("x", DT_F32, 2, 5), INTS("k", 1));
+    g->node[ta].attr->axis.axis = 2;
+    CHECK(infer() < 0 && strstr(d.msg, "tk_axis"));
+}
+
 int
 main(void)
 {
@@ -693,6 +742,8 @@ main(void)
     test_resize();
     test_overflow();
     test_misc();
+    test_nonzero();
+    test_topk();
     ir_graph_free(g);
     return TEST_DONE();
 }
