@@ -455,6 +455,7 @@ typedef struct GemmConv {
     const int64_t *boff;      /* POINT, SHIFT: where row r of cols starts, from a plane base */
     int64_t nb, ncb, mb, nmb; /* columns per block and blocks; channels per block and blocks */
     int64_t ntask, nchunk;
+    int rowwise;    /* SHIFT with columns to drop: blocks of whole rows, each row straight to Y */
     float *scratch; /* per chunk: COL SG_KC * nb floats of im2col; SHIFT mb * nb of output */
     int64_t per_chunk;
 } GemmConv;
@@ -502,6 +503,16 @@ gemm_task(const GemmConv *p, int64_t t, float *buf)
     const float *src = p->mode == POINT ? xg + p0
                        : p->mode == SHIFT ? p->xp + (i * p->c + grp * p->cg) * p->phases + p0
                                           : buf;
+    if (p->rowwise) { /* nc is whole rows of wq columns: the first OW of each go to Y */
+        for (int64_t q = p0; q < p0 + nc; q += p->wq)
+            for (int64_t k0 = 0; k0 < p->rows; k0 += SG_KC) {
+                int64_t kc = p->rows - k0 < SG_KC ? p->rows - k0 : SG_KC;
+                sg_block(wp, p->rows, k0, kc, src + (q - p0), p->boff + k0, g->col[2],
+                         yg + q / p->wq * g->col[2], g->colsz, m0, m1, k0 == 0,
+                         k0 + kc >= p->rows, bias, p->f);
+            }
+        return;
+    }
     int staged = p->mode == SHIFT && p->wq != g->col[2]; /* rows with columns to drop */
     float *dst = staged ? buf - m0 * nc : yg + p0;         /* row r of the block at r * ldc */
     int64_t ldc = staged ? nc : g->colsz;
@@ -544,6 +555,29 @@ phase_used(const Geom *g, int64_t a, int64_t b)
     return rows && cols;
 }
 
+/* SHIFT, stride 2 across: rows i of phase planes (a, 0) at d0 and (a, 1) at d1 from image row
+ * `row`, d_b[j] = row[2j + b - pb2] wherever that lies in the row (the rest stays zero): the
+ * columns both phases hold in one deinterleaving pass, the one or two at either end apart. */
+static void
+pad_row2(const GemmConv *p, float *d0, float *d1, const float *row)
+{
+    const Geom *g = p->g;
+    int64_t pb = g->pb[2], W = g->img[2], lo[2], hi[2];
+    valid_range(-pb, 2, W, p->wq, &lo[0], &hi[0]);
+    valid_range(1 - pb, 2, W, p->wq, &lo[1], &hi[1]);
+    int64_t ja = lo[0] > lo[1] ? lo[0] : lo[1], jb = hi[0] < hi[1] ? hi[0] : hi[1];
+    jb = jb < ja ? ja : jb;
+    if (jb > ja)
+        deinterleave2(d0 + ja, d1 + ja, row + 2 * ja - pb, jb - ja);
+    for (int b = 0; b < 2; b++) {
+        float *d = b ? d1 : d0;
+        for (int64_t j = lo[b]; j < hi[b] && j < ja; j++)
+            d[j] = row[2 * j + b - pb];
+        for (int64_t j = lo[b] > jb ? lo[b] : jb; j < hi[b]; j++)
+            d[j] = row[2 * j + b - pb];
+    }
+}
+
 /* SHIFT: channels [begin, end) of X (all images) into their zero-padded phase planes. */
 static void
 pad_planes(void *arg, int64_t begin, int64_t end)
@@ -555,21 +589,26 @@ pad_planes(void *arg, int64_t begin, int64_t end)
         float *d = (float *)p->xp + ch * p->phases;
         const float *x = p->x + ch * g->imgsz;
         for (int64_t a = 0; a < s1; a++) {
+            /* both column phases of stride 2 in one pass over each image row */
+            int pair = s2 == 2 && phase_used(g, a, 0) && phase_used(g, a, 1);
             for (int64_t b = 0; b < s2; b++) {
                 float *pl = d + (a * s2 + b) * p->plane;
-                if (!phase_used(g, a, b))
-                    continue; /* no tap reads it (a 1x1 kernel reads only phase 0) */
-                memset(pl, 0, (size_t)p->plane * sizeof *pl);
+                if (!phase_used(g, a, b) || (pair && b == 1))
+                    continue; /* no tap reads it (a 1x1 kernel reads only phase 0), or filled
+                               * with phase 0 */
+                memset(pl, 0, (size_t)(pair ? 2 : 1) * (size_t)p->plane * sizeof *pl);
                 /* columns j with 0 <= j * s2 + b - pb2 < W */
                 int64_t off = b - g->pb[2], j0, j1;
                 valid_range(off, s2, W, p->wq, &j0, &j1);
                 for (int64_t i = 0; i < p->hq; i++) {
                     int64_t h = i * s1 + a - g->pb[1];
-                    if (h < 0 || h >= H || j1 <= j0)
+                    if (h < 0 || h >= H || (j1 <= j0 && !pair))
                         continue;
                     const float *row = x + h * W;
                     float *dst = pl + i * p->wq;
-                    if (s2 == 1)
+                    if (pair)
+                        pad_row2(p, dst, dst + p->plane, row);
+                    else if (s2 == 1)
                         memcpy(dst + j0, row + j0 + off, (size_t)(j1 - j0) * sizeof *dst);
                     else
                         for (int64_t j = j0; j < j1; j++)
@@ -689,7 +728,12 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
         rt_parallel_for(ctx, n * c, grain_for(p.phases), pad_planes, &p);
     }
     int64_t t = rt_ctx_threads(ctx), nmb = 1;
-    int staged = p.mode == SHIFT && p.wq != g.col[2];
+    /* output rows of whole vectors, a tile or more, go straight to Y, each a product of its own
+     * (the stems of image models); others are computed with their dropped columns into scratch
+     * and copied out (staged), since a product per row would end each in a scalar tail */
+    p.rowwise = p.mode == SHIFT && p.wq != g.col[2] && g.col[2] >= SG_NR &&
+                g.col[2] % SG_VL == 0;
+    int staged = p.mode == SHIFT && p.wq != g.col[2] && !p.rowwise;
     int64_t cap = staged ? SHIFT_CAP / (mg > 0 ? mg : 1) : COL_BLOCK;
     cap = cap < SG_NR ? SG_NR : cap > COL_BLOCK ? COL_BLOCK : cap / SG_NR * SG_NR;
     int64_t ncb = (p.ncol + cap - 1) / cap;
@@ -711,6 +755,8 @@ cpu_conv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *c
     p.nb = (p.ncol + ncb - 1) / ncb;
     if (p.nb > SG_NR)
         p.nb = (p.nb + SG_NR - 1) / SG_NR * SG_NR;
+    if (p.rowwise)
+        p.nb = (p.nb + p.wq - 1) / p.wq * p.wq;
     p.ncb = (p.ncol + p.nb - 1) / p.nb;
     p.mb = ((mg + nmb - 1) / nmb + SG_MR - 1) / SG_MR * SG_MR;
     p.nmb = (mg + p.mb - 1) / p.mb;

@@ -282,6 +282,15 @@ test_conv(void)
         {.name = "phases 1-D s3", 1, 1, 7, 20, 1, {100}, {5}, s3, NULL, p22, 0, 1},
         {.name = "phases 1x1 s2", 2, 1, 24, 40, 1, {14, 14}, {1, 1}, S2, NULL, NULL, 0, 1},
         {.name = "1-D k3 on length 1", 1, 2, 4, 4, 1, {1}, {3}, NULL, NULL, p22, 0, 1},
+        /* stems: few input channels, stride 2; 48 output columns (whole vectors at every
+         * level: each row a product straight into Y), both column phases from one pass over
+         * each input row, with pads 0, 1, 2 and asymmetric, odd widths, dilation */
+        {.name = "stem 3->16 rows", 2, 1, 3, 16, 1, {65, 96}, {3, 3}, S2, NULL, P1, 0, 1},
+        {.name = "stem 3->13 odd W", 2, 2, 3, 13, 1, {21, 95}, {3, 3}, S2, NULL, pa, 0, 1},
+        {.name = "stem 4->16 no pad", 2, 1, 4, 16, 1, {17, 97}, {3, 3}, S2, NULL, NULL, 0, 0},
+        {.name = "stem 16->24 dilated", 2, 1, 16, 24, 1, {19, 97}, {3, 3}, S2, D2, P1, 0, 1},
+        {.name = "stem 8->16 pad 2", 2, 1, 8, 16, 1, {15, 98}, {3, 3}, S2, NULL, p2, 0, 1},
+        {.name = "stem 3->8 7x7 odd", 2, 1, 3, 8, 1, {20, 101}, {7, 7}, S2, NULL, p7, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_conv(&cases[i]);
