@@ -68,6 +68,13 @@ static const Field lrn_f[] = {F(lrn, alpha, FK_FLOAT), F(lrn, beta, FK_FLOAT),
 static const Field block_f[] = {F(block, blocksize, FK_I64), F(block, crd, FK_INT), END};
 static const Field reshape_f[] = {F(reshape, allowzero, FK_INT), END};
 static const Field mode_f[] = {F(mode, mode, FK_I64), END};
+/* the activations' arrays field by field (.act[0] = ...), as the class printer writes scalars */
+#define RNN_ACT(i) F(rnn, act[i], FK_ENUM), F(rnn, alpha[i], FK_FLOAT), F(rnn, beta[i], FK_FLOAT)
+static const Field rnn_f[] = {F(rnn, hidden_size, FK_I64), F(rnn, direction, FK_ENUM),
+                             F(rnn, layout, FK_INT), F(rnn, linear_before_reset, FK_INT),
+                             F(rnn, input_forget, FK_INT), F(rnn, clip, FK_FLOAT),
+                             RNN_ACT(0), RNN_ACT(1), RNN_ACT(2), RNN_ACT(3), RNN_ACT(4),
+                             RNN_ACT(5), END};
 
 static const struct {
     const char *member;
@@ -83,6 +90,7 @@ static const struct {
     [A_NORM] = {"norm", norm_f},      [A_LRN] = {"lrn", lrn_f},
     [A_BLOCK] = {"block", block_f},   [A_RESHAPE] = {"reshape", reshape_f},
     [A_MODE] = {"mode", mode_f},
+    [A_RNN] = {"rnn", rnn_f},
 };
 
 static void

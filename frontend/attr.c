@@ -9,6 +9,7 @@
  */
 #include "onnx_impl.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ enum {
     AT_TENSOR = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR,
     AT_FLOATS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS,
     AT_INTS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS,
+    AT_STRINGS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS,
 };
 
 int
@@ -292,6 +294,114 @@ const_of_shape(Ctx *c, ConstAttr *a)
     a->i = ir_const_i(x, 0);
 }
 
+/* The defaults of an activation's alpha and beta that the spec (those of the ONNX operators) and
+ * ONNX Runtime's LSTM and GRU agree on; -1 where they do not or there is none (ThresholdedRelu:
+ * 1 against 0; Affine and ScaledTanh, which are no longer ONNX operators). */
+static void
+act_defaults(RnnAct act, float *alpha, float *beta)
+{
+    *alpha = act == RA_LEAKYRELU ? 0.01f : act == RA_HARDSIGMOID ? 0.2f : act == RA_ELU ? 1.0f
+           : -1.0f;
+    *beta = act == RA_HARDSIGMOID ? 0.5f : -1.0f;
+}
+
+/* Activation i's parameter (alpha or beta) from list l: the next one not yet taken (*used), as
+ * ONNX Runtime's LSTM and GRU read them; RNN's read entry i, which must be the same. 1 when set,
+ * 0 when the list does not reach it, -1 when the two readings differ (RNN). */
+static int
+act_param(OpKind op, const AttrProto *l, int i, size_t *used, float *v)
+{
+    size_t n = l ? l->n_floats : 0;
+    if (*used >= n)
+        return 0;
+    *v = l->floats[(*used)++];
+    if (op == OP_RNN && ((size_t)i >= n || l->floats[i] != *v))
+        return -1;
+    return 1;
+}
+
+/* Whether the n bytes s spell name, ignoring ASCII case. */
+static int
+same_name(const char *name, const uint8_t *s, size_t n)
+{
+    if (strlen(name) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)name[i]) != tolower(s[i]))
+            return 0;
+    return 1;
+}
+
+/* GRU, LSTM, RNN. Activation names match whatever their case (as ONNX Runtime's); activation_alpha
+ * and activation_beta are consumed in order by the activations that take an alpha (a beta), and
+ * those they do not reach keep their operator's default. */
+static void
+rnn_attrs(Ctx *c, OpKind op, RnnAttr *a)
+{
+    static const char *const dirs[] = {"forward", "reverse", "bidirectional"};
+    int ng = op == OP_LSTM ? 3 : op == OP_GRU ? 2 : 1;
+    a->hidden_size = get_int(c, "hidden_size", 0);
+    a->direction = (RnnDir)ENUM(c, "direction", dirs, RD_FORWARD);
+    a->layout = get_flag(c, "layout", 0);
+    a->linear_before_reset = get_flag(c, "linear_before_reset", 0);
+    a->input_forget = get_flag(c, "input_forget", 0);
+    a->clip = get_float(c, "clip", -1.0f);
+    if (a->hidden_size < 0 || (find(c, "clip", AT_FLOAT) && !(a->clip >= 0))) {
+        onnx_node_error(c->L, c->np, "hidden_size %lld or clip %g is negative",
+                        (long long)a->hidden_size, (double)a->clip);
+        c->err = 1;
+    }
+    int want = a->direction == RD_BIDIRECTIONAL ? 2 * ng : ng;
+    const AttrProto *names = find(c, "activations", AT_STRINGS);
+    if (names && names->n_strings != (size_t)want) {
+        onnx_node_error(c->L, c->np, "%zu activations, expected %d", names->n_strings, want);
+        c->err = 1;
+        return;
+    }
+    for (size_t i = 0; names && i < names->n_strings; i++) {
+        const ProtobufCBinaryData *s = &names->strings[i];
+        int k = 0;
+        while (k < RA_COUNT && !same_name(ir_rnn_act_name((RnnAct)k), s->data, s->len))
+            k++;
+        if (k == RA_COUNT) {
+            onnx_node_error(c->L, c->np, "activation \"%.*s\" is not supported",
+                            (int)(s->len > 64 ? 64 : s->len), (const char *)s->data);
+            c->err = 1;
+            return;
+        }
+        a->act[i] = (RnnAct)k;
+    }
+    const AttrProto *al = find(c, "activation_alpha", AT_FLOATS);
+    const AttrProto *be = find(c, "activation_beta", AT_FLOATS);
+    size_t ia = 0, ib = 0;
+    for (int i = 0; i < want && !c->err; i++) {
+        RnnAct f = a->act[i];
+        int takes_a = f == RA_AFFINE || f == RA_LEAKYRELU || f == RA_THRESHOLDEDRELU ||
+                      f == RA_SCALEDTANH || f == RA_HARDSIGMOID || f == RA_ELU;
+        int takes_b = f == RA_AFFINE || f == RA_SCALEDTANH || f == RA_HARDSIGMOID;
+        int got_a = 0, got_b = 0;
+        act_defaults(f, &a->alpha[i], &a->beta[i]);
+        if (takes_a)
+            got_a = act_param(op, al, i, &ia, &a->alpha[i]);
+        if (takes_b)
+            got_b = act_param(op, be, i, &ib, &a->beta[i]);
+        /* ONNX Runtime's RNN takes 0 for any parameter not given */
+        int guess_a = takes_a && !got_a && (op == OP_RNN || a->alpha[i] < 0);
+        int guess_b = takes_b && !got_b && (op == OP_RNN || a->beta[i] < 0);
+        if (got_a < 0 || got_b < 0 || guess_a || guess_b) {
+            onnx_node_error(c->L, c->np, "activation %s without its own %s in activation_%s is "
+                            "not supported (its value is not agreed on)", ir_rnn_act_name(f),
+                            guess_a || got_a < 0 ? "alpha" : "beta",
+                            guess_a || got_a < 0 ? "alpha" : "beta");
+            c->err = 1;
+        }
+        if (!takes_a)
+            a->alpha[i] = 0.0f;
+        if (!takes_b)
+            a->beta[i] = 0.0f;
+    }
+}
+
 int
 onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
 {
@@ -426,6 +536,7 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
                            get_flag(&c, "detect_negative", 1) << 1;
         }
         break;
+    case A_RNN: rnn_attrs(&c, op, &a->rnn); break;
     case A_NONE:
         break;
     }

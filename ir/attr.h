@@ -174,6 +174,34 @@ typedef struct ModeAttr {           /* small integer modes: BitShift direction (
     int64_t mode;                   /* Mod fmod, Trilu upper, IsInf bit0 = +inf, bit1 = -inf */
 } ModeAttr;
 
+
+/* The activations of the recurrent layers' gates, as ONNX names them (alpha, beta: below). */
+typedef enum RnnAct {
+    RA_RELU,            /* max(0, x) */
+    RA_TANH,
+    RA_SIGMOID,
+    RA_AFFINE,          /* alpha * x + beta */
+    RA_LEAKYRELU,       /* x >= 0 ? x : alpha * x */
+    RA_THRESHOLDEDRELU, /* x >= alpha ? x : 0 */
+    RA_SCALEDTANH,      /* alpha * tanh(beta * x) */
+    RA_HARDSIGMOID,     /* min(max(alpha * x + beta, 0), 1) */
+    RA_ELU,             /* x >= 0 ? x : alpha * (exp(x) - 1) */
+    RA_SOFTSIGN,        /* x / (1 + |x|) */
+    RA_SOFTPLUS,        /* log(1 + exp(x)) */
+    RA_COUNT
+} RnnAct;
+enum { RNN_MAXACT = 6 };            /* LSTM's f, g, h per direction, two directions */
+typedef enum RnnDir { RD_FORWARD, RD_REVERSE, RD_BIDIRECTIONAL } RnnDir;
+typedef struct RnnAttr {            /* GRU, LSTM, RNN */
+    int64_t hidden_size;            /* 0: not given (R's last dim) */
+    RnnDir direction;
+    int layout;                     /* 1: batch first (X [batch, seq, input], ...) */
+    int linear_before_reset;        /* GRU */
+    int input_forget;               /* LSTM: the forget gate is 1 - the input gate */
+    float clip;                     /* gates' inputs clamped to [-clip, clip]; < 0: none */
+    RnnAct act[RNN_MAXACT];         /* per direction, its gates' (f, g, h for LSTM) in order */
+    float alpha[RNN_MAXACT], beta[RNN_MAXACT];  /* each activation's, defaults filled in */
+} RnnAttr;
 typedef union Attr {
     ConvAttr conv;
     PoolAttr pool;
@@ -193,4 +221,5 @@ typedef union Attr {
     BlockAttr block;
     ReshapeAttr reshape;
     ModeAttr mode;
+    RnnAttr rnn;
 } Attr;

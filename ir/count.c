@@ -116,11 +116,23 @@ fl_pool(const Graph *g, const Node *n)
     return p;
 }
 
+/* GRU, LSTM, RNN: the input projection and the recurrence, 2 x seq x batch x (W's + R's
+ * elements), which counts both directions; the gates' activations are not counted. */
+static int64_t
+fl_rnn(const Graph *g, const Node *n)
+{
+    const Value *x = input(g, n, 0);
+    int64_t rows = x && x->rank == 3 ? smul(x->dim[0], x->dim[1]) : -1;
+    int64_t w = numel(input(g, n, 1)), r = numel(input(g, n, 2));
+    return w < 0 || r < 0 ? -1 : smul(2, smul(rows, w > INT64_MAX - r ? INT64_MAX : w + r));
+}
+
 typedef int64_t FlopFn(const Graph *g, const Node *n);
 
 static FlopFn *const flops[] = {
     [FL_NONE] = fl_none,   [FL_ELT] = fl_elt,   [FL_RED] = fl_red,       [FL_CONV] = fl_conv,
     [FL_CONVT] = fl_convt, [FL_GEMM] = fl_gemm, [FL_MATMUL] = fl_matmul, [FL_POOL] = fl_pool,
+    [FL_RNN] = fl_rnn,
 };
 
 int64_t

@@ -126,6 +126,16 @@ static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil"
 static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
 static const char *const acts[] = {"none", "Relu", "Clip", "LeakyRelu", "HardSigmoid",
                                    "HardSwish", "Sigmoid", "SiLU"};
+static const char *const rnndirs[] = {"forward", "reverse", "bidirectional"};
+static const char *const rnnacts[RA_COUNT] = {"Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu",
+                                              "ThresholdedRelu", "ScaledTanh", "HardSigmoid",
+                                              "Elu", "Softsign", "Softplus"};
+
+const char *
+ir_rnn_act_name(RnnAct a)
+{
+    return (unsigned)a < RA_COUNT ? rnnacts[a] : "?";
+}
 
 
 static void
@@ -265,6 +275,23 @@ put_attrs(const Node *x, FILE *f)
         break;
     case A_RESHAPE: put_int(f, "allowzero", a->reshape.allowzero, 0, &first); break;
     case A_MODE: put_int(f, "mode", a->mode.mode, dflt.mode.mode, &first); break;
+    case A_RNN:
+        put_int(f, "hidden_size", a->rnn.hidden_size, 0, &first);
+        PUT_ENUM(f, "direction", a->rnn.direction, RD_FORWARD, rnndirs, &first);
+        put_int(f, "layout", a->rnn.layout, 0, &first);
+        put_int(f, "linear_before_reset", a->rnn.linear_before_reset, 0, &first);
+        put_int(f, "input_forget", a->rnn.input_forget, 0, &first);
+        put_float(f, "clip", a->rnn.clip, -1, &first);
+        for (int i = 0; i < RNN_MAXACT; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "act%d", i);
+            PUT_ENUM(f, key, a->rnn.act[i], dflt.rnn.act[i], rnnacts, &first);
+            snprintf(key, sizeof key, "alpha%d", i);
+            put_float(f, key, a->rnn.alpha[i], 0, &first);
+            snprintf(key, sizeof key, "beta%d", i);
+            put_float(f, key, a->rnn.beta[i], 0, &first);
+        }
+        break;
     case A_NONE: break;
     }
     fputc('}', f);

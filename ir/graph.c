@@ -438,6 +438,14 @@ ir_attr_default(OpKind op, Attr *a)
         /* IsInf detects both signs; Trilu keeps the upper triangle */
         a->mode.mode = op == OP_ISINF ? 3 : op == OP_TRILU ? 1 : 0;
         break;
+    case A_RNN: {
+        /* f = Sigmoid, g = h = Tanh (RNN: f = Tanh), for either direction */
+        int ng = op == OP_LSTM ? 3 : op == OP_GRU ? 2 : 1;
+        a->rnn.clip = -1.0f;
+        for (int i = 0; i < 2 * ng; i++)
+            a->rnn.act[i] = i % ng == 0 && op != OP_RNN ? RA_SIGMOID : RA_TANH;
+        break;
+    }
     case A_ACT:
         switch (op) {
         case OP_LEAKYRELU: a->act.alpha = 0.01f; break;

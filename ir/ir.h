@@ -112,14 +112,18 @@ typedef enum ShapeClass {
     SH_PAD, SH_RANGE, SH_RESHAPE, SH_RESIZE, SH_SHAPE, SH_SIZE, SH_SLICE, SH_SPLIT, SH_SQUEEZE,
     SH_TILE, SH_TRANSPOSE, SH_UNSQUEEZE,
     SH_NONZERO, SH_TOPK,
+    SH_RNN,                 /* GRU, LSTM, RNN */
     SH_COUNT
 } ShapeClass;
 
-typedef enum FlopClass { FL_NONE, FL_ELT, FL_RED, FL_CONV, FL_CONVT, FL_GEMM, FL_MATMUL, FL_POOL } FlopClass;
+typedef enum FlopClass {
+    FL_NONE, FL_ELT, FL_RED, FL_CONV, FL_CONVT, FL_GEMM, FL_MATMUL, FL_POOL, FL_RNN
+} FlopClass;
 
 typedef enum AttrClass {
     A_NONE, A_CONV, A_POOL, A_GEMM, A_ACT, A_AXIS, A_REDUCE, A_SPLIT, A_PERM, A_PAD, A_RESIZE,
-    A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE
+    A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE,
+    A_RNN
 } AttrClass;
 
 enum {
@@ -275,3 +279,5 @@ void ir_dump(const Graph *g, FILE *f);
 void ir_dump_placed(const Graph *g, FILE *f, const char *const *dev, int ndev,
                     const char *(*cause_name)(int));
 void ir_dump_value_type(const Value *v, FILE *f);   /* "f32[1,3,224,224]" */
+/* The ONNX name of a recurrent layer's activation ("Sigmoid"); "?" out of range. */
+const char *ir_rnn_act_name(RnnAct a);

@@ -427,6 +427,80 @@ sh_matmul(Graph *g, NodeId n, Diag *d)
     return 0;
 }
 
+/* ---- recurrent layers ------------------------------------------------------------------------ */
+
+/* Input i, if present and of known rank, must have rank r and the dims want[] where both are
+ * known (-1: any). */
+static int
+want_dims(Graph *g, NodeId n, Diag *d, int i, int r, const int64_t *want)
+{
+    const Value *v = ir_sh_input(g, n, i);
+    if (!v || v->rank < 0)
+        return 0;
+    if (ir_sh_want_rank(g, n, d, i, r, r) < 0)
+        return -1;
+    for (int k = 0; k < r; k++) {
+        if (v->dim[k] < 0 || want[k] < 0 || v->dim[k] == want[k])
+            continue;
+        char buf[96];
+        int len = 0;
+        for (int j = 0; j < r && len >= 0 && len < (int)sizeof buf; j++)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, want[j] < 0 ? "%s?" : "%s%" PRId64,
+                            j ? "," : "", want[j]);
+        return diag_node(d, g, n, "input %d %s does not have the shape [%s]", i, ir_sh_desc(v).s,
+                         buf);
+    }
+    return 0;
+}
+
+/* GRU, LSTM, RNN: X [seq, batch, input] (layout 1: [batch, seq, input]), W [dirs, gates * H,
+ * input], R [dirs, gates * H, H], B [dirs, 2 * gates * H], sequence_lens int32 [batch],
+ * initial_h and initial_c like Y_h, P [dirs, 3 * H]; Y [seq, dirs, batch, H] (layout 1: [batch,
+ * seq, dirs, H]), Y_h and Y_c [dirs, batch, H] (layout 1: [batch, dirs, H]). */
+static int
+sh_rnn(Graph *g, NodeId n, Diag *d)
+{
+    const Node *x = &g->node[n];
+    const RnnAttr *a = &x->attr->rnn;
+    const Value *xv = ir_sh_input(g, n, 0), *r = ir_sh_input(g, n, 2);
+    int64_t dirs = a->direction == RD_BIDIRECTIONAL ? 2 : 1;
+    int64_t ng = x->op == OP_LSTM ? 4 : x->op == OP_GRU ? 3 : 1;
+    for (int i = 1; i < x->nin; i++)
+        if (i != 4 && ir_sh_want_dtype(g, n, d, i, xv->dt) < 0)
+            return -1;
+    if (ir_sh_want_dtype(g, n, d, 4, DT_I32) < 0 || ir_sh_want_rank(g, n, d, 0, 3, 3) < 0)
+        return -1;
+    int64_t h = a->hidden_size > 0 ? a->hidden_size : r->rank == 3 ? r->dim[2] : -1;
+    int64_t seq = -1, batch = -1, in = -1, gh = -1, h3 = -1, b2 = -1;
+    if (xv->rank == 3) {
+        seq = xv->dim[a->layout ? 1 : 0];
+        batch = xv->dim[a->layout ? 0 : 1];
+        in = xv->dim[2];
+    }
+    if (h >= 0 && (mul_ov(h, ng, &gh) || mul_ov(gh, 2, &b2) || mul_ov(h, 3, &h3)))
+        return ir_sh_overflow(g, n, d);
+    const int64_t w[3] = {dirs, gh, in}, rr[3] = {dirs, gh, h}, b[2] = {dirs, b2}, sl[1] = {batch};
+    const int64_t st[3] = {a->layout ? batch : dirs, a->layout ? dirs : batch, h}, p[2] = {dirs, h3};
+    if (want_dims(g, n, d, 1, 3, w) < 0 || want_dims(g, n, d, 2, 3, rr) < 0 ||
+        want_dims(g, n, d, 3, 2, b) < 0 || want_dims(g, n, d, 4, 1, sl) < 0 ||
+        want_dims(g, n, d, 5, 3, st) < 0 || want_dims(g, n, d, 6, 3, st) < 0 ||
+        want_dims(g, n, d, 7, 2, p) < 0)
+        return -1;
+    Shape y = {.rank = 4, .dim = {seq, dirs, batch, h}}, yh = {.rank = 3};
+    if (a->layout) {
+        y.dim[0] = batch;
+        y.dim[1] = seq;
+        y.dim[2] = dirs;
+    }
+    memcpy(yh.dim, st, sizeof st);
+    if (xv->rank < 0)
+        y.rank = yh.rank = -1;
+    ir_sh_set_out(g, n, 0, xv->dt, y.rank < 0 ? NULL : &y);
+    ir_sh_set_out(g, n, 1, xv->dt, yh.rank < 0 ? NULL : &yh);
+    ir_sh_set_out(g, n, 2, xv->dt, yh.rank < 0 ? NULL : &yh);
+    return 0;
+}
+
 /* ---- normalisation and reductions ------------------------------------------------------------ */
 
 /* LayerNormalization: Y like X; Mean and InvStdDev (stash_type float) have X's dims with those
@@ -595,6 +669,7 @@ static InferFn *const infer[SH_COUNT] = {
     [SH_RANGE] = ir_sh_range,
     [SH_RESHAPE] = ir_sh_reshape,
     [SH_RESIZE] = ir_sh_resize,
+    [SH_RNN] = sh_rnn,
     [SH_SHAPE] = ir_sh_shape,
     [SH_SIZE] = ir_sh_size,
     [SH_SLICE] = ir_sh_slice,

@@ -46,6 +46,7 @@ row(OpKind op)
     case OP_AVERAGEPOOL: case OP_MAXPOOL: case OP_LPPOOL: case OP_GLOBALAVERAGEPOOL:
     case OP_GLOBALMAXPOOL: case OP_BATCHNORMALIZATION: case OP_INSTANCENORMALIZATION:
     case OP_LAYERNORMALIZATION: case OP_LRN: case OP_SOFTMAX: case OP_LOGSOFTMAX: case OP_HARDMAX:
+    case OP_GRU: case OP_LSTM: case OP_RNN:
         return M_F32;
     case OP_REDUCEL1: case OP_REDUCEL2: case OP_REDUCELOGSUM: case OP_REDUCELOGSUMEXP:
     case OP_REDUCEMAX: case OP_REDUCEMEAN: case OP_REDUCEMIN: case OP_REDUCEPROD:
@@ -75,8 +76,10 @@ target_support(ProcBackend b, OpKind op)
         return 0;
     switch (b) {
     case PB_CPU:
-    case PB_OPENCL:
         return row(op);
+    case PB_OPENCL:
+        /* the recurrent layers have no OpenCL kernels yet */
+        return op == OP_GRU || op == OP_LSTM || op == OP_RNN ? 0 : row(op);
     case PB_SIMULATED:
         return M_ANY;
     }

@@ -725,6 +725,56 @@ test_topk(void)
     CHECK(infer() < 0 && strstr(d.msg, "tk_axis"));
 }
 
+/* ---- recurrent layers ------------------------------------------------------------------------ */
+
+static void
+test_rnn(void)
+{
+    fresh();
+    /* bidirectional LSTM, seq 5, batch 3, input 4, hidden 2: Y [5, 2, 3, 2], Y_h, Y_c [2, 3, 2] */
+    ValId x = TENSOR("x", DT_F32, 5, 3, 4), w = TENSOR("w", DT_F32, 2, 8, 4);
+    ValId r = TENSOR("r", DT_F32, 2, 8, 2), b = TENSOR("b", DT_F32, 2, 16);
+    ValId sl = TENSOR("sl", DT_I32, 3), ih = TENSOR("ih", DT_F32, 2, 3, 2);
+    ValId p = TENSOR("p", DT_F32, 2, 6);
+    NodeId l = NODE(OP_LSTM, "l", 3, x, w, r, b, sl, ih, ih, p);
+    g->node[l].attr->rnn.hidden_size = 2;
+    g->node[l].attr->rnn.direction = RD_BIDIRECTIONAL;
+    /* batch-first GRU, hidden from R, Y absent: Y_h [batch 3, 1, 6] */
+    ValId xb = TENSOR("xb", DT_F32, 3, 5, 4);
+    NodeId gr = NODE(OP_GRU, "gr", 2, xb, TENSOR("gw", DT_F32, 1, 18, 4),
+                     TENSOR("gr_r", DT_F32, 1, 18, 6));
+    g->node[gr].attr->rnn.layout = 1;
+    g->node[gr].out[0] = NONE;
+    /* a dynamic sequence length stays dynamic */
+    NodeId rn = NODE(OP_RNN, "rn", 2, TENSOR("xd", DT_F32, -1, 3, 4),
+                     TENSOR("rw", DT_F32, 1, 7, 4), TENSOR("rr", DT_F32, 1, 7, 7));
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(l, 0), 5, 2, 3, 2) && SHAPE_IS(out(l, 1), 2, 3, 2));
+    CHECK(SHAPE_IS(out(l, 2), 2, 3, 2) && out(l, 2)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(gr, 1), 3, 1, 6));
+    CHECK(SHAPE_IS(out(rn, 0), -1, 1, 3, 7) && SHAPE_IS(out(rn, 1), 1, 3, 7));
+    /* 2 x seq x batch x (W's + R's elements) */
+    CHECK(ir_node_flops(g, &g->node[l]) == 2LL * 5 * 3 * (2 * 8 * 4 + 2 * 8 * 2));
+    CHECK(ir_node_flops_known(g, &g->node[rn]) == -1);
+
+    /* W for one direction where the node runs two; R of the wrong hidden size; int64 lengths */
+    fresh();
+    NodeId bad = NODE(OP_GRU, "gru_dirs", 2, TENSOR("x", DT_F32, 5, 3, 4),
+                      TENSOR("w", DT_F32, 1, 6, 4), TENSOR("r", DT_F32, 1, 6, 2));
+    g->node[bad].attr->rnn.direction = RD_BIDIRECTIONAL;
+    CHECK(infer() < 0 && strstr(d.msg, "gru_dirs") && strstr(d.msg, "[2,6,4]"));
+    fresh();
+    bad = NODE(OP_RNN, "rnn_h", 2, TENSOR("x", DT_F32, 5, 3, 4), TENSOR("w", DT_F32, 1, 3, 4),
+               TENSOR("r", DT_F32, 1, 3, 2));
+    g->node[bad].attr->rnn.hidden_size = 3;
+    CHECK(infer() < 0 && strstr(d.msg, "rnn_h") && strstr(d.msg, "input 2"));
+    fresh();
+    ValId xx = TENSOR("x", DT_F32, 5, 3, 4);
+    bad = NODE(OP_RNN, "rnn_len", 2, xx, TENSOR("w", DT_F32, 1, 3, 4), TENSOR("r", DT_F32, 1, 3, 3),
+               NONE, TENSOR("sl", DT_I64, 3));
+    CHECK(infer() < 0 && strstr(d.msg, "rnn_len") && strstr(d.msg, "int32"));
+}
+
 int
 main(void)
 {
@@ -744,6 +794,7 @@ main(void)
     test_misc();
     test_nonzero();
     test_topk();
+    test_rnn();
     ir_graph_free(g);
     return TEST_DONE();
 }

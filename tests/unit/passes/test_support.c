@@ -114,14 +114,15 @@ main(void)
     static const OpKind f32[] = {
         OP_CONV, OP_CONVTRANSPOSE, OP_GEMM, OP_MATMUL, OP_AVERAGEPOOL, OP_MAXPOOL, OP_LPPOOL,
         OP_GLOBALAVERAGEPOOL, OP_GLOBALMAXPOOL, OP_BATCHNORMALIZATION, OP_INSTANCENORMALIZATION,
-        OP_LAYERNORMALIZATION, OP_LRN, OP_SOFTMAX, OP_LOGSOFTMAX, OP_HARDMAX};
+        OP_LAYERNORMALIZATION, OP_LRN, OP_SOFTMAX, OP_LOGSOFTMAX, OP_HARDMAX,
+        OP_GRU, OP_LSTM, OP_RNN};
     int nf32 = 0;
     for (int i = 0; i < OP_COUNT; i++)
         nf32 += target_support(PB_CPU, (OpKind)i) == (1u << DT_F32);
     CHECK(nf32 == (int)(sizeof f32 / sizeof f32[0]));
     for (size_t i = 0; i < sizeof f32 / sizeof f32[0]; i++)
         CHECK(target_support(PB_CPU, f32[i]) == (1u << DT_F32) &&
-              target_support(PB_OPENCL, f32[i]) == (1u << DT_F32));
+              target_support(PB_OPENCL, f32[i]) == (ocl_op[f32[i]] ? 1u << DT_F32 : 0u));
     /* a few rows by hand */
     CHECK(target_support(PB_CPU, OP_ADD) & (1u << DT_I64));
     CHECK(target_support(PB_CPU, OP_REDUCESUM) & (1u << DT_I32));
