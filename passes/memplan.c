@@ -38,6 +38,12 @@
  * which O or any of them is not yet free. The Concat kernel then finds each of those inputs
  * already where it belongs and copies nothing. An input that is itself such an O, that appears
  * twice, or that another Concat took first keeps its own place.
+ *
+ * Views in place: the output of a Reshape, Flatten, Squeeze or Unsqueeze (F_VIEW: the same bytes
+ * in the same order) is given its input's bytes when both live in one memory's arena, and the
+ * input, or the Concat output holding it, lives as long as either: the step then finds its
+ * output already written and copies nothing (the kernels skip a copy onto itself). Chains of
+ * views share one place.
  */
 #include "passes.h"
 
@@ -141,6 +147,32 @@ concat_in_place(const Graph *g, const int *mem, ValId *host, int64_t *at, char *
         }
         for (int j = 0; j < nin; j++)
             count[x->in[j]] = 0;
+    }
+}
+
+/* Marks the view outputs that share their input's bytes (see the header): host[w] is the
+ * tensor with a place of its own that holds them and at[w] the byte offset in it, holds[] is set
+ * for that tensor. Runs after concat_in_place, in node order, so that a view's input is resolved
+ * before the view. */
+static void
+views_in_place(const Graph *g, const int *mem, ValId *host, int64_t *at, char *holds)
+{
+    for (NodeId n = 0; n < g->nnode; n++) {
+        const Node *x = &g->node[n];
+        if (!(ir_op[x->op].flags & F_VIEW) || x->nin < 1 || x->nout != 1)
+            continue;
+        ValId v = x->in[0], w = x->out[0];
+        if (v == NONE || w == NONE || !in_arena(g, v) || !in_arena(g, w) || host[w] != NONE ||
+            holds[w] || mem[v] != mem[w] || ir_nbytes(&g->val[v]) != ir_nbytes(&g->val[w]))
+            continue;
+        if (host[v] != NONE) {
+            host[w] = host[v];
+            at[w] = at[v];
+        } else {
+            host[w] = v;
+            at[w] = 0;
+            holds[v] = 1;
+        }
     }
 }
 
@@ -553,8 +585,9 @@ plan(Graph *g, const Target *t, const Schedule *s, MemPlan *mp, Diag *d)
     if (size_items(g, it, nit, d) < 0)
         goto done;
     concat_in_place(g, mp->mem, host, at, holds, index);
-    /* the items with places of their own; an output holding Concat inputs lives from the first
-     * of them to the last step at which any is not yet free */
+    views_in_place(g, mp->mem, host, at, holds);
+    /* the items with places of their own; one holding Concat inputs or views lives from the
+     * first of them to the last step at which any is not yet free */
     int k = 0;
     for (int i = 0; i < nit; i++) {
         if (host[it[i].v] == NONE) {

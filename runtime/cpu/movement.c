@@ -196,7 +196,8 @@ permute(RtCtx *ctx, RtTensor *y, const RtTensor *x, int rank, const int64_t *xdi
 
 /* ---- plain copies ---------------------------------------------------------------------------- */
 
-/* out[0] = in[0] byte for byte: the shape changes, the C-order data does not. */
+/* out[0] = in[0] byte for byte: the shape changes, the C-order data does not. Nothing when the
+ * memory plan gave both the same bytes (a view in place). */
 static int
 copy(RtCtx *ctx, RtTensor *const *in, RtTensor *const *out)
 {
@@ -204,7 +205,7 @@ copy(RtCtx *ctx, RtTensor *const *in, RtTensor *const *out)
     if (rc != RT_OK)
         return rc;
     size_t n = (size_t)rt_numel(out[0]) * rt_dtype_size(out[0]->dt);
-    if (n)
+    if (n && out[0]->data != in[0]->data)
         cpu_copy_bytes(ctx, out[0]->data, in[0]->data, n);
     return RT_OK;
 }

@@ -2,7 +2,8 @@
  * test_memplan.c: pass_memplan on small hand-built graphs: tensors alive at the same step never
  * share bytes, the arena reaches the lower bound on a chain, and a Concat's inputs are placed
  * inside its output where that is safe (every dim before the axis is 1, an input appears once,
- * no input holds inputs of its own) and nowhere else. Graphs with thousands of tensors alive at
+ * no input holds inputs of its own) and nowhere else, and views (Reshape, Flatten) take their
+ * input's bytes. Graphs with thousands of tensors alive at
  * once (planned by the sweep) are checked the same way, and tensors, steps and arenas beyond
  * PASS_MAX_BYTES are refused, not wrapped.
  *
@@ -79,8 +80,24 @@ concat_input(ValId v, ValId o)
     return 0;
 }
 
-/* Every two arena tensors alive at one step are apart, or one is a Concat input inside its
- * output. */
+/* The tensor whose bytes v's are by views in place: v, or, while v is the output of a view
+ * (Reshape, Flatten, ...) at its input's offset in its input's memory, that input's. */
+static ValId
+view_root(ValId v)
+{
+    for (;;) {
+        NodeId n = g->val[v].def;
+        if (n == NONE || !(ir_op[g->node[n].op].flags & F_VIEW))
+            return v;
+        ValId u = g->node[n].in[0];
+        if (mp.offset[u] < 0 || mp.offset[u] != mp.offset[v] || mp.mem[u] != mp.mem[v])
+            return v;
+        v = u;
+    }
+}
+
+/* Every two arena tensors alive at one step are apart, or both are views of one tensor in
+ * place, or one is (a view of) a Concat input inside (a view of) its output. */
 static int
 no_clash(void)
 {
@@ -92,7 +109,9 @@ no_clash(void)
             int64_t ea = mp.offset[a] + (int64_t)ir_nbytes(&g->val[a]);
             int64_t eb = mp.offset[b] + (int64_t)ir_nbytes(&g->val[b]);
             int apart = ea <= mp.offset[b] || eb <= mp.offset[a];
-            if (apart || (inside(a, b) && concat_input(a, b)) || (inside(b, a) && concat_input(b, a)))
+            ValId ra = view_root(a), rb = view_root(b);
+            if (apart || ra == rb || (inside(a, b) && concat_input(ra, rb)) ||
+                (inside(b, a) && concat_input(rb, ra)))
                 continue;
             /* overlapping bytes: their lifetimes must not meet */
             int fa = g->val[a].def, fb = g->val[b].def, la = fa, lb = fb;
@@ -193,6 +212,52 @@ test_concat_in_place(void)
     CHECK(no_clash());
     o1 = find("o1");
     CHECK(inside(a, o1) && inside(b, o1) && inside(c, o2) && !inside(o1, o2));
+}
+
+/* Reshape, Flatten, Squeeze and Unsqueeze outputs take their input's bytes, and the input lives
+ * as long as the view; not a graph output, not a view of a graph input */
+static void
+test_views_in_place(void)
+{
+    fresh();
+    ValId x = input("x", 1, 8);
+    ValId a = NODE(OP_RELU, "a", x);
+    ValId f = NODE(OP_FLATTEN, "f", a);
+    ValId f2 = NODE(OP_FLATTEN, "f2", f);
+    ValId b = NODE(OP_SIGMOID, "b", a);     /* a's last reader */
+    ValId c = NODE(OP_TANH, "c", b);        /* written while f2 is still to be read */
+    ValId e = NODE(OP_RELU, "e", f2);
+    mark_output(c);
+    mark_output(e);
+    CHECK(run() == 0);
+    CHECK(no_clash());
+    CHECK(mp.offset[f] == mp.offset[a] && mp.offset[f2] == mp.offset[a]);
+    CHECK(mp.offset[b] != mp.offset[a]);
+
+    /* a view of a graph input, and a view that is a graph output: their own bytes or none */
+    fresh();
+    x = input("x", 1, 8);
+    f = NODE(OP_FLATTEN, "f", x);
+    a = NODE(OP_RELU, "a", f);
+    ValId o = NODE(OP_FLATTEN, "o", a);
+    mark_output(o);
+    mark_output(NODE(OP_SIGMOID, "s", a));
+    CHECK(run() == 0);
+    CHECK(no_clash());
+    CHECK(mp.offset[x] < 0 && mp.offset[f] >= 0 && mp.offset[o] < 0);
+
+    /* a view of a Concat input placed inside the Concat's output shares that place */
+    fresh();
+    x = input("x", 1, 8);
+    a = NODE(OP_RELU, "a", x);
+    b = NODE(OP_SIGMOID, "b", x);
+    f = NODE(OP_FLATTEN, "f", a);
+    o = NODE(OP_CONCAT, "o", a, b);
+    mark_output(NODE(OP_RELU, "r1", NODE(OP_FLATTEN, "of", o)));
+    mark_output(NODE(OP_RELU, "r2", f));
+    CHECK(run() == 0);
+    CHECK(no_clash());
+    CHECK(inside(a, o) && mp.offset[f] == mp.offset[a] && mp.offset[find("of")] == mp.offset[o]);
 }
 
 /* no_clash for graphs without Concat, in O(T^2): each tensor, at the step that defines it, is
@@ -407,8 +472,10 @@ placed_safe(int quiet)
     char *touch = calloc(nv * nn + 1, 1), *write = calloc(nv * nn + 1, 1);
     ValId *host = malloc(nv * sizeof *host + 1);
     int ok = 1;
-    for (ValId v = 0; v < g->nval; v++)
-        host[v] = mp.offset[v] >= 0 ? hosted_in(v) : NONE;
+    for (ValId v = 0; v < g->nval; v++) {
+        ValId r = mp.offset[v] >= 0 ? view_root(v) : v;
+        host[v] = mp.offset[v] < 0 ? NONE : hosted_in(r) != NONE ? hosted_in(r) : r != v ? r : NONE;
+    }
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];
         for (int j = 0; j < x->nin; j++)
@@ -608,6 +675,7 @@ main(void)
 {
     test_chain();
     test_concat_in_place();
+    test_views_in_place();
     test_wide();
     test_long_chain();
     test_too_large();
