@@ -6,10 +6,10 @@
  *
  * Two forms. float32 in and out runs in float, with the formulas the kernels vectorise: selects
  * rather than fmaxf/fminf, and polynomial exp, log and tanh without branches or calls (ir_exp_f,
- * ir_exp_full_f, ir_log_f, ir_tanh_f), where libm's expf, logf or tanhf would keep a loop scalar
- * (Exp, Log, Tanh, Sigmoid, Erf, both Gelus, Softplus, Mish). Any other dtype runs in double
- * (ir_unary_d), rounded once on store; integers, where the op has an integer form, exactly
- * (ir_unary_i).
+ * ir_exp_full_f, ir_expm1_f, ir_log_f, ir_tanh_f), where libm's would keep a loop scalar (Exp,
+ * Log, Tanh, Sigmoid, Erf, both Gelus, Softplus, Mish, Elu, Selu, Celu). Any other dtype runs in
+ * double (ir_unary_d), rounded once on store; integers, where the op has an integer form,
+ * exactly (ir_unary_i).
  *
  * Bit-for-bit equality holds because both sides call the same inline code compiled without
  * floating contraction (-std=c11 keeps gcc from fusing a * b + c into an FMA) and the same libm.
@@ -84,6 +84,24 @@ ir_exp_full_f(float x)
     memcpy(&s1, &u1, sizeof s1);
     memcpy(&s2, &u2, sizeof s2);
     return p * s1 * s2;
+}
+
+/* e^x - 1 within 3 ulp: below |x| = 1/2 the Taylor series to x^9 (its remainder under 2^-31 of
+ * the result), which keeps small results and -0 exact where e^x - 1 would cancel; above,
+ * ir_exp_full_f(x) - 1 (inf at the top, -1 at the bottom). NaN stays NaN. */
+static inline float
+ir_expm1_f(float x)
+{
+    float p = 1.0f / 362880;
+    p = p * x + 1.0f / 40320;
+    p = p * x + 1.0f / 5040;
+    p = p * x + 1.0f / 720;
+    p = p * x + 1.0f / 120;
+    p = p * x + 1.0f / 24;
+    p = p * x + 1.0f / 6;
+    p = p * x + 0.5f;
+    float small = x * (1.0f + x * p), big = ir_exp_full_f(x) - 1.0f;
+    return (x < 0 ? -x : x) < 0.5f ? small : big;
 }
 
 /*
@@ -252,10 +270,10 @@ ir_mish_f(float v)
  */
 #define IR_UNARY_F32(X)                                                                            \
     X(ABS, fabsf(v))                                                                               \
-    X(CELU, v > 0 ? v : al * expm1f(v / al))                                                       \
+    X(CELU, v > 0 ? v : al * ir_expm1_f(v / al))                                                   \
     X(CEIL, ceilf(v))                                                                              \
     X(COS, cosf(v))                                                                                \
-    X(ELU, v < 0 ? al * expm1f(v) : v)                                                             \
+    X(ELU, v < 0 ? al * ir_expm1_f(v) : v)                                                         \
     X(ERF, ir_erf_f(v))                                                                            \
     X(EXP, ir_exp_full_f(v))                                                                       \
     X(FLOOR, floorf(v))                                                                            \
@@ -268,7 +286,7 @@ ir_mish_f(float v)
     X(RECIPROCAL, 1 / v)                                                                           \
     X(RELU, ir_relu_f(v))                                                                          \
     X(ROUND, nearbyintf(v))                                                                        \
-    X(SELU, v <= 0 ? ga * (al * expf(v) - al) : ga * v)                                            \
+    X(SELU, v <= 0 ? ga * (al * ir_exp_full_f(v) - al) : ga * v)                                   \
     X(SIGMOID, ir_sigmoid_f(v))                                                                    \
     X(SIGN, v > 0 ? 1.0f : v < 0 ? -1.0f : v)                                                      \
     X(SIN, sinf(v))                                                                                \

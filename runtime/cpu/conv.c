@@ -426,7 +426,8 @@ grain_for(int64_t len)
  *     shifted by the tap ((kh * d1) / s1 * Wq + (kw * d2) / s2). With stride 1 there is one
  *     plane, the padded channel itself. The Wq - OW extra columns of each output row are
  *     computed into scratch and dropped when the block is copied out (with none, as for a
- *     strided 1x1, the product goes to Y directly);
+ *     strided 1x1, the product goes to Y directly; where OW is whole vectors, as in the stems
+ *     of image models, each output row is a product of its own, straight into Y);
  *   - COL (otherwise): im2col copies the patches of a block of columns into scratch.
  * The work is cut into tasks (image, group, block of columns, block of output channels); a task
  * walks K in blocks of SG_KC rows, and sg_block adds the bias and applies the activation after

@@ -5,8 +5,8 @@
  * per-channel), integer arithmetic with its truncation and sign rules, comparisons to bool,
  * variadic ops, Where, Clip with either bound, Round's halves, Cast round trips through f16, bf16
  * and bool, and a 2-thread context that must give bit-identical results on large tensors. The
- * polynomial Tanh, Exp, Log, Softplus, Mish and tanh-form Gelu are also measured in ulps against
- * double over the whole float range.
+ * polynomial Tanh, Exp, Log, Softplus, Elu, Mish and tanh-form Gelu are also measured in ulps
+ * against double over the whole float range.
  */
 #include "ktest.h"
 
@@ -315,11 +315,13 @@ ulps(float got, double want)
     return fabs((double)got - want) / a;
 }
 
-/* ref_unary, with Softplus written so that double keeps its tail and its large end */
+/* ref_unary, with Softplus and Elu written so that double keeps their tails and large ends */
 static double
 ref_precise(OpKind op, const Attr *a, double x)
 {
     double sp = fmax(x, 0) + log1p(exp(-fabs(x)));
+    if (op == OP_ELU)
+        return x >= 0 ? x : a->act.alpha * expm1(x);
     return op == OP_SOFTPLUS ? sp : op == OP_MISH ? x * tanh(sp) : ref_unary(op, a, x);
 }
 
@@ -358,11 +360,13 @@ test_transcendental_ulps(void)
                {cpu_exp, OP_EXP, "exp", 0, 1.5},
                {cpu_log, OP_LOG, "log", 0, 1.5},
                {cpu_softplus, OP_SOFTPLUS, "softplus", 0, 3},
+               {cpu_elu, OP_ELU, "elu", 0, 3},
                {cpu_mish, OP_MISH, "mish", 0, 0},
                {cpu_gelu, OP_GELU, "gelu tanh", 1, 0}};
     for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
         Attr a = {0};
         a.act.approximate = ops[k].approximate;
+        a.act.alpha = 1.0f; /* Elu's default: the result is e^x - 1 itself */
         CHECK(call(ops[k].fn, &a, &x, 1, y) == RT_OK);
         double worst = 0;
         int64_t at = 0;
