@@ -43,7 +43,8 @@ static const Field act_f[] = {F(act, alpha, FK_FLOAT), F(act, beta, FK_FLOAT),
 static const Field axis_f[] = {F(axis, axis, FK_I64), F(axis, keepdims, FK_INT),
                                F(axis, select_last_index, FK_INT), F(axis, exclusive, FK_INT),
                                F(axis, largest, FK_INT), F(axis, sorted, FK_INT),
-                               F(axis, reverse, FK_INT), F(axis, coerce2d, FK_INT), END};
+                               F(axis, reverse, FK_INT), F(axis, coerce2d, FK_INT),
+                               F(axis, reduction, FK_ENUM), END};
 static const Field reduce_f[] = {F(reduce, keepdims, FK_INT),
                                  F(reduce, noop_with_empty_axes, FK_INT), END};
 static const Field split_f[] = {F(split, axis, FK_I64), F(split, num_outputs, FK_I64), END};

@@ -440,6 +440,10 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
         a->axis.select_last_index = get_flag(&c, "select_last_index", 0);
         a->axis.exclusive = get_flag(&c, "exclusive", 0);
         a->axis.reverse = get_flag(&c, "reverse", 0);
+        if (op == OP_SCATTERELEMENTS || op == OP_SCATTERND) {
+            static const char *const reds[] = {"none", "add", "mul", "max", "min"};
+            a->axis.reduction = (ScatterRed)ENUM(&c, "reduction", reds, SCR_NONE);
+        }
         if (op == OP_TOPK) {
             a->axis.largest = get_flag(&c, "largest", 1);
             a->axis.sorted = get_flag(&c, "sorted", 1);
@@ -531,6 +535,8 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
             a->mode.mode = get_flag(&c, "fmod", 0);
         } else if (op == OP_TRILU) {
             a->mode.mode = get_flag(&c, "upper", 1);
+        } else if (op == OP_GATHERND) {
+            a->mode.mode = get_int(&c, "batch_dims", 0);
         } else if (op == OP_ISINF) {
             a->mode.mode = get_flag(&c, "detect_positive", 1) |
                            get_flag(&c, "detect_negative", 1) << 1;

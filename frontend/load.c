@@ -210,7 +210,10 @@ convert_node(Loader *L, const Onnx__NodeProto *np)
         return onnx_constant_value(L, np, v);
     }
     int upsample = known_domain && strcmp(optype, "Upsample") == 0;
-    OpKind op = upsample ? OP_RESIZE : known_domain ? ir_op_lookup(optype) : OP_UNKNOWN;
+    /* Scatter (opsets 9 and 10, deprecated in 11) is ScatterElements under its first name */
+    int scatter = known_domain && strcmp(optype, "Scatter") == 0;
+    OpKind op = upsample ? OP_RESIZE : scatter ? OP_SCATTERELEMENTS
+              : known_domain ? ir_op_lookup(optype) : OP_UNKNOWN;
     /* trailing optional outputs left empty are dropped */
     int nout = (int)np->n_output;
     while (nout > 0 && !np->output[nout - 1][0])

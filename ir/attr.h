@@ -91,12 +91,22 @@ typedef struct ActAttr {            /* activation parameters; meaning per op as 
     int approximate;                /* Gelu: 1 for "tanh" */
 } ActAttr;
 
+/* How ScatterElements and ScatterND combine an update u with the element y it lands on. */
+typedef enum ScatterRed {
+    SCR_NONE,           /* y = u */
+    SCR_ADD,            /* y + u (bool: or) */
+    SCR_MUL,            /* y * u (bool: and) */
+    SCR_MAX,            /* y > u ? y : u, as ONNX Runtime: a NaN update replaces y */
+    SCR_MIN,            /* y < u ? y : u */
+} ScatterRed;
+
 typedef struct AxisAttr {           /* ops with one axis */
     int64_t axis;
     int keepdims, select_last_index;    /* ArgMax, ArgMin */
     int exclusive, reverse;             /* CumSum */
     int largest, sorted;                /* TopK (its output is sorted either way) */
     int coerce2d;                       /* Softmax family before opset 13: flatten to 2-D at axis */
+    ScatterRed reduction;               /* ScatterElements, ScatterND (which ignores axis) */
 } AxisAttr;
 
 typedef struct ReduceAttr {         /* axes come as the optional second input */

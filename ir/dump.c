@@ -124,6 +124,7 @@ static const char *const coords[] = {"half_pixel", "half_pixel_symmetric", "pyto
                                      "tf_half_pixel_for_nn"};
 static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
 static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
+static const char *const scatreds[] = {"none", "add", "mul", "max", "min"};
 static const char *const acts[] = {"none", "Relu", "Clip", "LeakyRelu", "HardSigmoid",
                                    "HardSwish", "Sigmoid", "SiLU"};
 static const char *const rnndirs[] = {"forward", "reverse", "bidirectional"};
@@ -216,6 +217,7 @@ put_attrs(const Node *x, FILE *f)
         put_int(f, "largest", a->axis.largest, dflt.axis.largest, &first);
         put_int(f, "sorted", a->axis.sorted, dflt.axis.sorted, &first);
         put_int(f, "coerce2d", a->axis.coerce2d, 0, &first);
+        PUT_ENUM(f, "reduction", a->axis.reduction, SCR_NONE, scatreds, &first);
         break;
     case A_REDUCE:
         put_int(f, "keepdims", a->reduce.keepdims, 1, &first);

@@ -113,6 +113,8 @@ typedef enum ShapeClass {
     SH_TILE, SH_TRANSPOSE, SH_UNSQUEEZE,
     SH_NONZERO, SH_TOPK,
     SH_RNN,                 /* GRU, LSTM, RNN */
+    SH_GATHERND,
+    SH_SCATTER,             /* ScatterElements, ScatterND */
     SH_COUNT
 } ShapeClass;
 

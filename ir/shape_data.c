@@ -261,6 +261,65 @@ ir_sh_gatherelt(Graph *g, NodeId n, Diag *d)
     return 0;
 }
 
+/* Constant indices [..., k] checked against dims[0..k) of the data: component j of each index
+ * lies in [-dims[j], dims[j]) where that dim is known. */
+static int
+check_nd_indices(Graph *g, NodeId n, Diag *d, const Value *ix, const int64_t *dims, int64_t k)
+{
+    if (!(ix->flags & V_CONST) || k <= 0)
+        return 0;
+    for (int64_t j = 0; j < ir_numel(ix); j++) {
+        int64_t v = ir_const_i(ix, j), dim = dims[j % k];
+        if (dim >= 0 && (v < -dim || v >= dim))
+            return diag_node(d, g, n, "index %" PRId64 " is out of range [%" PRId64 ", %" PRId64
+                             ") in %s", v, -dim, dim, ir_sh_desc(ix).s);
+    }
+    return 0;
+}
+
+/* GatherND: each index [..., k] of the indices picks a slice of the data below the b = batch_dims
+ * leading dims that both share: the output is indices.shape[:-1] + data.shape[b + k:], with
+ * 1 <= k <= rank(data) - b. */
+int
+ir_sh_gathernd(Graph *g, NodeId n, Diag *d)
+{
+    const Value *x = ir_sh_input(g, n, 0), *ix = ir_sh_input(g, n, 1);
+    int64_t b = g->node[n].attr->mode.mode;
+    if (ir_sh_want_index(g, n, d, 1) < 0)
+        return -1;
+    if (x->rank < 0 || ix->rank < 0)
+        return ir_sh_unknown(g, n, x->dt);
+    if (ir_sh_want_rank(g, n, d, 0, 1, IR_MAXRANK) < 0 ||
+        ir_sh_want_rank(g, n, d, 1, 1, IR_MAXRANK) < 0)
+        return -1;
+    int q = ix->rank, r = x->rank;
+    if (b < 0 || b >= q || b >= r)
+        return diag_node(d, g, n, "batch_dims %" PRId64 " is out of range [0, %d)", b,
+                         q < r ? q : r);
+    Shape s = {.rank = 0};
+    for (int i = 0; i < q - 1; i++) { /* the batch dims: whichever side knows them */
+        s.dim[s.rank++] = i < b && ix->dim[i] < 0 ? x->dim[i] : ix->dim[i];
+        if (i < b && x->dim[i] >= 0 && ix->dim[i] >= 0 && x->dim[i] != ix->dim[i])
+            return diag_node(d, g, n, "the first %" PRId64 " dims of %s and %s differ", b,
+                             ir_sh_desc(x).s, ir_sh_desc(ix).s);
+    }
+    int64_t k = ix->dim[q - 1];
+    if (k < 0)
+        return ir_sh_unknown(g, n, x->dt);
+    if (k < 1 || k > r - b)
+        return diag_node(d, g, n, "indices %s end in %" PRId64 ", expected 1 to %" PRId64,
+                         ir_sh_desc(ix).s, k, r - b);
+    if (s.rank + r - b - k > IR_MAXRANK)
+        return diag_node(d, g, n, "the output would have rank %" PRId64 ", more than %d",
+                         s.rank + r - b - k, IR_MAXRANK);
+    for (int64_t i = b + k; i < r; i++)
+        s.dim[s.rank++] = x->dim[i];
+    if (check_nd_indices(g, n, d, ix, x->dim + b, k) < 0)
+        return -1;
+    ir_sh_set_out(g, n, 0, x->dt, &s);
+    return 0;
+}
+
 /* NonZero: int64 [rank, count], count the input's nonzero elements: known only when the input
  * is a constant (folding then fills it); otherwise the count is dynamic. */
 int
@@ -504,6 +563,62 @@ ir_sh_resize(Graph *g, NodeId n, Diag *d)
             out = (int64_t)o;
         }
         s.dim[axes[i]] = out;
+    }
+    ir_sh_set_out(g, n, 0, x->dt, &s);
+    return 0;
+}
+
+/* ScatterElements and ScatterND: the output is the data. The updates have its dtype and the
+ * shape the indices give them: the indices' own for ScatterElements (whose indices have the
+ * data's rank and are no larger on the other axes), indices.shape[:-1] + data.shape[k:] for
+ * ScatterND (indices [..., k], k <= rank). Constant indices are checked against the data. */
+int
+ir_sh_scatter(Graph *g, NodeId n, Diag *d)
+{
+    const Value *x = ir_sh_input(g, n, 0), *ix = ir_sh_input(g, n, 1), *u = ir_sh_input(g, n, 2);
+    int elt = g->node[n].op == OP_SCATTERELEMENTS, ax = 0;
+    Shape s = ir_sh_shape_of(x), want = ir_sh_shape_of(ix);
+    if (ir_sh_want_index(g, n, d, 1) < 0 || ir_sh_want_dtype(g, n, d, 2, x->dt) < 0)
+        return -1;
+    if (x->rank < 0)
+        return ir_sh_unknown(g, n, x->dt);
+    if (ir_sh_want_rank(g, n, d, 0, 1, IR_MAXRANK) < 0)
+        return -1;
+    int64_t k = ix->rank > 0 ? ix->dim[ix->rank - 1] : -1;
+    if (ix->rank < 0 || u->rank < 0 || (!elt && ix->rank > 0 && k < 0)) {
+        ir_sh_set_out(g, n, 0, x->dt, &s);
+        return 0;
+    }
+    if (elt) {
+        if (ir_sh_want_rank(g, n, d, 1, x->rank, x->rank) < 0 ||
+            ir_sh_axis_in(g, n, d, g->node[n].attr->axis.axis, x->rank, &ax) < 0)
+            return -1;
+        for (int i = 0; i < x->rank; i++)
+            if (i != ax && x->dim[i] >= 0 && ix->dim[i] > x->dim[i])
+                return diag_node(d, g, n, "indices %s exceed the data %s on axis %d",
+                                 ir_sh_desc(ix).s, ir_sh_desc(x).s, i);
+    } else {
+        if (ir_sh_want_rank(g, n, d, 1, 1, IR_MAXRANK) < 0)
+            return -1;
+        if (k > x->rank || ix->rank - 1 + x->rank - k > IR_MAXRANK)
+            return diag_node(d, g, n, "indices %s do not index the data %s", ir_sh_desc(ix).s,
+                             ir_sh_desc(x).s);
+        want.rank = ix->rank - 1;
+        for (int64_t i = k; i < x->rank; i++)
+            want.dim[want.rank++] = x->dim[i];
+    }
+    int same = u->rank == want.rank;
+    for (int i = 0; same && i < want.rank; i++)
+        same = u->dim[i] < 0 || want.dim[i] < 0 || u->dim[i] == want.dim[i];
+    if (!same)
+        return diag_node(d, g, n, "updates %s do not fit indices %s and data %s",
+                         ir_sh_desc(u).s, ir_sh_desc(ix).s, ir_sh_desc(x).s);
+    if (elt && (ix->flags & V_CONST) && x->dim[ax] >= 0) {
+        int64_t dims[1] = {x->dim[ax]};
+        if (check_nd_indices(g, n, d, ix, dims, 1) < 0)
+            return -1;
+    } else if (!elt && check_nd_indices(g, n, d, ix, x->dim, k) < 0) {
+        return -1;
     }
     ir_sh_set_out(g, n, 0, x->dt, &s);
     return 0;

@@ -76,10 +76,8 @@ target_support(ProcBackend b, OpKind op)
         return 0;
     switch (b) {
     case PB_CPU:
-        return row(op);
     case PB_OPENCL:
-        /* the recurrent layers have no OpenCL kernels yet */
-        return op == OP_GRU || op == OP_LSTM || op == OP_RNN ? 0 : row(op);
+        return row(op);
     case PB_SIMULATED:
         return M_ANY;
     }

@@ -260,3 +260,47 @@ rt_depth_view(const RtShape *x, int64_t b, int to_space, int crd, int64_t v[6],
     *perm = s2d;
     return 0;
 }
+
+/* ---- the index ops' shapes (cpu/scatter.c, opencl/gather.c) -------------------------------- */
+
+/* 1 when ScatterElements' data x, indices i, updates u and output y fit along axis ax of x: i
+ * and u share a shape of x's rank, no larger than x's but on the axis, and y has x's shape. */
+static inline int
+rt_scatterelt_fits(const RtShape *x, const RtShape *i, const RtShape *u, const RtShape *y,
+                   int64_t ax)
+{
+    int r = x->rank, ok = ax >= 0 && ax < r && i->rank == r && u->rank == r && y->rank == r;
+    for (int j = 0; ok && j < r; j++)
+        ok = u->dim[j] == i->dim[j] && y->dim[j] == x->dim[j] &&
+             (j == ax || i->dim[j] <= x->dim[j]);
+    return ok;
+}
+
+/* 1 when ScatterND's indices i [..., k] (k <= rank of x) and updates u
+ * (i.shape[:-1] + x.shape[k:]) fit the data x, and y has x's shape. */
+static inline int
+rt_scatternd_fits(const RtShape *x, const RtShape *i, const RtShape *u, const RtShape *y)
+{
+    int r = x->rank, q = i->rank;
+    int64_t k = q > 0 ? i->dim[q - 1] : -1;
+    int ok = k >= 0 && k <= r && u->rank == q - 1 + r - k && y->rank == r;
+    for (int j = 0; ok && j < u->rank; j++)
+        ok = u->dim[j] == (j < q - 1 ? i->dim[j] : x->dim[j - (q - 1) + k]);
+    for (int j = 0; ok && j < r; j++)
+        ok = y->dim[j] == x->dim[j];
+    return ok;
+}
+
+/* 1 when GatherND's indices i [..., k] share the b leading dims of the data x, 1 <= k <= its
+ * rank - b, and y is i.shape[:-1] + x.shape[b + k:]. */
+static inline int
+rt_gathernd_fits(const RtShape *x, const RtShape *i, const RtShape *y, int64_t b)
+{
+    int r = x->rank, q = i->rank;
+    int64_t k = q > 0 ? i->dim[q - 1] : 0;
+    int ok = b >= 0 && b < q && b < r && k >= 1 && k <= r - b && y->rank == q - 1 + r - b - k;
+    for (int j = 0; ok && j < y->rank; j++)
+        ok = y->dim[j] == (j < q - 1 ? i->dim[j] : x->dim[j - (q - 1) + b + k]) &&
+             (j >= b || x->dim[j] == i->dim[j]);
+    return ok;
+}

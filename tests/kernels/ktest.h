@@ -47,6 +47,22 @@ kt_rand(uint32_t *s)
     return *s;
 }
 
+/* An int32 or int64 index tensor of shape dim whose element i lies in [-lim[i % k], lim[i % k]):
+ * index tuples of k components along the last dim, each within its own dim of lim. */
+static inline RtTensor *
+kt_indices(DType dt, int rank, const int64_t *dim, const int64_t *lim, int64_t k, uint32_t *s)
+{
+    RtTensor *t = kt_new(dt, rank, dim);
+    for (int64_t i = 0; i < rt_numel(t); i++) {
+        int64_t n = lim[i % k], v = (int64_t)(kt_rand(s) % (uint32_t)(2 * n)) - n;
+        if (dt == DT_I32)
+            ((int32_t *)t->data)[i] = (int32_t)v;
+        else
+            ((int64_t *)t->data)[i] = v;
+    }
+    return t;
+}
+
 /* Fills a float tensor with values in [lo, hi). */
 static inline void
 kt_fill(RtTensor *t, uint32_t seed, float lo, float hi)

@@ -775,6 +775,48 @@ test_rnn(void)
     CHECK(infer() < 0 && strstr(d.msg, "rnn_len") && strstr(d.msg, "int32"));
 }
 
+/* ScatterElements, ScatterND and GatherND: the output shapes; updates that do not fit the
+ * indices, indices larger than the data, constant indices out of range, a bad batch_dims and an
+ * index tuple longer than the data's rank refused */
+static void
+test_scatter_gathernd(void)
+{
+    fresh();
+    ValId x = TENSOR("x", DT_F32, 4, 5, 6);
+    NodeId se = NODE(OP_SCATTERELEMENTS, "se", 1, x, TENSOR("i", DT_I64, 2, 5, 3),
+                     TENSOR("u", DT_F32, 2, 5, 3));
+    g->node[se].attr->axis.axis = -3;
+    NodeId sn = NODE(OP_SCATTERND, "sn", 1, x, TENSOR("j", DT_I32, 7, 2),
+                     TENSOR("v", DT_F32, 7, 6));
+    NodeId gn = NODE(OP_GATHERND, "gn", 1, x, TENSOR("k", DT_I64, 4, 3, 1));
+    g->node[gn].attr->mode.mode = 1;
+    NodeId g0 = NODE(OP_GATHERND, "g0", 1, x, TENSOR("l", DT_I64, 2, 3));
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(se, 0), 4, 5, 6) && out(se, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(sn, 0), 4, 5, 6) && out(sn, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(gn, 0), 4, 3, 6) && out(gn, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(g0, 0), 2));
+    fresh();
+    NODE(OP_SCATTERELEMENTS, "se_big", 1, TENSOR("x", DT_F32, 4, 5, 6),
+         TENSOR("i", DT_I64, 2, 6, 3), TENSOR("u", DT_F32, 2, 6, 3));
+    CHECK(infer() < 0 && strstr(d.msg, "se_big") && strstr(d.msg, "exceed"));
+    fresh();
+    NODE(OP_SCATTERND, "sn_upd", 1, TENSOR("x", DT_F32, 4, 5, 6), TENSOR("j", DT_I64, 7, 2),
+         TENSOR("v", DT_F32, 7, 5));
+    CHECK(infer() < 0 && strstr(d.msg, "sn_upd") && strstr(d.msg, "do not fit"));
+    fresh();
+    NODE(OP_SCATTERND, "sn_idx", 1, TENSOR("x", DT_I64, 4, 5), INTS("j", 1, 5), scalar("v", 3));
+    CHECK(infer() < 0 && strstr(d.msg, "sn_idx") && strstr(d.msg, "index 5 is out of range"));
+    fresh();
+    NodeId gb = NODE(OP_GATHERND, "gn_batch", 1, TENSOR("x", DT_F32, 4, 5),
+                     TENSOR("k", DT_I64, 4, 1));
+    g->node[gb].attr->mode.mode = 2;
+    CHECK(infer() < 0 && strstr(d.msg, "gn_batch") && strstr(d.msg, "batch_dims"));
+    fresh();
+    NODE(OP_GATHERND, "gn_long", 1, TENSOR("x", DT_F32, 4, 5), TENSOR("k", DT_I64, 2, 3));
+    CHECK(infer() < 0 && strstr(d.msg, "gn_long") && strstr(d.msg, "end in 3"));
+}
+
 int
 main(void)
 {
@@ -795,6 +837,7 @@ main(void)
     test_nonzero();
     test_topk();
     test_rnn();
+    test_scatter_gathernd();
     ir_graph_free(g);
     return TEST_DONE();
 }
