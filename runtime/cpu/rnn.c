@@ -12,6 +12,9 @@
  * large enough to pay for it; a bidirectional layer on two threads or more runs its directions
  * side by side instead, each one on its own thread for the whole sequence.
  *
+ * When the projections of the whole sequence would take more than TABLE_MAX floats (a long X
+ * and a wide layer), those of each step are made just before it instead, one sgemv per row.
+ *
  * A batch row past its sequence length (sequence_lens) keeps its state and gets zeros in Y, as in
  * ONNX Runtime; a reverse direction runs each row from its own last step back to step 0; a row
  * of length 0 gets zeros in Y_h and Y_c too (ONNX Runtime's LSTM and GRU; its RNN leaves them
@@ -34,7 +37,9 @@ typedef struct Rnn {
     const float *x, *w, *r, *b, *ih, *ic, *p;
     const int32_t *lens;                    /* NULL: every row runs seq steps */
     float *y, *yh, *yc;                     /* absent outputs: NULL */
-    float *gx;      /* [dirs][seq * batch][g]: X W^T plus the outer biases, rows as X's */
+    int per_step;   /* the table of projections would pass TABLE_MAX: one step at a time */
+    float *gx;      /* [dirs][seq * batch][g]: X W^T plus the outer biases, rows as X's (per
+                     * step: [dirs][batch][g], the step's rows) */
     float *hs;      /* [dirs][2][batch][h]: H_{t-1} and H_t, alternating */
     float *cs;      /* [dirs][batch][h]: LSTM's cell state */
     float *rg;      /* [dirs][batch][g]: the step's recurrent products, then the gates */
@@ -174,7 +179,8 @@ row_of(const Rnn *r, int64_t t, int64_t b)
 static float *
 y_at(const Rnn *r, int64_t t, int dir, int64_t b)
 {
-    int64_t i = r->a->layout ? (b * r->seq + t) * r->dirs + dir : (t * r->dirs + dir) * r->batch + b;
+    int64_t i = r->a->layout ? (b * r->seq + t) * r->dirs + dir
+                             : (t * r->dirs + dir) * r->batch + b;
     return r->y + i * r->h;
 }
 
@@ -186,7 +192,7 @@ cell(const Rnn *r, int dir, int64_t s, int phase, int64_t j0, int64_t j1)
 {
     int64_t h = r->h, g = r->g, nj = j1 - j0;
     const float *rw = r->r + dir * g * h;
-    const float *gx = r->gx + dir * r->seq * r->batch * g;
+    const float *gx = r->gx + dir * (r->per_step ? 1 : r->seq) * r->batch * g;
     const float *hp = r->hs + (dir * 2 + (s & 1)) * r->batch * h;
     float *hn = r->hs + (dir * 2 + !(s & 1)) * r->batch * h;
     float *rg = r->rg + dir * r->batch * g;
@@ -206,7 +212,7 @@ cell(const Rnn *r, int dir, int64_t s, int phase, int64_t j0, int64_t j1)
                 memcpy(hnb, hpb, (size_t)nj * sizeof *hnb);
             continue;
         }
-        const float *xg = gx + row_of(r, t, b) * g + j0;
+        const float *xg = gx + (r->per_step ? b : row_of(r, t, b)) * g + j0;
         float *q = rg + b * g + j0;
         if (r->op == OP_RNN) {
             for (int64_t j = 0; j < nj; j++)
@@ -281,14 +287,45 @@ step_block(void *arg, int64_t begin, int64_t end)
     cell(p->r, p->dir, p->s, p->phase, begin, end);
 }
 
+/* A direction's biases outside the recurrence (Wb + Rb; GRU's Rbh goes inside r (.) (...)) into
+ * dst[0, g). */
+static void
+outer_bias(const Rnn *r, int dir, float *dst)
+{
+    int lbr = r->op == OP_GRU && r->a->linear_before_reset;
+    const float *wb = r->b ? r->b + dir * 2 * r->g : NULL, *rb = wb ? wb + r->g : NULL;
+    for (int64_t j = 0; j < r->g; j++)
+        dst[j] = wb ? wb[j] + (lbr && j >= 2 * r->h ? 0.0f : rb[j]) : 0.0f;
+}
+
+/* Per-step mode: the projections of the rows that step s of direction dir runs, one sgemv each. */
+static void
+project_step(const Rnn *r, int dir, int64_t s)
+{
+    for (int64_t b = 0; b < r->batch; b++) {
+        int64_t t = time_of(r, dir, s, b);
+        float *gx = r->gx + (dir * r->batch + b) * r->g;
+        if (t < 0)
+            continue;
+        outer_bias(r, dir, gx);
+        if (r->in > 0 && r->g > 0)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)r->g, (int)r->in, 1.0f,
+                        r->w + dir * r->g * r->in, ld(r->in), r->x + row_of(r, t, b) * r->in, 1,
+                        1.0f, gx, 1);
+    }
+}
+
 /* every step of one direction on this thread */
 static void
 whole_dir(const Rnn *r, int dir)
 {
     int phases = r->op == OP_GRU && !r->a->linear_before_reset ? 2 : 1;
-    for (int64_t s = 0; s < r->seq; s++)
+    for (int64_t s = 0; s < r->seq; s++) {
+        if (r->per_step)
+            project_step(r, dir, s);
         for (int ph = 0; ph < phases; ph++)
             cell(r, dir, s, ph, 0, r->h);
+    }
 }
 
 /* directions [begin, end), each on one thread */
@@ -299,19 +336,19 @@ dir_block(void *arg, int64_t begin, int64_t end)
         whole_dir(arg, (int)d);
 }
 
-enum { STEP_MACS = 1 << 15 };   /* a step's recurrent multiply-adds worth several threads */
+enum {
+    STEP_MACS = 1 << 15,    /* a step's recurrent multiply-adds worth several threads */
+    TABLE_MAX = 1 << 24,    /* floats of projections made ahead (64 MB), at most */
+};
 
 /* X W^T for every row of X, plus the biases outside the recurrence, into r->gx. */
 static void
 project(RtCtx *ctx, Rnn *r)
 {
     int64_t rows = r->seq * r->batch, g = r->g;
-    int lbr = r->op == OP_GRU && r->a->linear_before_reset;
     for (int dir = 0; dir < r->dirs; dir++) {
         float *gx = r->gx + dir * rows * g;
-        const float *wb = r->b ? r->b + dir * 2 * g : NULL, *rb = wb ? wb + g : NULL;
-        for (int64_t j = 0; j < g; j++) /* GRU's Rbh goes inside r (.) (...) */
-            gx[j] = wb ? wb[j] + (lbr && j >= 2 * r->h ? 0.0f : rb[j]) : 0.0f;
+        outer_bias(r, dir, gx);
         for (int64_t i = 1; i < rows; i++)
             memcpy(gx + i * g, gx, (size_t)g * sizeof *gx);
         if (r->in > 0)
@@ -397,8 +434,13 @@ run(RtCtx *ctx, OpKind op, const Attr *attr, RtTensor *const *in, int nin, RtTen
     if (bh == 0)
         return RT_OK;
 
-    /* one scratch region: gx, hs, cs, rg, rh */
+    /* one scratch region: gx, hs, cs, rg, rh; the projections of the whole sequence when they
+     * fit in TABLE_MAX floats, else of one step at a time (however long X is, the scratch stays
+     * a few times the states' size) */
     int64_t ngx = r.dirs * r.seq * r.batch * r.g, nhs = r.dirs * 2 * bh;
+    r.per_step = ngx > TABLE_MAX;
+    if (r.per_step)
+        ngx = r.dirs * r.batch * r.g;
     int64_t ncs = op == OP_LSTM ? r.dirs * bh : 0, nrg = r.dirs * r.batch * r.g;
     int64_t nrh = op == OP_GRU && !a->linear_before_reset ? r.dirs * bh : 0;
     float *mem = rt_scratch(ctx, 0, (size_t)(ngx + nhs + ncs + nrg + nrh) * sizeof(float));
@@ -415,7 +457,8 @@ run(RtCtx *ctx, OpKind op, const Attr *attr, RtTensor *const *in, int nin, RtTen
     init_state(&r, r.ih, r.hs, 2 * bh);
     if (r.cs)
         init_state(&r, r.ic, r.cs, bh);
-    project(ctx, &r);
+    if (!r.per_step)
+        project(ctx, &r);
 
     int threads = rt_ctx_threads(ctx);
     if (threads > 1 && r.dirs == 2) {
@@ -428,11 +471,14 @@ run(RtCtx *ctx, OpKind op, const Attr *attr, RtTensor *const *in, int nin, RtTen
                 whole_dir(&r, dir);
                 continue;
             }
-            for (int64_t s = 0; s < r.seq; s++)
+            for (int64_t s = 0; s < r.seq; s++) {
+                if (r.per_step)
+                    project_step(&r, dir, s);
                 for (int ph = 0; ph < phases; ph++) {
                     StepArgs p = {&r, dir, ph, s};
                     rt_parallel_for(ctx, r.h, grain, step_block, &p);
                 }
+            }
         }
     }
     /* after seq steps the last states are in buffer seq % 2 */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { TABLE_MAX = 1 << 24 };   /* floats of projections made ahead (64 MB), at most */
+
 /* t's offset in floats (or int32s) */
 static cl_long
 eoff(const OclTensor *t)
@@ -66,8 +68,12 @@ run(OclDev *d, OpKind op, const Attr *attr, OclTensor *const *in, int nin, OclTe
             return rc;
     }
 
-    /* the scratch: gx, hs, cs, aux */
+    /* the scratch: gx (the whole sequence's projections, or one step's when those would pass
+     * TABLE_MAX floats), hs, cs, aux */
     int64_t ngx = dirs * rows * g, nhs = dirs * 2 * batch * h, ncs = dirs * batch * h;
+    cl_int per_step = ngx > TABLE_MAX;
+    if (per_step)
+        ngx = dirs * batch * g;
     OclBuf *buf = NULL;
     if ((rc = ocl_buf_new(d, (size_t)(ngx + 2 * nhs + ncs) * sizeof(float), &buf)) != RT_OK)
         return rc;
@@ -77,7 +83,7 @@ run(OclDev *d, OpKind op, const Attr *attr, OclTensor *const *in, int nin, OclTe
     cl_int layout = a->layout;
 
     /* the projections, and the initial states into hidden buffer 0 and the cell state */
-    if (inz > 0 && rows > 0) {
+    if (inz > 0 && rows > 0 && !per_step) {
         cl_long xo = eoff(t[0]), wo = eoff(t[1]), k = inz;
         OclArg pa[] = {OCL_ARG(t[0]->mem), OCL_ARG(xo), OCL_ARG(t[1]->mem), OCL_ARG(wo),
                        OCL_ARG(m),         OCL_ARG(go), OCL_ARG(k)};
@@ -120,7 +126,16 @@ run(OclDev *d, OpKind op, const Attr *attr, OclTensor *const *in, int nin, OclTe
         beta.s[i] = a->beta[i];
     }
     int phases = op == OP_GRU && !lbr ? 2 : 1;
-    for (cl_long s = 0; s < seq && rc == RT_OK; s++)
+    cl_long xo = eoff(t[0]), wo = eoff(t[1]), k = inz;
+    size_t gp[3] = {(size_t)g, (size_t)batch, (size_t)dirs};
+    for (cl_long s = 0; s < seq && rc == RT_OK; s++) {
+        if (per_step && inz > 0) {
+            OclArg pa[] = {OCL_ARG(t[0]->mem), OCL_ARG(xo),   OCL_ARG(t[1]->mem), OCL_ARG(wo),
+                           OCL_ARG(m),         OCL_ARG(go),   OCL_ARG(k),         OCL_ARG(s),
+                           OCL_ARG(cseq),      OCL_ARG(lm),   OCL_ARG(lo),        OCL_ARG(has_l),
+                           OCL_ARG(rev),       OCL_ARG(layout)};
+            rc = ocl_launch(d, "rnn", NULL, "rnn_project_step", pa, 14, 3, gp, NULL);
+        }
         for (cl_int ph = 0; ph < phases && rc == RT_OK; ph++) {
             OclArg sa[] = {OCL_ARG(kind),   OCL_ARG(ph),
                            OCL_ARG(s),      OCL_ARG(m),
@@ -135,13 +150,15 @@ run(OclDev *d, OpKind op, const Attr *attr, OclTensor *const *in, int nin, OclTe
                            OCL_ARG(m),      OCL_ARG(ao),
                            OCL_ARG(ym), OCL_ARG(yo),
                            OCL_ARG(has_y),  OCL_ARG(cseq),
-                           OCL_ARG(rev),    OCL_ARG(layout),
+                           OCL_ARG(per_step), OCL_ARG(rev),
+                           OCL_ARG(layout),
                            OCL_ARG(lbr),    OCL_ARG(forget),
                            OCL_ARG(clip),   OCL_ARG(act),
                            OCL_ARG(alpha),  OCL_ARG(beta)};
             rc = ocl_launch(d, "rnn", NULL, "rnn_step", sa, (int)(sizeof sa / sizeof *sa), 3,
                             gstate, NULL);
         }
+    }
 
     /* Y_h from the buffer the last step wrote (seq % 2), Y_c from the cell state */
     for (int i = 1; i < 3 && rc == RT_OK; i++) {

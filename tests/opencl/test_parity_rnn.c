@@ -3,7 +3,8 @@
  * (themselves checked against the spec by test_cpu_rnn): every direction, both layouts, every
  * optional input (sequence lengths with a 0, read from the device or from a constant's host
  * copy), absent outputs, GRU's two forms of the hidden gate, LSTM's peepholes and input_forget,
- * clip and activations with alpha and beta. A sequence length out of range is refused.
+ * clip and activations with alpha and beta, projections made step by step (past the op's table).
+ * A sequence length out of range is refused.
  */
 #include "parity.h"
 
@@ -20,6 +21,7 @@ typedef struct Case {
     float alpha[RNN_MAXACT], beta[RNN_MAXACT];
     int no_y;                           /* Y absent */
     unsigned consts;                    /* inputs that are constants */
+    float rscale;                       /* R in [-rscale, rscale]; 0: 0.8 */
 } Case;
 
 static void
@@ -56,7 +58,8 @@ check(const char *name, const Case *c)
     in[2] = kt_new(DT_F32, 3, (const int64_t[]){dirs, g, h});
     kt_fill(in[0], 11, -2, 2);
     kt_fill(in[1], 12, -0.8f, 0.8f);
-    kt_fill(in[2], 13, -0.8f, 0.8f);
+    float rs = c->rscale > 0 ? c->rscale : 0.8f;
+    kt_fill(in[2], 13, -rs, rs);
     if (c->bias) {
         in[3] = kt_new(DT_F32, 2, (const int64_t[]){dirs, 2 * g});
         kt_fill(in[3], 14, -0.5f, 0.5f);
@@ -153,6 +156,10 @@ main(void)
                   .in = 2, .h = 3, .bias = 1, .ih = 1, .clip = 1.5f, .acts = 1,
                   .act = {RA_AFFINE, RA_THRESHOLDEDRELU}, .alpha = {0.5f, 0.1f},
                   .beta = {0.25f}});
+    /* 3000 x 64 x 2 x 48 floats of projections, past the op's table: made step by step */
+    check("gru bidirectional, projections step by step",
+          &(Case){.op = OP_GRU, .dir = RD_BIDIRECTIONAL, .seq = 3000, .batch = 64, .in = 3,
+                  .h = 16, .bias = 1, .lens = 1, .ih = 1, .no_y = 1, .rscale = 0.1f});
     check_bad_length();
     return par_close();
 }

@@ -6,7 +6,8 @@
  * the state update. GRU with linear_before_reset 0 takes two launches per step (phase 0: z, r
  * and r (.) H_{t-1}, which every unit's hidden gate needs; phase 1: the rest). Hidden states
  * alternate between two buffers; rnn_init and rnn_final move the states between the model's
- * layout and the scratch's (a direction's [batch][h] at a stride).
+ * layout and the scratch's (a direction's [batch][h] at a stride). When the projections of the
+ * whole sequence would be too many (rnn.c), rnn_project_step makes each step's before it.
  *
  * The activations are numbered as ir/attr.h's RnnAct; act, alpha and beta hold direction 0's
  * (f, g, h for LSTM) then direction 1's. Offsets are in elements from the start of a buffer;
@@ -63,6 +64,29 @@ rnn_project(__global const float *restrict X, const long xo, __global const floa
     gx[go + (dir * rows + row) * g + q] = acc;
 }
 
+/* Per-step mode: the projections of the rows that step s runs, gx[dir][b][q]: global (g, batch,
+ * dirs) */
+__kernel void
+rnn_project_step(__global const float *restrict X, const long xo, __global const float *restrict W,
+                 const long wo, __global float *restrict gx, const long go, const long in,
+                 const long s, const long seq, __global const int *restrict lens, const long lo,
+                 const int has_lens, const int rev, const int layout)
+{
+    const long q = (long)get_global_id(0), b = (long)get_global_id(1);
+    const long dir = (long)get_global_id(2);
+    const long g = (long)get_global_size(0), batch = (long)get_global_size(1);
+    const long len = has_lens ? (long)lens[lo + b] : seq;
+    if (s >= len)
+        return;
+    const long t = rev || dir == 1 ? len - 1 - s : s;
+    __global const float *x = X + xo + (layout ? b * seq + t : t * batch + b) * in;
+    __global const float *w = W + wo + (dir * g + q) * in;
+    float acc = 0.0f;
+    for (long i = 0; i < in; i++)
+        acc += x[i] * w[i];
+    gx[go + (dir * batch + b) * g + q] = acc;
+}
+
 /* the scratch's state [dir][b][j] from the model's (layout 1: [batch, dirs, h]), or 0: global
  * (h, batch, dirs) */
 __kernel void
@@ -113,7 +137,8 @@ rnn_step(const int kind, const int phase, const long s, __global const float *re
          __global const int *restrict lens, const long lo, const int has_lens,
          __global float *hs, const long ho, __global float *cs, const long co,
          __global float *aux, const long ao, __global float *restrict Y, const long yo,
-         const int has_y, const long seq, const int rev, const int layout, const int lbr,
+         const int has_y, const long seq, const int per_step, const int rev, const int layout,
+         const int lbr,
          const int input_forget, const float clip, const int8 act, const float8 alpha,
          const float8 beta)
 {
@@ -137,7 +162,8 @@ rnn_step(const int kind, const int phase, const long s, __global const float *re
     }
     const long t = rev || dir == 1 ? len - 1 - s : s;
     const long row = layout ? b * seq + t : t * batch + b;
-    __global const float *xg = gx + go + (dir * seq * batch + row) * g;
+    __global const float *xg =
+        gx + go + (per_step ? dir * batch + b : dir * seq * batch + row) * g;
     __global const float *wb = B + bo + dir * 2 * g, *rb = wb + g;
     float out;
     if (kind == 0) {
