@@ -196,8 +196,9 @@ ocl_op_gathernd(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTens
     int ok = rt_gathernd_fits(&x->shape, &idx->shape, &y->shape, bd);
     int64_t k = ok ? idx->dim[q - 1] : 0;
     if (rc == RT_OK && !ok)
-        rc = rt_fail(d->ctx, RT_EINPUT, "GatherND: the shapes of data, indices and output do not "
-                                        "fit batch_dims %lld", (long long)bd);
+        rc =
+            rt_fail(d->ctx, RT_EINPUT,
+                    "GatherND: data, indices and output do not fit batch_dims %lld", (long long)bd);
     if (rc == RT_OK)
         rc = check_tuples(d, "GatherND", idx, x->dim + bd, k);
     if (rc != RT_OK || ocl_numel(y) == 0)
@@ -235,12 +236,12 @@ scatter_options(OclDev *d, const char *op, DType dt, const OclTensor *idx, Scatt
         const char *t, *a, *ua; /* the element's type, the type it computes in, add's and mul's */
         int cv;
     } types[] = {
-        {DT_F32, "float", "float", "float", 0},    {DT_F64, "double", "double", "double", 0},
-        {DT_F16, "ushort", "float", "float", 1},   {DT_BF16, "ushort", "float", "float", 2},
-        {DT_BOOL, "uchar", "uchar", "uchar", 3},   {DT_U8, "uchar", "uchar", "uchar", 0},
-        {DT_I8, "char", "char", "uchar", 0},       {DT_U16, "ushort", "ushort", "ushort", 0},
-        {DT_I16, "short", "short", "ushort", 0},   {DT_U32, "uint", "uint", "uint", 0},
-        {DT_I32, "int", "int", "uint", 0},         {DT_U64, "ulong", "ulong", "ulong", 0},
+        {DT_F32, "float", "float", "float", 0},  {DT_F64, "double", "double", "double", 0},
+        {DT_F16, "ushort", "float", "float", 1}, {DT_BF16, "ushort", "float", "float", 2},
+        {DT_BOOL, "uchar", "uchar", "uchar", 3}, {DT_U8, "uchar", "uchar", "uchar", 0},
+        {DT_I8, "char", "char", "uchar", 0},     {DT_U16, "ushort", "ushort", "ushort", 0},
+        {DT_I16, "short", "short", "ushort", 0}, {DT_U32, "uint", "uint", "uint", 0},
+        {DT_I32, "int", "int", "uint", 0},       {DT_U64, "ulong", "ulong", "ulong", 0},
         {DT_I64, "long", "long", "ulong", 0},
     };
     const char *it = idx->dt == DT_I32 ? "int" : "long";
@@ -256,22 +257,23 @@ scatter_options(OclDev *d, const char *op, DType dt, const OclTensor *idx, Scatt
         if (types[i].dt != dt)
             continue;
         if (dt == DT_F64 && !d->info.fp64)
-            return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s on OpenCL: float64 needs cl_khr_fp64, "
-                                                    "which %s lacks", op, d->info.name);
-        snprintf(opt, cap, "-DT=%s -DW=1 -DIT=%s -DA=%s -DUA=%s -DCV=%d -DFP64=%d", types[i].t,
-                 it, types[i].a, types[i].ua, types[i].cv, dt == DT_F64);
+            return rt_fail(d->ctx, RT_EUNSUPPORTED,
+                           "%s on OpenCL: float64 needs cl_khr_fp64, which %s lacks", op,
+                           d->info.name);
+        snprintf(opt, cap, "-DT=%s -DW=1 -DIT=%s -DA=%s -DUA=%s -DCV=%d -DFP64=%d", types[i].t, it,
+                 types[i].a, types[i].ua, types[i].cv, dt == DT_F64);
         return RT_OK;
     }
-    return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: dtype %d has no arithmetic for the reduction",
-                   op, (int)dt);
+    return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: dtype %d has no arithmetic for the reduction", op,
+                   (int)dt);
 }
 
 /* The checks both scatters share, then y = x (on the device) and the build options in opt. The
  * indices are checked (component j of each tuple of k against dims[j]) before y is written. */
 static int
-scatter_prepare(OclDev *d, const char *op, const Attr *a, const OclTensor *x,
-                const OclTensor *idx, const OclTensor *u, const OclTensor *y, const int64_t *dims,
-                int64_t k, char *opt, size_t cap)
+scatter_prepare(OclDev *d, const char *op, const Attr *a, const OclTensor *x, const OclTensor *idx,
+                const OclTensor *u, const OclTensor *y, const int64_t *dims, int64_t k, char *opt,
+                size_t cap)
 {
     int64_t ax;
     if ((unsigned)a->axis.reduction > SCR_MIN)
@@ -288,8 +290,8 @@ scatter_prepare(OclDev *d, const char *op, const Attr *a, const OclTensor *x,
     size_t bytes = (size_t)ocl_numel(x) * rt_dtype_size(x->dt);
     if (rc != RT_OK || bytes == 0 || (x->mem == y->mem && x->off == y->off))
         return rc;
-    return OCL_CALL(d->ctx, clEnqueueCopyBuffer(d->queue, x->mem, y->mem, x->off, y->off, bytes,
-                                                0, NULL, NULL));
+    return OCL_CALL(d->ctx, clEnqueueCopyBuffer(d->queue, x->mem, y->mem, x->off, y->off, bytes, 0,
+                                                NULL, NULL));
 }
 
 /* ScatterElements: data, indices, updates (the indices' shape); see runtime/cpu/scatter.c. */
@@ -304,8 +306,8 @@ ocl_op_scatterelements(OclDev *d, const Attr *a, OclTensor *const *in, int nin,
     (void)nin, (void)nout;
     if (!rt_scatterelt_fits(&x->shape, &idx->shape, &u->shape, &y->shape, ax))
         return rt_fail(d->ctx, RT_EINPUT, "ScatterElements: the axis or the shapes do not fit");
-    int rc = scatter_prepare(d, "ScatterElements", a, x, idx, u, y, &x->dim[ax], 1, opt,
-                             sizeof opt);
+    int rc =
+        scatter_prepare(d, "ScatterElements", a, x, idx, u, y, &x->dim[ax], 1, opt, sizeof opt);
     if (rc != RT_OK || ocl_numel(idx) == 0)
         return rc;
     /* dims innermost first, the axis as 1; strides of the output and of the indices, 0 there */
@@ -342,8 +344,8 @@ ocl_op_scatternd(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTen
     int r = x->rank, q = idx->rank;
     (void)nin, (void)nout;
     if (!rt_scatternd_fits(&x->shape, &idx->shape, &u->shape, &y->shape))
-        return rt_fail(d->ctx, RT_EINPUT, "ScatterND: the shapes of data, indices and updates do "
-                                          "not fit");
+        return rt_fail(d->ctx, RT_EINPUT,
+                       "ScatterND: the shapes of data, indices and updates do not fit");
     int64_t k = idx->dim[q - 1];
     int rc = scatter_prepare(d, "ScatterND", a, x, idx, u, y, x->dim, k, opt, sizeof opt);
     cl_long ntup = 1, slice = 1;
@@ -359,8 +361,8 @@ ocl_op_scatternd(OclDev *d, const Attr *a, OclTensor *const *in, int nin, OclTen
     cl_long yoff = (cl_long)(y->off / word_size(y)), uoff = (cl_long)(u->off / word_size(u));
     cl_long ioff = (cl_long)(idx->off / rt_dtype_size(idx->dt));
     cl_int kk = (cl_int)k, red = (cl_int)a->axis.reduction;
-    OclArg arg[] = {OCL_ARG(y->mem),   OCL_ARG(yoff), OCL_ARG(u->mem),  OCL_ARG(uoff),
-                    OCL_ARG(idx->mem), OCL_ARG(ioff), OCL_ARG(kk),      OCL_ARG(dims),
+    OclArg arg[] = {OCL_ARG(y->mem),   OCL_ARG(yoff),  OCL_ARG(u->mem), OCL_ARG(uoff),
+                    OCL_ARG(idx->mem), OCL_ARG(ioff),  OCL_ARG(kk),     OCL_ARG(dims),
                     OCL_ARG(ntup),     OCL_ARG(slice), OCL_ARG(red)};
     return launch(d, opt, "scatter_nd", arg, (int)(sizeof arg / sizeof *arg), slice);
 }

@@ -110,8 +110,10 @@ ref_combine(DType dt, void *y, const void *u, ScatterRed red)
         float a, b;
         memcpy(&a, &ba, 4);
         memcpy(&b, &bb, 4);
-        a = red == SCR_ADD ? a + b : red == SCR_MUL ? a * b : red == SCR_MAX ? (a > b ? a : b)
-                                                                              : (a < b ? a : b);
+        a = red == SCR_ADD   ? a + b
+            : red == SCR_MUL ? a * b
+            : red == SCR_MAX ? (a > b ? a : b)
+                             : (a < b ? a : b);
         memcpy(&ba, &a, 4);
         ha = (uint16_t)(ba >> 16);
         memcpy(y, &ha, 2);
@@ -211,8 +213,8 @@ test_scatterelements(void)
         int r;
         int64_t xd[3], id[3], axis;
     } cases[] = {
-        {3, {4, 5, 3}, {2, 5, 3}, 0},  {3, {4, 5, 3}, {4, 7, 3}, 1}, {3, {4, 5, 3}, {3, 2, 2}, -1},
-        {1, {10}, {30}, 0},            {2, {3, 3}, {0, 3}, 0},       {2, {6, 4}, {6, 4}, -2},
+        {3, {4, 5, 3}, {2, 5, 3}, 0}, {3, {4, 5, 3}, {4, 7, 3}, 1}, {3, {4, 5, 3}, {3, 2, 2}, -1},
+        {1, {10}, {30}, 0},           {2, {3, 3}, {0, 3}, 0},       {2, {6, 4}, {6, 4}, -2},
     };
     for (int c = 0; c < (int)(sizeof cases / sizeof *cases); c++) {
         for (int t = 0; t < NMOVE; t++)
@@ -232,8 +234,7 @@ test_scatterelements(void)
 /* ---- ScatterND ------------------------------------------------------------------------------- */
 
 static void
-scatnd_case(DType dt, DType it, int r, const int64_t *xd, int q, const int64_t *id,
-            ScatterRed red)
+scatnd_case(DType dt, DType it, int r, const int64_t *xd, int q, const int64_t *id, ScatterRed red)
 {
     int64_t k = id[q - 1], ntup = 1, slice = 1, ud[RT_MAXRANK];
     int ur = 0;
@@ -344,9 +345,9 @@ test_gathernd(void)
         int r, q;
         int64_t xd[4], id[4], b;
     } cases[] = {
-        {3, 2, {4, 5, 6}, {3, 2}, 0},          {3, 3, {4, 5, 6}, {4, 3, 1}, 1},
-        {4, 3, {2, 3, 4, 5}, {2, 3, 2}, 2},    {3, 3, {4, 5, 6}, {2, 2, 3}, 0},
-        {2, 2, {2, 2}, {2, 2}, 0},             {4, 4, {2, 3, 4, 5}, {2, 3, 7, 1}, 1},
+        {3, 2, {4, 5, 6}, {3, 2}, 0},       {3, 3, {4, 5, 6}, {4, 3, 1}, 1},
+        {4, 3, {2, 3, 4, 5}, {2, 3, 2}, 2}, {3, 3, {4, 5, 6}, {2, 2, 3}, 0},
+        {2, 2, {2, 2}, {2, 2}, 0},          {4, 4, {2, 3, 4, 5}, {2, 3, 7, 1}, 1},
     };
     for (int c = 0; c < (int)(sizeof cases / sizeof *cases); c++)
         for (int t = 0; t < NMOVE; t++)

@@ -50,8 +50,8 @@ rand_tensor(DType dt, int rank, const int64_t *dim)
 /* ---- ScatterElements ------------------------------------------------------------------------- */
 
 static void
-scatelt_check(int c, DType dt, DType it, int r, const int64_t *xd, const int64_t *id,
-              int64_t axis, ScatterRed red)
+scatelt_check(int c, DType dt, DType it, int r, const int64_t *xd, const int64_t *id, int64_t axis,
+              ScatterRed red)
 {
     int64_t ax = axis < 0 ? axis + r : axis;
     RtTensor *x = rand_tensor(dt, r, xd), *u = rand_tensor(dt, r, id);
@@ -72,8 +72,8 @@ test_scatterelements(void)
         int r;
         int64_t xd[4], id[4], axis;
     } cases[] = {
-        {3, {4, 5, 3}, {4, 7, 3}, 1},       {3, {4, 5, 3}, {2, 5, 3}, 0},
-        {2, {40, 37}, {40, 50}, 1},         {1, {10}, {30}, 0},
+        {3, {4, 5, 3}, {4, 7, 3}, 1},        {3, {4, 5, 3}, {2, 5, 3}, 0},
+        {2, {40, 37}, {40, 50}, 1},          {1, {10}, {30}, 0},
         {4, {2, 3, 4, 5}, {2, 3, 6, 5}, -2}, {3, {4, 5, 3}, {3, 2, 2}, -1},
     };
     for (int c = 0; c < (int)(sizeof cases / sizeof *cases); c++) {
@@ -83,8 +83,8 @@ test_scatterelements(void)
                               cases[c].id, cases[c].axis, SCR_NONE);
         for (int red = SCR_ADD; red <= SCR_MIN; red++)
             for (int t = 0; t < NNUM; t++)
-                scatelt_check(c, num_dt[t], t % 2 ? DT_I32 : DT_I64, cases[c].r,
-                              cases[c].xd, cases[c].id, cases[c].axis, (ScatterRed)red);
+                scatelt_check(c, num_dt[t], t % 2 ? DT_I32 : DT_I64, cases[c].r, cases[c].xd,
+                              cases[c].id, cases[c].axis, (ScatterRed)red);
     }
 }
 
@@ -118,8 +118,8 @@ test_scatternd(void)
         int r, q;
         int64_t xd[3], id[3];
     } cases[] = {
-        {3, 2, {4, 5, 6}, {3, 1}},  {3, 2, {4, 5, 6}, {7, 2}}, {3, 3, {4, 5, 6}, {2, 3, 3}},
-        {1, 2, {8}, {12, 1}},       {2, 2, {4, 5}, {2, 0}},    {2, 2, {64, 300}, {50, 1}},
+        {3, 2, {4, 5, 6}, {3, 1}}, {3, 2, {4, 5, 6}, {7, 2}}, {3, 3, {4, 5, 6}, {2, 3, 3}},
+        {1, 2, {8}, {12, 1}},      {2, 2, {4, 5}, {2, 0}},    {2, 2, {64, 300}, {50, 1}},
     };
     for (int c = 0; c < (int)(sizeof cases / sizeof *cases); c++) {
         for (int t = 0; t < NDT; t++)
@@ -128,8 +128,8 @@ test_scatternd(void)
                              cases[c].q, cases[c].id, SCR_NONE);
         for (int red = SCR_ADD; red <= SCR_MIN; red++)
             for (int t = 0; t < NNUM; t++)
-                scatnd_check(c, num_dt[t], t % 2 ? DT_I32 : DT_I64, cases[c].r,
-                             cases[c].xd, cases[c].q, cases[c].id, (ScatterRed)red);
+                scatnd_check(c, num_dt[t], t % 2 ? DT_I32 : DT_I64, cases[c].r, cases[c].xd,
+                             cases[c].q, cases[c].id, (ScatterRed)red);
     }
 }
 
