@@ -554,6 +554,22 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
             float_to_input(&c, "max", 2);
         }
         break;
+    case OP_QUANTIZELINEAR:
+    case OP_DEQUANTIZELINEAR: {
+        /* opset 21: blocks of scales, and the output dtype of a QuantizeLinear without a zero
+         * point (uint8 unless said): a zero point states it in every other form */
+        const Node *x = &g->node[n];
+        int64_t to = op == OP_QUANTIZELINEAR ? get_int(&c, "output_dtype", 0) : 0;
+        if (get_int(&c, "block_size", 0) != 0 && !c.err) {
+            onnx_node_error(L, np, "block_size (blocked quantisation) is not supported");
+            c.err = 1;
+        } else if (to != 0 && to != DT_U8 && (x->nin < 3 || x->in[2] == NONE) && !c.err) {
+            onnx_node_error(L, np, "output_dtype %lld without a zero point is not supported",
+                            (long long)to);
+            c.err = 1;
+        }
+        break;
+    }
     case OP_SQUEEZE:
     case OP_UNSQUEEZE:
         if (opset < 13)

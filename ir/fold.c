@@ -415,6 +415,54 @@ fold_cast(Graph *g, NodeId n, Diag *d)
     return 1;
 }
 
+/*
+ * QuantizeLinear and DequantizeLinear of constants, element by element with the kernels' formulas
+ * (ir/scalar.h): int8 weights stored with their DequantizeLinear become float32 weights. Scales
+ * are per tensor or per axis (shape inference checked which); forms the kernels do not take
+ * (scales other than float32, other dtypes) are left to them, which refuse them.
+ */
+static int
+fold_quant(Graph *g, NodeId n, Diag *d)
+{
+    const Node *x = &g->node[n];
+    Value *o = output(g, n, 0);
+    const Value *v = input(g, n, 0), *s = input(g, n, 1), *z = input(g, n, 2);
+    int deq = x->op == OP_DEQUANTIZELINEAR, ax = 0;
+    int64_t numel = ir_numel(o), ch = ir_numel(s), inner = numel;
+    float lo = 0.0f, hi = 0.0f;
+    switch (deq ? DT_UNDEF : o->dt) {
+    case DT_U8: hi = 255.0f; break;
+    case DT_I8: lo = -128.0f, hi = 127.0f; break;
+    case DT_U16: hi = 65535.0f; break;
+    case DT_I16: lo = -32768.0f, hi = 32767.0f; break;
+    default: break;
+    }
+    int ok = deq ? o->dt == DT_F32 && ir_dtype_is_int(v->dt) && ir_dtype_size(v->dt) <= 4
+                 : v->dt == DT_F32 && hi > 0.0f;
+    if (!ok || s->dt != DT_F32)
+        return 0;
+    if (ch != 1) {
+        int64_t a = x->attr->axis.axis;
+        ax = (int)(a < 0 ? a + v->rank : a);
+        if (ax < 0 || ax >= v->rank || v->dim[ax] != ch)
+            return 0;
+        inner = 1;
+        for (int i = ax + 1; i < v->rank; i++)
+            inner *= v->dim[i];
+    }
+    if (alloc(g, d, o) < 0)
+        return -1;
+    for (int64_t e = 0; e < numel; e++) {
+        int64_t c = ch == 1 || inner == 0 ? 0 : e / inner % ch, zp = z ? get_i(z, c) : 0;
+        float sc = (float)get_f(s, c);
+        if (deq)
+            put_f(o, e, ir_dequantize_f(get_i(v, e), zp, sc));
+        else
+            put_i(o, e, (int64_t)ir_quantize_f((float)get_f(v, e), sc, (float)zp, lo, hi));
+    }
+    return 1;
+}
+
 /* ConstantOfShape: the fill value is exact for integer dtypes (ConstAttr.i), else ConstAttr.f. */
 static int
 fold_constshape(Graph *g, NodeId n, Diag *d)
@@ -779,6 +827,8 @@ ir_fold_node(Graph *g, NodeId n, Diag *d)
     case OP_CAST:
     case OP_CASTLIKE: rc = fold_cast(g, n, d); break;
     case OP_CONCAT: rc = fold_concat(g, n, d); break;
+    case OP_QUANTIZELINEAR:
+    case OP_DEQUANTIZELINEAR: rc = fold_quant(g, n, d); break;
     case OP_CONSTANTOFSHAPE: rc = fold_constshape(g, n, d); break;
     case OP_GATHER: rc = fold_gather(g, n, d); break;
     case OP_NONZERO: rc = fold_nonzero(g, n, d); break;

@@ -415,6 +415,9 @@ ir_attr_default(OpKind op, Attr *a)
         /* ONNX defaults: Softmax family -1 (opset 13), Flatten 1, Concat/Gather/CumSum 0 */
         a->axis.axis = (op == OP_SOFTMAX || op == OP_LOGSOFTMAX || op == OP_HARDMAX) ? -1
                      : op == OP_FLATTEN ? 1 : 0;
+        /* QuantizeLinear, DequantizeLinear: per-axis scales run along dim 1 */
+        if (op == OP_QUANTIZELINEAR || op == OP_DEQUANTIZELINEAR)
+            a->axis.axis = 1;
         if (op == OP_TOPK) /* TopK: the last axis, the largest, sorted */
             a->axis.axis = -1, a->axis.largest = a->axis.sorted = 1;
         break;

@@ -111,6 +111,7 @@ typedef enum ShapeClass {
     SH_CONSTSHAPE, SH_D2S, SH_S2D, SH_DROPOUT, SH_EXPAND, SH_FLATTEN, SH_GATHER, SH_GATHERELT,
     SH_PAD, SH_RANGE, SH_RESHAPE, SH_RESIZE, SH_SHAPE, SH_SIZE, SH_SLICE, SH_SPLIT, SH_SQUEEZE,
     SH_TILE, SH_TRANSPOSE, SH_UNSQUEEZE,
+    SH_QUANT,               /* QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear */
     SH_NONZERO, SH_TOPK,
     SH_RNN,                 /* GRU, LSTM, RNN */
     SH_GATHERND,

@@ -401,10 +401,13 @@ static int
 sh_matmul(Graph *g, NodeId n, Diag *d)
 {
     const Value *a = ir_sh_input(g, n, 0), *b = ir_sh_input(g, n, 1);
-    if (ir_sh_want_dtype(g, n, d, 1, a->dt) < 0)
+    /* MatMulInteger: int8 or uint8 operands, each its own, and an int32 result */
+    int integer = g->node[n].op == OP_MATMULINTEGER;
+    DType dt = integer ? DT_I32 : a->dt;
+    if (integer ? ir_sh_integer(g, n, d) < 0 : ir_sh_want_dtype(g, n, d, 1, a->dt) < 0)
         return -1;
     if (a->rank < 0 || b->rank < 0)
-        return ir_sh_unknown(g, n, a->dt);
+        return ir_sh_unknown(g, n, dt);
     if (ir_sh_want_rank(g, n, d, 0, 1, IR_MAXRANK) < 0 ||
         ir_sh_want_rank(g, n, d, 1, 1, IR_MAXRANK) < 0)
         return -1;
@@ -423,7 +426,7 @@ sh_matmul(Graph *g, NodeId n, Diag *d)
         s.dim[s.rank++] = am;
     if (b->rank > 1)
         s.dim[s.rank++] = bn;
-    ir_sh_set_out(g, n, 0, a->dt, &s);
+    ir_sh_set_out(g, n, 0, dt, &s);
     return 0;
 }
 
@@ -680,6 +683,7 @@ static InferFn *const infer[SH_COUNT] = {
     [SH_TILE] = ir_sh_tile,
     [SH_TRANSPOSE] = ir_sh_transpose,
     [SH_UNSQUEEZE] = ir_sh_unsqueeze,
+    [SH_QUANT] = ir_sh_quant,
 };
 
 /* Clears the outputs (so a second run never keeps stale data), checks that required inputs are

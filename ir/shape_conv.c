@@ -113,10 +113,15 @@ ir_sh_conv(Graph *g, NodeId n, Diag *d)
     const Value *x = ir_sh_input(g, n, 0), *w = ir_sh_input(g, n, 1);
     Window win;
     int64_t cg;
-    if (ir_sh_want_dtype(g, n, d, 1, x->dt) < 0 || ir_sh_want_dtype(g, n, d, 2, x->dt) < 0)
+    /* ConvInteger: int8 or uint8 X and W, zero points rather than a bias, an int32 result */
+    int integer = g->node[n].op == OP_CONVINTEGER;
+    DType dt = integer ? DT_I32 : x->dt;
+    if (integer ? ir_sh_integer(g, n, d) < 0
+                : (ir_sh_want_dtype(g, n, d, 1, x->dt) < 0 ||
+                   ir_sh_want_dtype(g, n, d, 2, x->dt) < 0))
         return -1;
     if (x->rank < 0 || w->rank < 0)
-        return ir_sh_unknown(g, n, x->dt);
+        return ir_sh_unknown(g, n, dt);
     if (ir_sh_want_rank(g, n, d, 0, 3, IR_MAXRANK) < 0 ||
         ir_sh_want_rank(g, n, d, 1, x->rank, x->rank) < 0)
         return -1;
@@ -132,14 +137,15 @@ ir_sh_conv(Graph *g, NodeId n, Diag *d)
                          "W %s has %" PRId64 " output channels, not a multiple of group %" PRId64,
                          ir_sh_desc(w).s, m, a->group);
     int ns = x->rank - 2;
-    if (bias(g, n, d, m) < 0 || window_get(g, n, d, &win, ns, &a->kernel, &a->strides,
-                                           &a->dilations, &a->pads, w->dim + 2) < 0)
+    if ((!integer && bias(g, n, d, m) < 0) ||
+        window_get(g, n, d, &win, ns, &a->kernel, &a->strides, &a->dilations, &a->pads,
+                   w->dim + 2) < 0)
         return -1;
     Shape s = {.rank = x->rank, .dim = {x->dim[0], m}};
     for (int i = 0; i < ns; i++)
         if (window_out(g, n, d, &win, i, x->dim[2 + i], a->auto_pad, 0, &s.dim[2 + i]) < 0)
             return -1;
-    ir_sh_set_out(g, n, 0, x->dt, &s);
+    ir_sh_set_out(g, n, 0, dt, &s);
     return 0;
 }
 

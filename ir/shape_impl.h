@@ -153,6 +153,11 @@ int ir_sh_convt(Graph *g, NodeId n, Diag *d);
 int ir_sh_pool(Graph *g, NodeId n, Diag *d);
 int ir_sh_gpool(Graph *g, NodeId n, Diag *d);
 
+/* Quantisation (shape_quant.c): the SH_QUANT class, and what ConvInteger and MatMulInteger check
+ * beyond Conv and MatMul (dtypes, zero points, the int32 sum's length). */
+int ir_sh_quant(Graph *g, NodeId n, Diag *d);
+int ir_sh_integer(Graph *g, NodeId n, Diag *d);
+
 /* The data-movement shape classes (shape_data.c), one per SH_ class of ops.def: each sets node n's
  * outputs, or returns -1 with a diagnostic. */
 int ir_sh_concat(Graph *g, NodeId n, Diag *d);

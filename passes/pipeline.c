@@ -19,6 +19,7 @@ float_only(OpKind op, const Node *x, const Graph *g)
     case OP_MAXPOOL: case OP_LPPOOL: case OP_GLOBALAVERAGEPOOL: case OP_GLOBALMAXPOOL:
     case OP_BATCHNORMALIZATION: case OP_INSTANCENORMALIZATION: case OP_LAYERNORMALIZATION:
     case OP_LRN: case OP_SOFTMAX: case OP_LOGSOFTMAX: case OP_HARDMAX:
+    case OP_QUANTIZELINEAR: case OP_DYNAMICQUANTIZELINEAR:
     case OP_GRU: case OP_LSTM: case OP_RNN:
         return 1;
     case OP_RESIZE:

@@ -25,6 +25,8 @@ enum {
     M_ANY = M_FLOAT | M_INT | B(DT_BOOL),
     /* what the reductions (and ArgMax, ArgMin, CumSum) load: no float16 or bfloat16 */
     M_RED = B(DT_F32) | B(DT_F64) | M_INT | B(DT_BOOL),
+    /* the integers QuantizeLinear writes (and DequantizeLinear reads) */
+    M_QUANT = B(DT_U8) | B(DT_I8) | B(DT_U16) | B(DT_I16),
     /* Range's start, limit and delta */
     M_RANGE = B(DT_F32) | B(DT_F64) | B(DT_I8) | B(DT_U8) | B(DT_I16) | B(DT_U16) | B(DT_I32) |
               B(DT_U32) | B(DT_I64),
@@ -46,12 +48,18 @@ row(OpKind op)
     case OP_AVERAGEPOOL: case OP_MAXPOOL: case OP_LPPOOL: case OP_GLOBALAVERAGEPOOL:
     case OP_GLOBALMAXPOOL: case OP_BATCHNORMALIZATION: case OP_INSTANCENORMALIZATION:
     case OP_LAYERNORMALIZATION: case OP_LRN: case OP_SOFTMAX: case OP_LOGSOFTMAX: case OP_HARDMAX:
+    case OP_QUANTIZELINEAR: case OP_DYNAMICQUANTIZELINEAR:
     case OP_GRU: case OP_LSTM: case OP_RNN:
         return M_F32;
     case OP_REDUCEL1: case OP_REDUCEL2: case OP_REDUCELOGSUM: case OP_REDUCELOGSUMEXP:
     case OP_REDUCEMAX: case OP_REDUCEMEAN: case OP_REDUCEMIN: case OP_REDUCEPROD:
     case OP_REDUCESUM: case OP_REDUCESUMSQUARE: case OP_ARGMAX: case OP_ARGMIN:
         return M_RED;
+    /* int8: DequantizeLinear's integer input, the 8-bit operands of the integer products */
+    case OP_DEQUANTIZELINEAR:
+        return M_QUANT | B(DT_I32);
+    case OP_CONVINTEGER: case OP_MATMULINTEGER:
+        return B(DT_U8) | B(DT_I8);
     case OP_CUMSUM:
     case OP_TOPK:
         return M_RED & ~B(DT_BOOL);

@@ -817,6 +817,72 @@ test_scatter_gathernd(void)
     CHECK(infer() < 0 && strstr(d.msg, "gn_long") && strstr(d.msg, "end in 3"));
 }
 
+/* Quantisation: QuantizeLinear's dtype from its zero point (uint8 without one), DequantizeLinear
+ * to float32, DynamicQuantizeLinear's three outputs, MatMulInteger and ConvInteger to int32 with
+ * mixed int8 and uint8; a DequantizeLinear of constant int8 weights folds to float32 per axis;
+ * blocked scales, two zero points for A and a sum longer than int32 holds refused */
+static void
+test_quant(void)
+{
+    fresh();
+    ValId x = TENSOR("x", DT_F32, 2, 3, 4), s = floats("s", 3, (const float[]){1, 2, 4});
+    ValId z8 = TENSOR("z8", DT_I8, 3);
+    NodeId q = NODE(OP_QUANTIZELINEAR, "q", 1, x, s, z8);
+    NodeId qu = NODE(OP_QUANTIZELINEAR, "qu", 1, x, floats("s1", 1, (const float[]){0.5f}));
+    NodeId dq = NODE(OP_DEQUANTIZELINEAR, "dq", 1, g->node[q].out[0], s, z8);
+    NodeId dy = NODE(OP_DYNAMICQUANTIZELINEAR, "dy", 3, x);
+    NodeId mm = NODE(OP_MATMULINTEGER, "mm", 1, TENSOR("a", DT_U8, 2, 5, 7),
+                     TENSOR("b", DT_I8, 7, 6), val("za", DT_U8, 0, NULL), TENSOR("zb", DT_I8, 6));
+    NodeId cv = NODE(OP_CONVINTEGER, "cv", 1, TENSOR("cx", DT_U8, 1, 4, 9, 9),
+                     TENSOR("cw", DT_I8, 8, 2, 3, 3), val("czx", DT_U8, 0, NULL));
+    g->node[cv].attr->conv.group = 2;
+    /* int8 weights [2, 3] with scales per row (axis 0) and zero points 1, -2 */
+    ValId w = val("w", DT_I8, 2, DIMS(2, 3));
+    int8_t *wd = ir_galloc(g, 6);
+    memcpy(wd, (const int8_t[]){-3, 0, 5, 127, -128, 2}, 6);
+    g->val[w].data = wd;
+    g->val[w].flags |= V_CONST | V_PARAM;
+    ValId wz = val("wz", DT_I8, 1, DIMS(2));
+    int8_t *wzd = ir_galloc(g, 2);
+    memcpy(wzd, (const int8_t[]){1, -2}, 2);
+    g->val[wz].data = wzd;
+    g->val[wz].flags |= V_CONST | V_PARAM;
+    NodeId wf = NODE(OP_DEQUANTIZELINEAR, "wf", 1, w, floats("ws", 2, (const float[]){0.5f, 2}),
+                     wz);
+    g->node[wf].attr->axis.axis = 0;
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(q, 0), 2, 3, 4) && out(q, 0)->dt == DT_I8);
+    CHECK(SHAPE_IS(out(qu, 0), 2, 3, 4) && out(qu, 0)->dt == DT_U8);
+    CHECK(SHAPE_IS(out(dq, 0), 2, 3, 4) && out(dq, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(dy, 0), 2, 3, 4) && out(dy, 0)->dt == DT_U8);
+    CHECK(out(dy, 1)->rank == 0 && out(dy, 1)->dt == DT_F32 && out(dy, 2)->dt == DT_U8);
+    CHECK(SHAPE_IS(out(mm, 0), 2, 5, 6) && out(mm, 0)->dt == DT_I32);
+    CHECK(SHAPE_IS(out(cv, 0), 1, 8, 7, 7) && out(cv, 0)->dt == DT_I32);
+    const Value *f = out(wf, 0);
+    CHECK((f->flags & V_CONST) && f->dt == DT_F32 && SHAPE_IS(f, 2, 3));
+    const float want[6] = {-2.0f, -0.5f, 2.0f, 258.0f, -252.0f, 8.0f};
+    for (int i = 0; i < 6 && (f->flags & V_CONST); i++)
+        CHECK(((const float *)f->data)[i] == want[i]);
+    fresh();
+    NODE(OP_QUANTIZELINEAR, "q_block", 1, TENSOR("x", DT_F32, 4, 6), TENSOR("s", DT_F32, 4, 3));
+    CHECK(infer() < 0 && strstr(d.msg, "q_block") && strstr(d.msg, "not supported"));
+    fresh();
+    NODE(OP_DEQUANTIZELINEAR, "dq_axis", 1, TENSOR("x", DT_U8, 4, 6), TENSOR("s", DT_F32, 5));
+    CHECK(infer() < 0 && strstr(d.msg, "dq_axis") && strstr(d.msg, "elements"));
+    fresh();
+    NODE(OP_MATMULINTEGER, "mm_za", 1, TENSOR("a", DT_U8, 2, 3), TENSOR("b", DT_U8, 3, 4),
+         TENSOR("za", DT_U8, 2));
+    CHECK(infer() < 0 && strstr(d.msg, "mm_za") && strstr(d.msg, "not supported"));
+    fresh();
+    NODE(OP_MATMULINTEGER, "mm_long", 1, TENSOR("a", DT_U8, 2, 40000),
+         TENSOR("b", DT_U8, 40000, 4));
+    CHECK(infer() < 0 && strstr(d.msg, "mm_long") && strstr(d.msg, "not supported"));
+    fresh();
+    NODE(OP_CONVINTEGER, "cv_f32", 1, TENSOR("x", DT_F32, 1, 1, 3, 3),
+         TENSOR("w", DT_U8, 1, 1, 2, 2));
+    CHECK(infer() < 0 && strstr(d.msg, "cv_f32") && strstr(d.msg, "not supported"));
+}
+
 int
 main(void)
 {
@@ -838,6 +904,7 @@ main(void)
     test_topk();
     test_rnn();
     test_scatter_gathernd();
+    test_quant();
     ir_graph_free(g);
     return TEST_DONE();
 }

@@ -1,0 +1,375 @@
+/*
+ * test_cpu_quant.c: the int8 kernels (runtime/cpu/quant.c) against references written from the
+ * ONNX spec, exactly (integers) or bit for bit (floats), on one and two threads:
+ * QuantizeLinear (round half to even, saturation, NaN, per tensor and per axis, int8, uint8 and
+ * int16), DequantizeLinear (uint8, int8, int32, per axis), DynamicQuantizeLinear (the spec's
+ * scale and zero point, an all-zero input), MatMulInteger (mixed signedness, batches that
+ * broadcast, 1-D operands, zero points per column) and ConvInteger (pads, strides, dilations,
+ * groups, auto_pad, per-channel weight zero points). Forms the kernels do not take are refused
+ * with RT_EUNSUPPORTED.
+ */
+#include "ktest.h"
+
+static RtCtx *ctx1, *ctx2;
+
+/* round half to even, written out: floor, then the tie goes to the even neighbour */
+static double
+round_even(double v)
+{
+    double f = floor(v), r = v - f;
+    if (r > 0.5 || (r == 0.5 && fmod(f, 2.0) != 0.0))
+        f += 1.0;
+    return f;
+}
+
+/* an integer element as int64, whatever its dtype */
+static int64_t
+geti(const RtTensor *t, int64_t i)
+{
+    switch (t->dt) {
+    case DT_U8: return ((const uint8_t *)t->data)[i];
+    case DT_I8: return ((const int8_t *)t->data)[i];
+    case DT_I16: return ((const int16_t *)t->data)[i];
+    case DT_I32: return ((const int32_t *)t->data)[i];
+    default: return 0;
+    }
+}
+
+static void
+fill_int(RtTensor *t, uint32_t seed)
+{
+    uint32_t s = seed;
+    for (int64_t i = 0; i < rt_numel(t); i++) {
+        uint32_t r = kt_rand(&s);
+        switch (t->dt) {
+        case DT_U8: ((uint8_t *)t->data)[i] = (uint8_t)r; break;
+        case DT_I8: ((int8_t *)t->data)[i] = (int8_t)((int)(r % 256) - 128); break;
+        case DT_I32: ((int32_t *)t->data)[i] = (int32_t)(r % 200001) - 100000; break;
+        default: break;
+        }
+    }
+}
+
+/* the kernel of op, called by name (cpu_kernel[] names kernels weakly: a test links what it calls) */
+static int
+run(RtCtx *ctx, OpKind op, const Attr *a, RtTensor **in, int nin, RtTensor **out, int nout)
+{
+    RtKernel k = op == OP_QUANTIZELINEAR          ? cpu_quantizelinear
+               : op == OP_DEQUANTIZELINEAR        ? cpu_dequantizelinear
+               : op == OP_DYNAMICQUANTIZELINEAR   ? cpu_dynamicquantizelinear
+               : op == OP_MATMULINTEGER           ? cpu_matmulinteger
+                                                  : cpu_convinteger;
+    return k(ctx, a, (RtTensor *const *)in, nin, (RtTensor *const *)out, nout);
+}
+
+/* ---- QuantizeLinear, DequantizeLinear -------------------------------------------------------- */
+
+/* x [2, c, 5] (or [n] per tensor) quantised to dt with scales and zero points along axis 1 */
+static void
+quantize_case(DType dt, int per_axis, int64_t n, int with_zp)
+{
+    int64_t c = per_axis ? 3 : 1, xd[3] = {2, c, n}, sd[1] = {c};
+    RtTensor *x = kt_new(DT_F32, 3, xd), *s = kt_new(DT_F32, per_axis, sd);
+    RtTensor *z = kt_new(dt, per_axis, sd), *y = kt_new(dt, 3, xd), *y2 = kt_new(dt, 3, xd);
+    float *xv = x->data, *sv = s->data;
+    kt_fill(x, 7, -300.0f, 300.0f);
+    for (int64_t i = 0; i < c; i++) {
+        sv[i] = 0.5f + (float)i;
+        int zv = dt == DT_U8 ? 100 + 10 * (int)i : -5 - 3 * (int)i;
+        if (dt == DT_U8)
+            ((uint8_t *)z->data)[i] = (uint8_t)zv;
+        else if (dt == DT_I8)
+            ((int8_t *)z->data)[i] = (int8_t)zv;
+        else
+            ((int16_t *)z->data)[i] = (int16_t)(zv * 100);
+    }
+    /* ties (halves of the scale), NaN and infinities */
+    xv[0] = 1.25f, xv[1] = 0.75f, xv[2] = -1.25f, xv[3] = NAN, xv[4] = INFINITY, xv[5] = -1e30f;
+    double lo = dt == DT_U8 ? 0 : dt == DT_I8 ? -128 : -32768;
+    double hi = dt == DT_U8 ? 255 : dt == DT_I8 ? 127 : 32767;
+    Attr a = {.axis = {.axis = 1}};
+    RtTensor *in[3] = {x, s, with_zp ? z : NULL};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_QUANTIZELINEAR, &a, in, 3, out, 1) == RT_OK);
+    }
+    int64_t total = rt_numel(x), inner = per_axis ? n : total;
+    for (int64_t i = 0; i < total; i++) {
+        int64_t ch = per_axis ? i / inner % c : 0;
+        double zp = with_zp ? (double)geti(z, ch) : 0.0;
+        double q = isnan(xv[i]) ? lo : round_even((double)(xv[i] / sv[ch])) + zp;
+        q = q < lo ? lo : q > hi ? hi : q;
+        int64_t got = dt == DT_I16 ? ((int16_t *)y->data)[i] : geti(y, i);
+        if (got != (int64_t)q)
+            fprintf(stderr, "QuantizeLinear %d: element %lld: %lld, want %g\n", (int)dt,
+                    (long long)i, (long long)got, q);
+        CHECK(got == (int64_t)q);
+    }
+    CHECK(memcmp(y->data, y2->data, (size_t)total * rt_dtype_size(dt)) == 0);
+    kt_free(x), kt_free(s), kt_free(z), kt_free(y), kt_free(y2);
+}
+
+static void
+dequantize_case(DType dt, int per_axis, int64_t n)
+{
+    int64_t c = per_axis ? 4 : 1, xd[2] = {c, n}, sd[1] = {c};
+    RtTensor *x = kt_new(dt, 2, xd), *s = kt_new(DT_F32, per_axis, sd), *z = kt_new(dt, 1, sd);
+    RtTensor *y = kt_new(DT_F32, 2, xd), *y2 = kt_new(DT_F32, 2, xd);
+    fill_int(x, 11);
+    kt_fill(s, 5, 0.01f, 2.0f);
+    if (dt != DT_I32)
+        fill_int(z, 3);
+    Attr a = {.axis = {.axis = 0}};
+    RtTensor *in[3] = {x, s, dt == DT_I32 ? NULL : z};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_DEQUANTIZELINEAR, &a, in, 3, out, 1) == RT_OK);
+    }
+    for (int64_t i = 0; i < c * n; i++) {
+        int64_t ch = per_axis ? i / n : 0, zp = in[2] ? geti(z, ch) : 0;
+        float want = (float)(geti(x, i) - zp) * ((float *)s->data)[ch];
+        CHECK(((float *)y->data)[i] == want && ((float *)y2->data)[i] == want);
+    }
+    kt_free(x), kt_free(s), kt_free(z), kt_free(y), kt_free(y2);
+}
+
+static void
+dynamic_case(int64_t n, float lo, float hi, int zeros)
+{
+    int64_t xd[1] = {n};
+    RtTensor *x = kt_new(DT_F32, 1, xd), *y = kt_new(DT_U8, 1, xd);
+    RtTensor *s = kt_new(DT_F32, 0, NULL), *z = kt_new(DT_U8, 0, NULL);
+    if (!zeros)
+        kt_fill(x, 9, lo, hi);
+    RtTensor *in[1] = {x}, *out[3] = {y, s, z};
+    for (int t = 0; t < 2; t++) {
+        CHECK(run(t ? ctx2 : ctx1, OP_DYNAMICQUANTIZELINEAR, NULL, in, 1, out, 3) == RT_OK);
+        const float *xv = x->data;
+        float mn = 0, mx = 0;
+        for (int64_t i = 0; i < n; i++) {
+            mn = fminf(mn, xv[i]);
+            mx = fmaxf(mx, xv[i]);
+        }
+        float scale = zeros ? 1.0f : (mx - mn) / 255.0f;
+        double zf = -(double)(mn / scale);
+        zf = round_even(zf < 0 ? 0 : zf > 255 ? 255 : zf);
+        CHECK(*(float *)s->data == scale);
+        CHECK(*(uint8_t *)z->data == (uint8_t)zf);
+        for (int64_t i = 0; i < n; i++) {
+            double q = round_even((double)(xv[i] / scale)) + zf;
+            q = q < 0 ? 0 : q > 255 ? 255 : q;
+            CHECK(((uint8_t *)y->data)[i] == (uint8_t)q);
+        }
+    }
+    kt_free(x), kt_free(y), kt_free(s), kt_free(z);
+}
+
+/* ---- MatMulInteger --------------------------------------------------------------------------- */
+
+/* a [..., m, k] x b [..., k, n], batch dims broadcast; zb per column when zbn > 1: [n] or
+ * b's shape with k made 1 (zb_full) */
+static void
+matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t *bd, int zbmode)
+{
+    RtTensor *a = kt_new(at, ra, ad), *b = kt_new(bt, rb, bd);
+    fill_int(a, 21);
+    fill_int(b, 22);
+    int64_t k = ad[ra - 1], m = ra > 1 ? ad[ra - 2] : 1, n = rb > 1 ? bd[rb - 1] : 1;
+    /* output shape: broadcast batch dims, then m and n where the operands are matrices */
+    int ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0, nb = ba > bb ? ba : bb;
+    int64_t yd[RT_MAXRANK], bdims[RT_MAXRANK];
+    int ry = 0;
+    for (int i = 0; i < nb; i++) {
+        int64_t da = i - (nb - ba) >= 0 ? ad[i - (nb - ba)] : 1;
+        int64_t db = i - (nb - bb) >= 0 ? bd[i - (nb - bb)] : 1;
+        bdims[i] = da > db ? da : db;
+        yd[ry++] = bdims[i];
+    }
+    if (ra > 1)
+        yd[ry++] = m;
+    if (rb > 1)
+        yd[ry++] = n;
+    int64_t zd[RT_MAXRANK];
+    int rz = 0;
+    if (zbmode == 1) {
+        zd[rz++] = n;
+    } else if (zbmode == 2) {
+        for (int i = 0; i < rb; i++)
+            zd[rz++] = i == rb - 2 ? 1 : bd[i];
+    }
+    RtTensor *za = kt_new(at, 0, NULL), *zb = kt_new(bt, rz, zd);
+    RtTensor *y = kt_new(DT_I32, ry, yd), *y2 = kt_new(DT_I32, ry, yd);
+    fill_int(za, 31);
+    fill_int(zb, 32);
+    RtTensor *in[4] = {a, b, za, zb};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_MATMULINTEGER, NULL, in, 4, out, 1) == RT_OK);
+    }
+    int64_t batch = 1;
+    for (int i = 0; i < nb; i++)
+        batch *= bdims[i];
+    for (int64_t bi = 0; bi < batch; bi++) {
+        /* each operand's own matrix index: its batch coordinates, 0 where it broadcasts */
+        int64_t ia = 0, ib = 0, r = bi, sa = 1, sb = 1;
+        for (int i = nb - 1; i >= 0; i--) {
+            int64_t q = r % bdims[i];
+            r /= bdims[i];
+            int ja = i - (nb - ba), jb = i - (nb - bb);
+            if (ja >= 0) {
+                ia += (ad[ja] == 1 ? 0 : q) * sa;
+                sa *= ad[ja];
+            }
+            if (jb >= 0) {
+                ib += (bd[jb] == 1 ? 0 : q) * sb;
+                sb *= bd[jb];
+            }
+        }
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                int64_t zbj = zbmode == 0 ? geti(zb, 0) : zbmode == 1 ? geti(zb, j)
+                                                                      : geti(zb, ib * n + j);
+                int64_t acc = 0;
+                for (int64_t t = 0; t < k; t++)
+                    acc += (geti(a, ia * m * k + i * k + t) - geti(za, 0)) *
+                           (geti(b, ib * k * n + t * n + j) - zbj);
+                int64_t o = (bi * m + i) * n + j;
+                CHECK(((int32_t *)y->data)[o] == acc && ((int32_t *)y2->data)[o] == acc);
+            }
+    }
+    kt_free(a), kt_free(b), kt_free(za), kt_free(zb), kt_free(y), kt_free(y2);
+}
+
+/* ---- ConvInteger ----------------------------------------------------------------------------- */
+
+/* 2-D (or 1-D when h == 0) ConvInteger of x [nb, c, h, w] by w [m, c / g, kh, kw] */
+static void
+conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int64_t m,
+          int64_t g, int64_t kh, int64_t kw, int64_t s, int64_t dl, int64_t p, AutoPad ap,
+          int per_channel)
+{
+    int oned = h == 0, rank = oned ? 3 : 4;
+    int64_t hh = oned ? 1 : h, kkh = oned ? 1 : kh;
+    int64_t xd[4] = {nb, c, hh, wd}, wdims[4] = {m, c / g, kkh, kw};
+    if (oned)
+        xd[2] = wd, wdims[2] = kw;
+    int64_t pv[4] = {p, p, p + 1, p + 1}, sv[2] = {s, s}, dv[2] = {dl, dl};
+    if (oned)
+        pv[1] = p + 1;
+    ConvAttr ca = {.group = g, .pads = {oned ? 2 : 4, pv}, .strides = {oned ? 1 : 2, sv},
+                   .dilations = {oned ? 1 : 2, dv}, .auto_pad = ap};
+    if (ap != PAD_NOTSET)
+        ca.pads = (Ints){0, NULL};
+    /* output sizes (and the begin pads) from the spec's formulas */
+    int64_t in[2] = {hh, wd}, ks[2] = {kkh, kw}, od[2], pb[2];
+    for (int i = 0; i < 2; i++) {
+        int64_t ek = (ks[i] - 1) * dl + 1;
+        if (oned && i == 0) {
+            od[0] = 1, pb[0] = 0;
+            continue;
+        }
+        if (ap == PAD_SAME_UPPER || ap == PAD_SAME_LOWER) {
+            od[i] = (in[i] + s - 1) / s;
+            int64_t tot = (od[i] - 1) * s + ek - in[i];
+            tot = tot < 0 ? 0 : tot;
+            pb[i] = ap == PAD_SAME_UPPER ? tot / 2 : tot - tot / 2;
+        } else {
+            int64_t b = oned ? pv[0] : pv[i], e = oned ? pv[1] : pv[i + 2];
+            od[i] = (in[i] + b + e - ek) / s + 1;
+            pb[i] = b;
+        }
+    }
+    int64_t yd[4] = {nb, m, od[0], od[1]};
+    if (oned)
+        yd[2] = od[1];
+    int64_t md[1] = {m};
+    RtTensor *x = kt_new(xt, rank, xd), *w = kt_new(wt, rank, wdims);
+    RtTensor *zx = kt_new(xt, 0, NULL), *zw = kt_new(wt, per_channel, md);
+    RtTensor *y = kt_new(DT_I32, rank, yd), *y2 = kt_new(DT_I32, rank, yd);
+    fill_int(x, 41), fill_int(w, 42), fill_int(zx, 43), fill_int(zw, 44);
+    Attr a = {.conv = ca};
+    RtTensor *inp[4] = {x, w, zx, zw};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_CONVINTEGER, &a, inp, 4, out, 1) == RT_OK);
+    }
+    int64_t cg = c / g, mg = m / g;
+    for (int64_t b = 0; b < nb; b++)
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t oy = 0; oy < od[0]; oy++)
+                for (int64_t ox = 0; ox < od[1]; ox++) {
+                    int64_t acc = 0, gi = o / mg, z1 = geti(zw, per_channel ? o : 0);
+                    for (int64_t ci = 0; ci < cg; ci++)
+                        for (int64_t ky = 0; ky < kkh; ky++)
+                            for (int64_t kx = 0; kx < kw; kx++) {
+                                int64_t iy = oy * s - pb[0] + ky * dl, ix = ox * s - pb[1] + kx * dl;
+                                if (iy < 0 || iy >= hh || ix < 0 || ix >= wd)
+                                    continue;
+                                int64_t xv = geti(x, ((b * c + gi * cg + ci) * hh + iy) * wd + ix);
+                                int64_t wv = geti(w, ((o * cg + ci) * kkh + ky) * kw + kx);
+                                acc += (xv - geti(zx, 0)) * (wv - z1);
+                            }
+                    int64_t at = ((b * m + o) * od[0] + oy) * od[1] + ox;
+                    CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
+                }
+    kt_free(x), kt_free(w), kt_free(zx), kt_free(zw), kt_free(y), kt_free(y2);
+}
+
+/* forms the kernels refuse: not float32 into QuantizeLinear, 16-bit operands of an integer
+ * product */
+static void
+refusals(void)
+{
+    int64_t d2[2] = {2, 2};
+    RtTensor *i32 = kt_new(DT_I32, 2, d2), *s = kt_new(DT_F32, 0, NULL);
+    RtTensor *i16 = kt_new(DT_I16, 2, d2), *u8 = kt_new(DT_U8, 2, d2), *y = kt_new(DT_I32, 2, d2);
+    Attr a = {.axis = {.axis = 1}};
+    RtTensor *qin[2] = {i32, s}, *qout[1] = {u8};
+    CHECK(run(ctx1, OP_QUANTIZELINEAR, &a, qin, 2, qout, 1) == RT_EUNSUPPORTED);
+    RtTensor *min[2] = {i16, u8}, *mout[1] = {y};
+    CHECK(run(ctx1, OP_MATMULINTEGER, NULL, min, 2, mout, 1) == RT_EUNSUPPORTED);
+    kt_free(i32), kt_free(s), kt_free(i16), kt_free(u8), kt_free(y);
+}
+
+int
+main(void)
+{
+    ctx1 = rt_ctx_new(1);
+    ctx2 = rt_ctx_new(2);
+    CHECK(ctx1 && ctx2);
+    quantize_case(DT_U8, 0, 7, 1);
+    quantize_case(DT_I8, 0, 7, 0);
+    quantize_case(DT_I8, 1, 9, 1);
+    quantize_case(DT_U8, 1, 20000, 1);      /* 120,000 elements: split over threads */
+    quantize_case(DT_I16, 1, 5, 1);
+    dequantize_case(DT_U8, 0, 9);
+    dequantize_case(DT_I8, 1, 17);
+    dequantize_case(DT_I32, 1, 5);
+    dequantize_case(DT_U8, 1, 30000);
+    dynamic_case(6, -3.0f, 2.0f, 0);
+    dynamic_case(12, 1.0f, 4.0f, 0);       /* all positive: the zero point is 0 */
+    dynamic_case(12, -4.0f, -1.0f, 0);     /* all negative: 255 */
+    dynamic_case(40000, -7.5f, 3.25f, 0);
+    dynamic_case(5, 0, 0, 1);
+    const int64_t a1[2] = {5, 37}, b1[2] = {37, 7};
+    matmul_case(DT_U8, DT_U8, 2, a1, 2, b1, 0);
+    matmul_case(DT_U8, DT_I8, 2, a1, 2, b1, 1);
+    matmul_case(DT_I8, DT_I8, 2, a1, 2, b1, 2);
+    const int64_t a2[4] = {2, 1, 3, 20}, b2[3] = {4, 20, 5};
+    matmul_case(DT_I8, DT_U8, 4, a2, 3, b2, 2);
+    const int64_t a3[1] = {19}, b3[3] = {2, 19, 6}, b4[1] = {19};
+    matmul_case(DT_U8, DT_U8, 1, a3, 3, b3, 1);
+    matmul_case(DT_U8, DT_I8, 2, (const int64_t[]){6, 19}, 1, b4, 0);
+    const int64_t a5[2] = {67, 300}, b5[2] = {300, 45};
+    matmul_case(DT_U8, DT_I8, 2, a5, 2, b5, 1);
+    conv_case(DT_U8, DT_U8, 1, 1, 3, 3, 1, 1, 2, 2, 1, 1, 1, PAD_NOTSET, 0);
+    conv_case(DT_U8, DT_I8, 2, 6, 9, 11, 4, 2, 3, 3, 2, 1, 1, PAD_NOTSET, 1);
+    conv_case(DT_I8, DT_I8, 1, 3, 10, 7, 5, 1, 3, 2, 1, 2, 0, PAD_SAME_UPPER, 1);
+    conv_case(DT_U8, DT_U8, 1, 4, 8, 8, 4, 4, 3, 3, 2, 1, 0, PAD_SAME_LOWER, 0);
+    conv_case(DT_U8, DT_I8, 1, 2, 0, 13, 3, 1, 0, 4, 1, 1, 2, PAD_NOTSET, 1);
+    conv_case(DT_U8, DT_I8, 1, 8, 40, 40, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 1); /* 1600 positions */
+    refusals();
+    rt_ctx_free(ctx1);
+    rt_ctx_free(ctx2);
+    return TEST_DONE();
+}

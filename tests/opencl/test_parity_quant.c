@@ -1,0 +1,131 @@
+/*
+ * test_parity_quant.c: the int8 ops on OpenCL (runtime/opencl/quant.c) against the CPU kernels,
+ * which tests/kernels/test_cpu_quant.c holds to the ONNX spec. Every output must be identical,
+ * floats bit for bit (atol and rtol 0): QuantizeLinear with ties, NaN and saturation, per tensor
+ * and per axis; DequantizeLinear of uint8, int8 and int32; DynamicQuantizeLinear on a large input
+ * (its range is reduced in one work-group); MatMulInteger with batches and per-column zero
+ * points; ConvInteger with pads, strides, dilations, groups and per-channel zero points.
+ */
+#include "parity.h"
+
+static uint32_t seed = 12345;
+
+/* A tensor of dtype dt with random bytes (integers), or floats in [-lo, lo) */
+static RtTensor *
+rnd(DType dt, int rank, const int64_t *dim, float lo)
+{
+    RtTensor *t = kt_new(dt, rank, dim);
+    if (dt == DT_F32) {
+        kt_fill(t, kt_rand(&seed), -lo, lo);
+        return t;
+    }
+    unsigned char *p = t->data;
+    for (size_t i = 0; i < par_bytes(t); i++)
+        p[i] = (unsigned char)(kt_rand(&seed) >> 11);
+    return t;
+}
+
+static void
+test_quantize(void)
+{
+    for (int c = 0; c < 4; c++) {
+        int per_axis = c & 1;
+        DType dt = c & 2 ? DT_I8 : DT_U8;
+        int64_t xd[3] = {3, 5, 77}, sd[1] = {5};
+        RtTensor *x = rnd(DT_F32, 3, xd, 400.0f), *s = kt_new(DT_F32, per_axis, sd);
+        RtTensor *z = rnd(dt, per_axis, sd, 0), *y = kt_new(dt, 3, xd);
+        float *xv = x->data, *sv = s->data;
+        for (int i = 0; i < (per_axis ? 5 : 1); i++)
+            sv[i] = 0.5f * (float)(i + 1);
+        xv[0] = 0.25f, xv[1] = 0.75f, xv[2] = NAN, xv[3] = -INFINITY, xv[4] = 1e20f;
+        Attr a = {.axis = {.axis = 1}};
+        RtTensor *in[3] = {x, s, z}, *out[1] = {y};
+        par_check("QuantizeLinear", OP_QUANTIZELINEAR, &a, in, 3, out, 1, 0, 0, 0);
+        par_check("QuantizeLinear, no zero point", OP_QUANTIZELINEAR, &a, in, 2, out, 1, 0, 0,
+                  0);
+        kt_free(x), kt_free(s), kt_free(z), kt_free(y);
+    }
+}
+
+static void
+test_dequantize(void)
+{
+    static const DType dts[] = {DT_U8, DT_I8, DT_I32};
+    for (int c = 0; c < 3; c++) {
+        int64_t xd[2] = {6, 41}, sd[1] = {41};
+        RtTensor *x = rnd(dts[c], 2, xd, 0), *s = rnd(DT_F32, 1, sd, 3.0f);
+        RtTensor *z = rnd(dts[c], 1, sd, 0), *y = kt_new(DT_F32, 2, xd);
+        Attr a = {.axis = {.axis = -1}};
+        RtTensor *in[3] = {x, s, z}, *out[1] = {y};
+        par_check("DequantizeLinear", OP_DEQUANTIZELINEAR, &a, in, dts[c] == DT_I32 ? 2 : 3, out,
+                  1, 0, 0, 0);
+        kt_free(x), kt_free(s), kt_free(z), kt_free(y);
+    }
+}
+
+static void
+test_dynamic(void)
+{
+    int64_t xd[2] = {97, 301};
+    RtTensor *x = rnd(DT_F32, 2, xd, 6.0f), *y = kt_new(DT_U8, 2, xd);
+    RtTensor *s = kt_new(DT_F32, 0, NULL), *z = kt_new(DT_U8, 0, NULL);
+    RtTensor *in[1] = {x}, *out[3] = {y, s, z};
+    par_check("DynamicQuantizeLinear", OP_DYNAMICQUANTIZELINEAR, NULL, in, 1, out, 3, 0, 0, 0);
+    memset(x->data, 0, par_bytes(x));
+    par_check("DynamicQuantizeLinear of zeros", OP_DYNAMICQUANTIZELINEAR, NULL, in, 1, out, 3, 0,
+              0, 0);
+    kt_free(x), kt_free(y), kt_free(s), kt_free(z);
+}
+
+static void
+test_matmul(void)
+{
+    int64_t ad[3] = {2, 9, 33}, bd[3] = {2, 33, 13}, yd[3] = {2, 9, 13}, nd[1] = {13};
+    int64_t zd[3] = {2, 1, 13};
+    for (int c = 0; c < 3; c++) {
+        DType at = c == 1 ? DT_I8 : DT_U8, bt = c == 2 ? DT_U8 : DT_I8;
+        RtTensor *a = rnd(at, 3, ad, 0), *b = rnd(bt, 3, bd, 0), *y = kt_new(DT_I32, 3, yd);
+        RtTensor *za = rnd(at, 0, NULL, 0);
+        RtTensor *zb = c == 0 ? rnd(bt, 1, nd, 0) : c == 1 ? rnd(bt, 3, zd, 0) : rnd(bt, 0, NULL, 0);
+        RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
+        par_check("MatMulInteger", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
+        par_check("MatMulInteger, no zero points", OP_MATMULINTEGER, NULL, in, 2, out, 1, 0, 0, 0);
+        kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
+    }
+}
+
+static void
+test_conv(void)
+{
+    /* x [1, 4, 11, 9], w [6, 2, 3, 3], group 2, stride 2, dilation 1, pads 1 1 2 0 -> [1, 6, 6, 4] */
+    int64_t xd[4] = {1, 4, 11, 9}, wd[4] = {6, 2, 3, 3}, yd[4] = {1, 6, 6, 4}, md[1] = {6};
+    int64_t pads[4] = {1, 1, 2, 0}, st[2] = {2, 2};
+    Attr a = {.conv = {.group = 2, .pads = {4, pads}, .strides = {2, st}}};
+    RtTensor *x = rnd(DT_U8, 4, xd, 0), *w = rnd(DT_I8, 4, wd, 0), *y = kt_new(DT_I32, 4, yd);
+    RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0);
+    RtTensor *in[4] = {x, w, zx, zw}, *out[1] = {y};
+    par_check("ConvInteger", OP_CONVINTEGER, &a, in, 4, out, 1, 0, 0, 0);
+    par_check("ConvInteger, no zero points", OP_CONVINTEGER, &a, in, 2, out, 1, 0, 0, 0);
+    kt_free(x), kt_free(w), kt_free(y), kt_free(zx), kt_free(zw);
+    /* dilated, SAME_UPPER: x [2, 3, 7, 8], w [2, 3, 2, 3], dilation 2 -> [2, 2, 7, 8] */
+    int64_t xd2[4] = {2, 3, 7, 8}, wd2[4] = {2, 3, 2, 3}, yd2[4] = {2, 2, 7, 8}, dl[2] = {2, 2};
+    Attr b = {.conv = {.group = 1, .dilations = {2, dl}, .auto_pad = PAD_SAME_UPPER}};
+    x = rnd(DT_I8, 4, xd2, 0), w = rnd(DT_I8, 4, wd2, 0), y = kt_new(DT_I32, 4, yd2);
+    zx = rnd(DT_I8, 0, NULL, 0), zw = rnd(DT_I8, 0, NULL, 0);
+    RtTensor *in2[4] = {x, w, zx, zw};
+    out[0] = y;
+    par_check("ConvInteger, dilated", OP_CONVINTEGER, &b, in2, 4, out, 1, 0, 0, 0);
+    kt_free(x), kt_free(w), kt_free(y), kt_free(zx), kt_free(zw);
+}
+
+int
+main(void)
+{
+    par_open();
+    test_quantize();
+    test_dequantize();
+    test_dynamic();
+    test_matmul();
+    test_conv();
+    return par_close();
+}
