@@ -16,7 +16,7 @@ Usage:
     gen_models.py OUTDIR [--only NAME ...] [--check]
 
 Writes OUTDIR/NAME.onnx and prints nodes / params / MACs per model. MACs are
-counted over Conv, Gemm and MatMul from the inferred shapes, so the published
+counted over Conv, Gemm, MatMul, LSTM and GRU from the inferred shapes, so the published
 figures can be checked (ResNet-18: 1.81 G, MobileNetV2: 0.30 G).
 ``--check`` also runs every model once in onnxruntime on a seeded random input
 and fails if the output is not finite.
@@ -383,12 +383,82 @@ def bert_tiny(seed=5):
     return g.model("bert_tiny", inputs, outputs, BERT_OPSET)
 
 
+# ---------------------------------------------------------------------------
+# Recurrent models (ONNX's LSTM and GRU, sequence-major [T, N, C] as torch exports them)
+# ---------------------------------------------------------------------------
+
+def recurrent(g, op, x, fin, hidden, bidirectional=False, name="rnn", **attrs):
+    """One LSTM or GRU layer; returns Y [T, D, N, hidden]. Weights U(-1/sqrt(H), 1/sqrt(H)),
+    the initialisation torch gives its recurrent layers."""
+    gates = {"LSTM": 4, "GRU": 3}[op]
+    dirs = 2 if bidirectional else 1
+    b = 1.0 / math.sqrt(hidden)
+    w = g.uniform(f"{name}.W", (dirs, gates * hidden, fin), -b, b)
+    r = g.uniform(f"{name}.R", (dirs, gates * hidden, hidden), -b, b)
+    bias = g.uniform(f"{name}.B", (dirs, 2 * gates * hidden), -b, b)
+    if bidirectional:
+        attrs["direction"] = "bidirectional"
+    y = g.unique(f"{name}.Y")
+    g.nodes.append(helper.make_node(op, [x, w, r, bias], [y], name=g.unique(name),
+                                    hidden_size=hidden, **attrs))
+    return y
+
+
+def crnn_ctc(seed=6):
+    """A CAPTCHA / text-line recogniser in the CRNN style: a small CNN over a 32 x 128 grey
+    image, its columns as a sequence of 32 steps, two bidirectional LSTM layers and per-step
+    log-probabilities over 37 symbols (CTC's blank, 10 digits, 26 letters)."""
+    g = Graph(seed)
+    x = "image"
+    x = maxpool(g, relu(g, conv(g, x, 1, 32, 3, pad=1, name="conv1")), 2, 2)
+    x = maxpool(g, relu(g, conv(g, x, 32, 64, 3, pad=1, name="conv2")), 2, 2)
+    x = relu(g, batchnorm(g, conv(g, x, 64, 96, 3, pad=1, bias=False, name="conv3"), 96))
+    x = g.op("MaxPool", [x], kernel_shape=[2, 1], strides=[2, 1])       # [1, 96, 4, 32]
+    w = g.param("conv4.weight", (96, 96, 4, 1), math.sqrt(2.0 / (96 * 4)))
+    x = relu(g, g.op("Conv", [x, w, g.param("conv4.bias", (96,), 0.05)], name="conv4",
+                     kernel_shape=[4, 1]))                               # [1, 96, 1, 32]
+    x = g.op("Squeeze", [x, g.ints([2], "axes2")])                       # [1, 96, 32]
+    x = g.op("Transpose", [x], perm=[2, 0, 1])                           # [32, 1, 96]
+    fin = 96
+    for i in range(2):
+        y = recurrent(g, "LSTM", x, fin, 64, bidirectional=True, name=f"lstm{i}")
+        y = g.op("Transpose", [y], perm=[0, 2, 1, 3])                    # [T, N, 2, 64]
+        x = g.op("Reshape", [y, g.ints([0, 0, -1], "shape_tn")])         # [T, N, 128]
+        fin = 128
+    x = g.op("Add", [g.op("MatMul", [x, g.param("fc.W", (128, 37), 4 / math.sqrt(128))]),
+                     g.param("fc.b", (37,), 0.1)])
+    g.op("LogSoftmax", [x], axis=2)
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 32, 128])]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, [32, 1, 37])]
+    return g.model("crnn_ctc", inputs, outputs, CNN_OPSET)
+
+
+def gru_scorer(seed=7):
+    """A speech-quality or voice-activity scorer: 100 frames of 40 mel features, two GRU layers
+    (torch's form: linear_before_reset), the mean over time and one sigmoid score."""
+    g = Graph(seed)
+    x = g.op("Transpose", ["features"], perm=[1, 0, 2])                  # [100, 1, 40]
+    fin = 40
+    for i in range(2):
+        y = recurrent(g, "GRU", x, fin, 64, name=f"gru{i}", linear_before_reset=1)
+        x = g.op("Squeeze", [y, g.ints([1], "axes1")])                   # [100, 1, 64]
+        fin = 64
+    x = g.op("ReduceMean", [x], axes=[0], keepdims=0)                    # [1, 64]
+    x = gemm(g, x, 64, 1, name="score", std=0.3)
+    g.op("Sigmoid", [x])
+    inputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, [1, 100, 40])]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1])]
+    return g.model("gru_scorer", inputs, outputs, CNN_OPSET)
+
+
 MODELS = {
     "mobilenetv2": mobilenetv2,
     "resnet18": resnet18,
     "squeezenet11": squeezenet11,
     "googlenet_mini": googlenet_mini,
     "bert_tiny": bert_tiny,
+    "crnn_ctc": crnn_ctc,
+    "gru_scorer": gru_scorer,
 }
 
 
@@ -403,7 +473,7 @@ def count_params(model):
 
 
 def count_macs(model):
-    """Multiply-accumulates of Conv, Gemm and MatMul, from inferred shapes."""
+    """Multiply-accumulates of Conv, Gemm, MatMul, LSTM and GRU, from inferred shapes."""
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     gr = inferred.graph
     shapes = {t.name: list(t.dims) for t in gr.initializer}
@@ -436,6 +506,10 @@ def count_macs(model):
             macs += int(np.prod(get(n.output[0]))) * k
         elif n.op_type == "MatMul":
             macs += int(np.prod(get(n.output[0]))) * get(n.input[0])[-1]
+        elif n.op_type in ("LSTM", "GRU"):  # per step, direction and row: W [G*H, C], R [G*H, H]
+            steps, rows = get(n.input[0])[0], get(n.input[0])[1]
+            w, r = get(n.input[1]), get(n.input[2])
+            macs += steps * rows * w[0] * w[1] * (w[2] + r[2])
     return macs
 
 
