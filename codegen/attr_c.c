@@ -69,6 +69,7 @@ static const Field lrn_f[] = {F(lrn, alpha, FK_FLOAT), F(lrn, beta, FK_FLOAT),
 static const Field block_f[] = {F(block, blocksize, FK_I64), F(block, crd, FK_INT), END};
 static const Field reshape_f[] = {F(reshape, allowzero, FK_INT), END};
 static const Field mode_f[] = {F(mode, mode, FK_I64), END};
+static const Field einsum_f[] = {F(einsum, terms, FK_INTS), END};
 /* the activations' arrays field by field (.act[0] = ...), as the class printer writes scalars */
 #define RNN_ACT(i) F(rnn, act[i], FK_ENUM), F(rnn, alpha[i], FK_FLOAT), F(rnn, beta[i], FK_FLOAT)
 static const Field rnn_f[] = {F(rnn, hidden_size, FK_I64), F(rnn, direction, FK_ENUM),
@@ -91,6 +92,7 @@ static const struct {
     [A_NORM] = {"norm", norm_f},      [A_LRN] = {"lrn", lrn_f},
     [A_BLOCK] = {"block", block_f},   [A_RESHAPE] = {"reshape", reshape_f},
     [A_MODE] = {"mode", mode_f},
+    [A_EINSUM] = {"einsum", einsum_f},
     [A_RNN] = {"rnn", rnn_f},
 };
 

@@ -402,6 +402,93 @@ rnn_attrs(Ctx *c, OpKind op, RnnAttr *a)
     }
 }
 
+/* Codes the subscripts s[0..len) of one Einsum term (spaces skipped, letters, at most one "...")
+ * into v[*n...], closed by -1, counting letters in count (NULL: not counted); *ell is set when
+ * the term has an ellipsis. 0, or -1 when a character is not valid. */
+static int
+einsum_term(const char *s, size_t len, int64_t *v, int *n, int *count, int *ell)
+{
+    int seen = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == ' ')
+            continue;
+        if (ch == '.' && !seen && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.') {
+            v[(*n)++] = EINSUM_ELLIPSIS;
+            seen = *ell = 1;
+            i += 2;
+            continue;
+        }
+        int c = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 : -1;
+        if (c < 0)
+            return -1;
+        v[(*n)++] = c;
+        if (count)
+            count[c]++;
+    }
+    v[(*n)++] = -1;
+    return 0;
+}
+
+/* Einsum's equation into EinsumAttr.terms: each term coded by einsum_term; the implicit form's
+ * output (no "->") written out as numpy does: an ellipsis first if any operand has one, then the
+ * letters used exactly once, in code order. */
+static Ints
+einsum_terms(Ctx *c)
+{
+    Ints r = {0, NULL};
+    const AttrProto *a = find(c, "equation", AT_STRING);
+    if (!a) {
+        if (!c->err)
+            onnx_node_error(c->L, c->np, "attribute equation is required");
+        c->err = 1;
+        return r;
+    }
+    size_t len = a->s.len, arrow = len;
+    const char *e = (const char *)a->s.data;
+    if (len > 4096) {
+        onnx_node_error(c->L, c->np, "equation of %zu characters is too long", len);
+        c->err = 1;
+        return r;
+    }
+    for (size_t i = 0; i + 1 < len && arrow == len; i++)
+        if (e[i] == '-' && e[i + 1] == '>')
+            arrow = i;
+    /* a code per character at most, a -1 per term, and an implicit output of every label */
+    int64_t *v = ir_galloc(c->L->g, (len + EINSUM_LABELS + 4) * sizeof *v);
+    if (!v) {
+        diag_oom(c->L->d);
+        c->err = 1;
+        return r;
+    }
+    int n = 0, count[EINSUM_LABELS] = {0}, ell = 0, bad = 0;
+    for (size_t b = 0, i = 0; i <= arrow && !bad; i++)
+        if (i == arrow || e[i] == ',') {
+            bad = einsum_term(e + b, i - b, v, &n, count, &ell) < 0;
+            b = i + 1;
+        }
+    if (!bad && arrow < len) {
+        int unused = 0;
+        bad = einsum_term(e + arrow + 2, len - arrow - 2, v, &n, NULL, &unused) < 0;
+    } else if (!bad) {
+        if (ell)
+            v[n++] = EINSUM_ELLIPSIS;
+        for (int k = 0; k < EINSUM_ELLIPSIS; k++)
+            if (count[k] == 1)
+                v[n++] = k;
+        v[n++] = -1;
+    }
+    if (bad) {
+        onnx_node_error(c->L, c->np, "equation \"%.*s\" is not valid", (int)(len > 200 ? 200 : len),
+                        e);
+        c->err = 1;
+        return r;
+    }
+    r.n = n;
+    r.v = v;
+    return r;
+}
+
 int
 onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
 {
@@ -542,6 +629,7 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
                            get_flag(&c, "detect_negative", 1) << 1;
         }
         break;
+    case A_EINSUM: a->einsum.terms = einsum_terms(&c); break;
     case A_RNN: rnn_attrs(&c, op, &a->rnn); break;
     case A_NONE:
         break;

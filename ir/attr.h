@@ -184,6 +184,13 @@ typedef struct ModeAttr {           /* small integer modes: BitShift direction (
     int64_t mode;                   /* Mod fmod, Trilu upper, IsInf bit0 = +inf, bit1 = -inf */
 } ModeAttr;
 
+/* Einsum's equation, decoded by the frontend: each operand's subscripts, then the output's (the
+ * implicit form's output written out: the letters used once, in order, after any ellipsis), as
+ * letter codes (A-Z 0-25, a-z 26-51, "..." EINSUM_ELLIPSIS), each term closed by -1. */
+enum { EINSUM_ELLIPSIS = 52, EINSUM_LABELS = 53 };
+typedef struct EinsumAttr {
+    Ints terms;
+} EinsumAttr;
 
 /* The activations of the recurrent layers' gates, as ONNX names them (alpha, beta: below). */
 typedef enum RnnAct {
@@ -231,5 +238,6 @@ typedef union Attr {
     BlockAttr block;
     ReshapeAttr reshape;
     ModeAttr mode;
+    EinsumAttr einsum;
     RnnAttr rnn;
 } Attr;

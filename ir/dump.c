@@ -91,6 +91,28 @@ put_ints(FILE *f, const char *key, Ints x, int *first)
     *first = 0;
 }
 
+/* Einsum's terms as the equation: "bij,bjk->bik" */
+static void
+put_equation(FILE *f, Ints t, int *first)
+{
+    int nterm = 0, term = 0;
+    for (int i = 0; i < t.n; i++)
+        nterm += t.v[i] < 0;
+    fprintf(f, "%sequation=", *first ? "" : " ");
+    for (int i = 0; i < t.n; i++) {
+        int64_t c = t.v[i];
+        if (c < 0) {
+            if (++term < nterm)
+                fputs(term == nterm - 1 ? "->" : ",", f);
+        } else if (c == EINSUM_ELLIPSIS) {
+            fputs("...", f);
+        } else {
+            fputc(c < 26 ? 'A' + (int)c : 'a' + (int)c - 26, f);
+        }
+    }
+    *first = 0;
+}
+
 static void
 put_int(FILE *f, const char *key, int64_t v, int64_t dflt, int *first)
 {
@@ -277,6 +299,7 @@ put_attrs(const Node *x, FILE *f)
         break;
     case A_RESHAPE: put_int(f, "allowzero", a->reshape.allowzero, 0, &first); break;
     case A_MODE: put_int(f, "mode", a->mode.mode, dflt.mode.mode, &first); break;
+    case A_EINSUM: put_equation(f, a->einsum.terms, &first); break;
     case A_RNN:
         put_int(f, "hidden_size", a->rnn.hidden_size, 0, &first);
         PUT_ENUM(f, "direction", a->rnn.direction, RD_FORWARD, rnndirs, &first);

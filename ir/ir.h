@@ -113,6 +113,7 @@ typedef enum ShapeClass {
     SH_TILE, SH_TRANSPOSE, SH_UNSQUEEZE,
     SH_QUANT,               /* QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear */
     SH_NONZERO, SH_TOPK,
+    SH_EINSUM,
     SH_RNN,                 /* GRU, LSTM, RNN */
     SH_GATHERND,
     SH_SCATTER,             /* ScatterElements, ScatterND */
@@ -125,6 +126,7 @@ typedef enum FlopClass {
 
 typedef enum AttrClass {
     A_NONE, A_CONV, A_POOL, A_GEMM, A_ACT, A_AXIS, A_REDUCE, A_SPLIT, A_PERM, A_PAD, A_RESIZE,
+    A_EINSUM,
     A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE,
     A_RNN
 } AttrClass;

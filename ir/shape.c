@@ -395,6 +395,91 @@ sh_gemm(Graph *g, NodeId n, Diag *d)
     return 0;
 }
 
+/* The letter of an Einsum subscript code, for messages */
+static char
+einsum_letter(int64_t c)
+{
+    return (char)(c < 26 ? 'A' + c : 'a' + c - 26);
+}
+
+/* Einsum: each operand's subscripts name its dims, an ellipsis the dims no letter names (those
+ * broadcast across operands as numpy's do); a letter has one size wherever it appears; the
+ * output has the sizes its subscripts name. */
+static int
+sh_einsum(Graph *g, NodeId n, Diag *d)
+{
+    const Node *x = &g->node[n];
+    const Value *a0 = ir_sh_input(g, n, 0);
+    Ints t = x->attr->einsum.terms;
+    int64_t size[EINSUM_LABELS];
+    int nterm = 0, i = 0, unknown = 0, seen[EINSUM_LABELS] = {0};
+    Shape ell = {.rank = 0}, s = {.rank = 0};
+    for (int k = 0; k < t.n; k++)
+        nterm += t.v[k] < 0;
+    if (nterm != x->nin + 1)
+        return diag_node(d, g, n, "the equation has %d operand terms for %d inputs", nterm - 1,
+                         x->nin);
+    for (int k = 0; k < EINSUM_LABELS; k++)
+        size[k] = -2;   /* named by no input */
+    for (int in = 0; in < x->nin; in++, i++) {
+        const Value *v = ir_sh_input(g, n, in);
+        int start = i, nl = 0, has = 0, ax = 0;
+        for (; t.v[i] >= 0; i++) {
+            has |= t.v[i] == EINSUM_ELLIPSIS;
+            nl += t.v[i] != EINSUM_ELLIPSIS;
+        }
+        if (!v)
+            return diag_node(d, g, n, "input %d is missing", in);
+        if (ir_sh_want_dtype(g, n, d, in, a0->dt) < 0)
+            return -1;
+        if (v->rank < 0) {
+            unknown = 1;
+            continue;
+        }
+        if (has ? v->rank < nl : v->rank != nl)
+            return diag_node(d, g, n, "input %d %s has rank %d, but its subscripts name %d dims",
+                             in, ir_sh_desc(v).s, v->rank, nl);
+        for (int k = start; t.v[k] >= 0; k++) {
+            int64_t c = t.v[k];
+            if (c == EINSUM_ELLIPSIS) {
+                Shape b;
+                if (ir_sh_bcast2(ell.dim, ell.rank, v->dim + ax, v->rank - nl, &b) < 0)
+                    return diag_node(d, g, n, "the dims of input %d %s under \"...\" do not "
+                                     "broadcast with the other inputs'", in, ir_sh_desc(v).s);
+                ell = b;
+                ax += v->rank - nl;
+                continue;
+            }
+            int64_t dm = v->dim[ax++];
+            if (size[c] >= 0 && dm >= 0 && size[c] != dm)
+                return diag_node(d, g, n, "subscript %c has size %lld in input %d %s and %lld "
+                                 "elsewhere (broadcasting a subscript is not supported)",
+                                 einsum_letter(c), (long long)dm, in, ir_sh_desc(v).s,
+                                 (long long)size[c]);
+            if (size[c] < 0)
+                size[c] = dm;
+        }
+    }
+    if (unknown)
+        return ir_sh_unknown(g, n, a0->dt);
+    for (; t.v[i] >= 0; i++) {
+        int64_t c = t.v[i];
+        int add = c == EINSUM_ELLIPSIS ? ell.rank : 1;
+        if (seen[c]++)
+            return diag_node(d, g, n, "the output's subscripts repeat %c", c == EINSUM_ELLIPSIS ?
+                             '.' : einsum_letter(c));
+        if (c != EINSUM_ELLIPSIS && size[c] == -2)
+            return diag_node(d, g, n, "output subscript %c names no input dim",
+                             einsum_letter(c));
+        if (s.rank + add > IR_MAXRANK)
+            return diag_node(d, g, n, "the output has more than %d dims", IR_MAXRANK);
+        for (int k = 0; k < add; k++)
+            s.dim[s.rank++] = c == EINSUM_ELLIPSIS ? ell.dim[k] : size[c];
+    }
+    ir_sh_set_out(g, n, 0, a0->dt, &s);
+    return 0;
+}
+
 /* numpy matmul: a 1-D A gets a leading 1 and a 1-D B a trailing 1, removed from the result;
  * the leading (batch) dims broadcast. */
 static int
@@ -669,6 +754,7 @@ static InferFn *const infer[SH_COUNT] = {
     [SH_GATHERND] = ir_sh_gathernd,
     [SH_NONZERO] = ir_sh_nonzero,
     [SH_TOPK] = ir_sh_topk,
+    [SH_EINSUM] = sh_einsum,
     [SH_PAD] = ir_sh_pad,
     [SH_RANGE] = ir_sh_range,
     [SH_RESHAPE] = ir_sh_reshape,

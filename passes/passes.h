@@ -16,6 +16,11 @@ typedef struct Schedule Schedule;
  * (their uses read the input instead), and nodes nothing uses; then compacts the graph. */
 int pass_cleanup(Graph *g, Diag *d);
 
+/* einsum.c */
+/* Replaces each Einsum whose inputs have static shapes by ReduceSum, Transpose, Reshape and
+ * MatMul nodes (refusing the forms it cannot lower); run by the check pass, first. */
+int pass_einsum(Graph *g, Diag *d);
+
 /* fuse.c */
 /* Folds BatchNormalization and per-channel constant Mul/Add/Sub/Div after a Conv,
  * ConvTranspose or Gemm with constant weights into new weights and bias, then fuses one following

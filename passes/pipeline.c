@@ -133,7 +133,7 @@ typedef struct Run {
 static int
 run_check(Run *r)
 {
-    return check_compilable(r->g, r->d);
+    return pass_einsum(r->g, r->d) < 0 ? -1 : check_compilable(r->g, r->d);
 }
 
 static int

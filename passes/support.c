@@ -42,6 +42,7 @@ row(OpKind op)
     case OP_UNKNOWN:
     case OP_COUNT:
     case OP_NONZERO:    /* folded by the compiler (ir/fold.c), never run */
+    case OP_EINSUM:     /* lowered by the compiler (passes/einsum.c), never run */
         return 0;
     /* float32 only (passes/pipeline.c refuses the rest for the CPU, and so here) */
     case OP_CONV: case OP_CONVTRANSPOSE: case OP_GEMM: case OP_MATMUL:

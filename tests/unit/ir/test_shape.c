@@ -883,6 +883,33 @@ test_quant(void)
     CHECK(infer() < 0 && strstr(d.msg, "cv_f32") && strstr(d.msg, "not supported"));
 }
 
+/* Einsum: sizes by subscript, ellipsis dims broadcast, mismatches refused (codes: A-Z 0-25,
+ * a-z 26-51, "..." EINSUM_ELLIPSIS, -1 closing each term) */
+static void
+test_einsum(void)
+{
+    enum { B = 26 + 'b' - 'a', I = 26 + 'i' - 'a', J = 26 + 'j' - 'a', K = 26 + 'k' - 'a' };
+    static const int64_t bmm[] = {B, I, J, -1, B, J, K, -1, B, I, K, -1};
+    static const int64_t ell[] = {EINSUM_ELLIPSIS, I, J, -1, EINSUM_ELLIPSIS, J, K, -1,
+                                  EINSUM_ELLIPSIS, I, K, -1};
+    fresh();
+    NodeId e = NODE(OP_EINSUM, "e", 1, TENSOR("a", DT_F32, 2, 3, 4), TENSOR("b", DT_F32, 2, 4, 5));
+    g->node[e].attr->einsum.terms = (Ints){12, bmm};
+    NodeId f = NODE(OP_EINSUM, "f", 1, TENSOR("c", DT_F32, 7, 1, 3, 4), TENSOR("d", DT_F32, 6, 4, 5));
+    g->node[f].attr->einsum.terms = (Ints){12, ell};
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(e, 0), 2, 3, 5) && out(e, 0)->dt == DT_F32);
+    CHECK(SHAPE_IS(out(f, 0), 7, 6, 3, 5));
+    fresh();
+    e = NODE(OP_EINSUM, "e_j", 1, TENSOR("a", DT_F32, 2, 3, 4), TENSOR("b", DT_F32, 2, 6, 5));
+    g->node[e].attr->einsum.terms = (Ints){12, bmm};
+    CHECK(infer() < 0 && strstr(d.msg, "e_j") && strstr(d.msg, "subscript j"));
+    fresh();
+    e = NODE(OP_EINSUM, "e_n", 1, TENSOR("a", DT_F32, 2, 3, 4));
+    g->node[e].attr->einsum.terms = (Ints){12, bmm};
+    CHECK(infer() < 0 && strstr(d.msg, "e_n") && strstr(d.msg, "operand terms"));
+}
+
 int
 main(void)
 {
@@ -902,6 +929,7 @@ main(void)
     test_misc();
     test_nonzero();
     test_topk();
+    test_einsum();
     test_rnn();
     test_scatter_gathernd();
     test_quant();

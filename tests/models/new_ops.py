@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""new_ops.py: TopK, Einsum and NonZero (issue 13) compiled and run against ONNX Runtime.
+
+The ONNX backend node tests have no TopK and few Einsum forms, so this generates small models of
+each and compares hetc's outputs with ONNX Runtime's: TopK of opsets 1, 10 and 11 along every
+axis, largest and smallest, float32 with many ties and int64 values that a double would merge
+(values and indices must be equal exactly); the Einsum forms real models use (batched MatMul,
+attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis,
+implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded).
+Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
+device).
+
+Run
+  .venv/bin/python tests/models/new_ops.py --hetc build/tools/hetc [--strategy cpu|gpu]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
+from opencl_probe import skip_without_opencl  # noqa: E402
+
+TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
+         np.dtype(np.int64): TensorProto.INT64}
+ATOL, RTOL = 1e-4, 1e-3
+
+
+def model(nodes, inputs, outputs, inits, opset):
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(n, TYPES[x.dtype], x.shape)
+                                       for n, x in inputs], [
+        helper.make_tensor_value_info(n, TYPES[np.dtype(t)], None) for n, t in outputs],
+        [numpy_helper.from_array(x, n) for n, x in inits])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    return m
+
+
+def check(hetc, work, strategy, name, m, inputs, exact):
+    """None when hetc's outputs equal ONNX Runtime's (exactly, or within the tolerance)"""
+    d = work / name
+    d.mkdir()
+    path = d / "model.onnx"
+    onnx.save(m, str(path))
+    feeds = dict(inputs)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    args = []
+    for n, x in inputs:
+        f = d / ("%s.pb" % n)
+        f.write_bytes(numpy_helper.from_array(x, n).SerializeToString())
+        args += ["--input", str(f)]
+    outs = [d / ("out%d.pb" % k) for k in range(len(want))]
+    p = subprocess.run([hetc, "compile", str(path), "-o", str(d), "--name", "t", "--strategy",
+                        strategy], capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        return "compile exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])
+    p = subprocess.run([str(d / "t")] + args + [a for o in outs for a in ("--output", str(o))],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        return "run exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])
+    for k, (o, w) in enumerate(zip(outs, want)):
+        t = onnx.TensorProto()
+        t.ParseFromString(o.read_bytes())
+        got = numpy_helper.to_array(t)
+        if got.shape != w.shape or got.dtype != w.dtype:
+            return "output %d: %s %s, want %s %s" % (k, got.dtype, got.shape, w.dtype, w.shape)
+        if exact or not np.issubdtype(w.dtype, np.floating):
+            if not np.array_equal(got, w):
+                return "output %d: %d of %d elements differ" % (k, int(np.sum(got != w)), w.size)
+        elif w.size:
+            err = float(np.max(np.abs(got.astype(np.float64) - w)))
+            tol = ATOL + RTOL * float(np.max(np.abs(w)))
+            if err > tol:
+                return "output %d: max error %.3g > %.3g" % (k, err, tol)
+    shutil.rmtree(d)
+    return None
+
+
+def topk_cases(rng):
+    x = np.round(rng.standard_normal((3, 6, 40)) * 2).astype(np.float32)   # many ties
+    xl = ((1 << 60) + rng.integers(0, 5, (4, 9))).astype(np.int64)        # ties beyond 2^53
+    for axis in (0, 1, 2, -1):
+        for largest in (0, 1):
+            k = min(x.shape[axis], 4)
+            yield ("topk11_a%d_l%d" % (axis, largest), 11, x, k, axis, largest)
+    yield ("topk11_all", 11, x, 40, -1, 1)
+    yield ("topk11_k0", 11, x, 0, 1, 1)
+    yield ("topk11_int64", 11, xl, 5, 1, 0)
+    yield ("topk10", 10, x, 3, 1, 1)
+    yield ("topk1", 1, x, 7, -1, 1)
+
+
+def topk_model(opset, x, k, axis, largest):
+    attrs = {"axis": axis}
+    inputs, inits = ["x"], []
+    if opset >= 11:
+        attrs["largest"] = largest
+    if opset < 10:
+        attrs["k"] = k
+    else:
+        inputs.append("k")
+        inits.append(("k", np.array([k], dtype=np.int64)))
+    node = helper.make_node("TopK", inputs, ["values", "indices"], **attrs)
+    return model([node], [("x", x)], [("values", x.dtype), ("indices", np.int64)], inits, opset)
+
+
+EINSUM = [
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bhid,bhjd->bhij", [(2, 3, 5, 8), (2, 3, 6, 8)]),
+    ("bhij,bhjd->bhid", [(2, 3, 5, 6), (2, 3, 6, 8)]),
+    ("ij->ji", [(3, 4)]),
+    ("ij->i", [(3, 4)]),
+    ("ij->", [(3, 4)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("i,i", [(5,), (5,)]),
+    ("ij,jk", [(3, 4), (4, 2)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,ij->ij", [(3, 4), (3, 4)]),
+    ("ij,kl->ik", [(3, 4), (5, 6)]),
+    ("abc,cd->dba", [(2, 3, 4), (4, 5)]),
+    ("abcd,cdbe->ae", [(2, 3, 4, 5), (4, 5, 3, 6)]),
+    ("Ab,bC->AC", [(2, 3), (3, 4)]),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hetc", required=True)
+    ap.add_argument("--strategy", default="cpu")
+    args = ap.parse_args()
+    skip_without_opencl(args.strategy)
+    hetc = os.path.abspath(args.hetc)
+    rng = np.random.default_rng(13)
+    work = Path(tempfile.mkdtemp(prefix="hetc-newops-"))
+    fails = passed = 0
+
+    def report(name, why):
+        nonlocal fails, passed
+        if why:
+            fails += 1
+            print("FAIL %s: %s" % (name, why))
+        else:
+            passed += 1
+
+    for name, opset, x, k, axis, largest in topk_cases(rng):
+        report(name, check(hetc, work, args.strategy, name,
+                           topk_model(opset, x, k, axis, largest), [("x", x)], True))
+    for i, (eq, shapes) in enumerate(EINSUM):
+        for dt in (np.float32, np.float64) if i < 2 else (np.float32,):
+            xs = [("x%d" % j, rng.standard_normal(s).astype(dt)) for j, s in enumerate(shapes)]
+            node = helper.make_node("Einsum", [n for n, _ in xs], ["y"], equation=eq)
+            name = "einsum%d_%s" % (i, np.dtype(dt).name)
+            report(name + " " + eq, check(hetc, work, args.strategy, name,
+                                          model([node], xs, [("y", dt)], [], 12), xs, False))
+    c = np.array([[0, 1.5, 0], [-2, 0, np.nan]], dtype=np.float32)
+    nz = model([helper.make_node("NonZero", ["c"], ["nz"])], [], [("nz", np.int64)], [("c", c)], 13)
+    report("nonzero_const", check(hetc, work, args.strategy, "nonzero", nz, [], True))
+    shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, fails))
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
