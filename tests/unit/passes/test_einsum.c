@@ -31,7 +31,7 @@ einsum(const char *eq, DType dt, const int64_t (*shape)[5], int nin)
     g->output = ir_galloc(g, sizeof(ValId));
     NodeId n = ir_node_add(g, OP_EINSUM, "e", nin, 1);
     for (int i = 0; i < nin; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "x%d", i);
         ValId v = ir_val_add(g, name, dt, NULL);
         g->val[v].rank = (int)shape[i][0];
