@@ -39,6 +39,8 @@ work_class(const Graph *g, const Node *x)
     }
     case FL_GEMM:
     case FL_MATMUL:
+    case FL_RNN:        /* the projections and the recurrent products: GEMMs by the layer's
+                         * weights (at the GEMM class's rate, without its shape terms) */
         return CC_GEMM;
     case FL_RED:
     case FL_POOL:

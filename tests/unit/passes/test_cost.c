@@ -117,6 +117,11 @@ test_work(void)
     CHECK(cost_work(g, c).cls == CC_REDUCE);
     c = OPN(OP_REDUCESUM, "rs", T("y13", 1, 4), T("x13", 1, 4, 8, 8));
     CHECK(cost_work(g, c).cls == CC_REDUCE);
+    /* a recurrent layer: GEMMs by its weights, of class gemm without a GEMM shape */
+    c = OPN(OP_LSTM, "l", T("y15", 5, 1, 3, 2), T("x15", 5, 3, 4), T("w15", 1, 8, 4),
+            T("r15", 1, 8, 2));
+    w = cost_work(g, c);
+    CHECK(w.cls == CC_GEMM && same_shape(&w, 0, 0, 0) && w.flops == 2.0 * 5 * 3 * (32 + 16));
     /* a copy moves its tensor once */
     c = OPN(OP_COPY, "cp", T("y14", 2, 8), T("x14", 2, 8));
     w = cost_work(g, c);
