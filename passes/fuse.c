@@ -506,7 +506,8 @@ match_hardswish(Fuse *f, NodeId a)
     ValId xv = add->in[0], kv = add->in[1];
     if (!scalar_const(g, kv, &k) && (xv = add->in[1], kv = add->in[0], !scalar_const(g, kv, &k)))
         return;
-    if (k != 3 || g->val[xv].dt != DT_F32 || g->val[xv].nuse != 2 || !same_shape(g, add->out[0], xv))
+    if (k != 3 || g->val[xv].dt != DT_F32 || g->val[xv].nuse != 2 ||
+        !same_shape(g, add->out[0], xv))
         return;
     NodeId c = sole_user(f, add->out[0]);
     if (c == NONE || g->node[c].op != OP_CLIP || g->node[c].in[0] != add->out[0] ||
@@ -532,6 +533,8 @@ match_hardswish(Fuse *f, NodeId a)
         return;
     dn->op = OP_HARDSWISH;
     dn->in[0] = xv;
+    dn->in[1] = dn->out[0]; /* the outputs follow the inputs in one array */
+    dn->out = dn->in + 1;
     dn->nin = 1;
     g->node[a].op = g->node[c].op = g->node[m].op = OP_NOP;
 }

@@ -358,12 +358,15 @@ test_hardswish_pattern(void)
         ValId x = TENSOR("x", 1, 2, 3, 3), w = TENSOR("w", 4, 2, 3, 3);
         NodeId c = NODE(OP_CONV, "conv", x, w);
         ValId three = fconst("three", 0, NULL, FLOATS(3));
-        NodeId a = form == 1 ? NODE(OP_ADD, "add", three, out(c)) : NODE(OP_ADD, "add", out(c), three);
+        NodeId a =
+            form == 1 ? NODE(OP_ADD, "add", three, out(c)) : NODE(OP_ADD, "add", out(c), three);
         NodeId cl = NODE(OP_CLIP, "clip", out(a), fconst("lo", 0, NULL, FLOATS(0)),
                          fconst("hi", 0, NULL, FLOATS(6)));
-        NodeId m = form == 2 ? NODE(OP_MUL, "mul", out(cl), out(c)) : NODE(OP_MUL, "mul", out(c), out(cl));
-        NodeId dv = form == 2 ? NODE(OP_MUL, "div", out(m), fconst("k", 1, DIMS(1), FLOATS(1.0f / 6)))
-                              : NODE(OP_DIV, "div", out(m), fconst("six", 0, NULL, FLOATS(6)));
+        NodeId m =
+            form == 2 ? NODE(OP_MUL, "mul", out(cl), out(c)) : NODE(OP_MUL, "mul", out(c), out(cl));
+        NodeId dv = form == 2
+                        ? NODE(OP_MUL, "div", out(m), fconst("k", 1, DIMS(1), FLOATS(1.0f / 6)))
+                        : NODE(OP_DIV, "div", out(m), fconst("six", 0, NULL, FLOATS(6)));
         mark_output(out(dv));
         CHECK(run() == 1);
         CHECK(g->node[0].attr->conv.fuse.act == ACT_HARDSWISH);
@@ -380,6 +383,22 @@ test_hardswish_pattern(void)
     NodeId dv = NODE(OP_DIV, "div", out(m), fconst("six", 0, NULL, FLOATS(6)));
     mark_output(out(dv));
     CHECK(run() == 5 && g->node[0].attr->conv.fuse.act == ACT_NONE);
+    /* on a graph input, values before it dropped: the HardSwish node's output is renumbered
+     * with its inputs (it shrank to one input), and the Neg after it reads it */
+    fresh();
+    ValId unused = fconst("unused", 0, NULL, FLOATS(1));
+    (void)unused;
+    ValId xi = TENSOR("xi", 1, 2, 3, 3);
+    NodeId ai = NODE(OP_ADD, "add", xi, fconst("three", 0, NULL, FLOATS(3)));
+    NodeId ci = NODE(OP_CLIP, "clip", out(ai), fconst("lo", 0, NULL, FLOATS(0)),
+                     fconst("hi", 0, NULL, FLOATS(6)));
+    NodeId mi = NODE(OP_MUL, "mul", xi, out(ci));
+    NodeId di = NODE(OP_DIV, "div", out(mi), fconst("six", 0, NULL, FLOATS(6)));
+    NodeId ni = NODE(OP_NEG, "neg", out(di));
+    mark_output(out(ni));
+    CHECK(run() == 2 && g->node[0].op == OP_HARDSWISH && g->node[0].nin == 1 &&
+          g->node[1].in[0] == g->node[0].out[0] && g->val[g->node[0].out[0]].def == 0 &&
+          strcmp(g->val[g->node[0].out[0]].name, "div") == 0);
 }
 
 /* Scalar Mul, Add, Sub and Div after a fused activation compose into its affine step; a
@@ -419,9 +438,10 @@ test_standalone_bn(void)
 {
     fresh();
     ValId x = TENSOR("x", 1, 2, 3, 3);
-    NodeId bn = NODE(OP_BATCHNORMALIZATION, "bn", x, fconst("sc", 1, DIMS(2), FLOATS(2, 4)),
-                     fconst("b", 1, DIMS(2), FLOATS(1, -1)), fconst("m", 1, DIMS(2), FLOATS(0.5f, 1)),
-                     fconst("v", 1, DIMS(2), FLOATS(4, 16)));
+    NodeId bn =
+        NODE(OP_BATCHNORMALIZATION, "bn", x, fconst("sc", 1, DIMS(2), FLOATS(2, 4)),
+             fconst("b", 1, DIMS(2), FLOATS(1, -1)), fconst("m", 1, DIMS(2), FLOATS(0.5f, 1)),
+             fconst("v", 1, DIMS(2), FLOATS(4, 16)));
     g->node[bn].attr->norm.epsilon = 0;
     NodeId mu = NODE(OP_MUL, "mul", out(bn), fconst("k", 3, DIMS(2, 1, 1), FLOATS(3, 5)));
     NodeId ad = NODE(OP_ADD, "add", fconst("a", 4, DIMS(1, 2, 1, 1), FLOATS(10, 20)), out(mu));
@@ -473,7 +493,8 @@ test_pad_conv(void)
         fresh();
         x = TENSOR("x", 1, 2, 5, 6);
         w = TENSOR("w", 4, k == 0 ? 3 : 2, 3, 3);
-        ValId pv = iconst("pads", 8, k == 0 ? DIMS(0, 1, 1, 1, 0, 0, 1, 1) : DIMS(0, 0, 1, 1, 0, 0, 1, 1));
+        ValId pv =
+            iconst("pads", 8, k == 0 ? DIMS(0, 1, 1, 1, 0, 0, 1, 1) : DIMS(0, 0, 1, 1, 0, 0, 1, 1));
         p = k == 1 ? NODE(OP_PAD, "pad", x, pv, fconst("v", 0, NULL, FLOATS(1)))
                    : NODE(OP_PAD, "pad", x, pv);
         c = NODE(OP_CONV, "conv", out(p), w);
