@@ -21,6 +21,11 @@ int pass_cleanup(Graph *g, Diag *d);
  * MatMul nodes (refusing the forms it cannot lower); run by the check pass, first. */
 int pass_einsum(Graph *g, Diag *d);
 
+/* patterns.c */
+/* Puts op sequences exporters write out for one function back as that op: GELU's exact and
+ * tanh forms become Gelu nodes; the graph is compacted when anything changed. */
+int pass_patterns(Graph *g, Diag *d);
+
 /* fuse.c */
 /* Folds BatchNormalization and per-channel constant Mul/Add/Sub/Div after a Conv,
  * ConvTranspose or Gemm with constant weights into new weights and bias, then fuses one following

@@ -1,8 +1,9 @@
 /*
  * pipeline.c: the passes and their one order, in one table: check (refuse what cannot be
- * compiled: unknown ops, dynamic shapes, strings), cleanup, fuse, place (a processor for each
- * node), copies (between memories), schedule (lanes and waits), memplan (per memory). Costing
- * and the partitioners join here as they arrive. --dump-after PASS prints the IR once PASS is
+ * compiled: unknown ops, dynamic shapes, strings), cleanup, fuse (patterns written out put back
+ * as one op first), place (a processor for each node), copies (between memories), schedule
+ * (lanes and waits), memplan (per memory). Costing and the partitioners join here as they
+ * arrive. --dump-after PASS prints the IR once PASS is
  * done.
  */
 #include "passes.h"
@@ -145,7 +146,9 @@ run_cleanup(Run *r)
 static int
 run_fuse(Run *r)
 {
-    return pass_fuse(r->g, r->d) < 0 || ir_verify(r->g, r->d) < 0 ? -1 : 0;
+    if (pass_patterns(r->g, r->d) < 0 || pass_fuse(r->g, r->d) < 0)
+        return -1;
+    return ir_verify(r->g, r->d) < 0 ? -1 : 0;
 }
 
 static int

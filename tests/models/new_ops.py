@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""new_ops.py: TopK, Einsum and NonZero (issue 13) compiled and run against ONNX Runtime.
+"""new_ops.py: TopK, Einsum, NonZero and GELU written out (issue 13) run against ONNX Runtime.
 
 The ONNX backend node tests have no TopK and few Einsum forms, so this generates small models of
 each and compares hetc's outputs with ONNX Runtime's: TopK of opsets 1, 10 and 11 along every
 axis, largest and smallest, float32 with many ties and int64 values that a double would merge
 (values and indices must be equal exactly); the Einsum forms real models use (batched MatMul,
 attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis,
-implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded).
+implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
+GELU written out as exporters do (erf and tanh forms, which hetc puts back as one Gelu), and one
+whose intermediate is an output too (left as it is).
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -131,6 +133,33 @@ EINSUM = [
 ]
 
 
+def gelu_model(form):
+    """GELU written out over x [4, 64]: exact ("erf_div", "erf_mul") or tanh ("tanh_pow",
+    "tanh_cube") form; "erf_shared" also outputs the 1 + erf term (no fusion may happen)."""
+    c = {"half": 0.5, "one": 1.0, "sqrt2": 2 ** 0.5, "rsqrt2": 2 ** -0.5, "three": 3.0,
+         "k": 0.044715, "s": (2 / np.pi) ** 0.5}
+    inits = [(n, np.array(v, dtype=np.float32)) for n, v in c.items()]
+    mk = helper.make_node
+    outs = [("y", np.float32)]
+    if form.startswith("erf"):
+        nodes = [mk("Mul", ["x", "rsqrt2"], ["a"]) if form == "erf_mul" else
+                 mk("Div", ["x", "sqrt2"], ["a"]),
+                 mk("Erf", ["a"], ["e"]), mk("Add", ["one", "e"], ["s1"]),
+                 mk("Mul", ["x", "half"], ["h"]), mk("Mul", ["h", "s1"], ["y"])]
+        if form == "erf_shared":
+            outs.append(("s1", np.float32))
+    else:
+        cube = ([mk("Pow", ["x", "three"], ["c3"])] if form == "tanh_pow" else
+                [mk("Mul", ["x", "x"], ["x2"]), mk("Mul", ["x2", "x"], ["c3"])])
+        nodes = cube + [mk("Mul", ["k", "c3"], ["kc"]), mk("Add", ["x", "kc"], ["in"]),
+                        mk("Mul", ["in", "s"], ["arg"]), mk("Tanh", ["arg"], ["t"]),
+                        mk("Add", ["t", "one"], ["s1"]), mk("Mul", ["x", "s1"], ["xs"]),
+                        mk("Mul", ["xs", "half"], ["y"])]
+    x = np.zeros((4, 64), dtype=np.float32)
+    used = [i for i in inits if any(i[0] in n.input for n in nodes)]
+    return model(nodes, [("x", x)], outs, used, 13)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -163,6 +192,12 @@ def main():
     c = np.array([[0, 1.5, 0], [-2, 0, np.nan]], dtype=np.float32)
     nz = model([helper.make_node("NonZero", ["c"], ["nz"])], [], [("nz", np.int64)], [("c", c)], 13)
     report("nonzero_const", check(hetc, work, args.strategy, "nonzero", nz, [], True))
+    # GELU over a wide range: the tails (|x| up to 12) and values near 0
+    x = (rng.standard_normal((4, 64)) * 3).astype(np.float32)
+    x[0, :8] = [-12, -8, -4, -1e-3, 0, 1e-3, 4, 12]
+    for form in ("erf_div", "erf_mul", "erf_shared", "tanh_pow", "tanh_cube"):
+        report("gelu_" + form, check(hetc, work, args.strategy, "gelu_" + form,
+                                     gelu_model(form), [("x", x)], False))
     shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, fails))
     return 1 if fails else 0
