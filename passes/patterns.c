@@ -6,15 +6,18 @@
  * where, for float32 x:
  *  - GELU in its exact form, x * 0.5 * (1 + Erf(x / sqrt(2))), is one Gelu node;
  *  - GELU in its tanh form, x * 0.5 * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))), with the
- *    cube as Pow(x, 3) or as products of x, is one Gelu node with approximate = "tanh".
+ *    cube as Pow(x, 3) or as products of x, is one Gelu node with approximate = "tanh";
+ *  - a one-hot lookup, MatMul(Cast(Equal(I, 0 .. V-1), float32), E) with E a constant table, is
+ *    a Gather of E's rows (match_onehot says how indices outside the table stay exact).
  *  The products may be grouped and ordered in any way (Mul(Mul(x, 0.5), s), Mul(x, Mul(s, 0.5)),
  *  ...), a division by a constant counts as a product by its inverse, and the constants must
  *  match to a relative 1e-4 (exporters round them to float32, some to fewer digits). The output
  *  of the last product becomes the Gelu's; every other node of the pattern goes, and so each
  *  intermediate must be read by the pattern alone and be no graph output. x, read three or four
  *  times, stays, and the output must have x's shape (no broadcast in the products).
- * Method: ir_fill_uses, then for each Mul a walk back through its operands' definitions; every
- * walk is bounded (PF_MAX factors), so linear in nodes.
+ * Method: ir_fill_uses, then for each Mul and MatMul a walk back through its operands'
+ * definitions; every walk is bounded (PF_MAX factors), so linear in nodes (and in the tables'
+ * elements, each checked once).
  */
 #include "passes.h"
 
@@ -250,20 +253,177 @@ match_gelu(Graph *g, NodeId r)
     return 1;
 }
 
+/* ---- one-hot lookups ------------------------------------------------------------------------ */
+
+/* A new node op after the model's node at, on in[0..nin), with one fresh output inferred at
+ * once; the output, or NONE (d set). Pointers into the graph taken before are stale after. */
+static ValId
+emit(Graph *g, NodeId at, OpKind op, const ValId *in, int nin, Diag *d)
+{
+    ValId y = ir_val_add(g, NULL, DT_UNDEF, NULL);
+    NodeId m = y == NONE ? NONE : ir_node_add(g, op, g->node[at].name, nin, 1);
+    if (m == NONE) {
+        diag_oom(d);
+        return NONE;
+    }
+    Node *x = &g->node[m];
+    x->optype = ir_op[op].onnx;
+    x->index = g->node[at].index;
+    memcpy(x->in, in, (size_t)nin * sizeof *in);
+    x->out[0] = y;
+    g->val[y].def = m;
+    return ir_infer_node(g, m, d) < 0 ? NONE : y;
+}
+
+/* A new constant of dtype dt and shape dim[0..rank) holding bytes (copied); NONE on OOM. */
+static ValId
+constant(Graph *g, DType dt, int rank, const int64_t *dim, const void *bytes, size_t size,
+         Diag *d)
+{
+    ValId c = ir_val_add(g, NULL, dt, NULL);
+    void *p = c == NONE ? NULL : ir_galloc(g, size + 1);
+    if (!p) {
+        diag_oom(d);
+        return NONE;
+    }
+    memcpy(p, bytes, size);
+    Value *v = &g->val[c];
+    v->rank = rank;
+    memcpy(v->dim, dim, (size_t)rank * sizeof *dim);
+    v->data = p;
+    v->flags = V_CONST | V_PARAM;
+    return c;
+}
+
+/* A scalar of integer dtype dt (int32 or int64) holding k */
+static ValId
+int_scalar(Graph *g, DType dt, int64_t k, Diag *d)
+{
+    int32_t k32 = (int32_t)k;
+    return dt == DT_I64 ? constant(g, dt, 0, NULL, &k, sizeof k, d)
+                        : constant(g, dt, 0, NULL, &k32, sizeof k32, d);
+}
+
+/* Whether constant v holds 0, 1, ..., n - 1 along its last dim, every other dim 1 */
+static int
+is_arange(const Value *v, int64_t n)
+{
+    if (!(v->flags & V_CONST) || !v->data || !ir_shape_known(v) || v->rank < 1 ||
+        v->dim[v->rank - 1] != n || ir_numel(v) != n)
+        return 0;
+    for (int64_t i = 0; i < n; i++)
+        if (ir_const_i(v, i) != i)
+            return 0;
+    return 1;
+}
+
+/* Whether float32 constant e is [V, D] with every element finite (a zero times an infinity
+ * would make the product NaN where a row lookup is not) */
+static int
+finite_table(const Value *e, int64_t v)
+{
+    if (!(e->flags & V_CONST) || !e->data || e->dt != DT_F32 || e->rank != 2 || e->dim[0] != v)
+        return 0;
+    const float *p = e->data;
+    for (int64_t i = 0; i < ir_numel(e); i++)
+        if (!isfinite(p[i]))
+            return 0;
+    return 1;
+}
+
+/*
+ * MatMul(Cast(Equal(I, R), to float32), E) at node mm: I int32 or int64 [..., 1], R a constant
+ * 0 .. V-1 along its last dim, E a finite float32 constant [V, D], the one-hot rows and the bool
+ * only read by the pattern. Row v of the product is E's row I (zeros when I is outside
+ * [0, V)): Gather(E', Where(I >= 0 and I < V, I, V)) from E' = E with a row of zeros below,
+ * reshaped from [..., 1, D] to [..., D]. 1 when rewritten, 0 when not the pattern, -1 (d set).
+ */
+static int
+match_onehot(Graph *g, NodeId mm, Diag *d)
+{
+    Node *x = &g->node[mm];
+    if (x->nin != 2 || x->nout != 1 || x->out[0] == NONE || !ir_shape_known(&g->val[x->out[0]]) ||
+        ir_numel(&g->val[x->out[0]]) <= 0)
+        return 0;
+    ValId y = x->out[0], hot = x->in[0], ev = x->in[1];
+    NodeId cast = inner_def(g, hot, OP_CAST, 1);
+    if (cast == NONE || g->node[cast].attr->cast.to != DT_F32)
+        return 0;
+    NodeId eq = inner_def(g, g->node[cast].in[0], OP_EQUAL, 2);
+    if (eq == NONE)
+        return 0;
+    const Value *b = &g->val[g->node[eq].out[0]];
+    int64_t v = b->rank >= 1 ? b->dim[b->rank - 1] : 0;
+    ValId iv = g->node[eq].in[0], rv = g->node[eq].in[1];
+    if (is_arange(&g->val[iv], v))
+        iv = g->node[eq].in[1], rv = g->node[eq].in[0];
+    const Value *i = &g->val[iv];
+    if ((i->dt != DT_I64 && i->dt != DT_I32) || !is_arange(&g->val[rv], v) || i->rank != b->rank ||
+        i->dim[i->rank - 1] != 1 || !finite_table(&g->val[ev], v))
+        return 0;
+    for (int k = 0; k + 1 < i->rank; k++)
+        if (i->dim[k] != b->dim[k])
+            return 0;
+    DType it = i->dt;
+    /* E' */
+    const Value *e = &g->val[ev];
+    int64_t dcol = e->dim[1], tdim[2] = {v + 1, dcol};
+    size_t tsize = (size_t)((v + 1) * dcol) * sizeof(float);
+    float *rows = ir_alloc(tsize + 1);
+    if (!rows)
+        return diag_oom(d);
+    memcpy(rows, e->data, tsize - (size_t)dcol * sizeof(float));
+    memset(rows + v * dcol, 0, (size_t)dcol * sizeof(float));
+    ValId tab = constant(g, DT_F32, 2, tdim, rows, tsize, d);
+    ir_free(rows);
+    const Value *yv = &g->val[y];
+    int yrank = yv->rank;
+    int64_t ydim[IR_MAXRANK];
+    memcpy(ydim, yv->dim, sizeof ydim);
+    ValId zero = int_scalar(g, it, 0, d), top = int_scalar(g, it, v, d);
+    ValId shape = constant(g, DT_I64, 1, (int64_t[]){yrank}, ydim,
+                           (size_t)yrank * sizeof(int64_t), d);
+    if (tab == NONE || zero == NONE || top == NONE || shape == NONE)
+        return -1;
+    ValId ge = emit(g, mm, OP_GREATEROREQUAL, (ValId[]){iv, zero}, 2, d);
+    ValId lt = ge == NONE ? NONE : emit(g, mm, OP_LESS, (ValId[]){iv, top}, 2, d);
+    ValId in = lt == NONE ? NONE : emit(g, mm, OP_AND, (ValId[]){ge, lt}, 2, d);
+    ValId idx = in == NONE ? NONE : emit(g, mm, OP_WHERE, (ValId[]){in, iv, top}, 3, d);
+    ValId got = idx == NONE ? NONE : emit(g, mm, OP_GATHER, (ValId[]){tab, idx}, 2, d);
+    ValId r = got == NONE ? NONE : emit(g, mm, OP_RESHAPE, (ValId[]){got, shape}, 2, d);
+    if (r == NONE)
+        return -1;
+    /* the Reshape writes the MatMul's output in place of its fresh value */
+    NodeId w = g->val[r].def;
+    g->node[w].out[0] = y;
+    g->val[y].def = w;
+    g->val[r].def = NONE;
+    g->node[w].ops = "Equal+Cast+MatMul";
+    g->node[mm].op = g->node[cast].op = g->node[eq].op = OP_NOP;
+    return 1;
+}
+
 int
 pass_patterns(Graph *g, Diag *d)
 {
     ir_fill_uses(g);
-    int any = 0;
+    int any = 0, added = 0;
     /* last to first: a pattern's root is a later node than its parts, which a match turns into
-     * NOPs before the walk reaches them */
+     * NOPs before the walk reaches them; nodes added go past the end */
     for (NodeId n = g->nnode - 1; n >= 0; n--)
         if (g->node[n].op == OP_MUL) {
             if (!match_gelu(g, n))
                 return diag_oom(d);
             any |= g->node[n].op == OP_GELU;
+        } else if (g->node[n].op == OP_MATMUL) {
+            int rc = match_onehot(g, n, d);
+            if (rc < 0)
+                return -1;
+            added |= rc;
         }
-    if (any && ir_compact(g) < 0)
+    if (added && ir_toposort(g, d) < 0)
+        return -1;
+    if ((any || added) && ir_compact(g) < 0)
         return diag_oom(d);
     return 0;
 }

@@ -8,7 +8,8 @@ axis, largest and smallest, float32 with many ties and int64 values that a doubl
 attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis,
 implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
 GELU written out as exporters do (erf and tanh forms, which hetc puts back as one Gelu), and one
-whose intermediate is an output too (left as it is).
+whose intermediate is an output too (left as it is); one-hot lookups MatMul(Cast(Equal(I, 0..V-1)),
+E) (a Gather of E's rows for hetc) with indices inside and outside the table, int64 and int32.
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
 from opencl_probe import skip_without_opencl  # noqa: E402
 
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-         np.dtype(np.int64): TensorProto.INT64}
+         np.dtype(np.int64): TensorProto.INT64, np.dtype(np.int32): TensorProto.INT32}
 ATOL, RTOL = 1e-4, 1e-3
 
 
@@ -160,6 +161,18 @@ def gelu_model(form):
     return model(nodes, [("x", x)], outs, used, 13)
 
 
+def onehot_model(dt, x_axis):
+    """MatMul(Cast(Equal(Unsqueeze(I, -1), arange(V)), float), E): I [3, 5], V 7, E [7, 4];
+    x_axis puts the arange first in the Equal."""
+    mk = helper.make_node
+    v, e = 7, np.arange(28, dtype=np.float32).reshape(7, 4) * 0.25 - 3
+    inits = [("r", np.arange(v, dtype=dt)), ("ax", np.array([-1], dtype=np.int64)), ("e", e)]
+    eq = ["r", "iu"] if x_axis else ["iu", "r"]
+    nodes = [mk("Unsqueeze", ["i", "ax"], ["iu"]), mk("Equal", eq, ["b"]),
+             mk("Cast", ["b"], ["h"], to=TensorProto.FLOAT), mk("MatMul", ["h", "e"], ["y"])]
+    return model(nodes, [("i", np.zeros((3, 5), dtype=dt))], [("y", np.float32)], inits, 13)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -198,6 +211,12 @@ def main():
     for form in ("erf_div", "erf_mul", "erf_shared", "tanh_pow", "tanh_cube"):
         report("gelu_" + form, check(hetc, work, args.strategy, "gelu_" + form,
                                      gelu_model(form), [("x", x)], False))
+    for dt in (np.int64, np.int32):
+        i = np.array([[0, 6, 3, -1, 7], [2, 2, -7, 100, 1], [5, 4, 0, 6, -1000]], dtype=dt)
+        for x_axis in (0, 1):
+            name = "onehot_%s_%d" % (np.dtype(dt).name, x_axis)
+            report(name, check(hetc, work, args.strategy, name, onehot_model(dt, x_axis),
+                               [("i", i)], True))
     shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, fails))
     return 1 if fails else 0

@@ -2,9 +2,13 @@
  * test_patterns.c: pass_patterns on hand-built graphs: GELU's exact form (Div or Mul by the
  * constant, products grouped either way) and tanh form (Pow or x*x*x) each become one Gelu node
  * reading x, with the ops it took in order; what must stay: an intermediate that is also a graph
- * output or read elsewhere, a constant off by more than 1e-4, a product that broadcasts.
+ * output or read elsewhere, a constant off by more than 1e-4, a product that broadcasts. A
+ * one-hot lookup becomes a Gather of a table with a row of zeros added, its indices guarded;
+ * not with an infinity in the table, a constant other than 0 .. V-1, or the bool read elsewhere.
  */
 #include "graph_kit.h"
+
+#include <math.h>
 
 #include "../test.h"
 
@@ -150,12 +154,76 @@ test_left_alone(void)
     CHECK(run() == 5);
 }
 
+/* an int64 input I [3, 1], the arange constant (or r[0..5)), E [5, 2] (e00 its first element) */
+static ValId
+onehot(const int64_t *r, float e00, ValId *bool_out)
+{
+    start();
+    ValId i = ir_val_add(g, "i", DT_I64, NULL);
+    g->val[i].rank = 2;
+    g->val[i].dim[0] = 3, g->val[i].dim[1] = 1;
+    g->val[i].flags |= V_INPUT;
+    g->input[g->ninput++] = i;
+    ValId rv = ir_val_add(g, "r", DT_I64, NULL), ev = ir_val_add(g, "e", DT_F32, NULL);
+    int64_t *rd = ir_galloc(g, 5 * sizeof *rd);
+    float *ed = ir_galloc(g, 10 * sizeof *ed);
+    for (int k = 0; k < 5; k++)
+        rd[k] = r ? r[k] : k;
+    for (int k = 0; k < 10; k++)
+        ed[k] = (float)k;
+    ed[0] = e00;
+    g->val[rv] = (Value){.name = "r", .dt = DT_I64, .rank = 1, .dim = {5}, .def = NONE,
+                         .flags = V_CONST | V_PARAM, .data = rd};
+    g->val[ev] = (Value){.name = "e", .dt = DT_F32, .rank = 2, .dim = {5, 2}, .def = NONE,
+                         .flags = V_CONST | V_PARAM, .data = ed};
+    ValId b = op(OP_EQUAL, i, rv);
+    ValId c = op(OP_CAST, b, NONE);
+    g->node[g->val[c].def].attr->cast.to = DT_F32;
+    if (bool_out)
+        *bool_out = b;
+    return op(OP_MATMUL, c, ev);
+}
+
+/* how many live nodes of op */
+static int
+count(OpKind o)
+{
+    int k = 0;
+    for (NodeId n = 0; n < g->nnode; n++)
+        k += g->node[n].op == o;
+    return k;
+}
+
+static void
+test_onehot(void)
+{
+    mark_output(onehot(NULL, 0, NULL));
+    CHECK(run() == 6 && count(OP_GATHER) == 1 && count(OP_MATMUL) == 0 &&
+          count(OP_WHERE) == 1 && g->node[5].op == OP_RESHAPE &&
+          strcmp(g->node[5].ops, "Equal+Cast+MatMul") == 0);
+    /* the table E' has a row of zeros below E's five */
+    const Value *t = &g->val[g->node[4].in[0]];
+    CHECK(g->node[4].op == OP_GATHER && t->dim[0] == 6 && t->dim[1] == 2 &&
+          ((const float *)t->data)[9] == 9 && ((const float *)t->data)[10] == 0 &&
+          ((const float *)t->data)[11] == 0);
+    /* left alone: an infinity in E, a constant that is not 0 .. V-1, the bool read elsewhere */
+    mark_output(onehot(NULL, INFINITY, NULL));
+    CHECK(run() == 3 && count(OP_MATMUL) == 1);
+    mark_output(onehot((const int64_t[]){0, 1, 2, 4, 3}, 0, NULL));
+    CHECK(run() == 3 && count(OP_MATMUL) == 1);
+    ValId b;
+    mark_output(onehot(NULL, 0, &b));
+    mark_output(b);
+    CHECK(run() == 3 && count(OP_MATMUL) == 1);
+}
+
 int
 main(void)
 {
     test_exact_forms();
     test_tanh_forms();
     test_left_alone();
+    test_onehot();
     ir_graph_free(g);
     return TEST_DONE();
 }
