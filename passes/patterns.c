@@ -277,8 +277,7 @@ emit(Graph *g, NodeId at, OpKind op, const ValId *in, int nin, Diag *d)
 
 /* A new constant of dtype dt and shape dim[0..rank) holding bytes (copied); NONE on OOM. */
 static ValId
-constant(Graph *g, DType dt, int rank, const int64_t *dim, const void *bytes, size_t size,
-         Diag *d)
+constant(Graph *g, DType dt, int rank, const int64_t *dim, const void *bytes, size_t size, Diag *d)
 {
     ValId c = ir_val_add(g, NULL, dt, NULL);
     void *p = c == NONE ? NULL : ir_galloc(g, size + 1);
@@ -381,8 +380,8 @@ match_onehot(Graph *g, NodeId mm, Diag *d)
     int64_t ydim[IR_MAXRANK];
     memcpy(ydim, yv->dim, sizeof ydim);
     ValId zero = int_scalar(g, it, 0, d), top = int_scalar(g, it, v, d);
-    ValId shape = constant(g, DT_I64, 1, (int64_t[]){yrank}, ydim,
-                           (size_t)yrank * sizeof(int64_t), d);
+    ValId shape =
+        constant(g, DT_I64, 1, (int64_t[]){yrank}, ydim, (size_t)yrank * sizeof(int64_t), d);
     if (tab == NONE || zero == NONE || top == NONE || shape == NONE)
         return -1;
     ValId ge = emit(g, mm, OP_GREATEROREQUAL, (ValId[]){iv, zero}, 2, d);
