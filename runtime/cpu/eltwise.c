@@ -22,14 +22,20 @@
 
 enum { MAXIN = 3 };         /* operands of one broadcast walk (Where has three) */
 
-/* for (i = 0; i < n; i++) BODY, as blocks of 8 and a tail: gcc -O2 (its "very cheap" cost model)
- * vectorises a loop only when its trip count is a known multiple of the vector width. The
- * pointers BODY uses are restrict, since outputs never alias inputs. */
+/* for (i = 0; i < n; i++) BODY, as blocks of BLOCK and a tail: gcc -O2 (its "very cheap" cost
+ * model) vectorises a loop only when its trip count is a known multiple of the vector width, and
+ * a block is one vector of floats (AVX-512: 16, with -mprefer-vector-width=512 from the build,
+ * else 8). The pointers BODY uses are restrict, since outputs never alias inputs. */
+#if defined(__AVX512F__)
+enum { BLOCK = 16 };
+#else
+enum { BLOCK = 8 };
+#endif
 #define BLOCKS(n, BODY)                                                                            \
     do {                                                                                           \
         int64_t b_ = 0;                                                                            \
-        for (; b_ + 8 <= (n); b_ += 8) {                                                           \
-            for (int j_ = 0; j_ < 8; j_++) {                                                       \
+        for (; b_ + BLOCK <= (n); b_ += BLOCK) {                                                   \
+            for (int j_ = 0; j_ < BLOCK; j_++) {                                                   \
                 int64_t i = b_ + j_;                                                               \
                 BODY;                                                                              \
             }                                                                                      \
