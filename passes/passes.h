@@ -21,6 +21,13 @@ int pass_cleanup(Graph *g, Diag *d);
  * MatMul nodes (refusing the forms it cannot lower); run by the check pass, first. */
 int pass_einsum(Graph *g, Diag *d);
 
+/* qdq.c */
+/* Turns QuantizeLinear(Conv(DequantizeLinear(x), DequantizeLinear(W), B)), with a Relu or Clip
+ * between, into QLinearConv, and the same of MatMul and Gemm into QLinearMatMul, where that is
+ * exact; run first by the cleanup step, while the folded DequantizeLinear nodes of constant
+ * weights still stand. */
+int pass_qdq(Graph *g, Diag *d);
+
 /* fuse.c */
 /* Folds BatchNormalization and per-channel constant Mul/Add/Sub/Div after a Conv,
  * ConvTranspose or Gemm with constant weights into new weights and bias, then fuses one following

@@ -19,17 +19,17 @@
 enum {
     /* the int32 sums; slots below are the integer kernels' (ConvInteger, MatMulInteger) */
     SLOT_ACC = 4,
-    SLOT_MULT = 5,          /* the multiplier of each column */
+    SLOT_MULT = 5, /* the multiplier of each column */
 };
 
 typedef struct Requant {
-    const int32_t *acc;     /* the integer sums, y's shape */
+    const int32_t *acc; /* the integer sums, y's shape */
     void *y;
-    int y8;                 /* y is int8 (else uint8) */
-    const int32_t *bias;    /* one per column, or NULL */
-    const float *m;         /* the multiplier of each column */
-    float zy, lo, hi;       /* lo, hi: the bounds less zy */
-    int64_t ch, inner;      /* element i is in column (i / inner) % ch */
+    int y8;              /* y is int8 (else uint8) */
+    const int32_t *bias; /* one per column, or NULL */
+    const float *m;      /* the multiplier of each column */
+    float zy, lo, hi;    /* lo, hi: the bounds less zy */
+    int64_t ch, inner;   /* element i is in column (i / inner) % ch */
 } Requant;
 
 /* Rounds v, |v| < 2^22, half to even: adding 1.5 * 2^23 leaves no fraction bits in the sum. */
@@ -54,7 +54,7 @@ requant_range(void *arg, int64_t begin, int64_t end)
         const int32_t *acc = r->acc;
         for (; i < stop; i++) {
             float v = (float)(int32_t)((uint32_t)acc[i] + b) * m;
-            v = v > lo ? v : lo;        /* NaN (from a hostile scale) to the low end */
+            v = v > lo ? v : lo; /* NaN (from a hostile scale) to the low end */
             v = v < hi ? v : hi;
             int32_t q = (int32_t)(round_even(v) + zy);
             if (r->y8)
@@ -93,8 +93,10 @@ requantize(RtCtx *ctx, const char *op, const Fused *act, RtTensor *const *in, in
         return rc;
     int64_t nw = rt_numel(sw);
     if (sw->dt != DT_F32 || (nw != 1 && nw != ch) || (zy && (zy->dt != y->dt || rt_numel(zy) != 1)))
-        return rt_fail(ctx, RT_EUNSUPPORTED, "%s: W's scale one float32 or one per column, Y's "
-                       "zero point one of Y's dtype", op);
+        return rt_fail(ctx, RT_EUNSUPPORTED,
+                       "%s: W's scale one float32 or one per column, Y's "
+                       "zero point one of Y's dtype",
+                       op);
     if (y->dt != DT_U8 && y->dt != DT_I8)
         return rt_fail(ctx, RT_EUNSUPPORTED, "%s: an int8 or uint8 output only", op);
     if (bias && (bias->dt != DT_I32 || rt_numel(bias) != ch))
@@ -167,8 +169,8 @@ cpu_qlinearconv(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTe
  * hetc's own, an int32 bias per column.
  */
 int
-cpu_qlinearmatmul(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin,
-                  RtTensor *const *out, int nout)
+cpu_qlinearmatmul(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *const *out,
+                  int nout)
 {
     static const Fused none = {.act = ACT_NONE};
     const RtTensor *b = in[3];

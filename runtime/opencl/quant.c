@@ -265,7 +265,7 @@ ocl_op_convinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
                       &global, NULL);
 }
 
-/* ---- QLinearConv and QLinearMatMul ------------------------------------------------------------- */
+/* ---- QLinearConv and QLinearMatMul ------------------------------------------------------------ */
 
 /* The requantisation's arguments (kernels/quant.cl, QLIN_ARGS): the offsets of the scales (inputs
  * 1, 4, 6), Y's zero point (7) and the bias (8), and the output's bounds. */

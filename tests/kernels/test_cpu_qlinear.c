@@ -20,7 +20,9 @@ fill_int(RtTensor *t, uint32_t seed, int span)
         switch (t->dt) {
         case DT_U8: ((uint8_t *)t->data)[i] = (uint8_t)(r % 256); break;
         case DT_I8: ((int8_t *)t->data)[i] = (int8_t)((int)(r % 256) - 128); break;
-        case DT_I32: ((int32_t *)t->data)[i] = (int32_t)(r % (2u * (unsigned)span + 1)) - span; break;
+        case DT_I32:
+            ((int32_t *)t->data)[i] = (int32_t)(r % (2u * (unsigned)span + 1)) - span;
+            break;
         default: break;
         }
     }
@@ -70,7 +72,8 @@ conv_case(DType xt, DType wt, DType yt, int64_t nb, int64_t c, int64_t h, int64_
           int64_t g, int64_t k, int64_t s, int64_t p, int per, int bias, float sy, int clamp)
 {
     int64_t oh = (h + 2 * p - k) / s + 1, ow = (wd + 2 * p - k) / s + 1;
-    int64_t xd[4] = {nb, c, h, wd}, wdim[4] = {m, c / g, k, k}, yd[4] = {nb, m, oh, ow}, md[1] = {m};
+    int64_t xd[4] = {nb, c, h, wd}, wdim[4] = {m, c / g, k, k}, yd[4] = {nb, m, oh, ow},
+            md[1] = {m};
     RtTensor *x = kt_new(xt, 4, xd), *w = kt_new(wt, 4, wdim), *b = kt_new(DT_I32, 1, md);
     RtTensor *sw = kt_new(DT_F32, per, md), *zw = kt_new(wt, per, md);
     RtTensor *y = kt_new(yt, 4, yd), *y2 = kt_new(yt, 4, yd);
@@ -85,7 +88,8 @@ conv_case(DType xt, DType wt, DType yt, int64_t nb, int64_t c, int64_t h, int64_
             ((uint8_t *)zw->data)[i] = (uint8_t)(128 + (per ? i % 3 : 0));
     }
     int64_t lo = yt == DT_U8 ? 0 : -128, hi = yt == DT_U8 ? 255 : 127;
-    Attr a = {.conv = {.group = g, .strides = {2, (int64_t[]){s, s}},
+    Attr a = {.conv = {.group = g,
+                       .strides = {2, (int64_t[]){s, s}},
                        .pads = {4, (int64_t[]){p, p, p, p}}}};
     if (clamp) {
         a.conv.fuse = (Fused){.act = ACT_CLIP, .alpha = (float)kt_geti(zy, 0), .beta = 200.0f};
@@ -99,14 +103,16 @@ conv_case(DType xt, DType wt, DType yt, int64_t nb, int64_t c, int64_t h, int64_
         for (int64_t o = 0; o < m; o++)
             for (int64_t oy = 0; oy < oh; oy++)
                 for (int64_t ox = 0; ox < ow; ox++) {
-                    int64_t acc = bias ? kt_geti(b, o) : 0, gi = o / mg, z1 = kt_geti(zw, per ? o : 0);
+                    int64_t acc = bias ? kt_geti(b, o) : 0, gi = o / mg,
+                            z1 = kt_geti(zw, per ? o : 0);
                     for (int64_t ci = 0; ci < cg; ci++)
                         for (int64_t ky = 0; ky < k; ky++)
                             for (int64_t kx = 0; kx < k; kx++) {
                                 int64_t iy = oy * s - p + ky, ix = ox * s - p + kx;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
                                     continue;
-                                int64_t xv = kt_geti(x, ((bi * c + gi * cg + ci) * h + iy) * wd + ix);
+                                int64_t xv =
+                                    kt_geti(x, ((bi * c + gi * cg + ci) * h + iy) * wd + ix);
                                 int64_t wv = kt_geti(w, ((o * cg + ci) * k + ky) * k + kx);
                                 acc += (xv - kt_geti(zx, 0)) * (wv - z1);
                             }
@@ -123,8 +129,8 @@ conv_case(DType xt, DType wt, DType yt, int64_t nb, int64_t c, int64_t h, int64_
 /* QLinearMatMul of A [batch, mm, kk] by B [kk, n] (per: B's scale per column), an int32 bias
  * over the columns when bias (hetc's ninth input), Y's scale sy. */
 static void
-matmul_case(DType at, DType bt, DType yt, int64_t batch, int64_t mm, int64_t kk, int64_t n,
-            int per, int bias, float sy)
+matmul_case(DType at, DType bt, DType yt, int64_t batch, int64_t mm, int64_t kk, int64_t n, int per,
+            int bias, float sy)
 {
     int64_t ad[3] = {batch, mm, kk}, bd[2] = {kk, n}, yd[3] = {batch, mm, n}, nd[1] = {n};
     RtTensor *a = kt_new(at, 3, ad), *b = kt_new(bt, 2, bd), *bs = kt_new(DT_I32, 1, nd);
@@ -183,12 +189,12 @@ main(void)
     CHECK(ctx1 && ctx2);
     conv_case(DT_U8, DT_I8, DT_U8, 1, 3, 9, 9, 8, 1, 3, 1, 1, 1, 1, 0.05f, 0);
     conv_case(DT_U8, DT_I8, DT_U8, 2, 6, 11, 7, 6, 3, 3, 2, 1, 1, 1, 0.03f, 1);
-    conv_case(DT_I8, DT_I8, DT_I8, 1, 4, 8, 8, 4, 4, 3, 1, 1, 0, 0, 0.01f, 0);   /* depthwise */
+    conv_case(DT_I8, DT_I8, DT_I8, 1, 4, 8, 8, 4, 4, 3, 1, 1, 0, 0, 0.01f, 0); /* depthwise */
     conv_case(DT_U8, DT_U8, DT_U8, 1, 5, 7, 7, 3, 1, 1, 1, 0, 0, 1, 0.02f, 0);
     conv_case(DT_U8, DT_I8, DT_I8, 1, 16, 40, 40, 32, 1, 3, 1, 1, 1, 1, 0.2f, 1); /* 1600 pos. */
     matmul_case(DT_U8, DT_I8, DT_U8, 1, 5, 37, 9, 1, 1, 400.0f);
     matmul_case(DT_U8, DT_U8, DT_U8, 3, 4, 20, 7, 0, 0, 2.0f * 64.0f);
-    matmul_case(DT_I8, DT_I8, DT_I8, 2, 3, 1, 6, 0, 0, 2.0f);   /* sums of one: ties at 1/2 */
+    matmul_case(DT_I8, DT_I8, DT_I8, 2, 3, 1, 6, 0, 0, 2.0f); /* sums of one: ties at 1/2 */
     matmul_case(DT_U8, DT_I8, DT_U8, 1, 1, 512, 1000, 1, 1, 3000.0f);
     refusals();
     rt_ctx_free(ctx1);

@@ -141,7 +141,8 @@ test_qlinear(void)
     for (int c = 0; c < 3; c++) {
         DType yt = c == 2 ? DT_I8 : DT_U8;
         RtTensor *x = rnd(DT_U8, 4, xd, 0), *w = rnd(DT_I8, 4, wd, 0), *y = kt_new(yt, 4, yd);
-        RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0), *zy = rnd(yt, 0, NULL, 0);
+        RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0);
+        RtTensor *zy = rnd(yt, 0, NULL, 0);
         RtTensor *sx = scales(0, 0.02f), *sw = scales(6, 0.004f), *sy = scales(0, 0.05f);
         RtTensor *b = rnd(DT_I32, 1, md, 0);
         for (int i = 0; i < 6; i++)

@@ -890,10 +890,11 @@ static void
 test_qlinear(void)
 {
     fresh();
-    ValId f1 = val("f1", DT_F32, 0, NULL), u1 = val("u1", DT_U8, 0, NULL), i1 = val("i1", DT_I8, 0, NULL);
+    ValId f1 = val("f1", DT_F32, 0, NULL), u1 = val("u1", DT_U8, 0, NULL);
+    ValId i1 = val("i1", DT_I8, 0, NULL);
     NodeId cv = NODE(OP_QLINEARCONV, "qc", 1, TENSOR("x", DT_U8, 1, 4, 9, 9), f1, u1,
-                     TENSOR("w", DT_I8, 8, 2, 3, 3), TENSOR("ws", DT_F32, 8), TENSOR("wz", DT_I8, 8),
-                     f1, i1, TENSOR("b", DT_I32, 8));
+                     TENSOR("w", DT_I8, 8, 2, 3, 3), TENSOR("ws", DT_F32, 8),
+                     TENSOR("wz", DT_I8, 8), f1, i1, TENSOR("b", DT_I32, 8));
     g->node[cv].attr->conv.group = 2;
     NodeId mm = NODE(OP_QLINEARMATMUL, "qm", 1, TENSOR("a", DT_U8, 3, 5, 7), f1, u1,
                      TENSOR("bm", DT_U8, 7, 6), TENSOR("bs", DT_F32, 6), u1, f1, u1);
