@@ -25,7 +25,6 @@ enum {
 typedef struct Requant {
     const int32_t *acc; /* the integer sums, y's shape */
     void *y;
-    int y8;              /* y is int8 (else uint8) */
     const int32_t *bias; /* one per column, or NULL */
     const float *m;      /* the multiplier of each column */
     float zy, lo, hi;    /* lo, hi: the bounds less zy */
@@ -52,15 +51,12 @@ requant_range(void *arg, int64_t begin, int64_t end)
         /* the int32 sum wraps as ONNX Runtime's does (a bias no real model has) */
         uint32_t b = r->bias ? (uint32_t)r->bias[c] : 0;
         const int32_t *acc = r->acc;
+        uint8_t *y = r->y;      /* an int8 is stored as its two's complement byte */
         for (; i < stop; i++) {
             float v = (float)(int32_t)((uint32_t)acc[i] + b) * m;
             v = v > lo ? v : lo; /* NaN (from a hostile scale) to the low end */
             v = v < hi ? v : hi;
-            int32_t q = (int32_t)(round_even(v) + zy);
-            if (r->y8)
-                ((int8_t *)r->y)[i] = (int8_t)q;
-            else
-                ((uint8_t *)r->y)[i] = (uint8_t)q;
+            y[i] = (uint8_t)(int32_t)(round_even(v) + zy);
         }
     }
 }
@@ -84,7 +80,7 @@ requantize(RtCtx *ctx, const char *op, const Fused *act, RtTensor *const *in, in
            const int32_t *acc, RtTensor *y, int64_t ch, int64_t inner)
 {
     const RtTensor *sw = in[4], *zy = in[7], *bias = nin > 8 ? in[8] : NULL;
-    Requant r = {.acc = acc, .y = y->data, .y8 = y->dt == DT_I8, .ch = ch, .inner = inner};
+    Requant r = {.acc = acc, .y = y->data, .ch = ch, .inner = inner};
     float sx = 0.0f, sy = 1.0f;
     int rc = scalar_scale(ctx, op, in[1], &sx);
     if (rc == RT_OK)
@@ -112,7 +108,8 @@ requantize(RtCtx *ctx, const char *op, const Fused *act, RtTensor *const *in, in
     r.m = m;
     r.bias = bias ? bias->data : NULL;
     r.zy = zy ? (float)load_i(zy, 0) : 0.0f;
-    float lo = r.y8 ? -128.0f : 0.0f, hi = r.y8 ? 127.0f : 255.0f;
+    int y8 = y->dt == DT_I8;
+    float lo = y8 ? -128.0f : 0.0f, hi = y8 ? 127.0f : 255.0f;
     if (act->act == ACT_CLIP) {
         lo = act->alpha > lo ? act->alpha : lo;
         hi = act->beta < hi ? act->beta : hi;
