@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""new_ops.py: TopK, Einsum and NonZero (issue 13) compiled and run against ONNX Runtime.
+"""new_ops.py: TopK, Einsum, NonZero, QLinearConv and QLinearMatMul (issue 13) against ONNX Runtime.
 
 The ONNX backend node tests have no TopK and few Einsum forms, so this generates small models of
 each and compares hetc's outputs with ONNX Runtime's: TopK of opsets 1, 10 and 11 along every
 axis, largest and smallest, float32 with many ties and int64 values that a double would merge
 (values and indices must be equal exactly); the Einsum forms real models use (batched MatMul,
 attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis,
-implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded).
+implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
+QLinearConv (uint8 and int8 inputs and outputs, weights per tensor and per output channel, a
+bias, groups, strides, pads, 1-D) and QLinearMatMul (2-D and batched, uint8 and int8), whose
+integer outputs must equal ONNX Runtime's exactly.
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -30,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
 from opencl_probe import skip_without_opencl  # noqa: E402
 
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-         np.dtype(np.int64): TensorProto.INT64}
+         np.dtype(np.int64): TensorProto.INT64, np.dtype(np.uint8): TensorProto.UINT8,
+         np.dtype(np.int8): TensorProto.INT8}
 ATOL, RTOL = 1e-4, 1e-3
 
 
@@ -131,6 +135,64 @@ EINSUM = [
 ]
 
 
+def q8(rng, dt, shape):
+    """random int8 or uint8 values over the whole range"""
+    lo, hi = (0, 256) if dt == np.uint8 else (-128, 128)
+    return rng.integers(lo, hi, shape).astype(dt)
+
+
+def mid(dt):
+    """the middle of an 8-bit dtype's range"""
+    return 128 if dt == np.uint8 else 0
+
+
+def qlinear_conv_cases(rng):
+    """(name, model, inputs): x [n, c, h, w] (or 1-D), W [m, c / group, k...], scales that keep
+    most outputs inside the output range"""
+    forms = [  # xt, wt, yt, n, c, spatial, m, group, kernel, stride, pad, per channel, bias
+        (np.uint8, np.int8, np.uint8, 1, 3, (9, 9), 8, 1, 3, 1, 1, True, True),
+        (np.uint8, np.int8, np.uint8, 2, 8, (7, 10), 8, 8, 3, 2, 1, True, True),
+        (np.int8, np.int8, np.int8, 1, 6, (8, 8), 4, 2, 1, 1, 0, False, True),
+        (np.uint8, np.uint8, np.uint8, 1, 4, (6, 6), 5, 1, 3, 2, 0, False, False),
+        (np.uint8, np.int8, np.uint8, 1, 16, (12, 12), 32, 1, 3, 1, 1, True, True),
+        (np.uint8, np.int8, np.uint8, 1, 4, (20,), 6, 1, 5, 2, 2, True, False),
+    ]
+    for i, (xt, wt, yt, n, c, sp, m, grp, k, st, pad, per, bias) in enumerate(forms):
+        x = q8(rng, xt, (n, c) + sp)
+        w = q8(rng, wt, (m, c // grp) + (k,) * len(sp))
+        taps = c // grp * k ** len(sp)
+        sw = (rng.random(m if per else ()) * 0.02 + 0.005).astype(np.float32)
+        # zero points near the middle; Y's scale puts one standard deviation of the sums
+        # (about 74 x 74 x sqrt(taps)) 40 steps from Y's zero point
+        inits = [("xs", np.array(0.05, np.float32)), ("xz", np.array(mid(xt) + 3, xt)),
+                 ("w", w), ("ws", sw), ("wz", np.full(sw.shape, mid(wt), wt)),
+                 ("ys", np.array(0.05 * 0.015 * 74 * 74 * np.sqrt(taps) / 40, np.float32)),
+                 ("yz", np.array(mid(yt) - 5, yt))]
+        names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"]
+        if bias:
+            inits.append(("b", rng.integers(-20000, 20000, m).astype(np.int32)))
+            names.append("b")
+        node = helper.make_node("QLinearConv", names, ["y"], group=grp,
+                                strides=[st] * len(sp), pads=[pad] * 2 * len(sp))
+        yield "qlinearconv%d" % i, model([node], [("x", x)], [("y", yt)], inits, 13), [("x", x)]
+
+
+def qlinear_matmul_cases(rng):
+    forms = [((5, 37), (37, 9), np.uint8, np.int8, np.uint8),
+             ((2, 3, 4, 20), (20, 7), np.uint8, np.uint8, np.uint8),
+             ((3, 6, 16), (3, 16, 5), np.int8, np.int8, np.int8),
+             ((1, 512), (512, 100), np.uint8, np.int8, np.uint8)]
+    for i, (ash, bsh, at, bt, yt) in enumerate(forms):
+        a, b = q8(rng, at, ash), q8(rng, bt, bsh)
+        inits = [("as", np.array(0.04, np.float32)), ("az", np.array(mid(at) + 3, at)),
+                 ("b", b), ("bs", np.array(0.01, np.float32)), ("bz", np.array(mid(bt) - 1, bt)),
+                 ("ys", np.array(0.04 * 0.01 * 74 * 74 * np.sqrt(ash[-1]) / 40, np.float32)),
+                 ("yz", np.array(mid(yt) + 2, yt))]
+        node = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"],
+                                ["y"])
+        yield "qlinearmatmul%d" % i, model([node], [("a", a)], [("y", yt)], inits, 13), [("a", a)]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -163,6 +225,8 @@ def main():
     c = np.array([[0, 1.5, 0], [-2, 0, np.nan]], dtype=np.float32)
     nz = model([helper.make_node("NonZero", ["c"], ["nz"])], [], [("nz", np.int64)], [("c", c)], 13)
     report("nonzero_const", check(hetc, work, args.strategy, "nonzero", nz, [], True))
+    for name, m, feeds in list(qlinear_conv_cases(rng)) + list(qlinear_matmul_cases(rng)):
+        report(name, check(hetc, work, args.strategy, name, m, feeds, True))
     shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, fails))
     return 1 if fails else 0
