@@ -9,7 +9,9 @@ attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products,
 implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
 QLinearConv (uint8 and int8 inputs and outputs, weights per tensor and per output channel, a
 bias, groups, strides, pads, 1-D) and QLinearMatMul (2-D and batched, uint8 and int8), whose
-integer outputs must equal ONNX Runtime's exactly.
+integer outputs must equal ONNX Runtime's exactly; and the QDQ form of a Conv with a Relu or Clip
+before its QuantizeLinear, which hetc fuses into a QLinearConv that clamps (its dequantised
+output equal to ONNX Runtime's).
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -193,6 +195,37 @@ def qlinear_matmul_cases(rng):
         yield "qlinearmatmul%d" % i, model([node], [("a", a)], [("y", yt)], inits, 13), [("a", a)]
 
 
+def qdq_conv_cases(rng):
+    """the QDQ form passes/qdq.c fuses into QLinearConv, with the activation kept between the
+    Conv and its QuantizeLinear (whose zero point is not 0, so the clamp matters): a float input
+    quantised to uint8, int8 weights per channel, an int32 bias of scale sx * sw, the output
+    dequantised"""
+    x = rng.standard_normal((1, 4, 10, 10)).astype(np.float32)
+    w = q8(rng, np.int8, (6, 4, 3, 3))
+    sw = (rng.random(6) * 0.01 + 0.005).astype(np.float32)
+    sx, sy = np.float32(0.03), np.float32(0.02)
+    bias = rng.integers(-300, 300, 6).astype(np.int32)
+    for act in ("Relu", "Clip", None):
+        inits = [("sx", np.array(sx)), ("zx", np.array(128, np.uint8)), ("w", w), ("sw", sw),
+                 ("zw", np.zeros(6, np.int8)), ("b", bias), ("sb", sx * sw),
+                 ("zb", np.zeros(6, np.int32)), ("sy", np.array(sy)),
+                 ("zy", np.array(100, np.uint8)), ("lo", np.array(-0.5, np.float32)),
+                 ("hi", np.array(1.0, np.float32))]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                 helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"]),
+                 helper.make_node("DequantizeLinear", ["w", "sw", "zw"], ["wf"], axis=0),
+                 helper.make_node("DequantizeLinear", ["b", "sb", "zb"], ["bf"], axis=0),
+                 helper.make_node("Conv", ["xf", "wf", "bf"], ["c"], pads=[1, 1, 1, 1])]
+        if act == "Relu":
+            nodes.append(helper.make_node("Relu", ["c"], ["a"]))
+        elif act == "Clip":
+            nodes.append(helper.make_node("Clip", ["c", "lo", "hi"], ["a"]))
+        nodes += [helper.make_node("QuantizeLinear", ["a" if act else "c", "sy", "zy"], ["yq"]),
+                  helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+        yield ("qdq_conv_" + (act or "plain").lower(),
+               model(nodes, [("x", x)], [("y", np.float32)], inits, 13), [("x", x)])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -225,7 +258,8 @@ def main():
     c = np.array([[0, 1.5, 0], [-2, 0, np.nan]], dtype=np.float32)
     nz = model([helper.make_node("NonZero", ["c"], ["nz"])], [], [("nz", np.int64)], [("c", c)], 13)
     report("nonzero_const", check(hetc, work, args.strategy, "nonzero", nz, [], True))
-    for name, m, feeds in list(qlinear_conv_cases(rng)) + list(qlinear_matmul_cases(rng)):
+    for name, m, feeds in (list(qlinear_conv_cases(rng)) + list(qlinear_matmul_cases(rng)) +
+                           list(qdq_conv_cases(rng))):
         report(name, check(hetc, work, args.strategy, name, m, feeds, True))
     shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, fails))
