@@ -309,8 +309,18 @@ fuse(Graph *g, const Match *m)
     p->nout = 1;
     if (op == OP_CONV) {
         p->op = OP_QLINEARCONV;
-        if (m->act != NONE)
+        if (m->act != NONE) {
             p->attr->conv.fuse = (Fused){.act = ACT_CLIP, .alpha = m->lo, .beta = m->hi};
+            /* the activation is named among the node's ops, for traces and placement */
+            const char *a = ir_op[g->node[m->act].op].onnx;
+            char *ops = ir_galloc(g, strlen(a) + sizeof "QLinearConv+");
+            if (!ops)
+                return -1;
+            memcpy(ops, "QLinearConv+", sizeof "QLinearConv+" - 1);
+            memcpy(ops + sizeof "QLinearConv+" - 1, a, strlen(a) + 1);
+            p = &g->node[m->p];
+            p->ops = ops;
+        }
     } else {
         p->op = OP_QLINEARMATMUL;
         ir_attr_default(OP_QLINEARMATMUL, p->attr); /* a Gemm's attributes are spent */

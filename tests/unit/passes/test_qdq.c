@@ -158,6 +158,7 @@ test_conv(void)
         /* Relu after Q(scale 0.1, zero point 20): values below 20 are clamped */
         CHECK(x->attr->conv.fuse.act == ACT_CLIP && x->attr->conv.fuse.alpha == 20.0f &&
               x->attr->conv.fuse.beta == 255.0f);
+        CHECK(x->ops && strcmp(x->ops, "QLinearConv+Relu") == 0);
     }
     conv_graph(OP_CLIP, 0, 0, 0);
     CHECK(run() == 0 && g->nnode == 1 && (n = first(OP_QLINEARCONV)) != NONE);
