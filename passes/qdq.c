@@ -80,6 +80,8 @@ deq(const Graph *g, ValId v, unsigned mask, Deq *e)
     e->q = x->in[0];
     e->s = x->in[1];
     e->z = x->nin > 2 ? x->in[2] : NONE;
+    if (e->q == NONE || e->s == NONE)
+        return 0;
     const Value *q = &g->val[e->q];
     if (!(mask & (1u << q->dt)) || !ir_shape_known(q) || !is_const(g, e->s) ||
         g->val[e->s].dt != DT_F32 || (e->z != NONE && !is_const(g, e->z)))
