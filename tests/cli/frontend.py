@@ -8,10 +8,10 @@ external data (and paths that leave the model's folder), symbolic dims and --sha
 order, the forms of older opsets that the frontend normalises (Slice-1, Squeeze-11, Upsample,
 Pad-2, Clip-6, Split-2, ReduceMean-11, Resize-10), unknown ops, duplicate and undefined names and
 cycles; QLinearMatMul, and its ninth input (hetc's own) refused. Hostile files: a FIFO, a
-device or a directory as the model, as external data or as a --bind file (exit 2 at once, never a hang), external data that a symlink leads out of the model's
-folder, huge declared external tensors over small files (no allocation before the file is
-checked: run under an address-space limit), messages nested deep enough to exhaust the stack, and
-names longer than the IR takes.
+device or a directory as the model, as external data or as a --bind file (exit 2 at once, never
+a hang), external data that a symlink leads out of the model's folder, huge declared external
+tensors over small files (no allocation before the file is checked: run under an address-space
+limit), messages nested deep enough to exhaust the stack, and names longer than the IR takes.
 """
 import argparse
 import json
