@@ -642,6 +642,13 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
             float_to_input(&c, "max", 2);
         }
         break;
+    case OP_QLINEARMATMUL:
+        /* ops.def's ninth input (a bias) is hetc's own, made by passes/qdq.c, never ONNX's */
+        if (g->node[n].nin > 8 && !c.err) {
+            onnx_node_error(L, np, "QLinearMatMul takes 8 inputs, not %d", g->node[n].nin);
+            c.err = 1;
+        }
+        break;
     case OP_QUANTIZELINEAR:
     case OP_DEQUANTIZELINEAR: {
         /* opset 21: blocks of scales, and the output dtype of a QuantizeLinear without a zero

@@ -74,7 +74,8 @@ fl_red(const Graph *g, const Node *n)
 static int64_t
 fl_conv(const Graph *g, const Node *n)
 {
-    return smul(2, smul(numel(output(g, n, 0)), dims_from(input(g, n, 1), 1)));
+    const Value *w = input(g, n, ir_op_weight_in(n->op));
+    return smul(2, smul(numel(output(g, n, 0)), dims_from(w, 1)));
 }
 
 /* 2 x in_numel x (C_out / group) x prod(kernel) = 2 x in_numel x prod(W.dim[1:]) */

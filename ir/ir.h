@@ -152,6 +152,13 @@ typedef struct OpInfo {
 
 extern const OpInfo ir_op[OP_COUNT];
 OpKind ir_op_lookup(const char *onnx_name);    /* OP_UNKNOWN if not found */
+/* The input that holds the weights (W of the convolutions, B of the products): 3 for QLinearConv
+ * and QLinearMatMul, whose inputs 1 and 2 are the scale and zero point of input 0; else 1. */
+static inline int
+ir_op_weight_in(OpKind op)
+{
+    return op == OP_QLINEARCONV || op == OP_QLINEARMATMUL ? 3 : 1;
+}
 
 /* ---- graph (graph.c) ------------------------------------------------------------------------------ */
 

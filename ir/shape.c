@@ -485,16 +485,21 @@ sh_einsum(Graph *g, NodeId n, Diag *d)
 static int
 sh_matmul(Graph *g, NodeId n, Diag *d)
 {
-    const Value *a = ir_sh_input(g, n, 0), *b = ir_sh_input(g, n, 1);
-    /* MatMulInteger: int8 or uint8 operands, each its own, and an int32 result */
-    int integer = g->node[n].op == OP_MATMULINTEGER;
+    OpKind op = g->node[n].op;
+    int bi = ir_op_weight_in(op);
+    const Value *a = ir_sh_input(g, n, 0), *b = ir_sh_input(g, n, bi);
+    /* MatMulInteger: int8 or uint8 operands, each its own, and an int32 result; QLinearMatMul:
+     * 8-bit A, B (input 3) and Y, with scales and zero points */
+    int integer = op == OP_MATMULINTEGER;
     DType dt = integer ? DT_I32 : a->dt;
-    if (integer ? ir_sh_integer(g, n, d) < 0 : ir_sh_want_dtype(g, n, d, 1, a->dt) < 0)
+    if (op == OP_QLINEARMATMUL ? ir_sh_qlinear(g, n, d, &dt) < 0
+        : integer              ? ir_sh_integer(g, n, d) < 0
+                               : ir_sh_want_dtype(g, n, d, 1, a->dt) < 0)
         return -1;
     if (a->rank < 0 || b->rank < 0)
         return ir_sh_unknown(g, n, dt);
     if (ir_sh_want_rank(g, n, d, 0, 1, IR_MAXRANK) < 0 ||
-        ir_sh_want_rank(g, n, d, 1, 1, IR_MAXRANK) < 0)
+        ir_sh_want_rank(g, n, d, bi, 1, IR_MAXRANK) < 0)
         return -1;
     int64_t am = a->rank > 1 ? a->dim[a->rank - 2] : 1, k = a->dim[a->rank - 1];
     int64_t k2 = b->dim[b->rank > 1 ? b->rank - 2 : 0], bn = b->rank > 1 ? b->dim[b->rank - 1] : 1;

@@ -110,20 +110,24 @@ int
 ir_sh_conv(Graph *g, NodeId n, Diag *d)
 {
     const ConvAttr *a = &g->node[n].attr->conv;
-    const Value *x = ir_sh_input(g, n, 0), *w = ir_sh_input(g, n, 1);
+    OpKind op = g->node[n].op;
+    int wi = ir_op_weight_in(op);
+    const Value *x = ir_sh_input(g, n, 0), *w = ir_sh_input(g, n, wi);
     Window win;
     int64_t cg;
-    /* ConvInteger: int8 or uint8 X and W, zero points rather than a bias, an int32 result */
-    int integer = g->node[n].op == OP_CONVINTEGER;
+    /* ConvInteger: int8 or uint8 X and W, zero points rather than a bias, an int32 result;
+     * QLinearConv: 8-bit X, W and Y, with scales, zero points and an int32 bias (input 8) */
+    int integer = op == OP_CONVINTEGER, qlin = op == OP_QLINEARCONV;
     DType dt = integer ? DT_I32 : x->dt;
-    if (integer ? ir_sh_integer(g, n, d) < 0
-                : (ir_sh_want_dtype(g, n, d, 1, x->dt) < 0 ||
-                   ir_sh_want_dtype(g, n, d, 2, x->dt) < 0))
+    if (qlin ? ir_sh_qlinear(g, n, d, &dt) < 0
+             : integer ? ir_sh_integer(g, n, d) < 0
+                       : (ir_sh_want_dtype(g, n, d, 1, x->dt) < 0 ||
+                          ir_sh_want_dtype(g, n, d, 2, x->dt) < 0))
         return -1;
     if (x->rank < 0 || w->rank < 0)
         return ir_sh_unknown(g, n, dt);
     if (ir_sh_want_rank(g, n, d, 0, 3, IR_MAXRANK) < 0 ||
-        ir_sh_want_rank(g, n, d, 1, x->rank, x->rank) < 0)
+        ir_sh_want_rank(g, n, d, wi, x->rank, x->rank) < 0)
         return -1;
     if (a->group < 1)
         return diag_node(d, g, n, "group %" PRId64 " must be positive", a->group);
@@ -137,7 +141,7 @@ ir_sh_conv(Graph *g, NodeId n, Diag *d)
                          "W %s has %" PRId64 " output channels, not a multiple of group %" PRId64,
                          ir_sh_desc(w).s, m, a->group);
     int ns = x->rank - 2;
-    if ((!integer && bias(g, n, d, m) < 0) ||
+    if ((!integer && !qlin && bias(g, n, d, m) < 0) ||
         window_get(g, n, d, &win, ns, &a->kernel, &a->strides, &a->dilations, &a->pads,
                    w->dim + 2) < 0)
         return -1;

@@ -157,6 +157,9 @@ int ir_sh_gpool(Graph *g, NodeId n, Diag *d);
  * beyond Conv and MatMul (dtypes, zero points, the int32 sum's length). */
 int ir_sh_quant(Graph *g, NodeId n, Diag *d);
 int ir_sh_integer(Graph *g, NodeId n, Diag *d);
+/* QLinearConv and QLinearMatMul beyond Conv and MatMul: 8-bit operands, scales and zero points
+ * per tensor (B's per column), an int32 bias; *out: the output's dtype (its zero point's). */
+int ir_sh_qlinear(Graph *g, NodeId n, Diag *d, DType *out);
 
 /* The data-movement shape classes (shape_data.c), one per SH_ class of ops.def: each sets node n's
  * outputs, or returns -1 with a diagnostic. */

@@ -1,7 +1,8 @@
 /*
  * shape_quant.c: shape inference of the quantisation ops (SH_QUANT: QuantizeLinear,
- * DequantizeLinear, DynamicQuantizeLinear) and the checks that ConvInteger and MatMulInteger add
- * to the Conv and MatMul classes (ir_sh_integer, called from shape_conv.c and shape.c).
+ * DequantizeLinear, DynamicQuantizeLinear) and the checks that ConvInteger and MatMulInteger
+ * (ir_sh_integer), QLinearConv and QLinearMatMul (ir_sh_qlinear) add to the Conv and MatMul
+ * classes, called from shape_conv.c and shape.c.
  *
  * What hetc runs: scales and zero points per tensor (one element) or per axis (1-D along the
  * attribute axis), never blocked (opset 21's block_size is refused by the frontend); 8- and
@@ -104,6 +105,16 @@ count(const Value *v)
     return ir_shape_known(v) ? ir_numel(v) : -1;
 }
 
+/* The operand v of an integer product must be int8 or uint8. */
+static int
+eight_bit(Graph *g, NodeId n, Diag *d, const Value *v)
+{
+    if (v->dt == DT_UNDEF || v->dt == DT_U8 || v->dt == DT_I8)
+        return 0;
+    return diag_node(d, g, n, "%s on %s is not supported (int8 and uint8 only)",
+                     ir_op[g->node[n].op].onnx, ir_sh_desc(v).s);
+}
+
 int
 ir_sh_integer(Graph *g, NodeId n, Diag *d)
 {
@@ -111,12 +122,8 @@ ir_sh_integer(Graph *g, NodeId n, Diag *d)
     const Value *a = ir_sh_input(g, n, 0), *b = ir_sh_input(g, n, 1);
     const Value *za = ir_sh_input(g, n, 2), *zb = ir_sh_input(g, n, 3);
     const char *op = ir_op[nd->op].onnx;
-    for (int i = 0; i < 2; i++) {
-        const Value *v = i ? b : a;
-        if (v->dt != DT_UNDEF && v->dt != DT_U8 && v->dt != DT_I8)
-            return diag_node(d, g, n, "%s on %s is not supported (int8 and uint8 only)", op,
-                             ir_sh_desc(v).s);
-    }
+    if (eight_bit(g, n, d, a) < 0 || eight_bit(g, n, d, b) < 0)
+        return -1;
     if (zero_point_dtype(g, n, d, 2, 0) < 0 || zero_point_dtype(g, n, d, 3, 1) < 0)
         return -1;
     if (za && count(za) > 1)
@@ -149,5 +156,61 @@ ir_sh_integer(Graph *g, NodeId n, Diag *d)
             return diag_node(d, g, n, "%s zero point %s for input 1 is not supported (one value, "
                              "or one per column)", op, ir_sh_desc(zb).s);
     }
+    return 0;
+}
+
+/* Input i of QLinearConv or QLinearMatMul, a scale (float32) or a zero point (of input t's
+ * dtype), must have one element, or one per column when cols > 0. */
+static int
+qparam(Graph *g, NodeId n, Diag *d, int i, int t, int64_t cols)
+{
+    const Value *v = ir_sh_input(g, n, i);
+    if (!v)
+        return 0;
+    if (t < 0 ? ir_sh_want_dtype(g, n, d, i, DT_F32) < 0 : zero_point_dtype(g, n, d, i, t) < 0)
+        return -1;
+    int64_t c = count(v);
+    if (c < 0 || c == 1 || (cols > 0 && v->rank == 1 && c == cols))
+        return 0;
+    return diag_node(d, g, n, "%s input %d %s is not supported (one value%s)",
+                     ir_op[g->node[n].op].onnx, i, ir_sh_desc(v).s,
+                     cols > 0 ? ", or one per output column" : "");
+}
+
+int
+ir_sh_qlinear(Graph *g, NodeId n, Diag *d, DType *out)
+{
+    const Node *nd = &g->node[n];
+    const Value *a = ir_sh_input(g, n, 0), *b = ir_sh_input(g, n, 3);
+    const Value *zy = ir_sh_input(g, n, 7), *bias = ir_sh_input(g, n, 8);
+    const char *op = ir_op[nd->op].onnx;
+    if (eight_bit(g, n, d, a) < 0 || eight_bit(g, n, d, b) < 0)
+        return -1;
+    *out = zy ? zy->dt : a->dt;
+    if (*out != DT_UNDEF && *out != DT_U8 && *out != DT_I8)
+        return diag_node(d, g, n, "%s to %s is not supported (int8 and uint8 only)", op,
+                         ir_dtype_name(*out));
+    /* the reduction length and the columns (output channels) per-column parameters count */
+    int conv = nd->op == OP_QLINEARCONV;
+    int64_t k = -1, cols = -1;
+    if (b->rank >= 2) {
+        cols = conv ? b->dim[0] : b->dim[b->rank - 1];
+        if (conv && ir_sh_product(g, n, d, b->dim, 1, b->rank, &k) < 0)
+            return -1;
+    }
+    if (!conv && a->rank >= 1)
+        k = a->dim[a->rank - 1];
+    if (!conv && b->rank > 2)
+        cols = -1;      /* per-column parameters of a batch of B: not supported */
+    if (qparam(g, n, d, 1, -1, 0) < 0 || qparam(g, n, d, 2, 0, 0) < 0 ||
+        qparam(g, n, d, 4, -1, cols) < 0 || qparam(g, n, d, 5, 3, cols) < 0 ||
+        qparam(g, n, d, 6, -1, 0) < 0 || (zy && qparam(g, n, d, 7, 7, 0) < 0))
+        return -1;
+    if (k > QUANT_MAX_K)
+        return diag_node(d, g, n, "%s summing %" PRId64 " products is not supported (at most %d "
+                         "fit int32 exactly)", op, k, QUANT_MAX_K);
+    if (bias && (ir_sh_want_dtype(g, n, d, 8, DT_I32) < 0 ||
+                 ir_sh_per_channel(g, n, d, 8, cols) < 0))
+        return -1;
     return 0;
 }

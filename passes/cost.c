@@ -23,6 +23,8 @@
 #define DEFAULT_GFLOPS 100.0
 #define DEFAULT_GBPS 20.0
 
+static const Value *in_val(const Graph *g, const Node *x, int i);
+
 /* The class of node x's work. */
 static CostClass
 work_class(const Graph *g, const Node *x)
@@ -33,7 +35,7 @@ work_class(const Graph *g, const Node *x)
     case FL_CONV:
     case FL_CONVT: {
         /* depthwise: one input channel per group */
-        const Value *w = x->nin > 1 && x->in[1] != NONE ? &g->val[x->in[1]] : NULL;
+        const Value *w = in_val(g, x, ir_op_weight_in(x->op));
         return w && w->rank > 1 && w->dim[1] == 1 && x->attr->conv.group > 1 ? CC_DEPTHWISE
                                                                              : CC_CONV;
     }
@@ -83,7 +85,8 @@ dims(const Value *v, int lo, int hi)
 static void
 gemm_shape(const Graph *g, const Node *x, Work *w)
 {
-    const Value *a = in_val(g, x, 0), *b = in_val(g, x, 1), *y = out_val(g, x, 0);
+    const Value *a = in_val(g, x, 0), *b = in_val(g, x, ir_op_weight_in(x->op));
+    const Value *y = out_val(g, x, 0);
     double m = -1, n = -1, k = -1;
     if (!a || !b || !y)
         return;

@@ -26,6 +26,13 @@ int pass_einsum(Graph *g, Diag *d);
  * tanh forms become Gelu nodes; the graph is compacted when anything changed. */
 int pass_patterns(Graph *g, Diag *d);
 
+/* qdq.c */
+/* Turns QuantizeLinear(Conv(DequantizeLinear(x), DequantizeLinear(W), B)), with a Relu or Clip
+ * between, into QLinearConv, and the same of MatMul and Gemm into QLinearMatMul, where that is
+ * exact; run first by the cleanup step, while the folded DequantizeLinear nodes of constant
+ * weights still stand. */
+int pass_qdq(Graph *g, Diag *d);
+
 /* fuse.c */
 /* Folds BatchNormalization and per-channel constant Mul/Add/Sub/Div after a Conv,
  * ConvTranspose or Gemm with constant weights into new weights and bias, then fuses one following

@@ -1,9 +1,10 @@
 /*
  * pipeline.c: the passes and their one order, in one table: check (refuse what cannot be
- * compiled: unknown ops, dynamic shapes, strings), cleanup, fuse (patterns written out put back
- * as one op first), place (a processor for each node), copies (between memories), schedule
- * (lanes and waits), memplan (per memory). Costing and the partitioners join here as they
- * arrive. --dump-after PASS prints the IR once PASS is
+ * compiled: unknown ops, dynamic shapes, strings), cleanup (QDQ patterns fused into integer ops
+ * first, passes/qdq.c), fuse (patterns written out put back as one op first, passes/patterns.c),
+ * place (a processor for each node), copies (between memories), schedule (lanes and waits),
+ * memplan (per memory). Costing and the partitioners join here as they arrive. --dump-after PASS
+ * prints the IR once PASS is
  * done.
  */
 #include "passes.h"
@@ -140,7 +141,8 @@ run_check(Run *r)
 static int
 run_cleanup(Run *r)
 {
-    return pass_cleanup(r->g, r->d) < 0 || ir_verify(r->g, r->d) < 0 ? -1 : 0;
+    return pass_qdq(r->g, r->d) < 0 || pass_cleanup(r->g, r->d) < 0 || ir_verify(r->g, r->d) < 0
+               ? -1 : 0;
 }
 
 static int

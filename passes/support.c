@@ -59,7 +59,7 @@ row(OpKind op)
     /* int8: DequantizeLinear's integer input, the 8-bit operands of the integer products */
     case OP_DEQUANTIZELINEAR:
         return M_QUANT | B(DT_I32);
-    case OP_CONVINTEGER: case OP_MATMULINTEGER:
+    case OP_CONVINTEGER: case OP_MATMULINTEGER: case OP_QLINEARCONV: case OP_QLINEARMATMUL:
         return B(DT_U8) | B(DT_I8);
     case OP_CUMSUM:
     case OP_TOPK:

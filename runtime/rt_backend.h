@@ -33,7 +33,7 @@ void rt_parallel_for(RtCtx *ctx, int64_t n, int64_t grain,
 
 /* Scratch memory for the running kernel: 64-byte aligned, valid until the kernel returns, not
  * zeroed; NULL on OOM. Each call returns a distinct region (up to RT_SCRATCH_SLOTS per kernel). */
-enum { RT_SCRATCH_SLOTS = 4 };
+enum { RT_SCRATCH_SLOTS = 6 };
 void *rt_scratch(RtCtx *ctx, int slot, size_t bytes);
 
 /* A buffer of bytes derived from the constant at key (pre-packed weights), tagged by the kind of

@@ -3,7 +3,9 @@
  * same forms and the same results bit for bit (kernels/quant.cl): QuantizeLinear and
  * DequantizeLinear per tensor or per axis, DynamicQuantizeLinear (its range in one work-group,
  * then QuantizeLinear's kernel reading the scale and zero point it wrote), MatMulInteger (one
- * launch per output matrix) and ConvInteger, one int32 output per work-item.
+ * launch per output matrix) and ConvInteger, one int32 output per work-item; QLinearMatMul and
+ * QLinearConv the same products with the sum requantised in the work-item as on the CPU
+ * (runtime/cpu/qlinear.c).
  *
  * Scales and zero points are device tensors like any other input: they may be computed at run
  * time, so the kernels read them rather than the host.
@@ -15,6 +17,7 @@
 #include "shape.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The OpenCL type of an integer dtype's elements, NULL for other dtypes */
 static const char *
@@ -171,7 +174,8 @@ ocl_op_dynamicquantizelinear(OclDev *d, const Attr *a, OclTensor *const *in, int
 }
 
 /* The build options of the integer products: operand types, zero points present, B's per
- * column (or per output channel); RT_EUNSUPPORTED for other forms. */
+ * column (or per output channel); RT_EUNSUPPORTED for other forms. y: the int32 output (NULL
+ * for QLinearConv and QLinearMatMul, which requantise). */
 static int
 integer_opt(OclDev *d, const char *op, OclTensor *const *in, int nin, const OclTensor *y,
             char *opt, size_t cap)
@@ -182,7 +186,7 @@ integer_opt(OclDev *d, const char *op, OclTensor *const *in, int nin, const OclT
         if (t && ((t->dt != DT_U8 && t->dt != DT_I8) || t->dt != of->dt))
             return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: int8 and uint8 inputs only", op);
     }
-    if (y->dt != DT_I32 || (za && ocl_numel(za) != 1))
+    if ((y && y->dt != DT_I32) || (za && ocl_numel(za) != 1))
         return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: an int32 output and one zero point for "
                        "input 0 only", op);
     snprintf(opt, cap, "-DAT=%s -DBT=%s -DHASZA=%d -DHASZB=%d -DZBPER=%d", int_type(in[0]->dt),
@@ -203,11 +207,126 @@ offsets(OclDev *d, const char *op, OclTensor *const *t, int n, cl_long *e)
     return rc;
 }
 
+/* ConvInteger's geometry arguments (kernels/quant.cl, CONV_GEOM) */
+typedef struct ConvArgs {
+    cl_long cin, m, grp;
+    cl_long4 img, col, k, st, dl, pb;
+} ConvArgs;
+
+/* c for X x, W w and Y y: RT_OK, or RT_EUNSUPPORTED naming op for other forms. */
+static int
+conv_args(OclDev *d, const char *op, const ConvAttr *a, const OclTensor *x, const OclTensor *w,
+          const OclTensor *y, ConvArgs *c)
+{
+    int ns = x->rank - 2;
+    if (ns < 1 || ns > 3 || w->rank != x->rank || a->group < 1)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: 1 to 3 spatial axes", op);
+    Geom geo;
+    geom_init(&geo, a, ns, x->dim, w->dim, y->dim, 0);
+    for (int j = 0; j < 4; j++) {
+        c->img.s[j] = j < 3 ? geo.img[j] : 0, c->col.s[j] = j < 3 ? geo.col[j] : 0;
+        c->k.s[j] = j < 3 ? geo.k[j] : 0, c->st.s[j] = j < 3 ? geo.s[j] : 0;
+        c->dl.s[j] = j < 3 ? geo.d[j] : 0, c->pb.s[j] = j < 3 ? geo.pb[j] : 0;
+    }
+    c->cin = x->dim[1], c->m = w->dim[0], c->grp = a->group;
+    return RT_OK;
+}
+
+#define CONV_ARGS(c)                                                                               \
+    OCL_ARG((c).cin), OCL_ARG((c).m), OCL_ARG((c).grp), OCL_ARG((c).img), OCL_ARG((c).col),        \
+        OCL_ARG((c).k), OCL_ARG((c).st), OCL_ARG((c).dl), OCL_ARG((c).pb)
+
+int
+ocl_op_convinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
+                   OclTensor *const *out, int nout)
+{
+    const OclTensor *x = in[0], *w = in[1], *y = out[0];
+    const OclTensor *zx = nin > 2 ? in[2] : NULL, *zw = nin > 3 ? in[3] : NULL;
+    char opt[160];
+    cl_long e[4] = {0, 0, 0, 0}, yo = 0;
+    ConvArgs c;
+    (void)nout;
+    int rc = integer_opt(d, "ConvInteger", in, nin, y, opt, sizeof opt);
+    if (rc == RT_OK)
+        rc = conv_args(d, "ConvInteger", &attr->conv, x, w, y, &c);
+    if (rc == RT_OK)
+        rc = offsets(d, "ConvInteger", in, nin < 4 ? nin : 4, e);
+    if (rc == RT_OK)
+        rc = elem_off(d, "ConvInteger", y, &yo);
+    if (rc != RT_OK || ocl_numel(y) == 0)
+        return rc;
+    cl_long n = ocl_numel(y);
+    cl_mem zxm = zx ? zx->mem : x->mem, zwm = zw ? zw->mem : w->mem;
+    OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yo),   OCL_ARG(x->mem), OCL_ARG(e[0]),
+                    OCL_ARG(w->mem), OCL_ARG(e[1]), OCL_ARG(zxm),    OCL_ARG(e[2]),
+                    OCL_ARG(zwm),    OCL_ARG(e[3]), CONV_ARGS(c),    OCL_ARG(n)};
+    size_t global = (size_t)n;
+    return ocl_launch(d, "quant", opt, "conv_integer", arg, (int)(sizeof arg / sizeof *arg), 1,
+                      &global, NULL);
+}
+
+/* ---- QLinearConv and QLinearMatMul ------------------------------------------------------------ */
+
+/* The requantisation's arguments (kernels/quant.cl, QLIN_ARGS): the offsets of the scales (inputs
+ * 1, 4, 6), Y's zero point (7) and the bias (8), and the output's bounds. */
+typedef struct QlinArgs {
+    cl_long off[5];
+    cl_mem mem[5];
+    cl_float lo, hi;
+} QlinArgs;
+
+#define QLIN_ARGS(q)                                                                               \
+    OCL_ARG((q).mem[0]), OCL_ARG((q).off[0]), OCL_ARG((q).mem[1]), OCL_ARG((q).off[1]),            \
+        OCL_ARG((q).mem[2]), OCL_ARG((q).off[2]), OCL_ARG((q).mem[3]), OCL_ARG((q).off[3]),        \
+        OCL_ARG((q).mem[4]), OCL_ARG((q).off[4]), OCL_ARG((q).lo), OCL_ARG((q).hi)
+
+/*
+ * The products of A ta and B tb (element offsets e[0], e[1]; zero points za, zb at e[2], e[3])
+ * into y at yo, one launch of kernel per output matrix: matmul_integer, or qlinear_matmul with
+ * the requantisation's arguments q.
+ */
+static int
+matmul_run(OclDev *d, const char *kernel, const char *opt, const OclTensor *ta,
+           const OclTensor *tb, const OclTensor *za, const OclTensor *zb, const cl_long *e,
+           const OclTensor *y, cl_long yo, const QlinArgs *q)
+{
+    cl_long k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
+    cl_long n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1;
+    int nb = y->rank - (ta->rank >= 2) - (tb->rank >= 2), rc = RT_OK;
+    int64_t sa[RT_MAXRANK], sb[RT_MAXRANK], batch = 1, zbn = zb ? ocl_numel(zb) : 1;
+    rt_shape_batch_strides(&ta->shape, nb, m * k, sa);
+    rt_shape_batch_strides(&tb->shape, nb, k * n, sb);
+    for (int i = 0; i < nb; i++)
+        batch *= y->dim[i];
+    cl_mem zam = za ? za->mem : ta->mem, zbm = zb ? zb->mem : tb->mem;
+    QlinArgs none = {{0}, {ta->mem, ta->mem, ta->mem, ta->mem, ta->mem}, 0, 0};
+    const QlinArgs *qa = q ? q : &none;
+    size_t global[2] = {(size_t)n, (size_t)m};
+    for (int64_t idx = 0; idx < batch && rc == RT_OK; idx++) {
+        int64_t oa = 0, ob = 0, r = idx;
+        for (int i = nb - 1; i >= 0; i--) {
+            int64_t p = r % y->dim[i];
+            r /= y->dim[i];
+            oa += p * sa[i];
+            ob += p * sb[i];
+        }
+        cl_long ao = e[0] + oa, bo = e[1] + ob, zbo = e[3] + (zbn > n ? ob / k : 0);
+        cl_long yi = yo + idx * m * n;
+        OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yi),  OCL_ARG(ta->mem), OCL_ARG(ao),
+                        OCL_ARG(tb->mem), OCL_ARG(bo), OCL_ARG(zam),     OCL_ARG(e[2]),
+                        OCL_ARG(zbm),    OCL_ARG(zbo), OCL_ARG(m),       OCL_ARG(n),
+                        OCL_ARG(k),      QLIN_ARGS(*qa)};
+        int narg = (int)(sizeof arg / sizeof *arg) - (q ? 0 : 12);
+        rc = ocl_launch(d, "quant", opt, kernel, arg, narg, 2, global, NULL);
+    }
+    return rc;
+}
+
 int
 ocl_op_matmulinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
                      OclTensor *const *out, int nout)
 {
-    const OclTensor *ta = in[0], *tb = in[1], *y = out[0];
+    const OclTensor *y = out[0];
     const OclTensor *za = nin > 2 ? in[2] : NULL, *zb = nin > 3 ? in[3] : NULL;
     char opt[160];
     cl_long e[4] = {0, 0, 0, 0}, yo = 0;
@@ -219,72 +338,99 @@ ocl_op_matmulinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
         rc = elem_off(d, "MatMulInteger", y, &yo);
     if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
-    cl_long k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
-    cl_long n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1;
-    int nb = y->rank - (ta->rank >= 2) - (tb->rank >= 2);
-    int64_t sa[RT_MAXRANK], sb[RT_MAXRANK], batch = 1, zbn = zb ? ocl_numel(zb) : 1;
-    rt_shape_batch_strides(&ta->shape, nb, m * k, sa);
-    rt_shape_batch_strides(&tb->shape, nb, k * n, sb);
-    for (int i = 0; i < nb; i++)
-        batch *= y->dim[i];
-    cl_mem zam = za ? za->mem : ta->mem, zbm = zb ? zb->mem : tb->mem;
-    size_t global[2] = {(size_t)n, (size_t)m};
-    for (int64_t idx = 0; idx < batch && rc == RT_OK; idx++) {
-        int64_t oa = 0, ob = 0, r = idx;
-        for (int i = nb - 1; i >= 0; i--) {
-            int64_t q = r % y->dim[i];
-            r /= y->dim[i];
-            oa += q * sa[i];
-            ob += q * sb[i];
-        }
-        cl_long ao = e[0] + oa, bo = e[1] + ob, zbo = e[3] + (zbn > n ? ob / k : 0);
-        cl_long yi = yo + idx * m * n;
-        OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yi),  OCL_ARG(ta->mem), OCL_ARG(ao),
-                        OCL_ARG(tb->mem), OCL_ARG(bo), OCL_ARG(zam),     OCL_ARG(e[2]),
-                        OCL_ARG(zbm),    OCL_ARG(zbo), OCL_ARG(m),       OCL_ARG(n),
-                        OCL_ARG(k)};
-        rc = ocl_launch(d, "quant", opt, "matmul_integer", arg, (int)(sizeof arg / sizeof *arg),
-                        2, global, NULL);
+    return matmul_run(d, "matmul_integer", opt, in[0], in[1], za, zb, e, y, yo, NULL);
+}
+
+/*
+ * The operands in MatMulInteger's order (A, B, A's and B's zero points) into ops, the build
+ * options into opt and the requantisation's arguments into q, for ch columns; the checks of
+ * runtime/cpu/qlinear.c. RT_OK, or RT_EUNSUPPORTED naming op.
+ */
+static int
+qlin_prep(OclDev *d, const char *op, const Fused *act, OclTensor *const *in, int nin,
+          const OclTensor *y, cl_long ch, OclTensor **ops, char *opt, size_t cap, QlinArgs *q)
+{
+    const OclTensor *sx = in[1], *sw = in[4], *sy = in[6], *zy = in[7];
+    const OclTensor *bias = nin > 8 ? in[8] : NULL;
+    ops[0] = in[0], ops[1] = in[3], ops[2] = in[2], ops[3] = in[5];
+    int rc = integer_opt(d, op, ops, 4, NULL, opt, cap);
+    if (rc != RT_OK)
+        return rc;
+    int64_t nw = ocl_numel(sw);
+    if (sx->dt != DT_F32 || ocl_numel(sx) != 1 || sy->dt != DT_F32 || ocl_numel(sy) != 1 ||
+        sw->dt != DT_F32 || (nw != 1 && nw != ch) || (y->dt != DT_U8 && y->dt != DT_I8) ||
+        (zy && (zy->dt != y->dt || ocl_numel(zy) != 1)) ||
+        (bias && (bias->dt != DT_I32 || ocl_numel(bias) != ch)) ||
+        (act->act != ACT_NONE && act->act != ACT_CLIP))
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: float32 scales (W's one or one per column), "
+                       "an 8-bit output, an int32 bias per column, no activation but a clamp",
+                       op);
+    const OclTensor *t[5] = {sx, sw, sy, zy, bias};
+    rc = offsets(d, op, (OclTensor *const *)t, 5, q->off);
+    for (int i = 0; i < 5; i++)
+        q->mem[i] = t[i] ? t[i]->mem : sx->mem;
+    q->lo = y->dt == DT_I8 ? -128.0f : 0.0f;
+    q->hi = y->dt == DT_I8 ? 127.0f : 255.0f;
+    if (act->act == ACT_CLIP) {
+        q->lo = act->alpha > q->lo ? act->alpha : q->lo;
+        q->hi = act->beta < q->hi ? act->beta : q->hi;
     }
+    size_t len = strlen(opt);
+    snprintf(opt + len, cap - len, " -DYQ=%s -DSWPER=%d -DHASZY=%d -DHASBIAS=%d "
+             "-cl-fp32-correctly-rounded-divide-sqrt", int_type(y->dt), nw > 1, zy != NULL,
+             bias != NULL);
     return rc;
 }
 
 int
-ocl_op_convinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
+ocl_op_qlinearconv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
                    OclTensor *const *out, int nout)
 {
-    const ConvAttr *a = &attr->conv;
-    const OclTensor *x = in[0], *w = in[1], *y = out[0];
-    const OclTensor *zx = nin > 2 ? in[2] : NULL, *zw = nin > 3 ? in[3] : NULL;
-    char opt[160];
+    const OclTensor *y = out[0];
+    OclTensor *ops[4];
+    char opt[320];
     cl_long e[4] = {0, 0, 0, 0}, yo = 0;
+    ConvArgs c;
+    QlinArgs q;
     (void)nout;
-    int rc = integer_opt(d, "ConvInteger", in, nin, y, opt, sizeof opt);
-    int ns = x->rank - 2;
-    if (rc == RT_OK && (ns < 1 || ns > 3 || w->rank != x->rank || a->group < 1))
-        rc = rt_fail(d->ctx, RT_EUNSUPPORTED, "ConvInteger: 1 to 3 spatial axes");
+    int rc = qlin_prep(d, "QLinearConv", &attr->conv.fuse, in, nin, y, y->dim[1], ops, opt,
+                       sizeof opt, &q);
     if (rc == RT_OK)
-        rc = offsets(d, "ConvInteger", in, nin < 4 ? nin : 4, e);
+        rc = conv_args(d, "QLinearConv", &attr->conv, ops[0], ops[1], y, &c);
     if (rc == RT_OK)
-        rc = elem_off(d, "ConvInteger", y, &yo);
+        rc = offsets(d, "QLinearConv", ops, 4, e);
+    if (rc == RT_OK)
+        rc = elem_off(d, "QLinearConv", y, &yo);
     if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
-    Geom geo;
-    geom_init(&geo, a, ns, x->dim, w->dim, y->dim, 0);
-    cl_long4 img, col, k, st, dl, pb;
-    for (int j = 0; j < 3; j++) {
-        img.s[j] = geo.img[j], col.s[j] = geo.col[j], k.s[j] = geo.k[j];
-        st.s[j] = geo.s[j], dl.s[j] = geo.d[j], pb.s[j] = geo.pb[j];
-    }
-    img.s[3] = col.s[3] = k.s[3] = st.s[3] = dl.s[3] = pb.s[3] = 0;
-    cl_long cin = x->dim[1], m = w->dim[0], grp = a->group, n = ocl_numel(y);
-    cl_mem zxm = zx ? zx->mem : x->mem, zwm = zw ? zw->mem : w->mem;
-    OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yo),   OCL_ARG(x->mem), OCL_ARG(e[0]),
-                    OCL_ARG(w->mem), OCL_ARG(e[1]), OCL_ARG(zxm),    OCL_ARG(e[2]),
-                    OCL_ARG(zwm),    OCL_ARG(e[3]), OCL_ARG(cin),    OCL_ARG(m),
-                    OCL_ARG(grp),    OCL_ARG(img),  OCL_ARG(col),    OCL_ARG(k),
-                    OCL_ARG(st),     OCL_ARG(dl),   OCL_ARG(pb),     OCL_ARG(n)};
+    cl_long n = ocl_numel(y);
+    cl_mem zxm = ops[2] ? ops[2]->mem : ops[0]->mem, zwm = ops[3] ? ops[3]->mem : ops[1]->mem;
+    OclArg arg[] = {OCL_ARG(y->mem),      OCL_ARG(yo),   OCL_ARG(ops[0]->mem), OCL_ARG(e[0]),
+                    OCL_ARG(ops[1]->mem), OCL_ARG(e[1]), OCL_ARG(zxm),         OCL_ARG(e[2]),
+                    OCL_ARG(zwm),         OCL_ARG(e[3]), CONV_ARGS(c),         OCL_ARG(n),
+                    QLIN_ARGS(q)};
     size_t global = (size_t)n;
-    return ocl_launch(d, "quant", opt, "conv_integer", arg, (int)(sizeof arg / sizeof *arg), 1,
+    return ocl_launch(d, "quant", opt, "qlinear_conv", arg, (int)(sizeof arg / sizeof *arg), 1,
                       &global, NULL);
+}
+
+int
+ocl_op_qlinearmatmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
+                     OclTensor *const *out, int nout)
+{
+    static const Fused none = {.act = ACT_NONE};
+    const OclTensor *y = out[0], *b = in[3];
+    OclTensor *ops[4];
+    char opt[320];
+    cl_long e[4] = {0, 0, 0, 0}, yo = 0, n = b->rank >= 2 ? b->dim[b->rank - 1] : 1;
+    QlinArgs q;
+    (void)attr, (void)nout;
+    int rc = qlin_prep(d, "QLinearMatMul", &none, in, nin, y, n, ops, opt, sizeof opt, &q);
+    if (rc == RT_OK)
+        rc = offsets(d, "QLinearMatMul", ops, 4, e);
+    if (rc == RT_OK)
+        rc = elem_off(d, "QLinearMatMul", y, &yo);
+    if (rc != RT_OK || ocl_numel(y) == 0)
+        return rc;
+    return matmul_run(d, "qlinear_matmul", opt, ops[0], ops[1], ops[2], ops[3], e, y, yo, &q);
 }

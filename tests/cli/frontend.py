@@ -7,11 +7,11 @@ words. Covers Constant attribute forms, initializers listed as inputs, typed and
 external data (and paths that leave the model's folder), symbolic dims and --shape, nodes out of
 order, the forms of older opsets that the frontend normalises (Slice-1, Squeeze-11, Upsample,
 Pad-2, Clip-6, Split-2, ReduceMean-11, Resize-10), unknown ops, duplicate and undefined names and
-cycles. Hostile files: a FIFO, a device or a directory as the model, as external data or as a
---bind file (exit 2 at once, never a hang), external data that a symlink leads out of the model's
-folder, huge declared external tensors over small files (no allocation before the file is
-checked: run under an address-space limit), messages nested deep enough to exhaust the stack, and
-names longer than the IR takes.
+cycles; QLinearMatMul, and its ninth input (hetc's own) refused. Hostile files: a FIFO, a
+device or a directory as the model, as external data or as a --bind file (exit 2 at once, never
+a hang), external data that a symlink leads out of the model's folder, huge declared external
+tensors over small files (no allocation before the file is checked: run under an address-space
+limit), messages nested deep enough to exhaust the stack, and names longer than the IR takes.
 """
 import argparse
 import json
@@ -458,6 +458,18 @@ def legacy():
     bad = helper.make_node("Gemm", ["a", "b"], ["y"], transA=1.5)
     expect_bad("attribute of the wrong type", model([bad], [vi("a", F, [2, 2]), vi("b", F, [2, 2])],
                                                     [vi("y")]), ["transA", "type"])
+    # QLinearMatMul's ninth input is hetc's own (a bias that passes/qdq.c adds), never a file's
+    q = ["a", "s", "z", "b", "s", "z", "s", "z"]
+    u8 = [numpy_helper.from_array(np.array(1.0, np.float32), "s"),
+          numpy_helper.from_array(np.array(0, np.uint8), "z"),
+          numpy_helper.from_array(np.ones((2, 2), np.uint8), "b"),
+          numpy_helper.from_array(np.ones(2, np.int32), "c")]
+    a = vi("a", TensorProto.UINT8, [2, 2])
+    expect_ok("QLinearMatMul", model([helper.make_node("QLinearMatMul", q, ["y"])], [a],
+                                     [vi("y", TensorProto.UINT8)], u8[:3]))
+    expect_bad("QLinearMatMul with a ninth input",
+               model([helper.make_node("QLinearMatMul", q + ["c"], ["y"], name="qm")], [a],
+                     [vi("y", TensorProto.UINT8)], u8), ["\"qm\" (QLinearMatMul)", "8 inputs"])
 
 
 def nhwc():

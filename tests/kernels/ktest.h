@@ -95,3 +95,26 @@ kt_close(const char *what, const float *a, const float *b, int64_t n, double ato
             (long long)at, (double)a[at], (double)b[at], worst, atol + rtol * maxref);
     return 0;
 }
+
+/* round half to even, written out: floor, then the tie goes to the even neighbour */
+static inline double
+kt_round_even(double v)
+{
+    double f = floor(v), r = v - f;
+    if (r > 0.5 || (r == 0.5 && fmod(f, 2.0) != 0.0))
+        f += 1.0;
+    return f;
+}
+
+/* An integer element (8-, 16- or 32-bit) as int64; 0 for other dtypes */
+static inline int64_t
+kt_geti(const RtTensor *t, int64_t i)
+{
+    switch (t->dt) {
+    case DT_U8: return ((const uint8_t *)t->data)[i];
+    case DT_I8: return ((const int8_t *)t->data)[i];
+    case DT_I16: return ((const int16_t *)t->data)[i];
+    case DT_I32: return ((const int32_t *)t->data)[i];
+    default: return 0;
+    }
+}

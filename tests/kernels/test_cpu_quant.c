@@ -12,29 +12,6 @@
 
 static RtCtx *ctx1, *ctx2;
 
-/* round half to even, written out: floor, then the tie goes to the even neighbour */
-static double
-round_even(double v)
-{
-    double f = floor(v), r = v - f;
-    if (r > 0.5 || (r == 0.5 && fmod(f, 2.0) != 0.0))
-        f += 1.0;
-    return f;
-}
-
-/* an integer element as int64, whatever its dtype */
-static int64_t
-geti(const RtTensor *t, int64_t i)
-{
-    switch (t->dt) {
-    case DT_U8: return ((const uint8_t *)t->data)[i];
-    case DT_I8: return ((const int8_t *)t->data)[i];
-    case DT_I16: return ((const int16_t *)t->data)[i];
-    case DT_I32: return ((const int32_t *)t->data)[i];
-    default: return 0;
-    }
-}
-
 static void
 fill_int(RtTensor *t, uint32_t seed)
 {
@@ -96,10 +73,10 @@ quantize_case(DType dt, int per_axis, int64_t n, int with_zp)
     int64_t total = rt_numel(x), inner = per_axis ? n : total;
     for (int64_t i = 0; i < total; i++) {
         int64_t ch = per_axis ? i / inner % c : 0;
-        double zp = with_zp ? (double)geti(z, ch) : 0.0;
-        double q = isnan(xv[i]) ? lo : round_even((double)(xv[i] / sv[ch])) + zp;
+        double zp = with_zp ? (double)kt_geti(z, ch) : 0.0;
+        double q = isnan(xv[i]) ? lo : kt_round_even((double)(xv[i] / sv[ch])) + zp;
         q = q < lo ? lo : q > hi ? hi : q;
-        int64_t got = dt == DT_I16 ? ((int16_t *)y->data)[i] : geti(y, i);
+        int64_t got = dt == DT_I16 ? ((int16_t *)y->data)[i] : kt_geti(y, i);
         if (got != (int64_t)q)
             fprintf(stderr, "QuantizeLinear %d: element %lld: %lld, want %g\n", (int)dt,
                     (long long)i, (long long)got, q);
@@ -126,8 +103,8 @@ dequantize_case(DType dt, int per_axis, int64_t n)
         CHECK(run(t ? ctx2 : ctx1, OP_DEQUANTIZELINEAR, &a, in, 3, out, 1) == RT_OK);
     }
     for (int64_t i = 0; i < c * n; i++) {
-        int64_t ch = per_axis ? i / n : 0, zp = in[2] ? geti(z, ch) : 0;
-        float want = (float)(geti(x, i) - zp) * ((float *)s->data)[ch];
+        int64_t ch = per_axis ? i / n : 0, zp = in[2] ? kt_geti(z, ch) : 0;
+        float want = (float)(kt_geti(x, i) - zp) * ((float *)s->data)[ch];
         CHECK(((float *)y->data)[i] == want && ((float *)y2->data)[i] == want);
     }
     kt_free(x), kt_free(s), kt_free(z), kt_free(y), kt_free(y2);
@@ -152,11 +129,11 @@ dynamic_case(int64_t n, float lo, float hi, int zeros)
         }
         float scale = zeros ? 1.0f : (mx - mn) / 255.0f;
         double zf = -(double)(mn / scale);
-        zf = round_even(zf < 0 ? 0 : zf > 255 ? 255 : zf);
+        zf = kt_round_even(zf < 0 ? 0 : zf > 255 ? 255 : zf);
         CHECK(*(float *)s->data == scale);
         CHECK(*(uint8_t *)z->data == (uint8_t)zf);
         for (int64_t i = 0; i < n; i++) {
-            double q = round_even((double)(xv[i] / scale)) + zf;
+            double q = kt_round_even((double)(xv[i] / scale)) + zf;
             q = q < 0 ? 0 : q > 255 ? 255 : q;
             CHECK(((uint8_t *)y->data)[i] == (uint8_t)q);
         }
@@ -227,12 +204,12 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
         }
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
-                int64_t zbj = zbmode == 0 ? geti(zb, 0) : zbmode == 1 ? geti(zb, j)
-                                                                      : geti(zb, ib * n + j);
+                int64_t zbj = zbmode == 0 ? kt_geti(zb, 0) : zbmode == 1 ? kt_geti(zb, j)
+                                                                      : kt_geti(zb, ib * n + j);
                 int64_t acc = 0;
                 for (int64_t t = 0; t < k; t++)
-                    acc += (geti(a, ia * m * k + i * k + t) - geti(za, 0)) *
-                           (geti(b, ib * k * n + t * n + j) - zbj);
+                    acc += (kt_geti(a, ia * m * k + i * k + t) - kt_geti(za, 0)) *
+                           (kt_geti(b, ib * k * n + t * n + j) - zbj);
                 int64_t o = (bi * m + i) * n + j;
                 CHECK(((int32_t *)y->data)[o] == acc && ((int32_t *)y2->data)[o] == acc);
             }
@@ -298,16 +275,16 @@ conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int6
         for (int64_t o = 0; o < m; o++)
             for (int64_t oy = 0; oy < od[0]; oy++)
                 for (int64_t ox = 0; ox < od[1]; ox++) {
-                    int64_t acc = 0, gi = o / mg, z1 = geti(zw, per_channel ? o : 0);
+                    int64_t acc = 0, gi = o / mg, z1 = kt_geti(zw, per_channel ? o : 0);
                     for (int64_t ci = 0; ci < cg; ci++)
                         for (int64_t ky = 0; ky < kkh; ky++)
                             for (int64_t kx = 0; kx < kw; kx++) {
                                 int64_t iy = oy * s - pb[0] + ky * dl, ix = ox * s - pb[1] + kx * dl;
                                 if (iy < 0 || iy >= hh || ix < 0 || ix >= wd)
                                     continue;
-                                int64_t xv = geti(x, ((b * c + gi * cg + ci) * hh + iy) * wd + ix);
-                                int64_t wv = geti(w, ((o * cg + ci) * kkh + ky) * kw + kx);
-                                acc += (xv - geti(zx, 0)) * (wv - z1);
+                                int64_t xv = kt_geti(x, ((b * c + gi * cg + ci) * hh + iy) * wd + ix);
+                                int64_t wv = kt_geti(w, ((o * cg + ci) * kkh + ky) * kw + kx);
+                                acc += (xv - kt_geti(zx, 0)) * (wv - z1);
                             }
                     int64_t at = ((b * m + o) * od[0] + oy) * od[1] + ox;
                     CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);

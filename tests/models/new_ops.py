@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""new_ops.py: TopK, Einsum, NonZero and GELU written out (issue 13) run against ONNX Runtime.
+"""new_ops.py: ops of issue 13 without (enough) ONNX node tests, against ONNX Runtime.
 
 The ONNX backend node tests have no TopK and few Einsum forms, so this generates small models of
 each and compares hetc's outputs with ONNX Runtime's: TopK of opsets 1, 10 and 11 along every
@@ -9,7 +9,12 @@ attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products,
 implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
 GELU written out as exporters do (erf and tanh forms, which hetc puts back as one Gelu), and one
 whose intermediate is an output too (left as it is); one-hot lookups MatMul(Cast(Equal(I, 0..V-1)),
-E) (a Gather of E's rows for hetc) with indices inside and outside the table, int64 and int32.
+E) (a Gather of E's rows for hetc) with indices inside and outside the table, int64 and int32;
+QLinearConv (uint8 and int8 inputs and outputs, weights per tensor and per output channel, a
+bias, groups, strides, pads, 1-D) and QLinearMatMul (2-D and batched, uint8 and int8), whose
+integer outputs must equal ONNX Runtime's exactly; and the QDQ form of a Conv with a Relu or Clip
+before its QuantizeLinear, which hetc fuses into a QLinearConv that clamps (its dequantised
+output equal to ONNX Runtime's).
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -33,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pylib"))
 from opencl_probe import skip_without_opencl  # noqa: E402
 
 TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-         np.dtype(np.int64): TensorProto.INT64, np.dtype(np.int32): TensorProto.INT32}
+         np.dtype(np.int64): TensorProto.INT64, np.dtype(np.int32): TensorProto.INT32,
+         np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int8): TensorProto.INT8}
 ATOL, RTOL = 1e-4, 1e-3
 
 
@@ -173,6 +179,95 @@ def onehot_model(dt, x_axis):
     return model(nodes, [("i", np.zeros((3, 5), dtype=dt))], [("y", np.float32)], inits, 13)
 
 
+def q8(rng, dt, shape):
+    """random int8 or uint8 values over the whole range"""
+    lo, hi = (0, 256) if dt == np.uint8 else (-128, 128)
+    return rng.integers(lo, hi, shape).astype(dt)
+
+
+def mid(dt):
+    """the middle of an 8-bit dtype's range"""
+    return 128 if dt == np.uint8 else 0
+
+
+def qlinear_conv_cases(rng):
+    """(name, model, inputs): x [n, c, h, w] (or 1-D), W [m, c / group, k...], scales that keep
+    most outputs inside the output range"""
+    forms = [  # xt, wt, yt, n, c, spatial, m, group, kernel, stride, pad, per channel, bias
+        (np.uint8, np.int8, np.uint8, 1, 3, (9, 9), 8, 1, 3, 1, 1, True, True),
+        (np.uint8, np.int8, np.uint8, 2, 8, (7, 10), 8, 8, 3, 2, 1, True, True),
+        (np.int8, np.int8, np.int8, 1, 6, (8, 8), 4, 2, 1, 1, 0, False, True),
+        (np.uint8, np.uint8, np.uint8, 1, 4, (6, 6), 5, 1, 3, 2, 0, False, False),
+        (np.uint8, np.int8, np.uint8, 1, 16, (12, 12), 32, 1, 3, 1, 1, True, True),
+        (np.uint8, np.int8, np.uint8, 1, 4, (20,), 6, 1, 5, 2, 2, True, False),
+    ]
+    for i, (xt, wt, yt, n, c, sp, m, grp, k, st, pad, per, bias) in enumerate(forms):
+        x = q8(rng, xt, (n, c) + sp)
+        w = q8(rng, wt, (m, c // grp) + (k,) * len(sp))
+        taps = c // grp * k ** len(sp)
+        sw = (rng.random(m if per else ()) * 0.02 + 0.005).astype(np.float32)
+        # zero points near the middle; Y's scale puts one standard deviation of the sums
+        # (about 74 x 74 x sqrt(taps)) 40 steps from Y's zero point
+        inits = [("xs", np.array(0.05, np.float32)), ("xz", np.array(mid(xt) + 3, xt)),
+                 ("w", w), ("ws", sw), ("wz", np.full(sw.shape, mid(wt), wt)),
+                 ("ys", np.array(0.05 * 0.015 * 74 * 74 * np.sqrt(taps) / 40, np.float32)),
+                 ("yz", np.array(mid(yt) - 5, yt))]
+        names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"]
+        if bias:
+            inits.append(("b", rng.integers(-20000, 20000, m).astype(np.int32)))
+            names.append("b")
+        node = helper.make_node("QLinearConv", names, ["y"], group=grp,
+                                strides=[st] * len(sp), pads=[pad] * 2 * len(sp))
+        yield "qlinearconv%d" % i, model([node], [("x", x)], [("y", yt)], inits, 13), [("x", x)]
+
+
+def qlinear_matmul_cases(rng):
+    forms = [((5, 37), (37, 9), np.uint8, np.int8, np.uint8),
+             ((2, 3, 4, 20), (20, 7), np.uint8, np.uint8, np.uint8),
+             ((3, 6, 16), (3, 16, 5), np.int8, np.int8, np.int8),
+             ((1, 512), (512, 100), np.uint8, np.int8, np.uint8)]
+    for i, (ash, bsh, at, bt, yt) in enumerate(forms):
+        a, b = q8(rng, at, ash), q8(rng, bt, bsh)
+        inits = [("as", np.array(0.04, np.float32)), ("az", np.array(mid(at) + 3, at)),
+                 ("b", b), ("bs", np.array(0.01, np.float32)), ("bz", np.array(mid(bt) - 1, bt)),
+                 ("ys", np.array(0.04 * 0.01 * 74 * 74 * np.sqrt(ash[-1]) / 40, np.float32)),
+                 ("yz", np.array(mid(yt) + 2, yt))]
+        node = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"],
+                                ["y"])
+        yield "qlinearmatmul%d" % i, model([node], [("a", a)], [("y", yt)], inits, 13), [("a", a)]
+
+
+def qdq_conv_cases(rng):
+    """the QDQ form passes/qdq.c fuses into QLinearConv, with the activation kept between the
+    Conv and its QuantizeLinear (whose zero point is not 0, so the clamp matters): a float input
+    quantised to uint8, int8 weights per channel, an int32 bias of scale sx * sw, the output
+    dequantised"""
+    x = rng.standard_normal((1, 4, 10, 10)).astype(np.float32)
+    w = q8(rng, np.int8, (6, 4, 3, 3))
+    sw = (rng.random(6) * 0.01 + 0.005).astype(np.float32)
+    sx, sy = np.float32(0.03), np.float32(0.02)
+    bias = rng.integers(-300, 300, 6).astype(np.int32)
+    for act in ("Relu", "Clip", None):
+        inits = [("sx", np.array(sx)), ("zx", np.array(128, np.uint8)), ("w", w), ("sw", sw),
+                 ("zw", np.zeros(6, np.int8)), ("b", bias), ("sb", sx * sw),
+                 ("zb", np.zeros(6, np.int32)), ("sy", np.array(sy)),
+                 ("zy", np.array(100, np.uint8)), ("lo", np.array(-0.5, np.float32)),
+                 ("hi", np.array(1.0, np.float32))]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                 helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xf"]),
+                 helper.make_node("DequantizeLinear", ["w", "sw", "zw"], ["wf"], axis=0),
+                 helper.make_node("DequantizeLinear", ["b", "sb", "zb"], ["bf"], axis=0),
+                 helper.make_node("Conv", ["xf", "wf", "bf"], ["c"], pads=[1, 1, 1, 1])]
+        if act == "Relu":
+            nodes.append(helper.make_node("Relu", ["c"], ["a"]))
+        elif act == "Clip":
+            nodes.append(helper.make_node("Clip", ["c", "lo", "hi"], ["a"]))
+        nodes += [helper.make_node("QuantizeLinear", ["a" if act else "c", "sy", "zy"], ["yq"]),
+                  helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+        yield ("qdq_conv_" + (act or "plain").lower(),
+               model(nodes, [("x", x)], [("y", np.float32)], inits, 13), [("x", x)])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hetc", required=True)
@@ -205,6 +300,9 @@ def main():
     c = np.array([[0, 1.5, 0], [-2, 0, np.nan]], dtype=np.float32)
     nz = model([helper.make_node("NonZero", ["c"], ["nz"])], [], [("nz", np.int64)], [("c", c)], 13)
     report("nonzero_const", check(hetc, work, args.strategy, "nonzero", nz, [], True))
+    for name, m, feeds in (list(qlinear_conv_cases(rng)) + list(qlinear_matmul_cases(rng)) +
+                           list(qdq_conv_cases(rng))):
+        report(name, check(hetc, work, args.strategy, name, m, feeds, True))
     # GELU over a wide range: the tails (|x| up to 12) and values near 0
     x = (rng.standard_normal((4, 64)) * 3).astype(np.float32)
     x[0, :8] = [-12, -8, -4, -1e-3, 0, 1e-3, 4, 12]

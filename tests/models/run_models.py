@@ -12,6 +12,9 @@ of the inputs through the plan and writes the last one's outputs):
 
     max |hetc - ort| <= 1e-4 + 1e-3 * max |ort|
 
+or, for an output of a quantised example (QUANT_STEPS) that a DequantizeLinear makes, at most
+that many steps of its scale if that is more.
+
 Prints one line per model with the worst ratio of error to tolerance (<= 1 passes), checks that
 the OCR recogniser's output decodes to "Hello World 2024", and ends with `N passed, N failed`.
 A missing models folder is said and skipped. Exit status 1 if anything failed; with --strategy gpu
@@ -73,13 +76,37 @@ def run_binary(exe, inputs, outputs, threads, stream=None):
     return p.returncode, p.stderr.strip()
 
 
-def worst_ratio(got, want):
-    """max error / tolerance over the outputs (<= 1 passes)."""
+# Quantised examples: an output made by a DequantizeLinear is a whole number of steps of its
+# scale, and hetc's integer kernels may put a sum whose requantisation falls next to a rounding
+# boundary one step from ONNX Runtime's; such an output may differ by this many steps (below
+# DESIGN.md's float tolerance it passes anyway). examples/README.md says why.
+QUANT_STEPS = {"resnet18_int8": 1}
+
+
+def quant_tolerances(m, steps):
+    """per graph output: steps x the scale of the DequantizeLinear that makes it (a one-element
+    constant), else 0"""
+    from onnx import numpy_helper
+    consts = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    made = {o: n for n in m.graph.node for o in n.output}
+    out = []
+    for o in m.graph.output:
+        n = made.get(o.name)
+        s = consts.get(n.input[1]) if n is not None and n.op_type == "DequantizeLinear" else None
+        out.append(steps * float(s) if s is not None and s.size == 1 else 0.0)
+    return out
+
+
+def worst_ratio(got, want, qtol=None):
+    """max error / tolerance over the outputs (<= 1 passes); qtol: per output, an absolute
+    tolerance in quantisation steps that may widen DESIGN.md's"""
     worst = 0.0
-    for g, w in zip(got, want):
+    for i, (g, w) in enumerate(zip(got, want)):
         if g.shape != w.shape:
             return float("inf")
         tol = ATOL + RTOL * float(np.max(np.abs(w))) if w.size else ATOL
+        if qtol:    # a whole number of steps, each computed as (q - zero point) x scale
+            tol = max(tol, qtol[i] * (1 + 1e-5))
         err = float(np.max(np.abs(g.astype(np.float64) - w))) if w.size else 0.0
         if np.isnan(err):
             return float("inf")
@@ -163,6 +190,7 @@ def check_example(hetc, model, work, cfgs, threads, streams, pool):
         files.append(f)
     sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     want = sess.run(None, feeds)
+    qtol = quant_tolerances(m, QUANT_STEPS[name]) if name in QUANT_STEPS else None
 
     def one(cfg):
         label, flags = cfg
@@ -178,7 +206,7 @@ def check_example(hetc, model, work, cfgs, threads, streams, pool):
             if rc != 0:
                 return tag, False, "run%s exit %d: %s" % (stream_label(stream), rc, err)
             got = [np.fromfile(f, dtype=w.dtype).reshape(w.shape) for f, w in zip(outs, want)]
-            r = max(r, worst_ratio(got, want))
+            r = max(r, worst_ratio(got, want, qtol))
         return tag, r <= 1.0, "worst error / tolerance %.3g" % r
 
     for tag, ok, detail in pool.map(one, cfgs):

@@ -4,7 +4,8 @@
  * floats bit for bit (atol and rtol 0): QuantizeLinear with ties, NaN and saturation, per tensor
  * and per axis; DequantizeLinear of uint8, int8 and int32; DynamicQuantizeLinear on a large input
  * (its range is reduced in one work-group); MatMulInteger with batches and per-column zero
- * points; ConvInteger with pads, strides, dilations, groups and per-channel zero points.
+ * points; ConvInteger with pads, strides, dilations, groups and per-channel zero points;
+ * QLinearConv and QLinearMatMul with per-channel scales, a bias, a fused clamp and ties.
  */
 #include "parity.h"
 
@@ -118,6 +119,64 @@ test_conv(void)
     kt_free(x), kt_free(w), kt_free(y), kt_free(zx), kt_free(zw);
 }
 
+/* A float32 tensor of n positive scales (one element, rank 0, when n is 0) */
+static RtTensor *
+scales(int64_t n, float base)
+{
+    int64_t d[1] = {n};
+    RtTensor *t = kt_new(DT_F32, n > 0, d);
+    for (int64_t i = 0; i < (n > 0 ? n : 1); i++)
+        ((float *)t->data)[i] = base * (float)(1 + i % 5);
+    return t;
+}
+
+static void
+test_qlinear(void)
+{
+    /* QLinearConv: x [2, 4, 9, 9] uint8, w [6, 2, 3, 3] int8 per channel, group 2, stride 2,
+     * pads 1: y [2, 6, 5, 5] uint8, bias, then the same with a clamp fused in, then int8 out */
+    int64_t xd[4] = {2, 4, 9, 9}, wd[4] = {6, 2, 3, 3}, yd[4] = {2, 6, 5, 5}, md[1] = {6};
+    int64_t pads[4] = {1, 1, 1, 1}, st[2] = {2, 2};
+    Attr a = {.conv = {.group = 2, .pads = {4, pads}, .strides = {2, st}}};
+    for (int c = 0; c < 3; c++) {
+        DType yt = c == 2 ? DT_I8 : DT_U8;
+        RtTensor *x = rnd(DT_U8, 4, xd, 0), *w = rnd(DT_I8, 4, wd, 0), *y = kt_new(yt, 4, yd);
+        RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0);
+        RtTensor *zy = rnd(yt, 0, NULL, 0);
+        RtTensor *sx = scales(0, 0.02f), *sw = scales(6, 0.004f), *sy = scales(0, 0.05f);
+        RtTensor *b = rnd(DT_I32, 1, md, 0);
+        for (int i = 0; i < 6; i++)
+            ((int32_t *)b->data)[i] %= 4000;
+        if (c == 1)
+            a.conv.fuse = (Fused){.act = ACT_CLIP, .alpha = 30.0f, .beta = 180.0f};
+        RtTensor *in[9] = {x, sx, zx, w, sw, zw, sy, zy, b}, *out[1] = {y};
+        par_check("QLinearConv", OP_QLINEARCONV, &a, in, 9, out, 1, 0, 0, 0);
+        par_check("QLinearConv, no bias", OP_QLINEARCONV, &a, in, 8, out, 1, 0, 0, 0);
+        RtTensor *all[] = {x, w, y, zx, zw, zy, sx, sw, sy, b};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            kt_free(all[i]);
+    }
+    /* QLinearMatMul: a [3, 5, 33] by b [33, 7], per-column scales, hetc's bias; a multiplier of
+     * 1/2 (sums of one product) for ties */
+    int64_t ad[3] = {3, 5, 33}, bd[2] = {33, 7}, yd2[3] = {3, 5, 7}, nd[1] = {7};
+    for (int c = 0; c < 2; c++) {
+        int64_t k = c ? 1 : 33, ak[3] = {ad[0], ad[1], k}, bk[2] = {k, bd[1]};
+        RtTensor *x = rnd(DT_U8, 3, ak, 0), *w = rnd(DT_I8, 2, bk, 0), *y = kt_new(DT_U8, 3, yd2);
+        RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = kt_new(DT_I8, 0, NULL);
+        RtTensor *zy = rnd(DT_U8, 0, NULL, 0), *b = rnd(DT_I32, 1, nd, 0);
+        RtTensor *sx = scales(0, 1.0f), *sw = c ? scales(0, 1.0f) : scales(7, 0.5f);
+        RtTensor *sy = scales(0, c ? 2.0f : 4000.0f);
+        for (int i = 0; i < 7; i++)
+            ((int32_t *)b->data)[i] %= 1000;
+        RtTensor *in[9] = {x, sx, zx, w, sw, zw, sy, zy, b}, *out[1] = {y};
+        par_check("QLinearMatMul", OP_QLINEARMATMUL, NULL, in, 9, out, 1, 0, 0, 0);
+        par_check("QLinearMatMul, no bias", OP_QLINEARMATMUL, NULL, in, 8, out, 1, 0, 0, 0);
+        RtTensor *all[] = {x, w, y, zx, zw, zy, sx, sw, sy, b};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            kt_free(all[i]);
+    }
+}
+
 int
 main(void)
 {
@@ -127,5 +186,6 @@ main(void)
     test_dynamic();
     test_matmul();
     test_conv();
+    test_qlinear();
     return par_close();
 }

@@ -7,12 +7,14 @@
  * Build options: XT, the input's OpenCL type (float for QuantizeLinear); YT, the output's; ZT, a
  * zero point's (a dummy when HASZ is 0); WT, the integer type a difference is taken in (int, or
  * long for int32 inputs); LO, HI, QuantizeLinear's range; AT, BT, the operands of the integer
- * products, with HASZA, HASZB and ZBPER (B's zero point per column or output channel). The host
- * builds with -cl-fp32-correctly-rounded-divide-sqrt, so that x / scale rounds as on the CPU.
+ * products, with HASZA, HASZB and ZBPER (B's zero point per column or output channel); YQ,
+ * SWPER, HASZY and HASBIAS, QLinearConv's and QLinearMatMul's requantisation. The host builds
+ * with -cl-fp32-correctly-rounded-divide-sqrt, so that x / scale rounds as on the CPU.
  *
  * Scales and zero points per axis: element i belongs to channel (i / inner) % ch.
  *
  * hetc-ops: QuantizeLinear DequantizeLinear DynamicQuantizeLinear MatMulInteger ConvInteger
+ * hetc-ops: QLinearConv QLinearMatMul
  */
 
 #ifdef LO
@@ -88,6 +90,18 @@ dequantize(__global float *restrict y, const long yoff, __global const XT *restr
 #endif
 
 #ifdef AT
+/* Element (i, j) of one MatMulInteger product: sum_t (a[i, t] - z0) (b[t, j] - z1). */
+inline int
+matmul_acc(__global const AT *restrict a, const long aoff, __global const BT *restrict b,
+           const long boff, const int z0, const int z1, const long i, const long j, const long n,
+           const long k)
+{
+    int acc = 0;
+    for (long t = 0; t < k; t++)
+        acc += ((int)a[aoff + i * k + t] - z0) * ((int)b[boff + t * n + j] - z1);
+    return acc;
+}
+
 /* MatMulInteger of one output matrix: y[i, j] = sum_t (a[i, t] - za) (b[t, j] - zb[j]). */
 __kernel void
 matmul_integer(__global int *restrict y, const long yoff, __global const AT *restrict a,
@@ -99,33 +113,25 @@ matmul_integer(__global int *restrict y, const long yoff, __global const AT *res
     if (i >= m || j >= n)
         return;
     const int z0 = HASZA ? (int)za[zaoff] : 0, z1 = HASZB ? (int)zb[zboff + (ZBPER ? j : 0)] : 0;
-    int acc = 0;
-    for (long t = 0; t < k; t++)
-        acc += ((int)a[aoff + i * k + t] - z0) * ((int)b[boff + t * n + j] - z1);
-    y[yoff + i * n + j] = acc;
+    y[yoff + i * n + j] = matmul_acc(a, aoff, b, boff, z0, z1, i, j, n, k);
 }
 
-/*
- * ConvInteger, one output per work-item: o = ((batch * M + channel) * P + position). Geometry as
- * runtime/conv_geom.h, padded to 3 spatial axes (.s0 outermost): img, col (the output), k, st
- * (strides), dl (dilations), pb (begin pads). Positions outside the image hold the zero point,
- * so they add nothing.
- */
-__kernel void
-conv_integer(__global int *restrict y, const long yoff, __global const AT *restrict x,
-             const long xoff, __global const BT *restrict w, const long woff,
-             __global const AT *restrict zx, const long zxoff, __global const BT *restrict zw,
-             const long zwoff, const long cin, const long m, const long group, const long4 img,
-             const long4 col, const long4 k, const long4 st, const long4 dl, const long4 pb,
-             const long n)
+/* Geometry as runtime/conv_geom.h, padded to 3 spatial axes (.s0 outermost): img, col (the
+ * output), k, st (strides), dl (dilations), pb (begin pads). */
+#define CONV_GEOM                                                                                 \
+    const long cin, const long m, const long group, const long4 img, const long4 col,             \
+        const long4 k, const long4 st, const long4 dl, const long4 pb
+
+/* Output o = ((batch * M + channel) * P + position) of ConvInteger, less zero points z0 (X's)
+ * and z1 (W's, of channel mo). Positions outside the image hold the zero point, so add
+ * nothing. */
+inline int
+conv_acc(__global const AT *restrict x, const long xoff, __global const BT *restrict w,
+         const long woff, const int z0, const int z1, const long o, const long mo, CONV_GEOM)
 {
-    const long o = get_global_id(0);
-    if (o >= n)
-        return;
-    const long pos = col.s0 * col.s1 * col.s2, p = o % pos, mo = o / pos % m, bi = o / pos / m;
+    const long pos = col.s0 * col.s1 * col.s2, p = o % pos, bi = o / pos / m;
     const long cg = cin / group, gi = mo / (m / group);
     const long o2 = p % col.s2, o1 = p / col.s2 % col.s1, o0 = p / (col.s2 * col.s1);
-    const int z0 = HASZA ? (int)zx[zxoff] : 0, z1 = HASZB ? (int)zw[zwoff + (ZBPER ? mo : 0)] : 0;
     int acc = 0;
     for (long c = 0; c < cg; c++) {
         const long xc = xoff + (bi * cin + gi * cg + c) * img.s0 * img.s1 * img.s2;
@@ -149,6 +155,79 @@ conv_integer(__global int *restrict y, const long yoff, __global const AT *restr
             }
         }
     }
-    y[yoff + o] = acc;
+    return acc;
 }
+
+/* ConvInteger, one output per work-item */
+__kernel void
+conv_integer(__global int *restrict y, const long yoff, __global const AT *restrict x,
+             const long xoff, __global const BT *restrict w, const long woff,
+             __global const AT *restrict zx, const long zxoff, __global const BT *restrict zw,
+             const long zwoff, CONV_GEOM, const long n)
+{
+    const long o = get_global_id(0);
+    if (o >= n)
+        return;
+    const long pos = col.s0 * col.s1 * col.s2, mo = o / pos % m;
+    const int z0 = HASZA ? (int)zx[zxoff] : 0, z1 = HASZB ? (int)zw[zwoff + (ZBPER ? mo : 0)] : 0;
+    y[yoff + o] = conv_acc(x, xoff, w, woff, z0, z1, o, mo, cin, m, group, img, col, k, st, dl,
+                           pb);
+}
+
+#ifdef YQ
+/*
+ * QLinearConv and QLinearMatMul (runtime/cpu/qlinear.c): the sum of column c, plus its int32
+ * bias (wrapping as the CPU's), times sx * sw[c] / sy in float, saturated to [lo, hi] (the
+ * output dtype's range, or a fused clamp's; NaN to lo), rounded half to even, plus zy. YQ: the
+ * output's type; SWPER: W's scale per column; HASBIAS.
+ */
+inline YQ
+requant(const int acc, const int bias, const float sx, const float sw, const float sy,
+        const float zy, const float lo, const float hi)
+{
+    const float m = sx * sw / sy;
+    float v = (float)as_int(as_uint(acc) + as_uint(bias)) * m;
+    v = v > lo - zy ? v : lo - zy;
+    v = v < hi - zy ? v : hi - zy;
+    return (YQ)(rint(v) + zy);
+}
+
+#define QLIN_ARGS                                                                                 \
+    __global const float *restrict sx, const long sxoff, __global const float *restrict sw,       \
+        const long swoff, __global const float *restrict sy, const long syoff,                    \
+        __global const YQ *restrict zy, const long zyoff, __global const int *restrict bias,      \
+        const long boff, const float lo, const float hi
+
+#define REQUANT(acc, c)                                                                           \
+    requant(acc, HASBIAS ? bias[boff + (c)] : 0, sx[sxoff], sw[swoff + (SWPER ? (c) : 0)],        \
+            sy[syoff], HASZY ? (float)zy[zyoff] : 0.0f, lo, hi)
+
+__kernel void
+qlinear_matmul(__global YQ *restrict y, const long yoff, __global const AT *restrict a,
+               const long aoff, __global const BT *restrict b, const long boff_,
+               __global const AT *restrict za, const long zaoff, __global const BT *restrict zb,
+               const long zboff, const long m, const long n, const long k, QLIN_ARGS)
+{
+    const long j = get_global_id(0), i = get_global_id(1);
+    if (i >= m || j >= n)
+        return;
+    const int z0 = HASZA ? (int)za[zaoff] : 0, z1 = HASZB ? (int)zb[zboff + (ZBPER ? j : 0)] : 0;
+    y[yoff + i * n + j] = REQUANT(matmul_acc(a, aoff, b, boff_, z0, z1, i, j, n, k), j);
+}
+
+__kernel void
+qlinear_conv(__global YQ *restrict y, const long yoff, __global const AT *restrict x,
+             const long xoff, __global const BT *restrict w, const long woff,
+             __global const AT *restrict zx, const long zxoff, __global const BT *restrict zw,
+             const long zwoff, CONV_GEOM, const long n, QLIN_ARGS)
+{
+    const long o = get_global_id(0);
+    if (o >= n)
+        return;
+    const long pos = col.s0 * col.s1 * col.s2, mo = o / pos % m;
+    const int z0 = HASZA ? (int)zx[zxoff] : 0, z1 = HASZB ? (int)zw[zwoff + (ZBPER ? mo : 0)] : 0;
+    y[yoff + o] = REQUANT(conv_acc(x, xoff, w, woff, z0, z1, o, mo, cin, m, group, img, col, k,
+                                   st, dl, pb), mo);
+}
+#endif
 #endif

@@ -883,6 +883,42 @@ test_quant(void)
     CHECK(infer() < 0 && strstr(d.msg, "cv_f32") && strstr(d.msg, "not supported"));
 }
 
+/* QLinearConv and QLinearMatMul: Conv's and MatMul's shapes from inputs 0 and 3, the dtype of
+ * Y's zero point; W's scale per output channel; per-row scales of A, bias of another dtype and
+ * 16-bit operands refused */
+static void
+test_qlinear(void)
+{
+    fresh();
+    ValId f1 = val("f1", DT_F32, 0, NULL), u1 = val("u1", DT_U8, 0, NULL);
+    ValId i1 = val("i1", DT_I8, 0, NULL);
+    NodeId cv = NODE(OP_QLINEARCONV, "qc", 1, TENSOR("x", DT_U8, 1, 4, 9, 9), f1, u1,
+                     TENSOR("w", DT_I8, 8, 2, 3, 3), TENSOR("ws", DT_F32, 8),
+                     TENSOR("wz", DT_I8, 8), f1, i1, TENSOR("b", DT_I32, 8));
+    g->node[cv].attr->conv.group = 2;
+    NodeId mm = NODE(OP_QLINEARMATMUL, "qm", 1, TENSOR("a", DT_U8, 3, 5, 7), f1, u1,
+                     TENSOR("bm", DT_U8, 7, 6), TENSOR("bs", DT_F32, 6), u1, f1, u1);
+    CHECK(infer() == 0);
+    CHECK(SHAPE_IS(out(cv, 0), 1, 8, 7, 7) && out(cv, 0)->dt == DT_I8);
+    CHECK(SHAPE_IS(out(mm, 0), 3, 5, 6) && out(mm, 0)->dt == DT_U8);
+    fresh();
+    f1 = val("f1", DT_F32, 0, NULL), u1 = val("u1", DT_U8, 0, NULL);
+    NODE(OP_QLINEARMATMUL, "qm_rows", 1, TENSOR("a", DT_U8, 5, 7), TENSOR("as", DT_F32, 5), u1,
+         TENSOR("bm", DT_U8, 7, 6), f1, u1, f1, u1);
+    CHECK(infer() < 0 && strstr(d.msg, "qm_rows") && strstr(d.msg, "not supported"));
+    fresh();
+    f1 = val("f1", DT_F32, 0, NULL), u1 = val("u1", DT_U8, 0, NULL);
+    NODE(OP_QLINEARCONV, "qc_bias", 1, TENSOR("x", DT_U8, 1, 4, 9, 9), f1, u1,
+         TENSOR("w", DT_U8, 8, 4, 3, 3), f1, u1, f1, u1, TENSOR("b", DT_F32, 8));
+    CHECK(infer() < 0 && strstr(d.msg, "qc_bias") && strstr(d.msg, "int32"));
+    fresh();
+    f1 = val("f1", DT_F32, 0, NULL);
+    ValId s1 = val("s1", DT_I16, 0, NULL);
+    NODE(OP_QLINEARMATMUL, "qm_16", 1, TENSOR("a", DT_I16, 5, 7), f1, s1,
+         TENSOR("bm", DT_I16, 7, 6), f1, s1, f1, s1);
+    CHECK(infer() < 0 && strstr(d.msg, "qm_16") && strstr(d.msg, "not supported"));
+}
+
 /* Einsum: sizes by subscript, ellipsis dims broadcast, mismatches refused (codes: A-Z 0-25,
  * a-z 26-51, "..." EINSUM_ELLIPSIS, -1 closing each term) */
 static void
@@ -933,6 +969,7 @@ main(void)
     test_rnn();
     test_scatter_gathernd();
     test_quant();
+    test_qlinear();
     ir_graph_free(g);
     return TEST_DONE();
 }
