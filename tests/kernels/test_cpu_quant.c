@@ -5,7 +5,11 @@
  * int16), DequantizeLinear (uint8, int8, int32, per axis), DynamicQuantizeLinear (the spec's
  * scale and zero point, an all-zero input), MatMulInteger (mixed signedness, batches that
  * broadcast, 1-D operands, zero points per column) and ConvInteger (pads, strides, dilations,
- * groups, auto_pad, per-channel weight zero points). Forms the kernels do not take are refused
+ * groups, auto_pad, per-channel weight zero points), both of them on random sizes around the
+ * integer GEMM's tiles with every dtype pair, with K = 0, with the largest K and every value at
+ * the extreme that maximises |x - zero point| (sums near the int32 limits), and a convolution
+ * whose padding dwarfs its image (read without the padded copy). Run in each build of the
+ * kernels, and with HETC_VNNI=0 in the AVX-512 build. Forms the kernels do not take are refused
  * with RT_EUNSUPPORTED.
  */
 #include "ktest.h"
@@ -48,6 +52,32 @@ fill_int(RtTensor *t, uint32_t seed)
         default: break;
         }
     }
+}
+
+/* 0: operands as filled; 1: the first operand at its dtype's maximum and its zero point at the
+ * minimum, the second at its minimum and its zero point at the maximum (every product -255 *
+ * 255 with two uint8s); 2: the second at its maximum, its zero point at the minimum */
+static int extreme;
+
+static void
+set_all(RtTensor *t, int hi)
+{
+    for (int64_t i = 0; t && i < rt_numel(t); i++) {
+        if (t->dt == DT_U8)
+            ((uint8_t *)t->data)[i] = hi ? 255 : 0;
+        else
+            ((int8_t *)t->data)[i] = (int8_t)(hi ? 127 : -128);
+    }
+}
+
+/* applies `extreme` to the operands x and w and their zero points */
+static void
+set_extreme(RtTensor *x, RtTensor *zx, RtTensor *w, RtTensor *zw)
+{
+    if (!extreme)
+        return;
+    set_all(x, 1), set_all(zx, 0);
+    set_all(w, extreme == 2), set_all(zw, extreme != 2);
 }
 
 /* the kernel of op, called by name (cpu_kernel[] names kernels weakly: a test links what it calls) */
@@ -201,6 +231,7 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
     RtTensor *y = kt_new(DT_I32, ry, yd), *y2 = kt_new(DT_I32, ry, yd);
     fill_int(za, 31);
     fill_int(zb, 32);
+    set_extreme(a, za, b, zb);
     RtTensor *in[4] = {a, b, za, zb};
     for (int t = 0; t < 2; t++) {
         RtTensor *out[1] = {t ? y2 : y};
@@ -287,6 +318,7 @@ conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int6
     RtTensor *zx = kt_new(xt, 0, NULL), *zw = kt_new(wt, per_channel, md);
     RtTensor *y = kt_new(DT_I32, rank, yd), *y2 = kt_new(DT_I32, rank, yd);
     fill_int(x, 41), fill_int(w, 42), fill_int(zx, 43), fill_int(zw, 44);
+    set_extreme(x, zx, w, zw);
     Attr a = {.conv = ca};
     RtTensor *inp[4] = {x, w, zx, zw};
     for (int t = 0; t < 2; t++) {
@@ -313,6 +345,46 @@ conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int6
                     CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
                 }
     kt_free(x), kt_free(w), kt_free(zx), kt_free(zw), kt_free(y), kt_free(y2);
+}
+
+/* ---- random shapes --------------------------------------------------------------------------- */
+
+static const DType pair[4][2] = {{DT_U8, DT_I8}, {DT_U8, DT_U8}, {DT_I8, DT_I8}, {DT_I8, DT_U8}};
+
+/* MatMulInteger of random sizes around the tiles' (QG_MR up to 8 rows, panels of up to 48
+ * columns, groups of 2 or 4 k): every remainder, k = 1, every dtype pair, zero points per
+ * tensor and per column */
+static void
+matmul_random(int cases)
+{
+    static const int64_t ms[] = {1, 3, 4, 7, 8, 9, 16, 17, 25};
+    static const int64_t ns[] = {1, 2, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 65, 97};
+    static const int64_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 67, 130};
+    uint32_t s = 99;
+    for (int c = 0; c < cases; c++) {
+        int64_t ad[2] = {ms[kt_rand(&s) % 9], ks[kt_rand(&s) % 12]};
+        int64_t bd[2] = {ad[1], ns[kt_rand(&s) % 14]};
+        const DType *t = pair[c % 4];
+        matmul_case(t[0], t[1], 2, ad, 2, bd, (int)(kt_rand(&s) % 2));
+    }
+}
+
+/* ConvInteger of random shapes: 1 to 7 channels a group (not whole groups of k), kernels 1 to
+ * 4, strides and dilations 1 to 3, padding 0 to 3 (some windows wholly in it), groups, zero
+ * points per tensor and per channel, every dtype pair */
+static void
+conv_random(int cases)
+{
+    uint32_t s = 7;
+    for (int c = 0; c < cases; c++) {
+        const DType *t = pair[c % 4];
+        int64_t g = 1 + kt_rand(&s) % 3, cg = 1 + kt_rand(&s) % 7, mg = 1 + kt_rand(&s) % 11;
+        int64_t k = 1 + kt_rand(&s) % 4, st = 1 + kt_rand(&s) % 3, dl = 1 + kt_rand(&s) % 3;
+        int64_t p = kt_rand(&s) % 4, h = (k - 1) * dl + 1 + kt_rand(&s) % 9;
+        int64_t wd = (k - 1) * dl + 1 + kt_rand(&s) % 23;
+        conv_case(t[0], t[1], 1 + kt_rand(&s) % 2, g * cg, c % 5 == 4 ? 0 : h, wd, g * mg, g,
+                  k, k, st, dl, p, PAD_NOTSET, (int)(kt_rand(&s) % 2));
+    }
 }
 
 /* forms the kernels refuse: not float32 into QuantizeLinear, 16-bit operands of an integer
@@ -368,6 +440,22 @@ main(void)
     conv_case(DT_U8, DT_U8, 1, 4, 8, 8, 4, 4, 3, 3, 2, 1, 0, PAD_SAME_LOWER, 0);
     conv_case(DT_U8, DT_I8, 1, 2, 0, 13, 3, 1, 0, 4, 1, 1, 2, PAD_NOTSET, 1);
     conv_case(DT_U8, DT_I8, 1, 8, 40, 40, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 1); /* 1600 positions */
+    conv_case(DT_U8, DT_I8, 1, 64, 66, 64, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 0); /* chunks */
+    conv_case(DT_I8, DT_U8, 1, 3, 1, 1, 5, 1, 1, 1, 150, 1, 200, PAD_NOTSET, 1); /* vast pads */
+    matmul_random(160);
+    conv_random(120);
+    /* K = 0: all zeros; the largest K the compiler takes, every product at +-255 * 255, whose
+     * sum reaches within 2^15 of the int32 limits */
+    matmul_case(DT_U8, DT_I8, 2, (const int64_t[]){3, 0}, 2, (const int64_t[]){0, 5}, 1);
+    for (int e = 1; e <= 2; e++) {
+        extreme = e;
+        for (int i = 0; i < 4; i++)
+            matmul_case(pair[i][0], pair[i][1], 2, (const int64_t[]){9, 33025}, 2,
+                        (const int64_t[]){33025, 17}, i % 2);
+        conv_case(DT_U8, DT_U8, 1, 5, 9, 9, 9, 1, 3, 3, 1, 1, 2, PAD_NOTSET, 1);
+        conv_case(DT_I8, DT_I8, 1, 6, 7, 8, 4, 2, 2, 2, 2, 2, 1, PAD_NOTSET, 0);
+        extreme = 0;
+    }
     refusals();
     rt_ctx_free(ctx1);
     rt_ctx_free(ctx2);
