@@ -103,12 +103,38 @@ pack_row_flat(const QgFormat *f, const QgSide *side, uint8_t *d, const void *src
     return s;
 }
 
+/* Rows [r0, r1) (whole panels, all real) of contiguous bytes: a panel's groups are written in
+ * order, each the 32-bit word of one row at k = 4 g, flipped by 0x80 for a shift of +-128. */
+static void
+pack_panels_bytes(const QgSide *side, uint8_t *dst, const uint8_t *src, int64_t rs, int64_t k,
+                  int64_t ng, int64_t r0, int64_t r1)
+{
+    uint32_t flip = side->shift ? 0x80808080u : 0;
+    for (int64_t r = r0; r < r1; r += QG_MR) {
+        uint32_t *d = (uint32_t *)(dst + r * ng * 4);
+        const uint8_t *x = src + r * rs;
+        for (int64_t g = 0; g < k / 4; g++, d += QG_MR)
+            for (int i = 0; i < QG_MR; i++) {
+                uint32_t v;
+                memcpy(&v, x + i * rs + g * 4, 4);
+                d[i] = v ^ flip;
+            }
+    }
+}
+
 void
 cpu_qg_pack_p(const QgFormat *f, const QgSide *side, void *dst, const void *src, DType dt,
               int64_t rows, int64_t rs, const int64_t *kmap, int64_t k, int64_t kp,
               int32_t *sums, int64_t r0, int64_t r1)
 {
     int64_t ng = kp / f->kg;
+    if (!kmap && f->esz == 1 && !sums && k % 4 == 0) {
+        int64_t whole = r1 < rows ? r1 : rows / QG_MR * QG_MR;
+        if (whole > r0) {
+            pack_panels_bytes(side, dst, src, rs, k, ng, r0, whole);
+            r0 = whole;
+        }
+    }
     for (int64_t r = r0; r < r1; r++) {
         uint8_t *d = (uint8_t *)dst + (r / QG_MR * ng * QG_MR + r % QG_MR) * 4;
         if (r >= rows) {

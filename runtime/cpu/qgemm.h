@@ -91,8 +91,8 @@ qg_put(const QgFormat *f, void *dst, int64_t off, int32_t v)
 /*
  * Packs rows [r0, r1) of P (r1 <= qg_prows(rows)) into dst, which holds qg_prows(rows) rows of
  * kp values. Value i of row r is src[r * rs + kmap[i]] - side shift, 0 where kmap[i] < 0 or r >=
- * rows; kmap NULL: src[r * rs + i] for i < k (the fast case). sums (NULL: none) gets each real
- * row's sum of packed values.
+ * rows; kmap NULL: src[r * rs + i] for i < k (the fast case, fastest without sums and with k a
+ * multiple of 4). sums (NULL: none) gets each real row's sum of packed values.
  */
 void cpu_qg_pack_p(const QgFormat *f, const QgSide *side, void *dst, const void *src, DType dt,
                    int64_t rows, int64_t rs, const int64_t *kmap, int64_t k, int64_t kp,

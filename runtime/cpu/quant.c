@@ -24,6 +24,10 @@
 #include "quant_layout.h"
 #include "shape.h"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 /* ---- scales and zero points ------------------------------------------------------------------ */
 
 /* Element i of a zero point (an integer dtype), 0 without one. */
@@ -333,8 +337,12 @@ cpu_matmulinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin,
     rt_shape_batch_strides(&tb->shape, nb, k * n, stb);
     /* B's zero points per column: [N] for every matrix, [..., 1, N] for each of B's own */
     int64_t zbn = zb ? rt_numel(zb) : 1, last_a = -1, last_b = -1, last_zq = -1;
+    /* A's row sums only where some zero point of B is left after the shift */
+    int zb_any = 0;
+    for (int64_t i = 0; i < zbn; i++)
+        zb_any |= (int32_t)zero_at(zb, i) != sb.shift;
     const int32_t *zq = NULL;
-    Pack pa = {&f, &sa, s1 + o_pa, NULL, ta->dt, m, k, kp, NULL, k, sp};
+    Pack pa = {&f, &sa, s1 + o_pa, NULL, ta->dt, m, k, kp, NULL, k, zb_any ? sp : NULL};
     Pack pb = {&f, &sb, NULL, NULL, tb->dt, n, 1, kp, kmb, k, NULL};
     for (int64_t idx = 0; idx < batch; idx++) {
         int64_t oa = 0, ob = 0, r = idx;
@@ -424,6 +432,18 @@ image_word(const ConvI *c, const uint8_t *x, int64_t gi, int64_t i2)
     return w;
 }
 
+/* 1 when some position and tap read coordinate q of the padded image along axis a. */
+static int
+touched(const Geom *g, int a, int64_t q)
+{
+    for (int64_t kk = 0; kk < g->k[a]; kk++) {
+        int64_t r = q - kk * g->d[a];
+        if (r >= 0 && r % g->s[a] == 0 && r / g->s[a] < g->col[a])
+            return 1;
+    }
+    return 0;
+}
+
 /* Rows [b, e) of the padded image (row: pd[0] * pd[1] of them, pd[2] pixels each), 32-bit
  * groups of kg channels interleaved from kg rows of X at a time. */
 static void
@@ -434,6 +454,9 @@ image_rows(void *arg, int64_t b, int64_t e)
     int64_t gp = c->cgp / c->f->kg, lo = g->pb[2], hi = g->pb[2] + g->img[2];
     hi = hi < c->pd[2] ? hi : c->pd[2];
     for (int64_t row = b; row < e; row++) {
+        /* rows no position reads (a strided 1 x 1 kernel's odd ones) are left as they are */
+        if (!touched(g, 0, row / c->pd[1]) || !touched(g, 1, row % c->pd[1]))
+            continue;
         int64_t i0 = row / c->pd[1] - g->pb[0], i1 = row % c->pd[1] - g->pb[1];
         int in = i0 >= 0 && i0 < g->img[0] && i1 >= 0 && i1 < g->img[1];
         uint32_t *d = (uint32_t *)c->img + row * c->pd[2] * gp;
@@ -447,10 +470,7 @@ image_rows(void *arg, int64_t b, int64_t e)
                 continue;
             int64_t ch = gi * c->f->kg, sz = g->imgsz;
             uint32_t *dg = d + lo * gp + gi;
-            if (ch + c->f->kg > c->cg) {
-                for (int64_t i2 = 0; i2 < hi - lo; i2++)
-                    dg[i2 * gp] = image_word(c, x, gi, i2);
-            } else if (c->f->esz == 1) {
+            if (c->f->esz == 1 && ch + 4 <= c->cg) {
                 /* x - shift of a byte: x ^ 0x80 for a shift of +-128 */
                 const uint8_t *x0 = x + ch * sz;
                 uint32_t flip = c->side->shift ? 0x80808080u : 0;
@@ -458,6 +478,20 @@ image_rows(void *arg, int64_t b, int64_t e)
                     dg[i2 * gp] = ((uint32_t)x0[i2] | (uint32_t)x0[sz + i2] << 8 |
                                    (uint32_t)x0[2 * sz + i2] << 16 |
                                    (uint32_t)x0[3 * sz + i2] << 24) ^ flip;
+            } else if (c->f->esz == 1) {
+                /* the last channels, fewer than a group: zero bytes (not flipped) past them */
+                const uint8_t *x0 = x + ch * sz;
+                int nreal = (int)(c->cg - ch);
+                uint32_t flip = c->side->shift ? 0x80808080u >> (8 * (4 - nreal)) : 0;
+                for (int64_t i2 = 0; i2 < hi - lo; i2++) {
+                    uint32_t v = 0;
+                    for (int r = 0; r < nreal; r++)
+                        v |= (uint32_t)x0[r * sz + i2] << (8 * r);
+                    dg[i2 * gp] = v ^ flip;
+                }
+            } else if (ch + 2 > c->cg) {
+                for (int64_t i2 = 0; i2 < hi - lo; i2++)
+                    dg[i2 * gp] = image_word(c, x, gi, i2);
             } else {
                 for (int64_t i2 = 0; i2 < hi - lo; i2++) {
                     int32_t v0 = qg_load8(x, c->dt, ch * sz + i2) - c->side->shift;
@@ -499,6 +533,24 @@ image_pixel(const ConvI *c, int64_t q0, int64_t q1, int64_t q2)
     return (q0 * c->pd[1] + q1) * c->pd[2] + q2;
 }
 
+#if defined(__SSE2__)
+/* d[r * w + j] = s[at[j] + r] for r, j < 4: 4 groups of 4 positions, transposed */
+static inline void
+transpose4(uint32_t *d, int64_t w, const uint32_t *s, const int32_t *at)
+{
+    __m128i r0 = _mm_loadu_si128((const __m128i *)(s + at[0]));
+    __m128i r1 = _mm_loadu_si128((const __m128i *)(s + at[1]));
+    __m128i r2 = _mm_loadu_si128((const __m128i *)(s + at[2]));
+    __m128i r3 = _mm_loadu_si128((const __m128i *)(s + at[3]));
+    __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+    __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+    _mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi64(t0, t2));
+    _mm_storeu_si128((__m128i *)(d + w), _mm_unpackhi_epi64(t0, t2));
+    _mm_storeu_si128((__m128i *)(d + 2 * w), _mm_unpacklo_epi64(t1, t3));
+    _mm_storeu_si128((__m128i *)(d + 3 * w), _mm_unpackhi_epi64(t1, t3));
+}
+#endif
+
 /* Packs the columns of Q panels [b, e) of the chunk (positions p0 + j). */
 static void
 patches(void *arg, int64_t b, int64_t e)
@@ -507,7 +559,7 @@ patches(void *arg, int64_t b, int64_t e)
     const Geom *g = c->geo;
     int64_t qc = qg_qcols(c->np), gp = c->cgp / c->f->kg; /* groups a pixel */
     const uint32_t *img = (const uint32_t *)c->img;
-    int64_t at[QG_NR]; /* a panel's positions: their first group in the padded image */
+    int32_t at[QG_NR]; /* a panel's positions: their first group in the padded image */
     for (int64_t pn = b; pn < e; pn++) {
         int64_t j0 = pn * QG_NR, w = qc - j0 < QG_NR ? qc - j0 : QG_NR;
         int64_t real = c->np - j0 < w ? c->np - j0 : w;
@@ -515,7 +567,7 @@ patches(void *arg, int64_t b, int64_t e)
         for (int64_t jj = 0; jj < real; jj++) {
             int64_t p = c->p0 + j0 + jj, o2 = p % g->col[2], o1 = p / g->col[2] % g->col[1];
             int64_t o0 = p / (g->col[2] * g->col[1]);
-            at[jj] = image_pixel(c, o0 * g->s[0], o1 * g->s[1], o2 * g->s[2]);
+            at[jj] = (int32_t)(image_pixel(c, o0 * g->s[0], o1 * g->s[1], o2 * g->s[2]) * gp);
         }
         int64_t t = 0;
         for (int64_t k0 = 0; k0 < g->k[0]; k0++)
@@ -526,12 +578,34 @@ patches(void *arg, int64_t b, int64_t e)
                         direct(c, dt, w, real, c->p0 + j0, k0, k1, k2);
                         continue;
                     }
-                    int64_t off = image_pixel(c, k0 * g->d[0], k1 * g->d[1], k2 * g->d[2]);
-                    for (int64_t gi = 0; gi < gp; gi++, dt += w) {
-                        const uint32_t *s = img + off * gp + gi;
-                        for (int64_t jj = 0; jj < real; jj++)
-                            dt[jj] = s[at[jj] * gp];
-                        for (int64_t jj = real; jj < w; jj++)
+                    const uint32_t *s =
+                        img + image_pixel(c, k0 * g->d[0], k1 * g->d[1], k2 * g->d[2]) * gp;
+                    int64_t gi = 0;
+#if defined(__SSE2__)
+                    /* 4 groups of 4 positions at a time: a 4 x 4 transposition */
+                    for (; gi + 4 <= gp; gi += 4, dt += 4 * w) {
+                        int64_t jj = 0;
+                        for (; jj + 4 <= real; jj += 4)
+                            transpose4(dt + jj, w, s + gi, at + jj);
+                        for (int r = 0; r < 4; r++) {
+                            for (int64_t j = jj; j < real; j++)
+                                dt[r * w + j] = s[gi + r + at[j]];
+                            for (int64_t j = real; j < w; j++)
+                                dt[r * w + j] = 0;
+                        }
+                    }
+#endif
+                    for (; gi < gp; gi++, dt += w) {
+                        int64_t jj = 0;
+#if defined(__AVX512F__)
+                        for (; jj + 16 <= real; jj += 16) {
+                            __m512i ix = _mm512_loadu_si512(at + jj);
+                            _mm512_storeu_si512(dt + jj, _mm512_i32gather_epi32(ix, s + gi, 4));
+                        }
+#endif
+                        for (; jj < real; jj++)
+                            dt[jj] = s[gi + at[jj]];
+                        for (; jj < w; jj++)
                             dt[jj] = 0;
                     }
                 }
@@ -586,7 +660,7 @@ cpu_convinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTe
         c.pd[i] = geo.img[i] + geo.pb[i] > span ? geo.img[i] + geo.pb[i] : span;
         padded *= c.pd[i];
     }
-    if (padded > 4 * (geo.imgsz + pos) + 65536)
+    if (padded > 4 * (geo.imgsz + pos) + 65536 || padded * (cgp / f.kg) > INT32_MAX)
         c.pd[0] = padded = 0;
     size_t at = 0, o_img = take(&at, (size_t)(padded * cgp * esz));
     size_t o_q = take(&at, (size_t)(chunk * kp * esz)), o_sq = take(&at, (size_t)chunk * 4);

@@ -196,8 +196,8 @@ dynamic_case(int64_t n, float lo, float hi, int zeros)
 
 /* ---- MatMulInteger --------------------------------------------------------------------------- */
 
-/* a [..., m, k] x b [..., k, n], batch dims broadcast; zb per column when zbn > 1: [n] or
- * b's shape with k made 1 (zb_full) */
+/* a [..., m, k] x b [..., k, n], batch dims broadcast; zb per column when zbmode is 1 ([n]) or
+ * 2 (b's shape with k made 1); zbmode 3: one zb, 0 for int8 B and 128 for uint8 */
 static void
 matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t *bd, int zbmode)
 {
@@ -220,7 +220,8 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
     if (rb > 1)
         yd[ry++] = n;
     int64_t zd[RT_MAXRANK];
-    int rz = 0;
+    int rz = 0, zero_zb = zbmode == 3; /* 3: one zero point for B, made 0 */
+    zbmode = zbmode == 3 ? 0 : zbmode;
     if (zbmode == 1) {
         zd[rz++] = n;
     } else if (zbmode == 2) {
@@ -232,6 +233,8 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
     fill_int(za, 31);
     fill_int(zb, 32);
     set_extreme(a, za, b, zb);
+    if (zero_zb)
+        memset(zb->data, bt == DT_U8 ? 128 : 0, 1);
     RtTensor *in[4] = {a, b, za, zb};
     for (int t = 0; t < 2; t++) {
         RtTensor *out[1] = {t ? y2 : y};
@@ -443,6 +446,10 @@ main(void)
     conv_case(DT_U8, DT_I8, 1, 64, 66, 64, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 0); /* chunks */
     conv_case(DT_I8, DT_U8, 1, 3, 1, 1, 5, 1, 1, 1, 150, 1, 200, PAD_NOTSET, 1); /* vast pads */
     matmul_random(160);
+    /* B's zero point its dtype's middle: no correction by A's rows (nor their sums) */
+    for (int i = 0; i < 4; i++)
+        matmul_case(pair[i][0], pair[i][1], 2, (const int64_t[]){13, 64}, 2,
+                    (const int64_t[]){64, 20}, 3);
     conv_random(120);
     /* K = 0: all zeros; the largest K the compiler takes, every product at +-255 * 255, whose
      * sum reaches within 2^15 of the int32 limits */
