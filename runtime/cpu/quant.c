@@ -432,6 +432,29 @@ image_word(const ConvI *c, const uint8_t *x, int64_t gi, int64_t i2)
     return w;
 }
 
+#if defined(__SSE2__)
+/* 16 rows of 16 bytes (x, rows sz apart) transposed into d (rows ds apart), each byte ^ flip:
+ * four rounds of interleaving rows i and i + 8, each of which rotates the bits of (row,
+ * column) by one, so that after four row and column have traded places. */
+static void
+transpose16(uint8_t *d, int64_t ds, const uint8_t *x, int64_t sz, uint8_t flip)
+{
+    __m128i r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm_loadu_si128((const __m128i *)(x + i * sz));
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof r);
+    }
+    __m128i f = _mm_set1_epi8((char)flip);
+    for (int i = 0; i < 16; i++)
+        _mm_storeu_si128((__m128i *)(d + i * ds), _mm_xor_si128(r[i], f));
+}
+#endif
+
 /* 1 when some position and tap read coordinate q of the padded image along axis a. */
 static int
 touched(const Geom *g, int a, int64_t q)
@@ -461,6 +484,19 @@ image_rows(void *arg, int64_t b, int64_t e)
         int in = i0 >= 0 && i0 < g->img[0] && i1 >= 0 && i1 < g->img[1];
         uint32_t *d = (uint32_t *)c->img + row * c->pd[2] * gp;
         const uint8_t *x = in ? (const uint8_t *)c->x + (i0 * g->img[1] + i1) * g->img[2] : NULL;
+        /* bytes: blocks of 16 channels by 16 pixels transposed whole; the rest by groups */
+        int64_t bch = 0, bpx = 0, sz = g->imgsz;
+#if defined(__SSE2__)
+        if (in && c->f->esz == 1) {
+            bch = c->cg / 16 * 16;
+            bpx = (hi - lo) / 16 * 16;
+            uint8_t flip = c->side->shift ? 0x80 : 0;
+            for (int64_t ch = 0; ch < bch; ch += 16)
+                for (int64_t i2 = 0; i2 < bpx; i2 += 16)
+                    transpose16((uint8_t *)(d + (lo + i2) * gp) + ch, gp * 4, x + ch * sz + i2,
+                                sz, flip);
+        }
+#endif
         for (int64_t gi = 0; gi < gp; gi++) {
             uint32_t pad = image_word(c, NULL, gi, 0);
             for (int64_t q2 = 0; q2 < c->pd[2]; q2++)
@@ -468,13 +504,13 @@ image_rows(void *arg, int64_t b, int64_t e)
                     d[q2 * gp + gi] = pad;
             if (!in)
                 continue;
-            int64_t ch = gi * c->f->kg, sz = g->imgsz;
+            int64_t ch = gi * c->f->kg, from = ch < bch ? bpx : 0;
             uint32_t *dg = d + lo * gp + gi;
             if (c->f->esz == 1 && ch + 4 <= c->cg) {
                 /* x - shift of a byte: x ^ 0x80 for a shift of +-128 */
                 const uint8_t *x0 = x + ch * sz;
                 uint32_t flip = c->side->shift ? 0x80808080u : 0;
-                for (int64_t i2 = 0; i2 < hi - lo; i2++)
+                for (int64_t i2 = from; i2 < hi - lo; i2++)
                     dg[i2 * gp] = ((uint32_t)x0[i2] | (uint32_t)x0[sz + i2] << 8 |
                                    (uint32_t)x0[2 * sz + i2] << 16 |
                                    (uint32_t)x0[3 * sz + i2] << 24) ^ flip;
@@ -483,17 +519,17 @@ image_rows(void *arg, int64_t b, int64_t e)
                 const uint8_t *x0 = x + ch * sz;
                 int nreal = (int)(c->cg - ch);
                 uint32_t flip = c->side->shift ? 0x80808080u >> (8 * (4 - nreal)) : 0;
-                for (int64_t i2 = 0; i2 < hi - lo; i2++) {
+                for (int64_t i2 = from; i2 < hi - lo; i2++) {
                     uint32_t v = 0;
                     for (int r = 0; r < nreal; r++)
                         v |= (uint32_t)x0[r * sz + i2] << (8 * r);
                     dg[i2 * gp] = v ^ flip;
                 }
             } else if (ch + 2 > c->cg) {
-                for (int64_t i2 = 0; i2 < hi - lo; i2++)
+                for (int64_t i2 = from; i2 < hi - lo; i2++)
                     dg[i2 * gp] = image_word(c, x, gi, i2);
             } else {
-                for (int64_t i2 = 0; i2 < hi - lo; i2++) {
+                for (int64_t i2 = from; i2 < hi - lo; i2++) {
                     int32_t v0 = qg_load8(x, c->dt, ch * sz + i2) - c->side->shift;
                     int32_t v1 = qg_load8(x, c->dt, (ch + 1) * sz + i2) - c->side->shift;
                     dg[i2 * gp] = (uint32_t)(uint16_t)v0 | (uint32_t)(uint16_t)v1 << 16;
