@@ -46,10 +46,9 @@ cpu_qg_format(QgFormat *f)
 void
 cpu_qg_sides(const QgFormat *f, DType act, DType wt, QgSide *as, QgSide *ws)
 {
+    (void)f;
     *as = (QgSide){act == DT_U8, 0};
     *ws = (QgSide){wt == DT_U8, 0};
-    if (!f->vnni)
-        return;
     if (act == DT_U8) {
         ws->unsig = 0;
         ws->shift = wt == DT_U8 ? 128 : 0;
@@ -86,7 +85,8 @@ pack_row_flat(const QgFormat *f, const QgSide *side, uint8_t *d, const void *src
                 s += (int8_t)(x[i] ^ (uint8_t)flip);
     } else {
         for (int64_t g = 0; g < whole; g++) {
-            int32_t a = qg_load8(src, dt, 2 * g), b = qg_load8(src, dt, 2 * g + 1);
+            int32_t a = qg_load8(src, dt, 2 * g) - side->shift;
+            int32_t b = qg_load8(src, dt, 2 * g + 1) - side->shift;
             uint32_t v = (uint32_t)(uint16_t)a | (uint32_t)b << 16;
             memcpy(d + g * QG_MR * 4, &v, 4);
             s += a + b;
@@ -182,18 +182,6 @@ cpu_qg_pack_q(const QgFormat *f, const QgSide *side, void *dst, const void *src,
     }
 }
 
-/* Packed value i of a side (bytes as its signedness, or int16). */
-static int32_t
-packed_at(const QgFormat *f, const QgSide *side, const uint8_t *p, int64_t off)
-{
-    if (f->esz == 2) {
-        int16_t v;
-        memcpy(&v, p + off, 2);
-        return v;
-    }
-    return side->unsig ? p[off] : (int8_t)p[off];
-}
-
 void
 cpu_qg_sum_q(const QgFormat *f, const QgSide *side, const void *q, int64_t kp, int64_t cols,
              int32_t *sums, int64_t j0, int64_t j1)
@@ -203,9 +191,17 @@ cpu_qg_sum_q(const QgFormat *f, const QgSide *side, const void *q, int64_t kp, i
         int64_t p0 = j / QG_NR * QG_NR, w = qc - p0 < QG_NR ? qc - p0 : QG_NR;
         const uint8_t *d = (const uint8_t *)q + p0 * kp * f->esz + (j - p0) * 4;
         int32_t s = 0;
-        for (int64_t g = 0; g < ng; g++)
-            for (int e = 0; e < f->kg; e++)
-                s += packed_at(f, side, d, g * w * 4 + e * f->esz);
+        for (int64_t g = 0; g < ng; g++, d += w * 4) {
+            if (f->esz == 2) {
+                int16_t h[2];
+                memcpy(h, d, 4);
+                s += h[0] + h[1];
+            } else if (side->unsig) {
+                s += d[0] + d[1] + d[2] + d[3];
+            } else {
+                s += (int8_t)d[0] + (int8_t)d[1] + (int8_t)d[2] + (int8_t)d[3];
+            }
+        }
         sums[j] = s;
     }
 }

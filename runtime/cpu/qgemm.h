@@ -45,9 +45,10 @@ typedef struct QgSide {
  * 0 (never in the lower builds, so HETC_CPU=avx2 or baseline never runs it). */
 void cpu_qg_format(QgFormat *f);
 
-/* How the activation (act) and weight (wt) operands of a product are packed in format f: with
- * VNNI, the activation unsigned where either can be, a dtype shifted only where both share it
- * (the activation of two int8s, the weights of two uint8s); with int16 neither is shifted. */
+/* How the activation (act) and weight (wt) operands of a product are packed in format f: the
+ * activation unsigned where either can be, a dtype shifted only where both share it (the
+ * activation of two int8s, the weights of two uint8s). int16 holds either form; it is packed
+ * the same way so that the usual zero points (uint8 weights at 128) leave none to correct. */
 void cpu_qg_sides(const QgFormat *f, DType act, DType wt, QgSide *as, QgSide *ws);
 
 /* k rounded up to whole groups. */
