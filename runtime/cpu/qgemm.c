@@ -124,8 +124,8 @@ pack_panels_bytes(const QgSide *side, uint8_t *dst, const uint8_t *src, int64_t 
 
 void
 cpu_qg_pack_p(const QgFormat *f, const QgSide *side, void *dst, const void *src, DType dt,
-              int64_t rows, int64_t rs, const int64_t *kmap, int64_t k, int64_t kp,
-              int32_t *sums, int64_t r0, int64_t r1)
+              int64_t rows, int64_t rs, const int64_t *kmap, int64_t k, int64_t kp, int32_t *sums,
+              int64_t r0, int64_t r1)
 {
     int64_t ng = kp / f->kg;
     if (!kmap && f->esz == 1 && !sums && k % 4 == 0) {
@@ -161,8 +161,8 @@ cpu_qg_pack_p(const QgFormat *f, const QgSide *side, void *dst, const void *src,
 
 void
 cpu_qg_pack_q(const QgFormat *f, const QgSide *side, void *dst, const void *src, DType dt,
-              int64_t cols, int64_t js, const int64_t *kmap, int64_t kp, int32_t *sums,
-              int64_t j0, int64_t j1)
+              int64_t cols, int64_t js, const int64_t *kmap, int64_t kp, int32_t *sums, int64_t j0,
+              int64_t j1)
 {
     int64_t qc = qg_qcols(cols), ng = kp / f->kg;
     for (int64_t j = j0; j < j1; j++) {
@@ -172,8 +172,8 @@ cpu_qg_pack_q(const QgFormat *f, const QgSide *side, void *dst, const void *src,
         int32_t s = 0;
         for (int64_t g = 0; g < ng; g++, d += w * 4)
             for (int e = 0; e < f->kg; e++, km++) {
-                int32_t v = j >= cols || *km < 0 ? 0
-                                                 : qg_load8(src, dt, j * js + *km) - side->shift;
+                int32_t v =
+                    j >= cols || *km < 0 ? 0 : qg_load8(src, dt, j * js + *km) - side->shift;
                 qg_put(f, d, e * f->esz, v);
                 s += v;
             }
@@ -283,8 +283,8 @@ tile16_nv(int nv, int64_t ng, const uint8_t *p, const uint8_t *q, int64_t w, int
 #define HAVE_VNNI_TILE 1
 /* The same with vpdpbusd on 4 bytes a lane: pu says whether P's bytes are the unsigned ones. */
 static inline __attribute__((always_inline, target("avx512vnni"))) void
-tile8(int nv, int pu, int64_t ng, const uint8_t *restrict p, const uint8_t *restrict q,
-      int64_t w, int32_t *restrict t)
+tile8(int nv, int pu, int64_t ng, const uint8_t *restrict p, const uint8_t *restrict q, int64_t w,
+      int32_t *restrict t)
 {
     vi acc[QG_MR][QG_NV];
     for (int i = 0; i < QG_MR; i++)
@@ -297,10 +297,9 @@ tile8(int nv, int pu, int64_t ng, const uint8_t *restrict p, const uint8_t *rest
         for (int i = 0; i < QG_MR; i++) {
             vi a = bcast(p + (g * QG_MR + i) * 4);
             for (int v = 0; v < nv; v++)
-                acc[i][v] = pu ? (vi)_mm512_dpbusd_epi32((__m512i)acc[i][v], (__m512i)a,
-                                                         (__m512i)qv[v])
-                               : (vi)_mm512_dpbusd_epi32((__m512i)acc[i][v], (__m512i)qv[v],
-                                                         (__m512i)a);
+                acc[i][v] =
+                    pu ? (vi)_mm512_dpbusd_epi32((__m512i)acc[i][v], (__m512i)a, (__m512i)qv[v])
+                       : (vi)_mm512_dpbusd_epi32((__m512i)acc[i][v], (__m512i)qv[v], (__m512i)a);
         }
     }
     for (int i = 0; i < QG_MR; i++)
@@ -368,8 +367,7 @@ run_range(void *arg, int64_t b, int64_t e)
         else
 #endif
             tile16_nv((int)(w / QG_VL), ng, pp, qp, w, t);
-        store(g, t, i0, j0, g->m - i0 < QG_MR ? g->m - i0 : QG_MR,
-              g->n - j0 < w ? g->n - j0 : w);
+        store(g, t, i0, j0, g->m - i0 < QG_MR ? g->m - i0 : QG_MR, g->n - j0 < w ? g->n - j0 : w);
     }
 }
 
