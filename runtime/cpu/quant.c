@@ -499,11 +499,12 @@ image_rows(void *arg, int64_t b, int64_t e)
 #endif
         for (int64_t gi = 0; gi < gp; gi++) {
             uint32_t pad = image_word(c, NULL, gi, 0);
-            for (int64_t q2 = 0; q2 < c->pd[2]; q2++)
-                if (!in || q2 < lo || q2 >= hi)
-                    d[q2 * gp + gi] = pad;
+            for (int64_t q2 = 0; q2 < (in ? lo : c->pd[2]); q2++)
+                d[q2 * gp + gi] = pad;
             if (!in)
                 continue;
+            for (int64_t q2 = hi; q2 < c->pd[2]; q2++)
+                d[q2 * gp + gi] = pad;
             int64_t ch = gi * c->f->kg, from = ch < bch ? bpx : 0;
             uint32_t *dg = d + lo * gp + gi;
             if (c->f->esz == 1 && ch + 4 <= c->cg) {
