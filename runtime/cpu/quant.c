@@ -588,6 +588,61 @@ transpose4(uint32_t *d, int64_t w, const uint32_t *s, const int32_t *at)
 }
 #endif
 
+#if defined(__AVX512F__)
+/* d[r * w + j] = s[at[j] + r] for r, j < 16: 16 groups of 16 positions, transposed by
+ * interleaving 32-bit, then 64-bit elements, then 128-bit lanes */
+static inline void
+transpose16d(uint32_t *d, int64_t w, const uint32_t *s, const int32_t *at)
+{
+    __m512i r[16], t[16], u[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_si512(s + at[i]);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4 i + c], lane l: column 4 l + c of rows 4 i .. 4 i + 3 */
+    for (int i = 0; i < 4; i++) {
+        u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512i x0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44);
+        __m512i x1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xee);
+        __m512i y0 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+        __m512i y1 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xee);
+        _mm512_storeu_si512(d + c * w, _mm512_shuffle_i32x4(x0, y0, 0x88));
+        _mm512_storeu_si512(d + (4 + c) * w, _mm512_shuffle_i32x4(x0, y0, 0xdd));
+        _mm512_storeu_si512(d + (8 + c) * w, _mm512_shuffle_i32x4(x1, y1, 0x88));
+        _mm512_storeu_si512(d + (12 + c) * w, _mm512_shuffle_i32x4(x1, y1, 0xdd));
+    }
+}
+#endif
+
+/* Groups gi, gi + 1, ... of a tap (their rows of w words at dt, gi's first) for the real
+ * positions of a panel (group g of position j at s[g + at[j]]), n groups at a time, n x n
+ * blocks transposed by blk; zeros past the real positions. Returns the first group left. */
+static inline __attribute__((always_inline)) int64_t
+blocks(uint32_t *dt, int64_t w, int64_t real, const uint32_t *s, const int32_t *at, int64_t gi,
+       int64_t gp, int n, void (*blk)(uint32_t *, int64_t, const uint32_t *, const int32_t *))
+{
+    for (; gi + n <= gp; gi += n) {
+        uint32_t *d = dt + gi * w;
+        int64_t jj = 0;
+        for (; jj + n <= real; jj += n)
+            blk(d + jj, w, s + gi, at + jj);
+        for (int r = 0; r < n; r++) {
+            for (int64_t j = jj; j < real; j++)
+                d[r * w + j] = s[gi + r + at[j]];
+            for (int64_t j = real; j < w; j++)
+                d[r * w + j] = 0;
+        }
+    }
+    return gi;
+}
+
 /* Packs the columns of Q panels [b, e) of the chunk (positions p0 + j). */
 static void
 patches(void *arg, int64_t b, int64_t e)
@@ -618,20 +673,13 @@ patches(void *arg, int64_t b, int64_t e)
                     const uint32_t *s =
                         img + image_pixel(c, k0 * g->d[0], k1 * g->d[1], k2 * g->d[2]) * gp;
                     int64_t gi = 0;
-#if defined(__SSE2__)
-                    /* 4 groups of 4 positions at a time: a 4 x 4 transposition */
-                    for (; gi + 4 <= gp; gi += 4, dt += 4 * w) {
-                        int64_t jj = 0;
-                        for (; jj + 4 <= real; jj += 4)
-                            transpose4(dt + jj, w, s + gi, at + jj);
-                        for (int r = 0; r < 4; r++) {
-                            for (int64_t j = jj; j < real; j++)
-                                dt[r * w + j] = s[gi + r + at[j]];
-                            for (int64_t j = real; j < w; j++)
-                                dt[r * w + j] = 0;
-                        }
-                    }
+#if defined(__AVX512F__)
+                    gi = blocks(dt, w, real, s, at, gi, gp, 16, transpose16d);
 #endif
+#if defined(__SSE2__)
+                    gi = blocks(dt, w, real, s, at, gi, gp, 4, transpose4);
+#endif
+                    dt += gi * w;
                     for (; gi < gp; gi++, dt += w) {
                         int64_t jj = 0;
 #if defined(__AVX512F__)
