@@ -337,6 +337,10 @@ store(const QgGemm *g, const int32_t *t, int64_t i0, int64_t j0, int64_t mr, int
             for (int64_t j = 0; j < nc; j++)
                 ci[j] = (int32_t)((uint32_t)ti[j] - (uint32_t)zq[j] * spi -
                                   zpi * ((uint32_t)sq[j] - k * (uint32_t)zq[j]));
+        } else if (zq && g->zq_one) {
+            uint32_t r = (uint32_t)zq[0] * spi; /* one zero point: one correction a row */
+            for (int64_t j = 0; j < nc; j++)
+                ci[j] = (int32_t)((uint32_t)ti[j] - r);
         } else if (zq) {
             for (int64_t j = 0; j < nc; j++)
                 ci[j] = (int32_t)((uint32_t)ti[j] - (uint32_t)zq[j] * spi);

@@ -123,6 +123,7 @@ typedef struct QgGemm {
     int64_t ldc;
     const int32_t *zp, *sp;     /* per row of P: zero point (NULL: all 0), sum of packed values */
     const int32_t *zq, *sq;     /* per column of Q: the same */
+    int zq_one;                 /* 1: zq holds one value for every column */
 } QgGemm;
 
 /* Runs g over the context's threads (tiles of QG_MR rows by one Q panel). */

@@ -384,7 +384,8 @@ cpu_matmulinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin,
         }
         QgGemm g = {.f = f, .p_unsig = sa.unsig, .p = pa.dst, .q = pb.dst, .m = m, .n = n,
                     .kp = kp, .k = k, .c = (int32_t *)ty->data + idx * m * n, .ldc = n,
-                    .zp = zpa ? zpv : NULL, .sp = sp, .zq = zq, .sq = pb.sums};
+                    .zp = zpa ? zpv : NULL, .sp = sp, .zq = zq, .sq = pb.sums,
+                    .zq_one = zbn == 1};
         cpu_qg_run(ctx, &g);
     }
     return RT_OK;
@@ -795,7 +796,7 @@ cpu_convinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTe
                 QgGemm g = {.f = f, .p_unsig = sw.unsig, .p = pw + gi * pr * kp * esz,
                             .q = c.q, .m = mg, .n = c.np, .kp = kp, .k = k, .c = yg + c.p0,
                             .ldc = pos, .zp = any_zp ? zpv + gi * mg : NULL, .sp = sp + gi * mg,
-                            .zq = c.zx ? zqv : NULL, .sq = c.sums};
+                            .zq = c.zx ? zqv : NULL, .sq = c.sums, .zq_one = 1};
                 cpu_qg_run(ctx, &g);
             }
         }
