@@ -6,11 +6,11 @@
  * scale and zero point, an all-zero input), MatMulInteger (mixed signedness, batches that
  * broadcast, 1-D operands, zero points per column) and ConvInteger (pads, strides, dilations,
  * groups, auto_pad, per-channel weight zero points), both of them on random sizes around the
- * integer GEMM's tiles with every dtype pair, with K = 0, with the largest K and every value at
- * the extreme that maximises |x - zero point| (sums near the int32 limits), and a convolution
- * whose padding dwarfs its image (read without the padded copy). Run in each build of the
- * kernels, and with HETC_VNNI=0 in the AVX-512 build. Forms the kernels do not take are refused
- * with RT_EUNSUPPORTED.
+ * integer GEMM's tiles with every dtype pair, 3-D convolutions, K = 0, the largest K with every
+ * value at the extreme that maximises |x - zero point| (sums near the int32 limits), and a
+ * convolution whose padding dwarfs its image (read without the padded copy). Run in each build
+ * of the kernels, and with HETC_VNNI=0 in the AVX-512 build. Forms the kernels do not take are
+ * refused with RT_EUNSUPPORTED.
  */
 #include "ktest.h"
 
@@ -390,6 +390,55 @@ conv_random(int cases)
     }
 }
 
+/* 3-D ConvInteger of x [1, c, n, n + 1, n + 2] by w [m, c / g, k, k, k], begin pads p and end pads
+ * p + 1 on every axis, stride s, dilation dl */
+static void
+conv3d_case(DType xt, DType wt, int64_t c, int64_t n, int64_t m, int64_t g, int64_t k, int64_t s,
+            int64_t dl, int64_t p, int per_channel)
+{
+    int64_t in[3] = {n, n + 1, n + 2}, od[3];
+    for (int i = 0; i < 3; i++)
+        od[i] = (in[i] + 2 * p + 1 - ((k - 1) * dl + 1)) / s + 1;
+    int64_t xd[5] = {1, c, in[0], in[1], in[2]}, wdims[5] = {m, c / g, k, k, k};
+    int64_t yd[5] = {1, m, od[0], od[1], od[2]}, md[1] = {m};
+    int64_t pv[6] = {p, p, p, p + 1, p + 1, p + 1}, sv[3] = {s, s, s}, dv[3] = {dl, dl, dl};
+    ConvAttr ca = {.group = g, .pads = {6, pv}, .strides = {3, sv}, .dilations = {3, dv}};
+    RtTensor *x = kt_new(xt, 5, xd), *w = kt_new(wt, 5, wdims), *zx = kt_new(xt, 0, NULL);
+    RtTensor *zw = kt_new(wt, per_channel, md), *y = kt_new(DT_I32, 5, yd);
+    RtTensor *y2 = kt_new(DT_I32, 5, yd);
+    fill_int(x, 51), fill_int(w, 52), fill_int(zx, 53), fill_int(zw, 54);
+    Attr a = {.conv = ca};
+    RtTensor *inp[4] = {x, w, zx, zw};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_CONVINTEGER, &a, inp, 4, out, 1) == RT_OK);
+    }
+    int64_t cg = c / g, mg = m / g, at = 0;
+    for (int64_t o = 0; o < m; o++)
+        for (int64_t o0 = 0; o0 < od[0]; o0++)
+            for (int64_t o1 = 0; o1 < od[1]; o1++)
+                for (int64_t o2 = 0; o2 < od[2]; o2++, at++) {
+                    int64_t acc = 0, z1 = geti(zw, per_channel ? o : 0);
+                    for (int64_t ci = 0; ci < cg; ci++)
+                        for (int64_t k0 = 0; k0 < k; k0++)
+                            for (int64_t k1 = 0; k1 < k; k1++)
+                                for (int64_t k2 = 0; k2 < k; k2++) {
+                                    int64_t i0 = o0 * s - p + k0 * dl, i1 = o1 * s - p + k1 * dl;
+                                    int64_t i2 = o2 * s - p + k2 * dl;
+                                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 ||
+                                        i2 >= in[2])
+                                        continue;
+                                    int64_t ch = o / mg * cg + ci;
+                                    int64_t xi = ((ch * in[0] + i0) * in[1] + i1) * in[2] + i2;
+                                    int64_t wi = (((o * cg + ci) * k + k0) * k + k1) * k + k2;
+                                    int64_t xv = geti(x, xi), wv = geti(w, wi);
+                                    acc += (xv - geti(zx, 0)) * (wv - z1);
+                                }
+                    CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
+                }
+    kt_free(x), kt_free(w), kt_free(zx), kt_free(zw), kt_free(y), kt_free(y2);
+}
+
 /* forms the kernels refuse: not float32 into QuantizeLinear, 16-bit operands of an integer
  * product */
 static void
@@ -445,6 +494,9 @@ main(void)
     conv_case(DT_U8, DT_I8, 1, 8, 40, 40, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 1); /* 1600 positions */
     conv_case(DT_U8, DT_I8, 1, 64, 66, 64, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 0); /* chunks */
     conv_case(DT_I8, DT_U8, 1, 3, 1, 1, 5, 1, 1, 1, 150, 1, 200, PAD_NOTSET, 1); /* vast pads */
+    conv3d_case(DT_U8, DT_I8, 6, 5, 7, 1, 3, 1, 1, 1, 1);
+    conv3d_case(DT_I8, DT_U8, 8, 6, 4, 2, 2, 2, 2, 0, 0);
+    conv3d_case(DT_U8, DT_U8, 20, 4, 9, 1, 1, 2, 1, 0, 1);
     matmul_random(160);
     /* B's zero point its dtype's middle: no correction by A's rows (nor their sums) */
     for (int i = 0; i < 4; i++)
