@@ -20,8 +20,13 @@
 #include "conv_geom.h"
 #include "elt_impl.h"
 #include "ir/scalar.h"
+#include "qgemm.h"
 #include "quant_layout.h"
 #include "shape.h"
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 /* ---- scales and zero points ------------------------------------------------------------------ */
 
@@ -206,121 +211,24 @@ cpu_dynamicquantizelinear(RtCtx *ctx, const Attr *a, RtTensor *const *in, int ni
     return RT_OK;
 }
 
-/* ---- the integer GEMM ------------------------------------------------------------------------ */
+/* ---- the integer products -------------------------------------------------------------------- */
 
-enum {
-    KALIGN = 16,            /* packed rows are padded with zeros to a multiple of this */
-    TILE = 4,               /* a tile is TILE rows of A by TILE rows of B */
-    CHUNK = 1024,           /* ConvInteger's output positions packed at a time */
-};
+/* rt_derived tags of the packed constants: the format and the shift are part of the layout */
+enum { TAG_QB = 0x51470010, TAG_QW = 0x51470020 };
 
-static int64_t
-kpad(int64_t k)
+static int
+qtag(int base, const QgFormat *f, const QgSide *s)
 {
-    return (k + KALIGN - 1) / KALIGN * KALIGN;
+    return base + f->vnni * 2 + (s->shift != 0);
 }
 
-static int64_t
-tiles(int64_t n)
+/* Byte offsets in one scratch slot: take(&at, n) reserves n bytes (64-byte aligned) at the end. */
+static size_t
+take(size_t *at, size_t bytes)
 {
-    return (n + TILE - 1) / TILE;
-}
-
-/* The 4 x 4 dot products of rows a[0..4) and b[0..4), kp int16 each (rows kp apart), into t. */
-static void
-tile4(const int16_t *restrict a, const int16_t *restrict b, int64_t kp, int32_t t[TILE][TILE])
-{
-    const int16_t *a0 = a, *a1 = a + kp, *a2 = a + 2 * kp, *a3 = a + 3 * kp;
-    const int16_t *b0 = b, *b1 = b + kp, *b2 = b + 2 * kp, *b3 = b + 3 * kp;
-    int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-    int32_t s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-    for (int64_t k = 0; k < kp; k++) {
-        int32_t x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
-        int32_t y0 = b0[k], y1 = b1[k], y2 = b2[k], y3 = b3[k];
-        s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
-        s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
-        s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
-        s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
-    }
-    t[0][0] = s00, t[0][1] = s01, t[0][2] = s02, t[0][3] = s03;
-    t[1][0] = s10, t[1][1] = s11, t[1][2] = s12, t[1][3] = s13;
-    t[2][0] = s20, t[2][1] = s21, t[2][2] = s22, t[2][3] = s23;
-    t[3][0] = s30, t[3][1] = s31, t[3][2] = s32, t[3][3] = s33;
-}
-
-/* C = A B^T: A m packed rows, B n packed rows (both padded to whole tiles with zero rows), kp
- * values each; C[i * ldc + j] for i < m, j < n. */
-typedef struct Gemm {
-    const int16_t *a, *b;
-    int64_t m, n, kp;
-    int32_t *c;
-    int64_t ldc;
-    int by_cols;            /* the parallel loop runs over B's tiles (else A's) */
-} Gemm;
-
-/* Output tiles [begin, end) of the parallel dimension, every tile of the other. */
-static void
-gemm_range(void *arg, int64_t begin, int64_t end)
-{
-    const Gemm *g = arg;
-    int64_t other = tiles(g->by_cols ? g->m : g->n);
-    int32_t t[TILE][TILE];
-    for (int64_t p = begin; p < end; p++)
-        for (int64_t q = 0; q < other; q++) {
-            int64_t i = (g->by_cols ? q : p) * TILE, j = (g->by_cols ? p : q) * TILE;
-            tile4(g->a + i * g->kp, g->b + j * g->kp, g->kp, t);
-            for (int64_t r = 0; r < TILE && i + r < g->m; r++)
-                for (int64_t s = 0; s < TILE && j + s < g->n; s++)
-                    g->c[(i + r) * g->ldc + j + s] = t[r][s];
-        }
-}
-
-/* Runs the GEMM of g over the context's threads, split along the side with more tiles. */
-static void
-gemm_run(RtCtx *ctx, Gemm *g)
-{
-    g->by_cols = tiles(g->n) >= tiles(g->m);
-    rt_parallel_for(ctx, tiles(g->by_cols ? g->n : g->m), 1, gemm_range, g);
-}
-
-/* Row r of a packed operand: k values v(j) - zp, then zeros to kp. */
-#define PACK_ROW(dst, k, kp, expr)                                                                 \
-    do {                                                                                           \
-        int64_t j_ = 0;                                                                            \
-        for (; j_ < (k); j_++)                                                                     \
-            (dst)[j_] = (int16_t)(expr);                                                           \
-        for (; j_ < (kp); j_++)                                                                    \
-            (dst)[j_] = 0;                                                                         \
-    } while (0)
-
-/* Element i of an int8 or uint8 tensor's data */
-static int32_t
-q8(const void *p, DType t, int64_t i)
-{
-    return t == DT_U8 ? ((const uint8_t *)p)[i] : ((const int8_t *)p)[i];
-}
-
-/* Packs rows of an 8-bit matrix: row r (of rows, padded with zero rows to whole tiles) holds
- * src[r * rs + j * cs] - zp(r) for j < k; zp(r) is z[r] when z has more than one element. */
-static void
-pack8(int16_t *dst, const void *src, DType t, int64_t rows, int64_t k, int64_t kp, int64_t rs,
-      int64_t cs, const RtTensor *z, int64_t zoff)
-{
-    int many = z && rt_numel(z) > 1;
-    for (int64_t r = 0; r < tiles(rows) * TILE; r++) {
-        int16_t *d = dst + r * kp;
-        if (r >= rows) {
-            memset(d, 0, (size_t)kp * sizeof *d);
-            continue;
-        }
-        int32_t zp = (int32_t)zero_at(z, many ? zoff + r : 0);
-        if (t == DT_U8 && cs == 1) {
-            const uint8_t *s = (const uint8_t *)src + r * rs;
-            PACK_ROW(d, k, kp, s[j_] - zp);
-        } else {
-            PACK_ROW(d, k, kp, q8(src, t, r * rs + j_ * cs) - zp);
-        }
-    }
+    size_t o = *at;
+    *at += (bytes + 63) / 64 * 64;
+    return o;
 }
 
 /* The int8 forms both ops take: 8-bit operands, zero points of their dtypes, an int32 result. */
@@ -337,13 +245,56 @@ integer_forms(RtCtx *ctx, const char *op, RtTensor *const *in, int nin, const Rt
     return RT_OK;
 }
 
+/* One operand to pack, for the parallel loops below: rows of P or columns of Q. */
+typedef struct Pack {
+    const QgFormat *f;
+    const QgSide *side;
+    void *dst;
+    const void *src;
+    DType dt;
+    int64_t lines, stride, kp;  /* rows (columns), their stride in src, packed k */
+    const int64_t *kmap;        /* NULL (rows only): k contiguous values */
+    int64_t k;
+    int32_t *sums;
+} Pack;
+
+static void
+pack_p_range(void *arg, int64_t b, int64_t e)
+{
+    const Pack *p = arg;
+    cpu_qg_pack_p(p->f, p->side, p->dst, p->src, p->dt, p->lines, p->stride, p->kmap, p->k,
+                  p->kp, p->sums, b * QG_MR, e * QG_MR);
+}
+
+static void
+pack_q_range(void *arg, int64_t b, int64_t e)
+{
+    const Pack *p = arg;
+    int64_t qc = qg_qcols(p->lines), j1 = e * QG_NR < qc ? e * QG_NR : qc;
+    cpu_qg_pack_q(p->f, p->side, p->dst, p->src, p->dt, p->lines, p->stride, p->kmap, p->kp,
+                  p->sums, b * QG_NR, j1);
+}
+
+/* Packs P's rows (p_side 1) or Q's columns over the threads, a panel at a time. */
+static void
+pack_par(RtCtx *ctx, const Pack *p, int p_side)
+{
+    int64_t panels = p_side ? qg_prows(p->lines) / QG_MR
+                            : (qg_qcols(p->lines) + QG_NR - 1) / QG_NR;
+    int64_t per = (p_side ? QG_MR : QG_NR) * (p->kp > 0 ? p->kp : 1);
+    int64_t grain = ((int64_t)1 << 16) / per;
+    rt_parallel_for(ctx, panels, grain > 1 ? grain : 1, p_side ? pack_p_range : pack_q_range,
+                    (void *)p);
+}
+
 /* ---- MatMulInteger --------------------------------------------------------------------------- */
 
 /*
  * numpy matmul of A [..., M, K] and B [..., K, N] (batch dims broadcast, 1-D operands as in
- * MatMul): per output matrix, A's rows and B's columns are packed (B transposed), then one
- * parallel GEMM. A's zero point is one value; B's one value, one per column ([N]) or one per
- * column of each of B's matrices ([..., 1, N]).
+ * MatMul): A's rows are the GEMM's P, B's columns its Q, packed per matrix (B once per plan when
+ * it is a constant, kept with rt_derived), then one parallel GEMM. A's zero point is one value;
+ * B's one value, one per column ([N]) or one per column of each of B's matrices ([..., 1, N]).
+ * Scratch: slot 0 (B packed when it is not a constant), slot 1 (A packed, the zero points).
  */
 int
 cpu_matmulinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin,
@@ -356,84 +307,406 @@ cpu_matmulinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin,
     int rc = integer_forms(ctx, "MatMulInteger", in, nin, ty);
     if (rc != RT_OK || rt_numel(ty) == 0)
         return rc;
-    int64_t k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
-    int64_t n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1, kp = kpad(k);
     if (za && rt_numel(za) != 1)
         return rt_fail(ctx, RT_EUNSUPPORTED, "MatMulInteger: one zero point for A only");
-    int nb = ty->rank - (ta->rank >= 2) - (tb->rank >= 2);
-    int64_t sa[RT_MAXRANK], sb[RT_MAXRANK], batch = rt_dims_prod(ty->dim, 0, nb);
-    rt_shape_batch_strides(&ta->shape, nb, m * k, sa);
-    rt_shape_batch_strides(&tb->shape, nb, k * n, sb);
-    int16_t *pa = rt_scratch(ctx, 0, (size_t)(tiles(m) * TILE * kp) * sizeof *pa);
-    int16_t *pb = rt_scratch(ctx, 1, (size_t)(tiles(n) * TILE * kp) * sizeof *pb);
-    if (!pa || !pb)
+    int64_t k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
+    int64_t n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1;
+    QgFormat f;
+    QgSide sa, sb;
+    cpu_qg_format(&f);
+    cpu_qg_sides(&f, ta->dt, tb->dt, &sa, &sb);
+    int64_t kp = qg_kpad(&f, k);
+    size_t pbytes = (size_t)(qg_prows(m) * kp * f.esz), qbytes = (size_t)(qg_qcols(n) * kp * f.esz);
+    size_t at = 0, o_pa = take(&at, pbytes), o_sp = take(&at, (size_t)m * 4);
+    size_t o_zp = take(&at, (size_t)m * 4), o_zq = take(&at, (size_t)n * 4);
+    size_t o_kb = take(&at, (size_t)kp * 8);
+    unsigned char *s1 = rt_scratch(ctx, 1, at);
+    if (!s1)
         return rt_fail(ctx, RT_ENOMEM, "MatMulInteger: no scratch memory for the packed operands");
+    int32_t *sp = (int32_t *)(s1 + o_sp), *zpv = (int32_t *)(s1 + o_zp);
+    int32_t *zqv = (int32_t *)(s1 + o_zq);
+    int64_t *kmb = (int64_t *)(s1 + o_kb);
+    for (int64_t i = 0; i < kp; i++)
+        kmb[i] = i < k ? i * n : -1;
+    int32_t zpa = (int32_t)zero_at(za, 0) - sa.shift;
+    for (int64_t i = 0; i < m; i++)
+        zpv[i] = zpa;
+    int nb = ty->rank - (ta->rank >= 2) - (tb->rank >= 2);
+    int64_t sta[RT_MAXRANK], stb[RT_MAXRANK], batch = rt_dims_prod(ty->dim, 0, nb);
+    rt_shape_batch_strides(&ta->shape, nb, m * k, sta);
+    rt_shape_batch_strides(&tb->shape, nb, k * n, stb);
     /* B's zero points per column: [N] for every matrix, [..., 1, N] for each of B's own */
-    int64_t zbn = zb ? rt_numel(zb) : 1;
+    int64_t zbn = zb ? rt_numel(zb) : 1, last_a = -1, last_b = -1, last_zq = -1;
+    /* A's row sums only where some zero point of B is left after the shift */
+    int zb_any = 0;
+    for (int64_t i = 0; i < zbn; i++)
+        zb_any |= (int32_t)zero_at(zb, i) != sb.shift;
+    const int32_t *zq = NULL;
+    Pack pa = {&f, &sa, s1 + o_pa, NULL, ta->dt, m, k, kp, NULL, k, zb_any ? sp : NULL};
+    Pack pb = {&f, &sb, NULL, NULL, tb->dt, n, 1, kp, kmb, k, NULL};
     for (int64_t idx = 0; idx < batch; idx++) {
         int64_t oa = 0, ob = 0, r = idx;
         for (int i = nb - 1; i >= 0; i--) {
             int64_t q = r % ty->dim[i];
             r /= ty->dim[i];
-            oa += q * sa[i];
-            ob += q * sb[i];
+            oa += q * sta[i];
+            ob += q * stb[i];
+        }
+        if (oa != last_a) {
+            pa.src = (const int8_t *)ta->data + oa;
+            pack_par(ctx, &pa, 1);
+            last_a = oa;
+        }
+        if (ob != last_b) {
+            /* a constant B is packed once (the key is its matrix), else into slot 0 */
+            const void *src = (const int8_t *)tb->data + ob;
+            int fresh = 1;
+            void *buf = rt_derived(ctx, src, qtag(TAG_QB, &f, &sb), qbytes + (size_t)n * 4,
+                                   &fresh);
+            if (!buf && (fresh = 1) && !(buf = rt_scratch(ctx, 0, qbytes + (size_t)n * 4 + 64)))
+                return rt_fail(ctx, RT_ENOMEM, "MatMulInteger: no scratch memory for B packed");
+            pb.dst = buf;
+            pb.src = src;
+            pb.sums = (int32_t *)((unsigned char *)buf + qbytes);
+            if (fresh)
+                pack_par(ctx, &pb, 0);
+            last_b = ob;
         }
         int64_t zoff = zbn > n ? ob / k : 0;
-        pack8(pa, (const int8_t *)ta->data + oa, ta->dt, m, k, kp, k, 1, za, 0);
-        pack8(pb, (const int8_t *)tb->data + ob, tb->dt, n, k, kp, 1, n, zb, zoff);
-        Gemm g = {.a = pa, .b = pb, .m = m, .n = n, .kp = kp,
-                  .c = (int32_t *)ty->data + idx * m * n, .ldc = n};
-        gemm_run(ctx, &g);
+        if (zoff != last_zq) {
+            int any = 0;
+            for (int64_t j = 0; j < n; j++) {
+                zqv[j] = (int32_t)zero_at(zb, zbn > 1 ? zoff + j : 0) - sb.shift;
+                any |= zqv[j] != 0;
+            }
+            zq = any ? zqv : NULL;
+            last_zq = zoff;
+        }
+        QgGemm g = {.f = f, .p_unsig = sa.unsig, .p = pa.dst, .q = pb.dst, .m = m, .n = n,
+                    .kp = kp, .k = k, .c = (int32_t *)ty->data + idx * m * n, .ldc = n,
+                    .zp = zpa ? zpv : NULL, .sp = sp, .zq = zq, .sq = pb.sums,
+                    .zq_one = zbn == 1};
+        cpu_qg_run(ctx, &g);
     }
     return RT_OK;
 }
 
 /* ---- ConvInteger ----------------------------------------------------------------------------- */
 
+/*
+ * X's side of a ConvInteger product, Q: the columns are output positions, the packed k of a
+ * column runs over the kernel's taps, and within a tap over the group's channels, padded with
+ * zeros to whole groups of k (so that a group is 4 bytes of one pixel). The image of one batch
+ * item and group is first copied channels-last, packed, into a padded buffer whose border holds
+ * the zero point; a column's group at a tap is then one 32-bit copy from it. Where that buffer
+ * would be far larger than the image (padding many times its size), each value is read from X
+ * with a bounds check instead.
+ */
 typedef struct ConvI {
+    const QgFormat *f;
+    const QgSide *side;
     const Geom *geo;
     const void *x;          /* the input image of one batch item and group: cg channels */
     DType dt;
-    int64_t cg, kp, p0;     /* channels per group, packed row length, first position */
-    int32_t zx;             /* the input's zero point */
-    int16_t *rows;          /* the packed patches of positions p0 .. */
+    int64_t cg, cgp, kp;    /* channels per group, the same padded to whole groups, packed k */
+    int32_t zx;             /* X's zero point, packed (less the shift) */
+    int64_t pd[NS];         /* the padded image's sizes; pd[0] 0: no padded image */
+    unsigned char *img;     /* the padded image, channels last, cgp values a pixel */
+    int64_t p0, np;         /* the positions packed: p0 .. p0 + np */
+    unsigned char *q;       /* their columns packed */
+    int32_t *sums;          /* their columns' sums, or NULL */
 } ConvI;
 
-/* im2row of positions [p0 + begin, p0 + end): the patch of each, channel-major as W's rows, less
- * the zero point; 0 where the window leaves the image. */
+/* The 32-bit group gi of the padded image's pixel i2 of a row whose channels start at x (NULL:
+ * a pixel outside X: the zero point in each real channel), 0 past the real channels. */
+static uint32_t
+image_word(const ConvI *c, const uint8_t *x, int64_t gi, int64_t i2)
+{
+    uint32_t w = 0;
+    for (int e = 0; e < c->f->kg; e++) {
+        int64_t ch = gi * c->f->kg + e;
+        int32_t v = ch >= c->cg ? 0
+                  : x ? qg_load8(x, c->dt, ch * c->geo->imgsz + i2) - c->side->shift : c->zx;
+        uint32_t bits = c->f->esz == 1 ? (uint32_t)(v & 0xff) : (uint32_t)(v & 0xffff);
+        w |= bits << (8 * c->f->esz * e);
+    }
+    return w;
+}
+
+#if defined(__SSE2__)
+/* 16 rows of 16 bytes (x, rows sz apart) transposed into d (rows ds apart), each byte ^ flip:
+ * four rounds of interleaving rows i and i + 8, each of which rotates the bits of (row,
+ * column) by one, so that after four row and column have traded places. */
 static void
-im2row(void *arg, int64_t begin, int64_t end)
+transpose16(uint8_t *d, int64_t ds, const uint8_t *x, int64_t sz, uint8_t flip)
+{
+    __m128i r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm_loadu_si128((const __m128i *)(x + i * sz));
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof r);
+    }
+    __m128i f = _mm_set1_epi8((char)flip);
+    for (int i = 0; i < 16; i++)
+        _mm_storeu_si128((__m128i *)(d + i * ds), _mm_xor_si128(r[i], f));
+}
+#endif
+
+/* 1 when some position and tap read coordinate q of the padded image along axis a. */
+static int
+touched(const Geom *g, int a, int64_t q)
+{
+    for (int64_t kk = 0; kk < g->k[a]; kk++) {
+        int64_t r = q - kk * g->d[a];
+        if (r >= 0 && r % g->s[a] == 0 && r / g->s[a] < g->col[a])
+            return 1;
+    }
+    return 0;
+}
+
+/* Rows [b, e) of the padded image (row: pd[0] * pd[1] of them, pd[2] pixels each), 32-bit
+ * groups of kg channels interleaved from kg rows of X at a time. */
+static void
+image_rows(void *arg, int64_t b, int64_t e)
 {
     const ConvI *c = arg;
     const Geom *g = c->geo;
-    for (int64_t q = begin; q < end; q++) {
-        int64_t p = c->p0 + q, o2 = p % g->col[2], o1 = p / g->col[2] % g->col[1];
-        int64_t o0 = p / (g->col[2] * g->col[1]);
-        int16_t *d = c->rows + q * c->kp;
-        int64_t j = 0;
-        for (int64_t ch = 0; ch < c->cg; ch++)
-            for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
-                int64_t i0 = o0 * g->s[0] - g->pb[0] + k0 * g->d[0];
-                for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
-                    int64_t i1 = o1 * g->s[1] - g->pb[1] + k1 * g->d[1];
-                    int in01 = i0 >= 0 && i0 < g->img[0] && i1 >= 0 && i1 < g->img[1];
-                    int64_t base = ((ch * g->img[0] + i0) * g->img[1] + i1) * g->img[2];
-                    for (int64_t k2 = 0; k2 < g->k[2]; k2++, j++) {
-                        int64_t i2 = o2 * g->s[2] - g->pb[2] + k2 * g->d[2];
-                        int inside = in01 && i2 >= 0 && i2 < g->img[2];
-                        d[j] = (int16_t)(inside ? q8(c->x, c->dt, base + i2) - c->zx : 0);
-                    }
+    int64_t gp = c->cgp / c->f->kg, lo = g->pb[2], hi = g->pb[2] + g->img[2];
+    hi = hi < c->pd[2] ? hi : c->pd[2];
+    for (int64_t row = b; row < e; row++) {
+        /* rows no position reads (a strided 1 x 1 kernel's odd ones) are left as they are */
+        if (!touched(g, 0, row / c->pd[1]) || !touched(g, 1, row % c->pd[1]))
+            continue;
+        int64_t i0 = row / c->pd[1] - g->pb[0], i1 = row % c->pd[1] - g->pb[1];
+        int in = i0 >= 0 && i0 < g->img[0] && i1 >= 0 && i1 < g->img[1];
+        uint32_t *d = (uint32_t *)c->img + row * c->pd[2] * gp;
+        const uint8_t *x = in ? (const uint8_t *)c->x + (i0 * g->img[1] + i1) * g->img[2] : NULL;
+        /* bytes: blocks of 16 channels by 16 pixels transposed whole; the rest by groups */
+        int64_t bch = 0, bpx = 0, sz = g->imgsz;
+#if defined(__SSE2__)
+        if (in && c->f->esz == 1) {
+            bch = c->cg / 16 * 16;
+            bpx = (hi - lo) / 16 * 16;
+            uint8_t flip = c->side->shift ? 0x80 : 0;
+            for (int64_t ch = 0; ch < bch; ch += 16)
+                for (int64_t i2 = 0; i2 < bpx; i2 += 16)
+                    transpose16((uint8_t *)(d + (lo + i2) * gp) + ch, gp * 4, x + ch * sz + i2,
+                                sz, flip);
+        }
+#endif
+        for (int64_t gi = 0; gi < gp; gi++) {
+            uint32_t pad = image_word(c, NULL, gi, 0);
+            for (int64_t q2 = 0; q2 < (in ? lo : c->pd[2]); q2++)
+                d[q2 * gp + gi] = pad;
+            if (!in)
+                continue;
+            for (int64_t q2 = hi; q2 < c->pd[2]; q2++)
+                d[q2 * gp + gi] = pad;
+            int64_t ch = gi * c->f->kg, from = ch < bch ? bpx : 0;
+            uint32_t *dg = d + lo * gp + gi;
+            if (c->f->esz == 1 && ch + 4 <= c->cg) {
+                /* x - shift of a byte: x ^ 0x80 for a shift of +-128 */
+                const uint8_t *x0 = x + ch * sz;
+                uint32_t flip = c->side->shift ? 0x80808080u : 0;
+                for (int64_t i2 = from; i2 < hi - lo; i2++)
+                    dg[i2 * gp] = ((uint32_t)x0[i2] | (uint32_t)x0[sz + i2] << 8 |
+                                   (uint32_t)x0[2 * sz + i2] << 16 |
+                                   (uint32_t)x0[3 * sz + i2] << 24) ^ flip;
+            } else if (c->f->esz == 1) {
+                /* the last channels, fewer than a group: zero bytes (not flipped) past them */
+                const uint8_t *x0 = x + ch * sz;
+                int nreal = (int)(c->cg - ch);
+                uint32_t flip = c->side->shift ? 0x80808080u >> (8 * (4 - nreal)) : 0;
+                for (int64_t i2 = from; i2 < hi - lo; i2++) {
+                    uint32_t v = 0;
+                    for (int r = 0; r < nreal; r++)
+                        v |= (uint32_t)x0[r * sz + i2] << (8 * r);
+                    dg[i2 * gp] = v ^ flip;
+                }
+            } else if (ch + 2 > c->cg) {
+                for (int64_t i2 = from; i2 < hi - lo; i2++)
+                    dg[i2 * gp] = image_word(c, x, gi, i2);
+            } else {
+                for (int64_t i2 = from; i2 < hi - lo; i2++) {
+                    int32_t v0 = qg_load8(x, c->dt, ch * sz + i2) - c->side->shift;
+                    int32_t v1 = qg_load8(x, c->dt, (ch + 1) * sz + i2) - c->side->shift;
+                    dg[i2 * gp] = (uint32_t)(uint16_t)v0 | (uint32_t)(uint16_t)v1 << 16;
                 }
             }
-        for (; j < c->kp; j++)
-            d[j] = 0;
+        }
+    }
+}
+
+/* Tap (k0, k1, k2) of the w positions from first, read from X with bounds checks (no padded
+ * image): dt gets its gp rows of w words, zeros past the real positions. */
+static void
+direct(const ConvI *c, uint32_t *dt, int64_t w, int64_t real, int64_t first, int64_t k0,
+       int64_t k1, int64_t k2)
+{
+    const Geom *g = c->geo;
+    int64_t gp = c->cgp / c->f->kg;
+    for (int64_t jj = 0; jj < w; jj++) {
+        int64_t p = first + jj, o2 = p % g->col[2], o1 = p / g->col[2] % g->col[1];
+        int64_t o0 = p / (g->col[2] * g->col[1]);
+        int64_t i0 = o0 * g->s[0] - g->pb[0] + k0 * g->d[0];
+        int64_t i1 = o1 * g->s[1] - g->pb[1] + k1 * g->d[1];
+        int64_t i2 = o2 * g->s[2] - g->pb[2] + k2 * g->d[2];
+        int in = i0 >= 0 && i0 < g->img[0] && i1 >= 0 && i1 < g->img[1] && i2 >= 0 &&
+                 i2 < g->img[2];
+        const uint8_t *x = in ? (const uint8_t *)c->x + (i0 * g->img[1] + i1) * g->img[2] + i2
+                              : NULL;
+        for (int64_t gi = 0; gi < gp; gi++)
+            dt[gi * w + jj] = jj < real ? image_word(c, x, gi, 0) : 0;
+    }
+}
+
+/* The padded image's pixel of a position at tap 0, or of a tap at position 0 (its offset). */
+static int64_t
+image_pixel(const ConvI *c, int64_t q0, int64_t q1, int64_t q2)
+{
+    return (q0 * c->pd[1] + q1) * c->pd[2] + q2;
+}
+
+#if defined(__SSE2__)
+/* d[r * w + j] = s[at[j] + r] for r, j < 4: 4 groups of 4 positions, transposed */
+static inline void
+transpose4(uint32_t *d, int64_t w, const uint32_t *s, const int32_t *at)
+{
+    __m128i r0 = _mm_loadu_si128((const __m128i *)(s + at[0]));
+    __m128i r1 = _mm_loadu_si128((const __m128i *)(s + at[1]));
+    __m128i r2 = _mm_loadu_si128((const __m128i *)(s + at[2]));
+    __m128i r3 = _mm_loadu_si128((const __m128i *)(s + at[3]));
+    __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+    __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+    _mm_storeu_si128((__m128i *)d, _mm_unpacklo_epi64(t0, t2));
+    _mm_storeu_si128((__m128i *)(d + w), _mm_unpackhi_epi64(t0, t2));
+    _mm_storeu_si128((__m128i *)(d + 2 * w), _mm_unpacklo_epi64(t1, t3));
+    _mm_storeu_si128((__m128i *)(d + 3 * w), _mm_unpackhi_epi64(t1, t3));
+}
+#endif
+
+#if defined(__AVX512F__)
+/* d[r * w + j] = s[at[j] + r] for r, j < 16: 16 groups of 16 positions, transposed by
+ * interleaving 32-bit, then 64-bit elements, then 128-bit lanes */
+static inline void
+transpose16d(uint32_t *d, int64_t w, const uint32_t *s, const int32_t *at)
+{
+    __m512i r[16], t[16], u[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_si512(s + at[i]);
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4 i + c], lane l: column 4 l + c of rows 4 i .. 4 i + 3 */
+    for (int i = 0; i < 4; i++) {
+        u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512i x0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44);
+        __m512i x1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xee);
+        __m512i y0 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+        __m512i y1 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xee);
+        _mm512_storeu_si512(d + c * w, _mm512_shuffle_i32x4(x0, y0, 0x88));
+        _mm512_storeu_si512(d + (4 + c) * w, _mm512_shuffle_i32x4(x0, y0, 0xdd));
+        _mm512_storeu_si512(d + (8 + c) * w, _mm512_shuffle_i32x4(x1, y1, 0x88));
+        _mm512_storeu_si512(d + (12 + c) * w, _mm512_shuffle_i32x4(x1, y1, 0xdd));
+    }
+}
+#endif
+
+/* Groups gi, gi + 1, ... of a tap (their rows of w words at dt, gi's first) for the real
+ * positions of a panel (group g of position j at s[g + at[j]]), n groups at a time, n x n
+ * blocks transposed by blk; zeros past the real positions. Returns the first group left. */
+static inline __attribute__((always_inline)) int64_t
+blocks(uint32_t *dt, int64_t w, int64_t real, const uint32_t *s, const int32_t *at, int64_t gi,
+       int64_t gp, int n, void (*blk)(uint32_t *, int64_t, const uint32_t *, const int32_t *))
+{
+    for (; gi + n <= gp; gi += n) {
+        uint32_t *d = dt + gi * w;
+        int64_t jj = 0;
+        for (; jj + n <= real; jj += n)
+            blk(d + jj, w, s + gi, at + jj);
+        for (int r = 0; r < n; r++) {
+            for (int64_t j = jj; j < real; j++)
+                d[r * w + j] = s[gi + r + at[j]];
+            for (int64_t j = real; j < w; j++)
+                d[r * w + j] = 0;
+        }
+    }
+    return gi;
+}
+
+/* Packs the columns of Q panels [b, e) of the chunk (positions p0 + j). */
+static void
+patches(void *arg, int64_t b, int64_t e)
+{
+    const ConvI *c = arg;
+    const Geom *g = c->geo;
+    int64_t qc = qg_qcols(c->np), gp = c->cgp / c->f->kg; /* groups a pixel */
+    const uint32_t *img = (const uint32_t *)c->img;
+    int32_t at[QG_NR]; /* a panel's positions: their first group in the padded image */
+    for (int64_t pn = b; pn < e; pn++) {
+        int64_t j0 = pn * QG_NR, w = qc - j0 < QG_NR ? qc - j0 : QG_NR;
+        int64_t real = c->np - j0 < w ? c->np - j0 : w;
+        uint32_t *d = (uint32_t *)(c->q + j0 * c->kp * c->f->esz);
+        for (int64_t jj = 0; jj < real; jj++) {
+            int64_t p = c->p0 + j0 + jj, o2 = p % g->col[2], o1 = p / g->col[2] % g->col[1];
+            int64_t o0 = p / (g->col[2] * g->col[1]);
+            at[jj] = (int32_t)(image_pixel(c, o0 * g->s[0], o1 * g->s[1], o2 * g->s[2]) * gp);
+        }
+        int64_t t = 0;
+        for (int64_t k0 = 0; k0 < g->k[0]; k0++)
+            for (int64_t k1 = 0; k1 < g->k[1]; k1++)
+                for (int64_t k2 = 0; k2 < g->k[2]; k2++, t++) {
+                    uint32_t *dt = d + t * gp * w;
+                    if (!c->pd[0]) {
+                        direct(c, dt, w, real, c->p0 + j0, k0, k1, k2);
+                        continue;
+                    }
+                    const uint32_t *s =
+                        img + image_pixel(c, k0 * g->d[0], k1 * g->d[1], k2 * g->d[2]) * gp;
+                    int64_t gi = 0;
+#if defined(__AVX512F__)
+                    gi = blocks(dt, w, real, s, at, gi, gp, 16, transpose16d);
+#endif
+#if defined(__SSE2__)
+                    gi = blocks(dt, w, real, s, at, gi, gp, 4, transpose4);
+#endif
+                    dt += gi * w;
+                    for (; gi < gp; gi++, dt += w) {
+                        int64_t jj = 0;
+#if defined(__AVX512F__)
+                        for (; jj + 16 <= real; jj += 16) {
+                            __m512i ix = _mm512_loadu_si512(at + jj);
+                            _mm512_storeu_si512(dt + jj, _mm512_i32gather_epi32(ix, s + gi, 4));
+                        }
+#endif
+                        for (; jj < real; jj++)
+                            dt[jj] = s[gi + at[jj]];
+                        for (; jj < w; jj++)
+                            dt[jj] = 0;
+                    }
+                }
+        if (c->sums)
+            cpu_qg_sum_q(c->f, c->side, c->q, c->kp, c->np, c->sums, j0, j0 + w);
     }
 }
 
 /*
  * ConvInteger: X [N, C, D...] and W [M, C / group, k...] as Conv (pads, strides, dilations,
  * auto_pad, group), less their zero points: X's one value (padding counts as that value, so as
- * 0 once it is subtracted), W's one value or one per output channel. Y [N, M, O...] int32.
+ * 0 once it is subtracted), W's one value or one per output channel. Y [N, M, O...] int32. W's
+ * rows are the GEMM's P (packed once per plan when W is a constant), the output positions its
+ * Q, packed a chunk of positions at a time. Scratch: slot 0 (W packed when it is not a
+ * constant), slot 1 (the padded image, the packed positions, the zero points).
  */
 int
 cpu_convinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTensor *const *out,
@@ -453,30 +726,78 @@ cpu_convinteger(RtCtx *ctx, const Attr *attr, RtTensor *const *in, int nin, RtTe
                        "for X");
     Geom geo;
     geom_init(&geo, a, ns, x->dim, w->dim, y->dim, 0);
-    int64_t grp = a->group, m = w->dim[0], mg = m / grp, cg = x->dim[1] / grp;
-    int64_t k = cg * geo.ksz, kp = kpad(k), pos = geo.colsz;
-    int64_t chunk = pos < CHUNK ? pos : CHUNK;
-    int16_t *pw = rt_scratch(ctx, 0, (size_t)(grp * tiles(mg) * TILE * kp) * sizeof *pw);
-    int16_t *px = rt_scratch(ctx, 1, (size_t)(tiles(chunk) * TILE * kp) * sizeof *px);
-    if (!pw || !px)
+    QgFormat f;
+    QgSide sx, sw;
+    cpu_qg_format(&f);
+    cpu_qg_sides(&f, x->dt, w->dt, &sx, &sw);
+    int64_t grp = a->group, m = w->dim[0], mg = m / grp, cg = x->dim[1] / grp, pos = geo.colsz;
+    int64_t taps = geo.ksz, cgp = qg_kpad(&f, cg), kp = taps * cgp, k = cg * taps;
+    int64_t pr = qg_prows(mg), esz = f.esz;
+    /* positions a chunk: whole Q panels, about 2 MB of them */
+    int64_t chunk = ((int64_t)1 << 21) / (kp > 0 ? kp * esz : 1) / QG_NR * QG_NR;
+    chunk = chunk < QG_NR ? QG_NR : chunk;
+    chunk = chunk < qg_qcols(pos) ? chunk : qg_qcols(pos);
+    /* the padded image, unless padding makes it far larger than X's image and Y's positions */
+    ConvI c = {.f = &f, .side = &sx, .geo = &geo, .dt = x->dt, .cg = cg, .cgp = cgp, .kp = kp,
+               .zx = (int32_t)zero_at(zx, 0) - sx.shift};
+    int64_t padded = 1;
+    for (int i = 0; i < NS; i++) {
+        int64_t span = (geo.col[i] - 1) * geo.s[i] + (geo.k[i] - 1) * geo.d[i] + 1;
+        c.pd[i] = geo.img[i] + geo.pb[i] > span ? geo.img[i] + geo.pb[i] : span;
+        padded *= c.pd[i];
+    }
+    if (padded > 4 * (geo.imgsz + pos) + 65536 || padded * (cgp / f.kg) > INT32_MAX)
+        c.pd[0] = padded = 0;
+    size_t at = 0, o_img = take(&at, (size_t)(padded * cgp * esz));
+    size_t o_q = take(&at, (size_t)(chunk * kp * esz)), o_sq = take(&at, (size_t)chunk * 4);
+    size_t o_zq = take(&at, (size_t)chunk * 4), o_zp = take(&at, (size_t)m * 4);
+    size_t o_km = take(&at, (size_t)kp * 8);
+    unsigned char *s1 = rt_scratch(ctx, 1, at);
+    size_t wbytes = (size_t)(grp * pr * kp * esz), wall = wbytes + (size_t)m * 4;
+    int fresh = 1;
+    unsigned char *pw = rt_derived(ctx, w->data, qtag(TAG_QW, &f, &sw), wall, &fresh);
+    if (!pw && (fresh = 1) && !(pw = rt_scratch(ctx, 0, wall + 64)))
+        s1 = NULL;
+    if (!s1)
         return rt_fail(ctx, RT_ENOMEM, "ConvInteger: no scratch memory for the packed operands");
-    for (int64_t gi = 0; gi < grp; gi++)
-        pack8(pw + gi * tiles(mg) * TILE * kp, (const int8_t *)w->data + gi * mg * k, w->dt, mg, k,
-              kp, k, 1, zw, gi * mg);
-    ConvI c = {.geo = &geo, .dt = x->dt, .cg = cg, .kp = kp, .rows = px,
-               .zx = (int32_t)zero_at(zx, 0)};
+    int32_t *sp = (int32_t *)(pw + wbytes), *zpv = (int32_t *)(s1 + o_zp);
+    int32_t *zqv = (int32_t *)(s1 + o_zq);
+    if (fresh) {
+        int64_t *kmap = (int64_t *)(s1 + o_km);
+        for (int64_t i = 0; i < kp; i++)
+            kmap[i] = i % cgp < cg ? i % cgp * taps + i / cgp : -1;
+        for (int64_t gi = 0; gi < grp; gi++) {
+            Pack p = {&f, &sw, pw + gi * pr * kp * esz, (const int8_t *)w->data + gi * mg * k,
+                      w->dt, mg, k, kp, kmap, k, sp + gi * mg};
+            pack_par(ctx, &p, 1);
+        }
+    }
+    int any_zp = 0;
+    for (int64_t i = 0; i < m; i++) {
+        zpv[i] = (int32_t)zero_at(zw, zw && rt_numel(zw) > 1 ? i : 0) - sw.shift;
+        any_zp |= zpv[i] != 0;
+    }
+    for (int64_t j = 0; j < chunk; j++)
+        zqv[j] = c.zx;
+    c.img = s1 + o_img;
+    c.q = s1 + o_q;
+    c.sums = any_zp ? (int32_t *)(s1 + o_sq) : NULL;
     for (int64_t b = 0; b < x->dim[0]; b++)
         for (int64_t gi = 0; gi < grp; gi++) {
             c.x = (const int8_t *)x->data + (b * x->dim[1] + gi * cg) * geo.imgsz;
             int32_t *yg = (int32_t *)y->data + (b * m + gi * mg) * pos;
+            if (c.pd[0])
+                rt_parallel_for(ctx, c.pd[0] * c.pd[1], 8, image_rows, &c);
             for (c.p0 = 0; c.p0 < pos; c.p0 += chunk) {
-                int64_t np = pos - c.p0 < chunk ? pos - c.p0 : chunk;
-                rt_parallel_for(ctx, np, 16, im2row, &c);
-                /* rows past np in the last tile: zeros, so the tile reads defined values */
-                memset(px + np * kp, 0, (size_t)((tiles(np) * TILE - np) * kp) * sizeof *px);
-                Gemm g = {.a = pw + gi * tiles(mg) * TILE * kp, .b = px, .m = mg, .n = np,
-                          .kp = kp, .c = yg + c.p0, .ldc = pos};
-                gemm_run(ctx, &g);
+                c.np = pos - c.p0 < chunk ? pos - c.p0 : chunk;
+                int64_t panels = (qg_qcols(c.np) + QG_NR - 1) / QG_NR;
+                int64_t grain = ((int64_t)1 << 16) / (QG_NR * (kp > 0 ? kp : 1));
+                rt_parallel_for(ctx, panels, grain > 1 ? grain : 1, patches, &c);
+                QgGemm g = {.f = f, .p_unsig = sw.unsig, .p = pw + gi * pr * kp * esz,
+                            .q = c.q, .m = mg, .n = c.np, .kp = kp, .k = k, .c = yg + c.p0,
+                            .ldc = pos, .zp = any_zp ? zpv + gi * mg : NULL, .sp = sp + gi * mg,
+                            .zq = c.zx ? zqv : NULL, .sq = c.sums, .zq_one = 1};
+                cpu_qg_run(ctx, &g);
             }
         }
     return RT_OK;

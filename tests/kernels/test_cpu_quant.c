@@ -5,8 +5,12 @@
  * int16), DequantizeLinear (uint8, int8, int32, per axis), DynamicQuantizeLinear (the spec's
  * scale and zero point, an all-zero input), MatMulInteger (mixed signedness, batches that
  * broadcast, 1-D operands, zero points per column) and ConvInteger (pads, strides, dilations,
- * groups, auto_pad, per-channel weight zero points). Forms the kernels do not take are refused
- * with RT_EUNSUPPORTED.
+ * groups, auto_pad, per-channel weight zero points), both of them on random sizes around the
+ * integer GEMM's tiles with every dtype pair, 3-D convolutions, K = 0, the largest K with every
+ * value at the extreme that maximises |x - zero point| (sums near the int32 limits), and a
+ * convolution whose padding dwarfs its image (read without the padded copy). Run in each build
+ * of the kernels, and with HETC_VNNI=0 in the AVX-512 build. Forms the kernels do not take are
+ * refused with RT_EUNSUPPORTED.
  */
 #include "ktest.h"
 
@@ -25,6 +29,32 @@ fill_int(RtTensor *t, uint32_t seed)
         default: break;
         }
     }
+}
+
+/* 0: operands as filled; 1: the first operand at its dtype's maximum and its zero point at the
+ * minimum, the second at its minimum and its zero point at the maximum (every product -255 *
+ * 255 with two uint8s); 2: the second at its maximum, its zero point at the minimum */
+static int extreme;
+
+static void
+set_all(RtTensor *t, int hi)
+{
+    for (int64_t i = 0; t && i < rt_numel(t); i++) {
+        if (t->dt == DT_U8)
+            ((uint8_t *)t->data)[i] = hi ? 255 : 0;
+        else
+            ((int8_t *)t->data)[i] = (int8_t)(hi ? 127 : -128);
+    }
+}
+
+/* applies `extreme` to the operands x and w and their zero points */
+static void
+set_extreme(RtTensor *x, RtTensor *zx, RtTensor *w, RtTensor *zw)
+{
+    if (!extreme)
+        return;
+    set_all(x, 1), set_all(zx, 0);
+    set_all(w, extreme == 2), set_all(zw, extreme != 2);
 }
 
 /* the kernel of op, called by name (cpu_kernel[] names kernels weakly: a test links what it calls) */
@@ -143,8 +173,8 @@ dynamic_case(int64_t n, float lo, float hi, int zeros)
 
 /* ---- MatMulInteger --------------------------------------------------------------------------- */
 
-/* a [..., m, k] x b [..., k, n], batch dims broadcast; zb per column when zbn > 1: [n] or
- * b's shape with k made 1 (zb_full) */
+/* a [..., m, k] x b [..., k, n], batch dims broadcast; zb per column when zbmode is 1 ([n]) or
+ * 2 (b's shape with k made 1); zbmode 3: one zb, 0 for int8 B and 128 for uint8 */
 static void
 matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t *bd, int zbmode)
 {
@@ -167,7 +197,8 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
     if (rb > 1)
         yd[ry++] = n;
     int64_t zd[RT_MAXRANK];
-    int rz = 0;
+    int rz = 0, zero_zb = zbmode == 3; /* 3: one zero point for B, made 0 */
+    zbmode = zbmode == 3 ? 0 : zbmode;
     if (zbmode == 1) {
         zd[rz++] = n;
     } else if (zbmode == 2) {
@@ -178,6 +209,9 @@ matmul_case(DType at, DType bt, int ra, const int64_t *ad, int rb, const int64_t
     RtTensor *y = kt_new(DT_I32, ry, yd), *y2 = kt_new(DT_I32, ry, yd);
     fill_int(za, 31);
     fill_int(zb, 32);
+    set_extreme(a, za, b, zb);
+    if (zero_zb)
+        memset(zb->data, bt == DT_U8 ? 128 : 0, 1);
     RtTensor *in[4] = {a, b, za, zb};
     for (int t = 0; t < 2; t++) {
         RtTensor *out[1] = {t ? y2 : y};
@@ -264,6 +298,7 @@ conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int6
     RtTensor *zx = kt_new(xt, 0, NULL), *zw = kt_new(wt, per_channel, md);
     RtTensor *y = kt_new(DT_I32, rank, yd), *y2 = kt_new(DT_I32, rank, yd);
     fill_int(x, 41), fill_int(w, 42), fill_int(zx, 43), fill_int(zw, 44);
+    set_extreme(x, zx, w, zw);
     Attr a = {.conv = ca};
     RtTensor *inp[4] = {x, w, zx, zw};
     for (int t = 0; t < 2; t++) {
@@ -287,6 +322,95 @@ conv_case(DType xt, DType wt, int64_t nb, int64_t c, int64_t h, int64_t wd, int6
                                 acc += (xv - kt_geti(zx, 0)) * (wv - z1);
                             }
                     int64_t at = ((b * m + o) * od[0] + oy) * od[1] + ox;
+                    CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
+                }
+    kt_free(x), kt_free(w), kt_free(zx), kt_free(zw), kt_free(y), kt_free(y2);
+}
+
+/* ---- random shapes --------------------------------------------------------------------------- */
+
+static const DType pair[4][2] = {{DT_U8, DT_I8}, {DT_U8, DT_U8}, {DT_I8, DT_I8}, {DT_I8, DT_U8}};
+
+/* MatMulInteger of random sizes around the tiles' (QG_MR up to 8 rows, panels of up to 48
+ * columns, groups of 2 or 4 k): every remainder, k = 1, every dtype pair, zero points per
+ * tensor and per column */
+static void
+matmul_random(int cases)
+{
+    static const int64_t ms[] = {1, 3, 4, 7, 8, 9, 16, 17, 25};
+    static const int64_t ns[] = {1, 2, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 65, 97};
+    static const int64_t ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 67, 130};
+    uint32_t s = 99;
+    for (int c = 0; c < cases; c++) {
+        int64_t ad[2] = {ms[kt_rand(&s) % 9], ks[kt_rand(&s) % 12]};
+        int64_t bd[2] = {ad[1], ns[kt_rand(&s) % 14]};
+        const DType *t = pair[c % 4];
+        matmul_case(t[0], t[1], 2, ad, 2, bd, (int)(kt_rand(&s) % 2));
+    }
+}
+
+/* ConvInteger of random shapes: 1 to 7 channels a group (not whole groups of k), kernels 1 to
+ * 4, strides and dilations 1 to 3, padding 0 to 3 (some windows wholly in it), groups, zero
+ * points per tensor and per channel, every dtype pair */
+static void
+conv_random(int cases)
+{
+    uint32_t s = 7;
+    for (int c = 0; c < cases; c++) {
+        const DType *t = pair[c % 4];
+        int64_t g = 1 + kt_rand(&s) % 3, cg = 1 + kt_rand(&s) % 7, mg = 1 + kt_rand(&s) % 11;
+        int64_t k = 1 + kt_rand(&s) % 4, st = 1 + kt_rand(&s) % 3, dl = 1 + kt_rand(&s) % 3;
+        int64_t p = kt_rand(&s) % 4, h = (k - 1) * dl + 1 + kt_rand(&s) % 9;
+        int64_t wd = (k - 1) * dl + 1 + kt_rand(&s) % 23;
+        conv_case(t[0], t[1], 1 + kt_rand(&s) % 2, g * cg, c % 5 == 4 ? 0 : h, wd, g * mg, g,
+                  k, k, st, dl, p, PAD_NOTSET, (int)(kt_rand(&s) % 2));
+    }
+}
+
+/* 3-D ConvInteger of x [1, c, n, n + 1, n + 2] by w [m, c / g, k, k, k], begin pads p and end pads
+ * p + 1 on every axis, stride s, dilation dl */
+static void
+conv3d_case(DType xt, DType wt, int64_t c, int64_t n, int64_t m, int64_t g, int64_t k, int64_t s,
+            int64_t dl, int64_t p, int per_channel)
+{
+    int64_t in[3] = {n, n + 1, n + 2}, od[3];
+    for (int i = 0; i < 3; i++)
+        od[i] = (in[i] + 2 * p + 1 - ((k - 1) * dl + 1)) / s + 1;
+    int64_t xd[5] = {1, c, in[0], in[1], in[2]}, wdims[5] = {m, c / g, k, k, k};
+    int64_t yd[5] = {1, m, od[0], od[1], od[2]}, md[1] = {m};
+    int64_t pv[6] = {p, p, p, p + 1, p + 1, p + 1}, sv[3] = {s, s, s}, dv[3] = {dl, dl, dl};
+    ConvAttr ca = {.group = g, .pads = {6, pv}, .strides = {3, sv}, .dilations = {3, dv}};
+    RtTensor *x = kt_new(xt, 5, xd), *w = kt_new(wt, 5, wdims), *zx = kt_new(xt, 0, NULL);
+    RtTensor *zw = kt_new(wt, per_channel, md), *y = kt_new(DT_I32, 5, yd);
+    RtTensor *y2 = kt_new(DT_I32, 5, yd);
+    fill_int(x, 51), fill_int(w, 52), fill_int(zx, 53), fill_int(zw, 54);
+    Attr a = {.conv = ca};
+    RtTensor *inp[4] = {x, w, zx, zw};
+    for (int t = 0; t < 2; t++) {
+        RtTensor *out[1] = {t ? y2 : y};
+        CHECK(run(t ? ctx2 : ctx1, OP_CONVINTEGER, &a, inp, 4, out, 1) == RT_OK);
+    }
+    int64_t cg = c / g, mg = m / g, at = 0;
+    for (int64_t o = 0; o < m; o++)
+        for (int64_t o0 = 0; o0 < od[0]; o0++)
+            for (int64_t o1 = 0; o1 < od[1]; o1++)
+                for (int64_t o2 = 0; o2 < od[2]; o2++, at++) {
+                    int64_t acc = 0, z1 = geti(zw, per_channel ? o : 0);
+                    for (int64_t ci = 0; ci < cg; ci++)
+                        for (int64_t k0 = 0; k0 < k; k0++)
+                            for (int64_t k1 = 0; k1 < k; k1++)
+                                for (int64_t k2 = 0; k2 < k; k2++) {
+                                    int64_t i0 = o0 * s - p + k0 * dl, i1 = o1 * s - p + k1 * dl;
+                                    int64_t i2 = o2 * s - p + k2 * dl;
+                                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 ||
+                                        i2 >= in[2])
+                                        continue;
+                                    int64_t ch = o / mg * cg + ci;
+                                    int64_t xi = ((ch * in[0] + i0) * in[1] + i1) * in[2] + i2;
+                                    int64_t wi = (((o * cg + ci) * k + k0) * k + k1) * k + k2;
+                                    int64_t xv = geti(x, xi), wv = geti(w, wi);
+                                    acc += (xv - geti(zx, 0)) * (wv - z1);
+                                }
                     CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
                 }
     kt_free(x), kt_free(w), kt_free(zx), kt_free(zw), kt_free(y), kt_free(y2);
@@ -345,6 +469,29 @@ main(void)
     conv_case(DT_U8, DT_U8, 1, 4, 8, 8, 4, 4, 3, 3, 2, 1, 0, PAD_SAME_LOWER, 0);
     conv_case(DT_U8, DT_I8, 1, 2, 0, 13, 3, 1, 0, 4, 1, 1, 2, PAD_NOTSET, 1);
     conv_case(DT_U8, DT_I8, 1, 8, 40, 40, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 1); /* 1600 positions */
+    conv_case(DT_U8, DT_I8, 1, 64, 66, 64, 16, 1, 3, 3, 1, 1, 1, PAD_NOTSET, 0); /* chunks */
+    conv_case(DT_I8, DT_U8, 1, 3, 1, 1, 5, 1, 1, 1, 150, 1, 200, PAD_NOTSET, 1); /* vast pads */
+    conv3d_case(DT_U8, DT_I8, 6, 5, 7, 1, 3, 1, 1, 1, 1);
+    conv3d_case(DT_I8, DT_U8, 8, 6, 4, 2, 2, 2, 2, 0, 0);
+    conv3d_case(DT_U8, DT_U8, 20, 4, 9, 1, 1, 2, 1, 0, 1);
+    matmul_random(160);
+    /* B's zero point its dtype's middle: no correction by A's rows (nor their sums) */
+    for (int i = 0; i < 4; i++)
+        matmul_case(pair[i][0], pair[i][1], 2, (const int64_t[]){13, 64}, 2,
+                    (const int64_t[]){64, 20}, 3);
+    conv_random(120);
+    /* K = 0: all zeros; the largest K the compiler takes, every product at +-255 * 255, whose
+     * sum reaches within 2^15 of the int32 limits */
+    matmul_case(DT_U8, DT_I8, 2, (const int64_t[]){3, 0}, 2, (const int64_t[]){0, 5}, 1);
+    for (int e = 1; e <= 2; e++) {
+        extreme = e;
+        for (int i = 0; i < 4; i++)
+            matmul_case(pair[i][0], pair[i][1], 2, (const int64_t[]){9, 33025}, 2,
+                        (const int64_t[]){33025, 17}, i % 2);
+        conv_case(DT_U8, DT_U8, 1, 5, 9, 9, 9, 1, 3, 3, 1, 1, 2, PAD_NOTSET, 1);
+        conv_case(DT_I8, DT_I8, 1, 6, 7, 8, 4, 2, 2, 2, 2, 2, 1, PAD_NOTSET, 0);
+        extreme = 0;
+    }
     refusals();
     rt_ctx_free(ctx1);
     rt_ctx_free(ctx2);
