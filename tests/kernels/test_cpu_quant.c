@@ -395,7 +395,7 @@ conv3d_case(DType xt, DType wt, int64_t c, int64_t n, int64_t m, int64_t g, int6
         for (int64_t o0 = 0; o0 < od[0]; o0++)
             for (int64_t o1 = 0; o1 < od[1]; o1++)
                 for (int64_t o2 = 0; o2 < od[2]; o2++, at++) {
-                    int64_t acc = 0, z1 = geti(zw, per_channel ? o : 0);
+                    int64_t acc = 0, z1 = kt_geti(zw, per_channel ? o : 0);
                     for (int64_t ci = 0; ci < cg; ci++)
                         for (int64_t k0 = 0; k0 < k; k0++)
                             for (int64_t k1 = 0; k1 < k; k1++)
@@ -408,8 +408,8 @@ conv3d_case(DType xt, DType wt, int64_t c, int64_t n, int64_t m, int64_t g, int6
                                     int64_t ch = o / mg * cg + ci;
                                     int64_t xi = ((ch * in[0] + i0) * in[1] + i1) * in[2] + i2;
                                     int64_t wi = (((o * cg + ci) * k + k0) * k + k1) * k + k2;
-                                    int64_t xv = geti(x, xi), wv = geti(w, wi);
-                                    acc += (xv - geti(zx, 0)) * (wv - z1);
+                                    int64_t xv = kt_geti(x, xi), wv = kt_geti(w, wi);
+                                    acc += (xv - kt_geti(zx, 0)) * (wv - z1);
                                 }
                     CHECK(((int32_t *)y->data)[at] == acc && ((int32_t *)y2->data)[at] == acc);
                 }
