@@ -91,19 +91,25 @@ segments(const QArgs *p, int64_t begin, int64_t end,
     }
 }
 
+/* The bounds and the output pointer are read once: a store through a byte pointer may alias
+ * anything, so gcc would reload p->lo and p->hi at every element and not vectorise the loop */
 #define QLOOP(T)                                                                                   \
-    for (int64_t i = b; i < e; i++)                                                                \
-        ((T *)p->y)[i] = (T)ir_quantize_f(x[i], s, z, p->lo, p->hi);
+    do {                                                                                           \
+        T *restrict y = p->y;                                                                      \
+        for (int64_t i = b; i < e; i++)                                                            \
+            y[i] = (T)ir_quantize_f(x[i], s, z, lo, hi);                                           \
+    } while (0)
 
 static void
 quantize_seg(const QArgs *p, int64_t b, int64_t e, int64_t c)
 {
-    const float *x = p->x, s = p->s[c], z = (float)zero_at(p->z, c);
+    const float *restrict x = p->x;
+    float s = p->s[c], z = (float)zero_at(p->z, c), lo = p->lo, hi = p->hi;
     switch (p->dt) {
-    case DT_U8: QLOOP(uint8_t) break;
-    case DT_I8: QLOOP(int8_t) break;
-    case DT_U16: QLOOP(uint16_t) break;
-    case DT_I16: QLOOP(int16_t) break;
+    case DT_U8: QLOOP(uint8_t); break;
+    case DT_I8: QLOOP(int8_t); break;
+    case DT_U16: QLOOP(uint16_t); break;
+    case DT_I16: QLOOP(int16_t); break;
     default: break;
     }
 }
