@@ -496,18 +496,13 @@ einsum_terms(Ctx *c)
 }
 
 /* If's branches, Loop's and Scan's body: each converted into a graph of its own (onnx_body), the
- * outer values it reads appended to the node's inputs; Scan's axes and directions. */
+ * outer values it reads appended to the node's inputs; Scan's axes and directions (opset 8's
+ * batched form marked). */
 static void
 body_attrs(Ctx *c, OpKind op, BodyAttr *b)
 {
     static const char *const names[3] = {"then_branch", "else_branch", "body"};
     Graph *g = c->L->g;
-    if (op == OP_SCAN && c->L->opset < 9) {
-        onnx_node_error(c->L, c->np, "Scan before opset 9 (with a batch axis and sequence_lens) "
-                        "is not supported");
-        c->err = 1;
-        return;
-    }
     for (int i = 0; i < (op == OP_IF ? 2 : 1) && !c->err; i++) {
         const char *name = names[op == OP_IF ? i : 2];
         const AttrProto *a = find(c, name, AT_GRAPH);
@@ -543,8 +538,11 @@ body_attrs(Ctx *c, OpKind op, BodyAttr *b)
         onnx_node_error(c->L, c->np, "attribute num_scan_inputs (at least 1) is required");
         c->err = 1;
     }
-    b->scan_input_axes = get_ints(c, "scan_input_axes", NULL);
-    b->scan_input_directions = get_ints(c, "scan_input_directions", NULL);
+    /* opset 8: a batch axis, sequence_lens first, the scan inputs' directions alone */
+    b->batched = c->L->opset < 9;
+    b->scan_input_axes = b->batched ? (Ints){0, NULL} : get_ints(c, "scan_input_axes", NULL);
+    b->scan_input_directions = get_ints(c, b->batched ? "directions" : "scan_input_directions",
+                                        NULL);
     b->scan_output_axes = get_ints(c, "scan_output_axes", NULL);
     b->scan_output_directions = get_ints(c, "scan_output_directions", NULL);
 }

@@ -228,7 +228,8 @@ typedef struct BodyAttr {
     struct Graph *body[2];          /* If: then_branch, else_branch; Loop, Scan: body[0] */
     int ncapture;                   /* the node's last inputs: outer values the bodies read */
     int64_t num_scan_inputs;        /* Scan */
-    Ints scan_input_axes, scan_input_directions;    /* Scan; n == 0: all 0 */
+    int batched;                    /* Scan-8: sequence_lens first, a batch axis 0 everywhere */
+    Ints scan_input_axes, scan_input_directions;    /* Scan; n == 0: all 0 (Scan-8: directions) */
     Ints scan_output_axes, scan_output_directions;
 } BodyAttr;
 

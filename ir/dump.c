@@ -323,6 +323,7 @@ put_attrs(const Node *x, FILE *f)
                     a->body.body[i] ? a->body.body[i]->nnode : -1, -1, &first);
         put_int(f, "captures", a->body.ncapture, 0, &first);
         put_int(f, "num_scan_inputs", a->body.num_scan_inputs, 0, &first);
+        put_int(f, "batched", a->body.batched, 0, &first);
         put_ints(f, "scan_input_axes", a->body.scan_input_axes, &first);
         put_ints(f, "scan_input_directions", a->body.scan_input_directions, &first);
         put_ints(f, "scan_output_axes", a->body.scan_output_axes, &first);

@@ -16,17 +16,18 @@
  *  - Loop with a constant trip count M (or none) and a constant condition: the body M times, the
  *    loop-carried values threaded from one copy to the next, each copy's condition output folded
  *    to a constant (false ends the loop there); scan outputs stacked (Unsqueeze, then Concat);
- *  - Scan (opset 9 and later): the body once per step of the scan inputs' axis, each step's slice
- *    a Gather of one index (reversed for direction 1), scan outputs stacked along their axes in
- *    their directions.
+ *  - Scan: the body once per step of the scan inputs' axis, each step's slice a Gather of one
+ *    index (reversed for direction 1), scan outputs stacked along their axes in their directions;
+ *    opset 8's form (a batch axis 0 everywhere, sequence_lens first) once per batch row, the rows
+ *    taken apart by Gather and stacked again.
  * After each node the values downstream of it are inferred again (nodes already folded stay).
  *
  * Refused, with one line naming the node (exit 2): a trip count or sequence length not known at
  * compile time (a dynamic shape: --bind the inputs it comes from), a condition computed at run
  * time (a data-dependent exit), more than CF_MAX_STEPS iterations or CF_MAX_NODES new nodes, a
- * run-time If whose branches disagree in dtype or shape, and a Loop or Scan that runs no step but
- * has scan outputs. (The frontend refuses Scan before opset 9, whose batch axis and sequence_lens
- * this does not do, and sequence-typed values.)
+ * run-time If whose branches disagree in dtype or shape, a Loop or Scan that runs no step but has
+ * scan outputs, and a Scan-8 sequence_lens shorter than the sequence. (The frontend refuses
+ * sequence-typed values.)
  */
 #include "passes.h"
 
@@ -255,33 +256,33 @@ const_scalar(const Graph *g, ValId c, int64_t *v)
     return 0;
 }
 
-/* Stacks vals[0..n) along a new axis (Unsqueeze each, then Concat) into `to`; 0 or -1. */
-static int
+/* Stacks vals[0..n) along a new axis (Unsqueeze each, then Concat) into `to` (a fresh value
+ * when NONE); the stacked value, or NONE with d set. */
+static ValId
 stack(Lower *L, const ValId *vals, int n, int64_t axis, ValId to)
 {
-    ValId ax = const_val(L, DT_I64, &axis, 1, 1);
+    ValId ax = const_val(L, DT_I64, &axis, 1, 1), y = NONE;
     ValId *parts = ir_alloc((size_t)n * sizeof *parts + 1);
-    int rc = -1;
     if (ax == NONE || !parts) {
         ir_free(parts);
-        return diag_oom(L->d);
+        diag_oom(L->d);
+        return NONE;
     }
     for (int i = 0; i < n; i++) {
         ValId in[2] = {vals[i], ax};
         if ((parts[i] = emit(L, OP_UNSQUEEZE, in, 2, NULL, n == 1 ? to : NONE)) == NONE)
             goto done;
     }
+    y = parts[0];
     if (n > 1) {
         Attr a;
         ir_attr_default(OP_CONCAT, &a);
         a.axis.axis = axis;
-        if (emit(L, OP_CONCAT, parts, n, &a, to) == NONE)
-            goto done;
+        y = emit(L, OP_CONCAT, parts, n, &a, to);
     }
-    rc = 0;
 done:
     ir_free(parts);
-    return rc;
+    return y;
 }
 
 /* The node's outputs [first, first + n) from vals[0..n): an Identity each (cleanup removes them) */
@@ -477,7 +478,7 @@ lower_loop(Lower *L)
                    k);
             goto done;
         }
-        if (stack(L, scan + (size_t)k * CF_MAX_STEPS, (int)i, 0, to) < 0)
+        if (stack(L, scan + (size_t)k * CF_MAX_STEPS, (int)i, 0, to) == NONE)
             goto done;
     }
     rc = 0;
@@ -495,6 +496,53 @@ scan_attr(Ints list, int i)
     return list.n ? list.v[i] : 0;
 }
 
+/*
+ * A Scan's steps over in[] (its states, then its scan inputs, of len steps along axis[i]; read
+ * backwards for scan_input_directions 1): cur[] (room for the body's inputs) gets the final
+ * states, and scan[k * len + p] scan output k of the step at position p (reversed for
+ * scan_output_directions 1). tag names the copies. 0 or -1.
+ */
+static int
+scan_steps(Lower *L, const ValId *in, const int64_t *axis, int64_t len, const char *tag, ValId *cur,
+           ValId *scan)
+{
+    const BodyAttr *a = &L->g->node[L->n].attr->body;
+    const Graph *b = a->body[0];
+    int nin = (int)a->num_scan_inputs, ns = b->ninput - nin, nout = b->noutput - ns;
+    ValId *res = ir_alloc((size_t)b->noutput * sizeof *res + 1);
+    int rc = -1;
+    if (!res)
+        return diag_oom(L->d);
+    memcpy(cur, in, (size_t)ns * sizeof *cur);
+    for (int64_t t = 0; t < len; t++) {
+        char step[IR_MAXNAME];
+        for (int i = 0; i < nin; i++) {
+            int64_t at = scan_attr(a->scan_input_directions, i) ? len - 1 - t : t;
+            Attr ga;
+            ir_attr_default(OP_GATHER, &ga);
+            ga.axis.axis = axis[i];
+            ValId gin[2] = {in[ns + i], const_val(L, DT_I64, &at, 1, 0)};
+            if (gin[1] == NONE || (cur[ns + i] = emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
+                goto done;
+        }
+        int k = snprintf(step, sizeof step, "%s/%lld", tag, (long long)t);
+        if (inline_body(L, 0, cur, k > 0 && k < IR_MAXNAME ? step : L->name, res) < 0)
+            goto done;
+        memcpy(cur, res, (size_t)ns * sizeof *cur);
+        for (int o = 0; o < nout; o++) {
+            int64_t at = scan_attr(a->scan_output_directions, o) ? len - 1 - t : t;
+            scan[(size_t)o * (size_t)len + (size_t)at] = res[ns + o];
+        }
+    }
+    rc = 0;
+done:
+    ir_free(res);
+    return rc;
+}
+
+/* Scan (opset 9 and later), or opset 8's form (batched: a batch axis 0 on every input and
+ * output, the sequence axis 1, sequence_lens first): the batch rows are scanned one by one and
+ * stacked again. */
 static int
 lower_scan(Lower *L)
 {
@@ -502,9 +550,10 @@ lower_scan(Lower *L)
     const Node *x = &g->node[L->n];
     const BodyAttr *a = &x->attr->body;
     const Graph *b = a->body[0];
-    int nreal = x->nin - a->ncapture, nin = (int)a->num_scan_inputs, ns = nreal - nin;
-    int nout = b->noutput - ns;
-    if (ns < 0 || b->ninput != nreal || nout < 0 || x->nout > ns + nout)
+    int batched = a->batched, nin = (int)a->num_scan_inputs;
+    int nreal = x->nin - a->ncapture - batched, ns = nreal - nin, nout = b->noutput - ns;
+    const ValId *in = x->in + batched; /* arena-owned: stays where it is as nodes are added */
+    if (nreal < 1 || ns < 0 || b->ninput != nreal || nout < 0 || x->nout > ns + nout)
         return REFUSE(L,
                       "num_scan_inputs %lld with %d inputs; the body takes %d inputs and "
                       "gives %d outputs",
@@ -521,79 +570,98 @@ lower_scan(Lower *L)
     for (int i = 0; i < nout; i++)
         if ((uint64_t)scan_attr(a->scan_output_directions, i) > 1)
             return REFUSE(L, "scan_output_directions must be 0 or 1");
-    int64_t len = -1, axis[64];
+    int64_t len = -1, rows = 1, axis[64];
     if (nin > 64)
         return REFUSE(L, "%d scan inputs; at most 64 are supported", nin);
-    for (int i = 0; i < nin; i++) {
-        const Value *v = &g->val[x->in[ns + i]];
-        int64_t ax = scan_attr(a->scan_input_axes, i);
-        if (v->rank < 0 || !ir_shape_known(v))
-            return unknown(L,
-                           "scan input %d has a dynamic shape; pass --shape for the model's "
-                           "inputs",
-                           i);
+    for (int i = 0; i < nreal; i++) {
+        const Value *v = &g->val[in[i]];
+        if (!ir_shape_known(v))
+            return unknown(L, "input %d has a dynamic shape; pass --shape for the model's inputs",
+                           batched + i);
+        if (batched && (v->rank < 1 + (i >= ns) || (i > 0 && v->dim[0] != rows)))
+            return REFUSE(L, "input %d is %s a batch axis (opset 8's Scan) that the others have",
+                          batched + i, v->rank < 1 + (i >= ns) ? "without" : "not of");
+        if (batched)
+            rows = v->dim[0];
+        if (i < ns)
+            continue;
+        int64_t ax = batched ? 1 : scan_attr(a->scan_input_axes, i - ns);
         if (ax < -v->rank || ax >= v->rank)
             return REFUSE(L, "scan_input_axes %lld is out of range for scan input %d of rank %d",
-                          (long long)ax, i, v->rank);
-        axis[i] = ax < 0 ? ax + v->rank : ax;
-        if (len >= 0 && v->dim[axis[i]] != len)
+                          (long long)ax, i - ns, v->rank);
+        ax = ax < 0 ? ax + v->rank : ax;
+        if (len >= 0 && v->dim[ax] != len)
             return REFUSE(L, "the scan inputs have different lengths (%lld and %lld)",
-                          (long long)len, (long long)v->dim[axis[i]]);
-        len = v->dim[axis[i]];
+                          (long long)len, (long long)v->dim[ax]);
+        len = v->dim[ax];
+        axis[i - ns] = batched ? 0 : ax; /* a batch row has lost axis 0 */
     }
-    if (check_steps(L, len, b->nnode, nin + nout, "steps") < 0)
+    if (batched && x->in[0] != NONE) { /* sequence_lens: each row's full length, or refused */
+        const Value *sl = &g->val[x->in[0]];
+        if (!(sl->flags & V_CONST))
+            return unknown(L, "sequence_lens is known only at run time: not supported");
+        for (int64_t r = 0; r < ir_numel(sl); r++)
+            if (ir_const_i(sl, r) != len)
+                return REFUSE(L,
+                              "sequence_lens other than the sequence's length (%lld) is not "
+                              "supported",
+                              (long long)len);
+    }
+    if ((len == 0 && nout > 0) || rows == 0)
+        return REFUSE(L, "the scan inputs are empty, so the outputs are empty of unknown shape: "
+                         "not supported");
+    if (check_steps(L, rows > CF_MAX_STEPS || len > CF_MAX_STEPS ? INT64_MAX : rows * len, b->nnode,
+                    nin + nout + batched * (nreal + nout), "steps") < 0)
         return -1;
-    ValId *cur = ir_alloc((size_t)nreal * sizeof *cur + 1);
-    ValId *res = ir_alloc((size_t)(ns + nout) * sizeof *res + 1);
+    ValId *cur = ir_alloc((size_t)nreal * sizeof *cur + 1), *row = NULL;
     ValId *scan = ir_alloc((size_t)nout * (size_t)len * sizeof *scan + 1);
+    ValId *fin = ir_alloc((size_t)(ns + nout) * (size_t)rows * sizeof *fin + 1);
     int rc = -1;
-    if (!cur || !res || !scan) {
+    if (!cur || !scan || !fin || (batched && !(row = ir_alloc((size_t)nreal * sizeof *row)))) {
         diag_oom(L->d);
         goto done;
     }
-    for (int j = 0; j < ns; j++)
-        cur[j] = x->in[j];
-    for (int64_t t = 0; t < len; t++) {
+    for (int64_t r = 0; r < rows; r++) {
         char tag[IR_MAXNAME];
-        for (int i = 0; i < nin; i++) {
-            int64_t at = scan_attr(a->scan_input_directions, i) ? len - 1 - t : t;
+        if (batched) { /* row r of every input */
             Attr ga;
             ir_attr_default(OP_GATHER, &ga);
-            ga.axis.axis = axis[i];
-            ValId in[2] = {g->node[L->n].in[ns + i], const_val(L, DT_I64, &at, 1, 0)};
-            if (in[1] == NONE || (cur[ns + i] = emit(L, OP_GATHER, in, 2, &ga, NONE)) == NONE)
+            for (int i = 0; i < nreal; i++) {
+                ValId gin[2] = {in[i], const_val(L, DT_I64, &r, 1, 0)};
+                if (gin[1] == NONE || (row[i] = emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
+                    goto done;
+            }
+        }
+        if (scan_steps(L, batched ? row : in, axis, len,
+                       batched ? tag_of(L, tag, sizeof tag, "row", (long)r) : L->name, cur,
+                       scan) < 0)
+            goto done;
+        /* per output, the row's final state or stacked scan output */
+        for (int j = 0; j < ns + nout; j++) {
+            ValId *f = &fin[(size_t)j * (size_t)rows + (size_t)r];
+            int k = j - ns;
+            ValId to = batched || j >= g->node[L->n].nout ? NONE : g->node[L->n].out[j];
+            if (j < ns)
+                *f = cur[j];
+            else if ((*f = stack(L, scan + (size_t)k * (size_t)len, (int)len,
+                                 batched ? 0 : scan_attr(a->scan_output_axes, k), to)) == NONE)
                 goto done;
         }
-        if (inline_body(L, 0, cur, tag_of(L, tag, sizeof tag, "", (long)t), res) < 0)
-            goto done;
-        memcpy(cur, res, (size_t)ns * sizeof *cur);
-        for (int k = 0; k < nout; k++) {
-            int64_t at = scan_attr(a->scan_output_directions, k) ? len - 1 - t : t;
-            scan[(size_t)k * (size_t)len + (size_t)at] = res[ns + k];
-        }
     }
-    if (pass_through(L, cur, 0, ns) < 0)
+    /* unbatched, the states pass through; batched, every output's rows are stacked again */
+    if (!batched && pass_through(L, cur, 0, ns) < 0)
         goto done;
-    for (int k = 0; k < nout && ns + k < g->node[L->n].nout; k++) {
-        ValId to = g->node[L->n].out[ns + k];
-        if (to == NONE)
-            continue;
-        if (len == 0) {
-            REFUSE(L,
-                   "the scan inputs are empty, so scan output %d is empty of unknown shape: "
-                   "not supported",
-                   k);
-            goto done;
-        }
-        if (stack(L, scan + (size_t)k * (size_t)len, (int)len,
-                  scan_attr(g->node[L->n].attr->body.scan_output_axes, k), to) < 0)
+    for (int j = 0; batched && j < ns + nout && j < g->node[L->n].nout; j++) {
+        ValId to = g->node[L->n].out[j];
+        if (to != NONE && stack(L, fin + (size_t)j * (size_t)rows, (int)rows, 0, to) == NONE)
             goto done;
     }
     rc = 0;
 done:
     ir_free(cur);
-    ir_free(res);
+    ir_free(row);
     ir_free(scan);
+    ir_free(fin);
     return rc;
 }
 

@@ -7,7 +7,7 @@ tolerance: an If on a run-time condition (scalar and [1]) taking each branch, wi
 outputs that are outer values and branch initializers; a Loop whose body holds an If on the
 iteration number (nested control flow, folded per iteration); a Loop that ends early on a
 condition the body computes from the iteration number; Scan with two inputs along different
-axes, one reversed, and a reversed scan output along axis 1. The example gated_heads
+axes, one reversed, and a reversed scan output along axis 1; opset 8's batched Scan. The example gated_heads
 (examples/gen_models.py) with its light input bound (--bind): the taken head alone is compiled
 (counted in --dump-after check), for light below and above the threshold. And the refusals: a
 trip count only known at run time, a data-dependent exit, too many iterations, branches of
@@ -122,6 +122,19 @@ def scan_model():
               [("k", np.float32(-2))], opset=11)
 
 
+def scan8_model():
+    """opset 8's Scan: a batch of 2, the sequence on axis 1 read backwards, no sequence_lens"""
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["acc_in", "r"], ["t"]),
+         helper.make_node("Add", ["t", "r"], ["acc_out"]),
+         helper.make_node("Identity", ["t"], ["o"])],
+        "body", [vi("acc_in", F, [3]), vi("r", F, [3])], [vi("acc_out", F, [3]), vi("o", F, [3])])
+    node = helper.make_node("Scan", ["", "acc0", "a"], ["acc", "y"], body=body,
+                            num_scan_inputs=1, directions=[1])
+    return mk([node], [vi("acc0", F, [2, 3]), vi("a", F, [2, 4, 3])],
+              [vi("acc", F, [2, 3]), vi("y", F, [2, 4, 3])], opset=8)
+
+
 def refusals():
     """(name, model, what the message says)"""
     body = helper.make_graph(
@@ -223,6 +236,9 @@ def cases(hetc, work, strategy, rng):
               ("a", rng.standard_normal((5, 4)).astype(np.float32)),
               ("b", rng.standard_normal((4, 5)).astype(np.float32))]
     yield "scan", lambda: check(hetc, work, strategy, "scan", scan_model(), feeds3, False)
+    feeds4 = [("acc0", rng.standard_normal((2, 3)).astype(np.float32)),
+              ("a", rng.standard_normal((2, 4, 3)).astype(np.float32))]
+    yield "scan8", lambda: check(hetc, work, strategy, "scan8", scan8_model(), feeds4, False)
     for light in (0.2, 0.8):
         yield "gated_heads_bound_%g" % light, lambda v=light: bound_head(hetc, work, strategy, v)
     for name, m, want in refusals():

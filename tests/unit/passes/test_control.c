@@ -3,12 +3,12 @@
  * which nodes each form becomes (a constant If's taken branch alone, a run-time If's both
  * branches, a Reshape of its [1] condition and a Where; a Loop's body once per iteration with
  * its scan output stacked by Unsqueeze and Concat, ended early by a condition that folds; a
- * Scan's Gathers in reverse order), that the outputs keep their values' ids and get their
- * shapes, that the graph verifies; and the refusals and their messages (branches that
- * disagree, a trip count known only at run time, too many iterations, a data-dependent exit, a
- * scan input of dynamic shape), and that inspect's lenient mode leaves such a node as it is.
- * The numbers themselves are checked end to end by tests/models/control_flow.py and the ONNX
- * node tests.
+ * Scan's Gathers in reverse order; opset 8's batched Scan row by row), that the outputs keep their
+ * values' ids and get their shapes, that the graph verifies; and the refusals and their messages
+ * (branches that disagree, a trip count known only at run time, too many iterations, a
+ * data-dependent exit, a scan input of dynamic shape), and that inspect's lenient mode leaves such
+ * a node as it is. The numbers themselves are checked end to end by tests/models/control_flow.py
+ * and the ONNX node tests.
  */
 #include "ir/ir.h"
 #include "passes/passes.h"
@@ -317,6 +317,22 @@ test_scan(void)
     g->opset = 11;
     scan_graph(-1);
     CHECK(refused("dynamic shape"));
+    /* opset 8: sequence_lens (absent) first, a batch of 2 rows of 3 steps each */
+    fresh();
+    s0 = val(g, "s0", DT_F32, 2, (int64_t[]){2, 4}, V_INPUT);
+    ValId a = val(g, "a", DT_F32, 3, (int64_t[]){2, 3, 4}, V_INPUT);
+    Graph *b = body();
+    ValId sout = OP(b, OP_ADD, "sout", val(b, "sin", DT_F32, 1, (int64_t[]){4}, V_INPUT),
+                    val(b, "at", DT_F32, 1, (int64_t[]){4}, V_INPUT));
+    body_out(b, sout);
+    body_out(b, OP(b, OP_IDENTITY, "o", sout));
+    NodeId n = control(OP_SCAN, b, NULL, 3, (ValId[]){NONE, s0, a}, "s", "all");
+    g->node[n].attr->body.num_scan_inputs = 1;
+    g->node[n].attr->body.batched = 1;
+    CHECK(lowered("all", 3, (int64_t[]){2, 3, 4}));
+    CHECK(count(OP_ADD) == 6 && count(OP_GATHER) == 2 * 2 + 2 * 3);
+    ValId s = ir_val_find(g, "s");
+    CHECK(s != NONE && g->val[s].rank == 2 && g->val[s].dim[0] == 2 && g->val[s].dim[1] == 4);
 }
 
 int
