@@ -8,8 +8,9 @@
  * bodies' constants shared), named "NODE/then/..." or "NODE/ITER/...", each inferred and folded
  * as it is made, the last writing the node's output value; the graph re-sorted and compacted.
  *
- * Method, one control-flow node at a time in topological order (a condition or trip count that
- * an earlier one computes is known by then; bodies nested in bodies come up in their turn):
+ * Method, one control-flow node of the graph at a time in topological order (a condition or trip
+ * count that an earlier one computes is known by then); a node within a body is lowered as soon
+ * as it is copied (its inputs are known then, and its users not copied yet):
  *  - If with a constant condition: the taken branch, an Identity per output;
  *  - If with a run-time condition: both branches, then Where(cond, then, else) per output, so both
  *    branches run; their outputs must agree in dtype and static shape;
@@ -38,6 +39,8 @@
 enum {
     CF_MAX_STEPS = 4096,    /* iterations of one Loop or steps of one Scan (Concat's limit) */
     CF_MAX_NODES = 1 << 15, /* nodes the lowering may add to one model in all */
+    CF_MAX_LOWER = 4096,    /* If, Loop and Scan nodes of a model's graph (each costs a sort and
+                             * inference of the graph downstream; those in bodies cost none) */
 };
 
 typedef struct Lower {
@@ -53,6 +56,12 @@ typedef struct Lower {
 /* A diagnostic about the control-flow node */
 #define REFUSE(L, ...) diag_node((L)->d, (L)->g, (L)->n, __VA_ARGS__)
 enum { LEFT = 1 }; /* a lowering's result: the node stays as it is */
+
+static int
+is_control(OpKind op)
+{
+    return op == OP_IF || op == OP_LOOP || op == OP_SCAN;
+}
 
 /* Something the lowering needs is known only at run time: refused when compiling (strict), or
  * the node is left as it is, its outputs of unknown shape (inspect). -1 or LEFT. */
@@ -144,6 +153,16 @@ emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
  * its constants for copies made once per lowering; tag names the copies. res[j] gets the value of
  * the body's output j. 0, or -1 with d set.
  */
+static int lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d);
+
+static void
+delete_node(Graph *g, NodeId n)
+{
+    /* no longer a definition of its outputs either (the sort follows outputs to users) */
+    g->node[n].op = OP_NOP;
+    g->node[n].nin = g->node[n].nout = 0;
+}
+
 static int
 inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
 {
@@ -209,8 +228,9 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
         *c->attr = *bm->attr;
         for (int i = 0; i < bm->nin; i++) {
             ValId v = bm->in[i];
-            if (v != NONE && map[v] == NONE) { /* the frontend resolved every name */
-                IR_ASSERT(0);
+            /* the frontend resolved every name, and the lowerings pass every input */
+            if (NEVER(v != NONE && map[v] == NONE)) {
+                REFUSE(L, "a body reads a value it has not got");
                 goto done;
             }
             g->node[y].in[i] = v == NONE ? NONE : map[v];
@@ -225,7 +245,12 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
             g->val[o].def = y;
             map[b->node[m].out[i]] = o;
         }
-        if (ir_infer_fold_node(g, y, L->d) < 0)
+        /* a body within the body: lowered at once, its inputs known and its users not copied
+         * yet (left as it is, it is inferred as unknown) */
+        int r = is_control(g->node[y].op) ? lower_node(g, y, L->strict, L->added, L->d) : LEFT;
+        if (r == 0)
+            delete_node(g, y);
+        else if (r < 0 || ir_infer_fold_node(g, y, L->d) < 0)
             goto done;
     }
     for (int j = 0; j < b->noutput; j++)
@@ -430,6 +455,9 @@ lower_loop(Lower *L)
                           "exit): not supported");
     if (x->in[0] != NONE && check_steps(L, trips, b->nnode, nscan, "iterations") < 0)
         return -1;
+    for (int j = 0; j < nv; j++)
+        if (x->in[2 + j] == NONE)
+            return REFUSE(L, "loop-carried value %d has no initial value", j);
     ValId *cur = ir_alloc((size_t)(2 + nv + nscan) * sizeof *cur);
     ValId *res = ir_alloc((size_t)(1 + nv + nscan) * sizeof *res);
     ValId *scan = ir_alloc((size_t)nscan * CF_MAX_STEPS * sizeof *scan + 1);
@@ -574,6 +602,8 @@ lower_scan(Lower *L)
     if (nin > 64)
         return REFUSE(L, "%d scan inputs; at most 64 are supported", nin);
     for (int i = 0; i < nreal; i++) {
+        if (in[i] == NONE)
+            return REFUSE(L, "input %d is missing", batched + i);
         const Value *v = &g->val[in[i]];
         if (!ir_shape_known(v))
             return unknown(L, "input %d has a dynamic shape; pass --shape for the model's inputs",
@@ -665,12 +695,6 @@ done:
     return rc;
 }
 
-static int
-is_control(OpKind op)
-{
-    return op == OP_IF || op == OP_LOOP || op == OP_SCAN;
-}
-
 /* Infers again, in order, the nodes downstream of node n's outputs (n is lowered: its outputs
  * have new definitions, already inferred); nodes already folded stay as they are. 0 or -1. */
 static int
@@ -683,9 +707,7 @@ reinfer(Graph *g, NodeId n, Diag *d)
     for (int i = 0; i < g->node[n].nout; i++)
         if (g->node[n].out[i] != NONE)
             dirty[g->node[n].out[i]] = 1;
-    /* deleted, and no longer a definition of its outputs (the sort follows outputs to users) */
-    g->node[n].op = OP_NOP;
-    g->node[n].nin = g->node[n].nout = 0;
+    delete_node(g, n);
     int rc = ir_toposort(g, d);
     for (NodeId m = 0; rc == 0 && m < g->nnode; m++) {
         const Node *x = &g->node[m];
@@ -715,6 +737,30 @@ was_left(const Node *x, Attr *const *left, int nleft)
     return 0;
 }
 
+/* Lowers control-flow node n (not deleted: its outputs are written by the nodes that replace it);
+ * 0, LEFT (known only at run time, not strict: n stays, whatever was made for it deleted) or -1 */
+static int
+lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d)
+{
+    Lower *L = ir_alloc(sizeof *L); /* a body within a body recurses: keep names off the stack */
+    if (!L)
+        return diag_oom(d);
+    *L = (Lower){g, n, d, strict, added, {NULL, NULL}, {0}};
+    const Node *x = &g->node[n];
+    const char *nm = x->name[0]                         ? x->name
+                     : x->nout > 0 && x->out[0] != NONE ? g->val[x->out[0]].name
+                                                        : ir_op[x->op].onnx;
+    snprintf(L->name, sizeof L->name, "%.2000s", nm);
+    int before = g->nnode;
+    int rc = x->op == OP_IF ? lower_if(L) : x->op == OP_LOOP ? lower_loop(L) : lower_scan(L);
+    ir_free(L->cst[0]);
+    ir_free(L->cst[1]);
+    ir_free(L);
+    for (NodeId m = before; rc == LEFT && m < g->nnode; m++)
+        delete_node(g, m);
+    return rc;
+}
+
 int
 pass_control(Graph *g, int strict, Diag *d)
 {
@@ -726,18 +772,13 @@ pass_control(Graph *g, int strict, Diag *d)
             n++;
         if (n == g->nnode)
             break;
-        Lower L = {g, n, d, strict, &added, {NULL, NULL}, {0}};
-        const Node *x = &g->node[n];
-        const char *nm = x->name[0]                         ? x->name
-                         : x->nout > 0 && x->out[0] != NONE ? g->val[x->out[0]].name
-                                                            : ir_op[x->op].onnx;
-        snprintf(L.name, sizeof L.name, "%.2000s", nm);
-        int before = g->nnode;
-        rc = x->op == OP_IF ? lower_if(&L) : x->op == OP_LOOP ? lower_loop(&L) : lower_scan(&L);
-        ir_free(L.cst[0]);
-        ir_free(L.cst[1]);
+        if (any + nleft == CF_MAX_LOWER) {
+            rc = diag_node(d, g, n, "more than %d If, Loop and Scan nodes are not supported",
+                           CF_MAX_LOWER);
+            break;
+        }
+        rc = lower_node(g, n, strict, &added, d);
         if (rc == LEFT) {
-            /* known only at run time: the copies made so far go, the node stays */
             Attr **more = ir_realloc(left, (size_t)(nleft + 1) * sizeof *left);
             if (!more) {
                 rc = diag_oom(d);
@@ -745,16 +786,12 @@ pass_control(Graph *g, int strict, Diag *d)
             }
             left = more;
             left[nleft++] = g->node[n].attr;
-            for (NodeId m = before; m < g->nnode; m++) {
-                g->node[m].op = OP_NOP;
-                g->node[m].nin = g->node[m].nout = 0;
-            }
             rc = 0;
             continue;
         }
         if (rc < 0 || (rc = reinfer(g, n, d)) < 0)
             break;
-        any = 1;
+        any++;
     }
     ir_free(left);
     if (rc < 0 || (!any && nleft == 0))
