@@ -518,17 +518,23 @@ body_attrs(Ctx *c, OpKind op, BodyAttr *b)
             c->err = 1;
             return;
         }
+        /* one array, inputs then outputs, as ir_node_add makes it */
         Node *x = &g->node[c->n];
-        ValId *in = ir_galloc(g, (size_t)(x->nin + nouter + 1) * sizeof *in);
+        ValId *in = ir_galloc(g, (size_t)(x->nin + nouter + x->nout + 1) * sizeof *in);
         if (!in) {
             diag_oom(c->L->d);
             c->err = 1;
             return;
         }
-        memcpy(in, x->in, (size_t)x->nin * sizeof *in);
-        memcpy(in + x->nin, outer, (size_t)nouter * sizeof *in);
+        if (x->nin)
+            memcpy(in, x->in, (size_t)x->nin * sizeof *in);
+        if (nouter)
+            memcpy(in + x->nin, outer, (size_t)nouter * sizeof *in);
+        if (x->nout)
+            memcpy(in + x->nin + nouter, x->out, (size_t)x->nout * sizeof *in);
         x->in = in;
         x->nin += nouter;
+        x->out = in + x->nin;
         b->ncapture += nouter;
     }
     if (op != OP_SCAN || c->err)

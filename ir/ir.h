@@ -182,7 +182,8 @@ typedef struct Node {
     int index;                  /* position in the ONNX file, for diagnostics */
     int nin, nout;
     ValId *in;                  /* in[i] == NONE: optional input omitted */
-    ValId *out;                 /* out[i] == NONE: optional output not requested */
+    ValId *out;                 /* out[i] == NONE: optional output not requested; always
+                                 * in + nin (one array, walked as such by ir_compact) */
     Attr *attr;                 /* never NULL; the member named by ir_op[op].attr is valid */
     int dev, region;            /* placement: the processor (index into the Target's) and the
                                  * processor-contiguous region, filled by passes/place.c; NONE

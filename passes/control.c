@@ -93,7 +93,7 @@ new_val(Lower *L, const char *tag, const char *name, DType dt)
     return v;
 }
 
-/* A scalar (rank 0) or 1-D constant of n int64s, or a bool scalar (bool_ != 0); NONE on OOM. */
+/* A constant of rank 0 (n = 1) or 1 of dtype int64 or bool holding v[0..n); NONE on OOM. */
 static ValId
 const_val(Lower *L, DType dt, const int64_t *v, int n, int rank)
 {
@@ -147,12 +147,6 @@ emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
     return ir_infer_fold_node(g, m, L->d) < 0 ? NONE : y;
 }
 
-/*
- * Copies body k of the node after the graph's last node, each copy inferred and folded at once:
- * the body's input i stands for actual[i], its captures for the node's inputs that carry them,
- * its constants for copies made once per lowering; tag names the copies. res[j] gets the value of
- * the body's output j. 0, or -1 with d set.
- */
 static int lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d);
 
 static void
@@ -163,6 +157,12 @@ delete_node(Graph *g, NodeId n)
     g->node[n].nin = g->node[n].nout = 0;
 }
 
+/*
+ * Copies body k of the node after the graph's last node, each copy inferred and folded at once:
+ * the body's input i stands for actual[i], its captures for the node's inputs that carry them,
+ * its constants for copies made once per lowering; tag names the copies. res[j] gets the value of
+ * the body's output j. 0, or -1 with d set.
+ */
 static int
 inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
 {

@@ -7,12 +7,13 @@ tolerance: an If on a run-time condition (scalar and [1]) taking each branch, wi
 outputs that are outer values and branch initializers; a Loop whose body holds an If on the
 iteration number (nested control flow, folded per iteration); a Loop that ends early on a
 condition the body computes from the iteration number; Scan with two inputs along different
-axes, one reversed, and a reversed scan output along axis 1; opset 8's batched Scan. The example gated_heads
-(examples/gen_models.py) with its light input bound (--bind): the taken head alone is compiled
-(counted in --dump-after check), for light below and above the threshold. And the refusals: a
-trip count only known at run time, a data-dependent exit, too many iterations, branches of
-different shapes. Each model is compiled with the given strategy (cpu, or gpu: skipped, 77,
-without an OpenCL device).
+axes, one reversed, and a reversed scan output along axis 1; opset 8's batched Scan. The
+example gated_heads (examples/gen_models.py) with its light input bound (--bind): the taken head
+alone is compiled (counted in --dump-after check), for light below and above the threshold. And
+the refusals: a trip count only known at run time, a data-dependent exit, too many iterations,
+branches of different shapes; and hetc inspect keeping a Loop of run-time trip count (exit 0).
+Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
+device).
 
 Run
   .venv/bin/python tests/models/control_flow.py --hetc build/tools/hetc [--strategy cpu|gpu|random]
@@ -179,6 +180,23 @@ def refused(hetc, work, strategy, name, m, want):
     return None
 
 
+def inspect_left(hetc, work, name, m):
+    """hetc inspect keeps a Loop whose trip count is known only at run time: exit 0, the Loop
+    listed, its output of unknown shape"""
+    import json
+    d = work / name
+    d.mkdir()
+    onnx.save(m, str(d / "model.onnx"))
+    p = subprocess.run([hetc, "inspect", str(d / "model.onnx"), "--json"], capture_output=True,
+                       text=True, timeout=300)
+    if p.returncode:
+        return "inspect exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])
+    r = json.loads(p.stdout)
+    if r["ops"] != {"Loop": 1} or r["outputs"][0]["shape"] is not None:
+        return "inspect: ops %s, outputs %s" % (r["ops"], r["outputs"])
+    return None
+
+
 def bound_head(hetc, work, strategy, light):
     """gated_heads with light bound: one head compiled, and its output ONNX Runtime's"""
     import gen_models
@@ -243,6 +261,8 @@ def cases(hetc, work, strategy, rng):
         yield "gated_heads_bound_%g" % light, lambda v=light: bound_head(hetc, work, strategy, v)
     for name, m, want in refusals():
         yield name, lambda n=name, mm=m, w=want: refused(hetc, work, strategy, n, mm, w)
+        if name == "loop_runtime_trips":
+            yield "inspect_left", lambda mm=m: inspect_left(hetc, work, "inspect_left", mm)
 
 
 def main():
