@@ -94,6 +94,7 @@ static const struct {
     [A_MODE] = {"mode", mode_f},
     [A_EINSUM] = {"einsum", einsum_f},
     [A_RNN] = {"rnn", rnn_f},
+    [A_BODY] = {NULL, NULL},        /* If, Loop, Scan: inlined (passes/control.c), never emitted */
 };
 
 static void

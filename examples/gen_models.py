@@ -486,6 +486,32 @@ def resnet18_int8(seed=2, calib=8):
     return model
 
 
+def gated_heads(seed=8):
+    """A day/night classifier of image features: a shared two-layer trunk over 256 features, then
+    an If on an ambient-light reading picks the night head (light below 0.5) or the day head, each
+    Gemm, Relu, Gemm and Softmax over 10 classes, reading the trunk's output from the outer graph
+    (an outer-scope name) and its own weights (the branch's initializers)."""
+    g = Graph(seed)
+    h = relu(g, gemm(g, "features", 256, 128, name="trunk1"))
+    h = relu(g, gemm(g, h, 128, 64, name="trunk2"))
+    dark = g.op("Less", ["light", g.scalar(0.5)], name="dark")          # bool [1]
+    branches = {}
+    for name in ("night", "day"):
+        b = Graph(seed + len(branches) + 1)
+        b._used = g._used               # one namespace across the graph and its branches
+        y = relu(b, gemm(b, h, 64, 32, name=f"{name}.fc1"))
+        b.op("Softmax", [gemm(b, y, 32, 10, name=f"{name}.fc2")], axis=1)
+        b.nodes[-1].output[0] = f"{name}_probs"
+        out = helper.make_tensor_value_info(f"{name}_probs", TensorProto.FLOAT, [1, 10])
+        branches[name] = helper.make_graph(b.nodes, f"{name}_head", [], [out], b.inits)
+    g.nodes.append(helper.make_node("If", [dark], ["probs"], name="pick_head",
+                                    then_branch=branches["night"], else_branch=branches["day"]))
+    inputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, [1, 256]),
+              helper.make_tensor_value_info("light", TensorProto.FLOAT, [1])]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 10])]
+    return g.model("gated_heads", inputs, outputs, CNN_OPSET)
+
+
 MODELS = {
     "mobilenetv2": mobilenetv2,
     "resnet18": resnet18,
@@ -495,6 +521,7 @@ MODELS = {
     "bert_tiny": bert_tiny,
     "crnn_ctc": crnn_ctc,
     "gru_scorer": gru_scorer,
+    "gated_heads": gated_heads,
 }
 
 
@@ -503,8 +530,15 @@ MODELS = {
 # ---------------------------------------------------------------------------
 
 def count_params(model):
-    """Elements of all floating-point initializers (weights, biases, BN stats)."""
-    return sum(int(np.prod(t.dims)) for t in model.graph.initializer
+    """Elements of all floating-point initializers (weights, biases, BN stats), those of If
+    branches included."""
+    def graphs(gr):
+        yield gr
+        for n in gr.node:
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    yield from graphs(a.g)
+    return sum(int(np.prod(t.dims)) for gr in graphs(model.graph) for t in gr.initializer
                if t.data_type == TensorProto.FLOAT)
 
 
@@ -532,8 +566,19 @@ def count_macs(model):
     def get(name):
         return shapes[name]
 
+    def nodes(graph):
+        """the graph's nodes and an If's then_branch's (the branch ONNX Runtime runs)"""
+        for n in graph.node:
+            yield n
+            for a in n.attribute:
+                if n.op_type == "If" and a.name == "then_branch":
+                    shapes.update((vi.name, [d.dim_value for d in vi.type.tensor_type.shape.dim])
+                                  for vi in list(a.g.value_info) + list(a.g.output))
+                    shapes.update((t.name, list(t.dims)) for t in a.g.initializer)
+                    yield from nodes(a.g)
+
     macs = 0
-    for n in gr.node:
+    for n in nodes(gr):
         if n.op_type == "Conv":    # out elements * (Cin/group * kh * kw)
             macs += int(np.prod(get(n.output[0]))) * int(np.prod(get(n.input[1])[1:]))
         elif n.op_type == "Gemm":  # M*N*K
@@ -550,13 +595,16 @@ def count_macs(model):
 
 
 def sample_input(model, rng):
-    inp = model.graph.input[0]
-    dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
-    if inp.type.tensor_type.elem_type == TensorProto.INT64:
-        ids = rng.integers(1, BERT["vocab"], dims, dtype=np.int64)
-        ids[..., -4:] = 0  # some padding so the attention mask matters
-        return {inp.name: ids}
-    return {inp.name: rng.standard_normal(dims, dtype=np.float32)}
+    feeds = {}
+    for inp in model.graph.input:
+        dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+        if inp.type.tensor_type.elem_type == TensorProto.INT64:
+            ids = rng.integers(1, BERT["vocab"], dims, dtype=np.int64)
+            ids[..., -4:] = 0  # some padding so the attention mask matters
+            feeds[inp.name] = ids
+        else:
+            feeds[inp.name] = rng.standard_normal(dims, dtype=np.float32)
+    return feeds
 
 
 def ort_check(path, model):

@@ -22,6 +22,7 @@ enum {
     AT_FLOATS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS,
     AT_INTS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS,
     AT_STRINGS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS,
+    AT_GRAPH = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH,
 };
 
 int
@@ -32,6 +33,10 @@ onnx_node_error(Loader *L, const Onnx__NodeProto *np, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (L->parent)  /* a body's node: say whose */
+        return diag_error(L->d, "node %d \"%s\" (%s) in the %s of node %d: %s", L->node_index,
+                          pbstr(np->name), pbstr(np->op_type), L->body, L->parent->node_index,
+                          msg);
     return diag_error(L->d, "node %d \"%s\" (%s): %s", L->node_index, pbstr(np->name),
                       pbstr(np->op_type), msg);
 }
@@ -60,7 +65,8 @@ find(Ctx *c, const char *name, int want)
         int t = a->has_type ? (int)a->type : 0;
         if (t == 0) {
             t = a->n_ints ? AT_INTS : a->n_floats ? AT_FLOATS : a->has_s ? AT_STRING
-              : a->t ? AT_TENSOR : a->has_f ? AT_FLOAT : a->has_i ? AT_INT : want;
+              : a->t ? AT_TENSOR : a->g ? AT_GRAPH : a->has_f ? AT_FLOAT : a->has_i ? AT_INT
+              : want;
         }
         if (t != want) {
             onnx_node_error(c->L, c->np, "attribute %s has type %d, expected %d", name, t, want);
@@ -489,6 +495,64 @@ einsum_terms(Ctx *c)
     return r;
 }
 
+/* If's branches, Loop's and Scan's body: each converted into a graph of its own (onnx_body), the
+ * outer values it reads appended to the node's inputs; Scan's axes and directions (opset 8's
+ * batched form marked). */
+static void
+body_attrs(Ctx *c, OpKind op, BodyAttr *b)
+{
+    static const char *const names[3] = {"then_branch", "else_branch", "body"};
+    Graph *g = c->L->g;
+    for (int i = 0; i < (op == OP_IF ? 2 : 1) && !c->err; i++) {
+        const char *name = names[op == OP_IF ? i : 2];
+        const AttrProto *a = find(c, name, AT_GRAPH);
+        if (!a || !a->g) {
+            if (!c->err)
+                onnx_node_error(c->L, c->np, "attribute %s (a graph) is required", name);
+            c->err = 1;
+            return;
+        }
+        ValId *outer;
+        int nouter;
+        if (!(b->body[i] = onnx_body(c->L, a->g, name, &outer, &nouter))) {
+            c->err = 1;
+            return;
+        }
+        /* one array, inputs then outputs, as ir_node_add makes it */
+        Node *x = &g->node[c->n];
+        ValId *in = ir_galloc(g, (size_t)(x->nin + nouter + x->nout + 1) * sizeof *in);
+        if (!in) {
+            diag_oom(c->L->d);
+            c->err = 1;
+            return;
+        }
+        if (x->nin)
+            memcpy(in, x->in, (size_t)x->nin * sizeof *in);
+        if (nouter)
+            memcpy(in + x->nin, outer, (size_t)nouter * sizeof *in);
+        if (x->nout)
+            memcpy(in + x->nin + nouter, x->out, (size_t)x->nout * sizeof *in);
+        x->in = in;
+        x->nin += nouter;
+        x->out = in + x->nin;
+        b->ncapture += nouter;
+    }
+    if (op != OP_SCAN || c->err)
+        return;
+    b->num_scan_inputs = get_int(c, "num_scan_inputs", 0);
+    if (b->num_scan_inputs < 1 && !c->err) {
+        onnx_node_error(c->L, c->np, "attribute num_scan_inputs (at least 1) is required");
+        c->err = 1;
+    }
+    /* opset 8: a batch axis, sequence_lens first, the scan inputs' directions alone */
+    b->batched = c->L->opset < 9;
+    b->scan_input_axes = b->batched ? (Ints){0, NULL} : get_ints(c, "scan_input_axes", NULL);
+    b->scan_input_directions = get_ints(c, b->batched ? "directions" : "scan_input_directions",
+                                        NULL);
+    b->scan_output_axes = get_ints(c, "scan_output_axes", NULL);
+    b->scan_output_directions = get_ints(c, "scan_output_directions", NULL);
+}
+
 int
 onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
 {
@@ -631,6 +695,7 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
         break;
     case A_EINSUM: a->einsum.terms = einsum_terms(&c); break;
     case A_RNN: rnn_attrs(&c, op, &a->rnn); break;
+    case A_BODY: body_attrs(&c, op, &a->body); break;
     case A_NONE:
         break;
     }

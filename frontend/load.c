@@ -105,6 +105,18 @@ elem_type(Loader *L, const Onnx__ValueInfoProto *vi, const char *what, Value *v)
     return (DType)et;
 }
 
+/* 1 if a body input declares no element type (left to the node's operands) */
+static int
+untyped(const Onnx__ValueInfoProto *vi)
+{
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
+        return 1;
+    return tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+           (!tp->tensor_type->has_elem_type || tp->tensor_type->elem_type == 0) &&
+           !tp->tensor_type->shape;
+}
+
 static int
 apply_overrides(Loader *L, const ShapeOverride *ov, int nov)
 {
@@ -183,6 +195,43 @@ define(Loader *L, const char *name, const char *what)
     return v;
 }
 
+/* The value called name in L's graph. In a body, a name of an enclosing graph becomes one of the
+ * body's captures (and so of every body between, each capturing it from its parent). NONE if no
+ * graph has it, or when out of memory (L->d set). */
+static ValId
+lookup(Loader *L, const char *name)
+{
+    Graph *g = L->g;
+    ValId v = ir_val_find(g, name);
+    if (v != NONE || !L->parent)
+        return v;
+    ValId o = lookup(L->parent, name);
+    if (o == NONE)
+        return NONE;
+    if (g->ncapture == L->ccapture) {
+        int cap = L->ccapture ? 2 * L->ccapture : 8;
+        ValId *c = ir_galloc(g, (size_t)cap * sizeof *c), *u = ir_galloc(g, (size_t)cap * sizeof *u);
+        if (!c || !u) {
+            diag_oom(L->d);
+            return NONE;
+        }
+        if (g->ncapture) {
+            memcpy(c, g->capture, (size_t)g->ncapture * sizeof *c);
+            memcpy(u, L->outer, (size_t)g->ncapture * sizeof *u);
+        }
+        g->capture = c;
+        L->outer = u;
+        L->ccapture = cap;
+    }
+    if ((v = ir_val_add(g, name, DT_UNDEF, NULL)) == NONE) {
+        diag_oom(L->d);
+        return NONE;
+    }
+    g->capture[g->ncapture] = v;
+    L->outer[g->ncapture++] = o;
+    return v;
+}
+
 static int
 convert_node(Loader *L, const Onnx__NodeProto *np)
 {
@@ -249,10 +298,10 @@ convert_node(Loader *L, const Onnx__NodeProto *np)
         const char *nm = np->input[i];
         if (!nm[0])
             continue;
-        ValId v = ir_val_find(g, nm);
+        ValId v = lookup(L, nm);
         if (v == NONE)
-            return onnx_node_error(L, np, "input \"%s\" is not defined by any node, initializer "
-                                   "or graph input", nm);
+            return L->d->nerr ? -1 : onnx_node_error(L, np, "input \"%s\" is not defined by any "
+                                                     "node, initializer or graph input", nm);
         x->in[i] = v;
     }
     if (op == OP_UNKNOWN)
@@ -459,19 +508,26 @@ convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, in
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         ValId v = ir_val_find(g, pbstr(vi->name));
-        if (v != NONE && (g->val[v].flags & V_CONST))
+        if (v != NONE && (g->val[v].flags & V_CONST) && !L->parent)
             continue;   /* an initializer listed as an input (IR < 4): a constant */
-        if ((v = define(L, pbstr(vi->name), "graph input")) == NONE)
+        if ((v = define(L, pbstr(vi->name), L->parent ? "body input" : "graph input")) == NONE)
             return -1;
         Value tmp = g->val[v];
-        DType dt = elem_type(L, vi, "graph input", &tmp);
-        if (dt == DT_UNDEF)
+        DType dt = DT_UNDEF;
+        if (L->parent && untyped(vi))
+            tmp.rank = -1;  /* a body's input may leave its type to the node's operands */
+        else if ((dt = elem_type(L, vi, L->parent ? "body input" : "graph input", &tmp)) == DT_UNDEF)
             return -1;
         tmp.dt = dt;
         tmp.flags |= V_INPUT;
         g->val[v] = tmp;
         g->input[g->ninput++] = v;
     }
+    /* a body's names of enclosing graphs become its captures first, so that no node waits on them */
+    for (size_t i = 0; L->parent && i < gp->n_node; i++)
+        for (size_t k = 0; k < gp->node[i]->n_input; k++)
+            if (gp->node[i]->input[k][0] && lookup(L, gp->node[i]->input[k]) == NONE && L->d->nerr)
+                return -1;
     /* nodes as they become ready, lowest file index first */
     Waits w = {0};
     int32_t *heap = ir_alloc((gp->n_node + 1) * sizeof *heap), nheap = 0;
@@ -502,15 +558,38 @@ convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, in
         return -1;
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *nm = pbstr(gp->output[i]->name);
-        ValId v = ir_val_find(g, nm);
+        ValId v = lookup(L, nm);
         if (v == NONE)
-            return diag_error(L->d, "graph output \"%s\" is not defined", nm);
+            return L->d->nerr ? -1 : diag_error(L->d, "graph output \"%s\" is not defined", nm);
         g->val[v].flags |= V_OUTPUT;
         g->output[g->noutput++] = v;
     }
     if (g->noutput == 0)
         return diag_error(L->d, "the graph has no outputs");
     return apply_overrides(L, ov, nov);
+}
+
+Graph *
+onnx_body(Loader *L, const Onnx__GraphProto *gp, const char *what, ValId **outer, int *nouter)
+{
+    if (L->depth >= ONNX_MAX_BODIES) {
+        diag_error(L->d, "node %d (%s): bodies of If, Loop and Scan nest more than %d deep", 
+                   L->node_index, what, ONNX_MAX_BODIES);
+        return NULL;
+    }
+    Graph *b = ir_graph_sub(L->g);
+    if (!b) {
+        diag_oom(L->d);
+        return NULL;
+    }
+    Loader B = {b, L->d, L->dir, L->opset, NONE, L, what, NULL, 0, L->depth + 1};
+    b->opset = L->opset;
+    b->ir_version = L->g->ir_version;
+    if (convert_graph(&B, gp, NULL, 0) < 0)
+        return NULL;
+    *outer = B.outer;
+    *nouter = b->ncapture;
+    return b;
 }
 
 /* The folder holding file path ("" for the current directory, "/" for the root), allocated with
@@ -660,7 +739,7 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     }
     /* decode into a scratch value, then check it against the declared input; external data is
      * confined to the .pb file's own folder, as a model's is to the model's */
-    Loader L = {g, d, dir, g->opset, NONE};
+    Loader L = {g, d, dir, g->opset, NONE, NULL, NULL, NULL, 0, 0};
     ValId tmp = ir_val_add(g, NULL, DT_UNDEF, NULL);
     if (tmp == NONE) {
         diag_oom(d);

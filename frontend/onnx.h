@@ -40,4 +40,5 @@ enum {
     ONNX_MAX_FILE = 2047 * 1024 * 1024,     /* largest model file (protobuf's limit is 2 GiB) */
     ONNX_MAX_OPSET = 24,                    /* newest default-domain opset hetc knows */
     ONNX_MAX_NESTING = 100,                 /* deepest nesting of messages in a model file */
+    ONNX_MAX_BODIES = 16,                   /* deepest nesting of If, Loop and Scan bodies */
 };

@@ -12,6 +12,11 @@ typedef struct Loader {
     const char *dir;                /* folder of the model or --bind file, for external data */
     int64_t opset;                  /* default-domain opset */
     int node_index;                 /* the node being converted, NONE outside nodes */
+    struct Loader *parent;          /* converting a body: the enclosing graph's loader */
+    const char *body;               /* and which body ("then_branch", "body") for messages */
+    ValId *outer;                   /* per capture of g (g->capture): the enclosing graph's value */
+    int ccapture;                   /* room in g->capture and outer */
+    int depth;                      /* bodies enclosing g; 0 for the model's graph */
 } Loader;
 
 static inline const char *
@@ -33,6 +38,14 @@ int onnx_file_read(int fd, void *dst, size_t n, int64_t offset, const char *labe
  * ("" = the current one) once every symlink is resolved; not absolute, no "..". Owned (ir_free);
  * NULL with the reason, which names what (the tensor) and location, in d. */
 char *onnx_external_path(const char *dir, const char *location, const char *what, Diag *d);
+
+/* load.c */
+/* Converts the body of an If, Loop or Scan (the node being converted by L) into a graph owned by
+ * L->g. Names the body reads from enclosing graphs become its captures: (*outer)[0..*nouter) are
+ * L->g's values for them, in order (arena-owned), to append to the node's inputs. NULL with the
+ * reason in L->d. */
+Graph *onnx_body(Loader *L, const Onnx__GraphProto *gp, const char *what, ValId **outer,
+                 int *nouter);
 
 /* wire.c */
 /* 1 if no message in the protobuf bytes (a message of type desc) nests deeper than

@@ -131,6 +131,43 @@ def valid_if_subgraph():
                  [vi("cond", [], T.BOOL), vi("x", [2, 2])], [vi("y", [2, 2])])
 
 
+def loop_body(with_if):
+    """Loop body: v = v + x (x from the outer graph), scanned; with_if: v * 2 on odd iterations
+    through an If on the iteration number (a body within a body)"""
+    nodes = [h.make_node("Identity", ["c_in"], ["c_out"], name="cond"),
+             h.make_node("Add", ["v_in", "x"], ["v_add"], name="add")]
+    if with_if:
+        odd = h.make_graph([h.make_node("Mul", ["v_add", "two"], ["o"], name="double")], "odd",
+                           [], [vi("o", [2])])
+        even = h.make_graph([h.make_node("Identity", ["v_add"], ["e"], name="keep")], "even",
+                            [], [vi("e", [2])])
+        nodes += [h.make_node("Mod", ["i", "two_i"], ["m"], name="mod"),
+                  h.make_node("Cast", ["m"], ["is_odd"], name="cast", to=T.BOOL),
+                  h.make_node("If", ["is_odd"], ["v_out"], name="if", then_branch=odd,
+                              else_branch=even)]
+    else:
+        nodes.append(h.make_node("Identity", ["v_add"], ["v_out"], name="copy"))
+    nodes.append(h.make_node("Identity", ["v_out"], ["scan"], name="scan_copy"))
+    return h.make_graph(nodes, "body", [vi("i", [], T.INT64), vi("c_in", [], T.BOOL),
+                                        vi("v_in", [2])],
+                        [vi("c_out", [], T.BOOL), vi("v_out", [2]), vi("scan", [2])])
+
+
+def valid_loop_scan():
+    scan_body = h.make_graph([h.make_node("Add", ["s_in", "r"], ["s_out"], name="acc"),
+                              h.make_node("Identity", ["s_out"], ["o"], name="out")],
+                             "scan_body", [vi("s_in", [2]), vi("r", [2])],
+                             [vi("s_out", [2]), vi("o", [2])])
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "M"),
+             numpy_helper.from_array(np.array(2, np.float32), "two"),
+             numpy_helper.from_array(np.array(2, np.int64), "two_i")]
+    return model([h.make_node("Loop", ["M", "", "x"], ["v", "all"], name="loop",
+                              body=loop_body(True)),
+                  h.make_node("Scan", ["v", "all"], ["s", "ss"], name="scan", body=scan_body,
+                              num_scan_inputs=1, scan_output_directions=[1])],
+                 [vi("x", [2])], [vi("s", [2]), vi("ss", [3, 2])], inits)
+
+
 def valid_mlp_fp16():
     w = numpy_helper.from_array((np.arange(12) % 5 - 2).astype(np.float16).reshape(4, 3), "w")
     return model([h.make_node("MatMul", ["x", "w"], ["m"], name="matmul"),
@@ -223,12 +260,43 @@ def bad_reshape_shape_mismatch():
                  [vi("x", [2, 3])], [vi("y", None)], [shape], check=False)
 
 
+def bad_body_cycle():
+    body = h.make_graph([h.make_node("Add", ["c_in", "b"], ["a"], name="add"),
+                         h.make_node("Identity", ["a"], ["b"], name="copy")], "body",
+                        [vi("i", [], T.INT64), vi("c_in", [], T.BOOL)], [vi("b", [], T.BOOL)])
+    return model([h.make_node("Loop", ["M", ""], [], name="loop", body=body)],
+                 [vi("M", [], T.INT64)], [vi("M", [], T.INT64)], check=False)
+
+
+def bad_body_undefined():
+    then_g = h.make_graph([h.make_node("Relu", ["nowhere"], ["t"], name="relu")], "then",
+                          [], [vi("t", [2])])
+    return model([h.make_node("If", ["c"], ["y"], name="if", then_branch=then_g,
+                              else_branch=then_g)],
+                 [vi("c", [], T.BOOL)], [vi("y", [2])], check=False)
+
+
+def bad_nested_bodies():
+    """If within If, 20 deep (hetc takes 16)"""
+    g = h.make_graph([h.make_node("Identity", ["x"], ["y0"], name="leaf")], "leaf", [],
+                     [vi("y0", [2])])
+    for k in range(1, 21):
+        other = h.make_graph([h.make_node("Neg", ["x"], ["n%d" % k], name="neg%d" % k)],
+                             "other%d" % k, [], [vi("n%d" % k, [2])])
+        g = h.make_graph([h.make_node("If", ["c"], ["y%d" % k], name="if%d" % k,
+                                      then_branch=g, else_branch=other)],
+                         "level%d" % k, [], [vi("y%d" % k, [2])])
+    return model(list(g.node), [vi("c", [], T.BOOL), vi("x", [2])], [vi("y20", [2])],
+                 check=False)
+
+
 def corpus():
     """{file name: bytes}"""
     files = {}
     for fn in (valid_conv, valid_gemm, valid_reshape_shape_chain, valid_constant_forms,
                valid_initializer_as_input, valid_symbolic_dim, valid_scalar_and_int_io,
-               valid_if_subgraph, valid_mlp_fp16,
+               valid_if_subgraph, valid_loop_scan, valid_mlp_fp16,
+               bad_body_cycle, bad_body_undefined, bad_nested_bodies,
                bad_cyclic_graph, bad_duplicate_output_names, bad_undefined_input,
                bad_unknown_op, bad_negative_dims, bad_huge_dims, bad_rank0_conv,
                bad_initializer_size_mismatch, bad_attribute_type, bad_future_opset,

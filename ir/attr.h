@@ -219,6 +219,20 @@ typedef struct RnnAttr {            /* GRU, LSTM, RNN */
     RnnAct act[RNN_MAXACT];         /* per direction, its gates' (f, g, h for LSTM) in order */
     float alpha[RNN_MAXACT], beta[RNN_MAXACT];  /* each activation's, defaults filled in */
 } RnnAttr;
+/* If, Loop and Scan: their subgraphs, converted by the frontend into graphs of their own (owned
+ * by the enclosing graph, see Graph.sub), each reading its formal inputs (Graph.input), its
+ * outer values (Graph.capture) and its own constants. A body's capture k is the node's input
+ * nin - ncapture + (the captures of the bodies before it) + k. Lowered by passes/control.c. */
+struct Graph;
+typedef struct BodyAttr {
+    struct Graph *body[2];          /* If: then_branch, else_branch; Loop, Scan: body[0] */
+    int ncapture;                   /* the node's last inputs: outer values the bodies read */
+    int64_t num_scan_inputs;        /* Scan */
+    int batched;                    /* Scan-8: sequence_lens first, a batch axis 0 everywhere */
+    Ints scan_input_axes, scan_input_directions;    /* Scan; n == 0: all 0 (Scan-8: directions) */
+    Ints scan_output_axes, scan_output_directions;
+} BodyAttr;
+
 typedef union Attr {
     ConvAttr conv;
     PoolAttr pool;
@@ -240,4 +254,5 @@ typedef union Attr {
     ModeAttr mode;
     EinsumAttr einsum;
     RnnAttr rnn;
+    BodyAttr body;
 } Attr;

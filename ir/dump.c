@@ -317,6 +317,18 @@ put_attrs(const Node *x, FILE *f)
             put_float(f, key, a->rnn.beta[i], 0, &first);
         }
         break;
+    case A_BODY: /* the bodies by their sizes; they are inlined before any plan is made */
+        for (int i = 0; i < 2; i++)
+            put_int(f, i ? "else_nodes" : x->op == OP_IF ? "then_nodes" : "body_nodes",
+                    a->body.body[i] ? a->body.body[i]->nnode : -1, -1, &first);
+        put_int(f, "captures", a->body.ncapture, 0, &first);
+        put_int(f, "num_scan_inputs", a->body.num_scan_inputs, 0, &first);
+        put_int(f, "batched", a->body.batched, 0, &first);
+        put_ints(f, "scan_input_axes", a->body.scan_input_axes, &first);
+        put_ints(f, "scan_input_directions", a->body.scan_input_directions, &first);
+        put_ints(f, "scan_output_axes", a->body.scan_output_axes, &first);
+        put_ints(f, "scan_output_directions", a->body.scan_output_directions, &first);
+        break;
     case A_NONE: break;
     }
     fputc('}', f);

@@ -319,11 +319,27 @@ ir_graph_free(Graph *g)
 {
     if (!g)
         return;
+    for (int i = 0; i < g->nsub; i++)
+        ir_graph_free(g->sub[i]);
+    ir_free(g->sub);
     NameMap *m = g->names;
     ir_free(m->slot);
     ir_free(g->node);
     ir_free(g->val);
     ir_arena_free(g->arena);
+}
+
+Graph *
+ir_graph_sub(Graph *g)
+{
+    Graph **sub = ir_realloc(g->sub, (size_t)(g->nsub + 1) * sizeof *sub);
+    if (!sub)
+        return NULL;
+    g->sub = sub;
+    Graph *b = ir_graph_new(g->file);
+    if (b)
+        g->sub[g->nsub++] = b;
+    return b;
 }
 
 void *

@@ -117,6 +117,7 @@ typedef enum ShapeClass {
     SH_RNN,                 /* GRU, LSTM, RNN */
     SH_GATHERND,
     SH_SCATTER,             /* ScatterElements, ScatterND */
+    SH_BODY,                /* If, Loop, Scan: unknown until passes/control.c inlines the bodies */
     SH_COUNT
 } ShapeClass;
 
@@ -128,7 +129,8 @@ typedef enum AttrClass {
     A_NONE, A_CONV, A_POOL, A_GEMM, A_ACT, A_AXIS, A_REDUCE, A_SPLIT, A_PERM, A_PAD, A_RESIZE,
     A_EINSUM,
     A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE,
-    A_RNN
+    A_RNN,
+    A_BODY                  /* If, Loop, Scan */
 } AttrClass;
 
 enum {
@@ -187,7 +189,8 @@ typedef struct Node {
     int index;                  /* position in the ONNX file, for diagnostics */
     int nin, nout;
     ValId *in;                  /* in[i] == NONE: optional input omitted */
-    ValId *out;                 /* out[i] == NONE: optional output not requested */
+    ValId *out;                 /* out[i] == NONE: optional output not requested; always
+                                 * in + nin (one array, walked as such by ir_compact) */
     Attr *attr;                 /* never NULL; the member named by ir_op[op].attr is valid */
     int dev, region;            /* placement: the processor (index into the Target's) and the
                                  * processor-contiguous region, filled by passes/place.c; NONE
@@ -215,10 +218,17 @@ typedef struct Graph {
     int nconstnode;             /* Constant nodes of the model, turned into values */
     size_t folded;              /* bytes of data made by constant folding, <= IR_FOLD_BUDGET */
     void *names;                /* name -> ValId index (graph.c) */
+    struct Graph **sub;         /* owned: the bodies of If, Loop and Scan nodes, freed with this
+                                 * graph (ir_graph_free); ir_realloc'd */
+    int nsub;
+    ValId *capture;             /* a body's values that are the enclosing graph's (BodyAttr) */
+    int ncapture;
 } Graph;
 
 Graph *ir_graph_new(const char *file);         /* owned; free with ir_graph_free; NULL on OOM */
-void ir_graph_free(Graph *g);
+void ir_graph_free(Graph *g);                  /* with its bodies (Graph.sub) */
+/* A new empty graph owned by g (freed with it), for a body of an If, Loop or Scan; NULL on OOM */
+Graph *ir_graph_sub(Graph *g);
 void *ir_galloc(Graph *g, size_t n);           /* zeroed arena memory; NULL on OOM */
 const char *ir_strndup(Graph *g, const char *s, size_t n);
 /* Adds a value with a unique name (NULL name: a fresh "%N" name). NONE on OOM or if the name is
@@ -264,6 +274,8 @@ enum {
 int ir_infer(Graph *g, Diag *d);
 int ir_infer_node(Graph *g, NodeId n, Diag *d);     /* one node's outputs */
 int ir_fold_node(Graph *g, NodeId n, Diag *d);      /* all inputs const: computes the outputs */
+/* What ir_infer does for one node: its outputs, then folded when it can be (inputs inferred) */
+int ir_infer_fold_node(Graph *g, NodeId n, Diag *d);
 
 /* ---- counts (count.c) ----------------------------------------------------------------------------- */
 

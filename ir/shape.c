@@ -731,6 +731,7 @@ typedef int InferFn(Graph *g, NodeId n, Diag *d);
 
 static InferFn *const infer[SH_COUNT] = {
     [SH_NONE] = sh_none,
+    [SH_BODY] = sh_none,        /* the bodies' shapes are inferred once inlined */
     [SH_SAME] = sh_same,
     [SH_BOOL] = sh_bool,
     [SH_BCAST] = sh_bcast,
@@ -844,6 +845,14 @@ foldable(Graph *g, NodeId n)
     return any;
 }
 
+int
+ir_infer_fold_node(Graph *g, NodeId n, Diag *d)
+{
+    if (ir_infer_node(g, n, d) < 0)
+        return -1;
+    return foldable(g, n) ? ir_fold_node(g, n, d) : 0;
+}
+
 /* One pass in node order: inputs are inferred (and possibly folded) before their users. */
 int
 ir_infer(Graph *g, Diag *d)
@@ -851,9 +860,7 @@ ir_infer(Graph *g, Diag *d)
     for (NodeId n = 0; n < g->nnode; n++) {
         if (g->node[n].op == OP_NOP)
             continue;
-        if (ir_infer_node(g, n, d) < 0)
-            return -1;
-        if (foldable(g, n) && ir_fold_node(g, n, d) < 0)
+        if (ir_infer_fold_node(g, n, d) < 0)
             return -1;
     }
     return 0;

@@ -362,7 +362,10 @@ lower(Graph *g, NodeId n, Diag *d)
     NodeId w = g->val[L.last].def;
     g->node[w].out[0] = y;
     g->val[y].def = w;
+    /* deleted, and no longer a definition of y: the sort follows a node's outputs to their
+     * users, and would put y's users before the chain that now writes it */
     g->node[n].op = OP_NOP;
+    g->node[n].nin = g->node[n].nout = 0;
     return 0;
 }
 

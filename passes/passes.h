@@ -16,6 +16,13 @@ typedef struct Schedule Schedule;
  * (their uses read the input instead), and nodes nothing uses; then compacts the graph. */
 int pass_cleanup(Graph *g, Diag *d);
 
+/* control.c */
+/* Inlines every If, Loop and Scan: a constant If's taken branch, a run-time If's both branches
+ * with a Where per output, a Loop or Scan of a known trip count unrolled (refusing what it
+ * cannot); run by the check pass, first (strict). Not strict (inspect), a node whose trip count,
+ * condition or sequence length is known only at run time stays, its outputs of unknown shape. */
+int pass_control(Graph *g, int strict, Diag *d);
+
 /* einsum.c */
 /* Replaces each Einsum whose inputs have static shapes by ReduceSum, Transpose, Reshape and
  * MatMul nodes (refusing the forms it cannot lower); run by the check pass, first. */

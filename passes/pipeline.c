@@ -135,7 +135,9 @@ typedef struct Run {
 static int
 run_check(Run *r)
 {
-    return pass_einsum(r->g, r->d) < 0 ? -1 : check_compilable(r->g, r->d);
+    if (pass_control(r->g, 1, r->d) < 0 || pass_einsum(r->g, r->d) < 0)
+        return -1;
+    return check_compilable(r->g, r->d);
 }
 
 static int

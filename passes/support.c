@@ -43,6 +43,9 @@ row(OpKind op)
     case OP_COUNT:
     case OP_NONZERO:    /* folded by the compiler (ir/fold.c), never run */
     case OP_EINSUM:     /* lowered by the compiler (passes/einsum.c), never run */
+    case OP_IF:         /* inlined by the compiler (passes/control.c), never run */
+    case OP_LOOP:
+    case OP_SCAN:
         return 0;
     /* float32 only (passes/pipeline.c refuses the rest for the CPU, and so here) */
     case OP_CONV: case OP_CONVTRANSPOSE: case OP_GEMM: case OP_MATMUL:

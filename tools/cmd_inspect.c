@@ -27,6 +27,9 @@ const char usage_inspect[] =
     "  --dump             print the IR in its text form (see docs/ir.md)\n"
     "  -h, --help         this text\n"
     "\n"
+    "If, Loop and Scan are first inlined as compile does (docs/ir.md), so the report counts the\n"
+    "nodes hetc compiles; one whose trip count or condition is known only at run time stays,\n"
+    "with outputs of unknown shape, and one hetc cannot inline is refused with status 2.\n"
     "FLOPs count a multiply-add as 2. Ops hetc does not know are all listed; the command then\n"
     "exits with status 2 after printing its report.\n";
 
@@ -323,6 +326,14 @@ cmd_inspect(int argc, char **argv)
     Graph *g = model_load(&ma, NULL, &rc);
     if (!g)
         goto done;
+    Diag d;
+    diag_init(&d, ma.model);
+    if (pass_control(g, 0, &d) < 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        rc = diag_status(&d);
+        ir_graph_free(g);
+        goto done;
+    }
     Report r;
     make_report(g, &r);
     if (dump)

@@ -3,9 +3,9 @@
  * each equation (a batched MatMul alone when the operands are already in order, a Transpose for
  * attention's "bhid,bhjd->bhij", Transpose or ReduceSum alone for one operand, Reshapes around
  * the MatMul of an outer product, a Mul and a ReduceSum for float64), that the output value keeps
- * its shape and is written by the last of them, that the graph verifies and is in order, that an
- * Einsum of dynamic shape stays, and the refusals (three operands, a diagonal, broadcast
- * ellipsis dims, float16). The numbers themselves are checked end to end by the ONNX node tests
+ * its shape and is written by the last of them, that the graph verifies and is in order (a user of
+ * the output after them), that an Einsum of dynamic shape stays, and the refusals (three
+ * operands, a diagonal, broadcast ellipsis dims, float16). The numbers themselves are checked end to end by the ONNX node tests
  * (tests/conformance/onnx_node_run.py) and tests/models/new_ops.py.
  */
 #include "ir/ir.h"
@@ -142,6 +142,20 @@ test_forms(void)
     einsum("abcd,cdbe->ea", DT_F32, (const int64_t[][5]){{4, 2, 3, 4, 5}, {4, 4, 5, 3, 6}}, 2);
     CHECK(lowered(WANT(6, 2)));
     CHECK(count(OP_MATMUL) == 1);
+
+    /* a user of the output comes after the nodes that now write it */
+    einsum("ij,jk->ik", DT_F32, (const int64_t[][5]){{2, 3, 4}, {2, 4, 5}}, 2);
+    ValId e = ir_val_find(g, "y");
+    g->val[e].flags &= ~(unsigned)V_OUTPUT;
+    NodeId r = ir_node_add(g, OP_RELU, "r", 1, 1);
+    ValId z = ir_val_add(g, "z", DT_UNDEF, NULL);
+    g->node[r].in[0] = e;
+    g->node[r].out[0] = z;
+    g->val[z].def = r;
+    g->val[z].flags |= V_OUTPUT;
+    g->output[0] = z;
+    CHECK(lowered(WANT(3, 5)));
+    CHECK(g->node[g->nnode - 1].op == OP_RELU);
 
     /* float64 has no MatMul kernel: a broadcast Mul summed over K */
     einsum("ij,jk->ik", DT_F64, (const int64_t[][5]){{2, 3, 4}, {2, 4, 5}}, 2);
