@@ -177,6 +177,57 @@ test_qlinear(void)
     }
 }
 
+/* Shapes around igemm's block (8 rows by 16 columns, runtime/opencl/quant.c): M and N below,
+ * at and past whole blocks, N under one vector, K of 0 and 1; every dtype pair, zero points per
+ * tensor and per column or channel; pointwise and patched convolutions with groups. */
+static void
+test_tiles(void)
+{
+    static const int64_t mkn[][3] = {{1, 5, 1},   {3, 7, 15},  {8, 16, 16}, {9, 33, 17},
+                                     {17, 40, 47}, {13, 1, 35}, {7, 0, 33},  {24, 19, 64}};
+    for (size_t t = 0; t < sizeof mkn / sizeof *mkn; t++) {
+        DType at = t % 2 ? DT_I8 : DT_U8, bt = t % 3 == 1 ? DT_U8 : DT_I8;
+        int64_t ad[2] = {mkn[t][0], mkn[t][1]}, bd[2] = {mkn[t][1], mkn[t][2]};
+        int64_t yd[2] = {mkn[t][0], mkn[t][2]}, nd[1] = {mkn[t][2]};
+        RtTensor *a = rnd(at, 2, ad, 0), *b = rnd(bt, 2, bd, 0), *y = kt_new(DT_I32, 2, yd);
+        RtTensor *za = rnd(at, 0, NULL, 0), *zb = t % 2 ? rnd(bt, 1, nd, 0) : rnd(bt, 0, NULL, 0);
+        RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
+        par_check("MatMulInteger, tiles", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
+        kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
+    }
+    /* {C, M, group, k, stride, H, W}: pointwise (M past a block, W one vector and more),
+     * patched with output widths under and past 16, depthwise */
+    static const int64_t cv[][7] = {{6, 20, 1, 1, 1, 5, 7},  {8, 12, 2, 1, 1, 4, 16},
+                                    {5, 9, 1, 3, 1, 6, 17},  {6, 18, 3, 3, 2, 9, 13},
+                                    {4, 4, 4, 3, 1, 5, 21},  {3, 33, 1, 2, 1, 3, 3}};
+    for (size_t t = 0; t < sizeof cv / sizeof *cv; t++) {
+        const int64_t *v = cv[t];
+        DType xt = t % 2 ? DT_I8 : DT_U8, wt = t % 3 == 2 ? DT_U8 : DT_I8;
+        int64_t oh = (v[5] + 2 * (v[3] / 2) - v[3]) / v[4] + 1;
+        int64_t ow = (v[6] + 2 * (v[3] / 2) - v[3]) / v[4] + 1;
+        int64_t xd[4] = {2, v[0], v[5], v[6]}, wd[4] = {v[1], v[0] / v[2], v[3], v[3]};
+        int64_t yd[4] = {2, v[1], oh, ow}, md[1] = {v[1]};
+        int64_t p = v[3] / 2, pads[4] = {p, p, p, p}, st[2] = {v[4], v[4]};
+        Attr a = {.conv = {.group = v[2], .pads = {4, pads}, .strides = {2, st}}};
+        RtTensor *x = rnd(xt, 4, xd, 0), *w = rnd(wt, 4, wd, 0), *y = kt_new(DT_I32, 4, yd);
+        RtTensor *zx = rnd(xt, 0, NULL, 0), *zw = t % 2 ? rnd(wt, 1, md, 0) : rnd(wt, 0, NULL, 0);
+        RtTensor *in[4] = {x, w, zx, zw}, *out[1] = {y};
+        par_check("ConvInteger, tiles", OP_CONVINTEGER, &a, in, 4, out, 1, 0, 0, 0);
+        /* the same as QLinearConv, int8 out for odd cases, with a bias per channel */
+        DType yt = t % 2 ? DT_I8 : DT_U8;
+        RtTensor *q = kt_new(yt, 4, yd), *zy = rnd(yt, 0, NULL, 0), *bias = rnd(DT_I32, 1, md, 0);
+        RtTensor *sx = scales(0, 0.02f), *sw = scales(t % 2 ? v[1] : 0, 0.004f);
+        RtTensor *sy = scales(0, 0.05f);
+        for (int64_t i = 0; i < v[1]; i++)
+            ((int32_t *)bias->data)[i] %= 3000;
+        RtTensor *qin[9] = {x, sx, zx, w, sw, zw, sy, zy, bias}, *qout[1] = {q};
+        par_check("QLinearConv, tiles", OP_QLINEARCONV, &a, qin, 9, qout, 1, 0, 0, 0);
+        RtTensor *all[] = {x, w, y, zx, zw, q, zy, bias, sx, sw, sy};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            kt_free(all[i]);
+    }
+}
+
 int
 main(void)
 {
@@ -187,5 +238,6 @@ main(void)
     test_matmul();
     test_conv();
     test_qlinear();
+    test_tiles();
     return par_close();
 }
