@@ -184,7 +184,8 @@ static void
 test_tiles(void)
 {
     static const int64_t mkn[][3] = {{1, 5, 1},   {3, 7, 15},  {8, 16, 16}, {9, 33, 17},
-                                     {17, 40, 47}, {13, 1, 35}, {7, 0, 33},  {24, 19, 64}};
+                                     {17, 40, 47}, {13, 1, 35}, {7, 0, 33},  {24, 19, 64},
+                                     {10, 300, 20}};
     for (size_t t = 0; t < sizeof mkn / sizeof *mkn; t++) {
         DType at = t % 2 ? DT_I8 : DT_U8, bt = t % 3 == 1 ? DT_U8 : DT_I8;
         int64_t ad[2] = {mkn[t][0], mkn[t][1]}, bd[2] = {mkn[t][1], mkn[t][2]};
@@ -193,6 +194,19 @@ test_tiles(void)
         RtTensor *za = rnd(at, 0, NULL, 0), *zb = t % 2 ? rnd(bt, 1, nd, 0) : rnd(bt, 0, NULL, 0);
         RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
         par_check("MatMulInteger, tiles", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
+        kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
+    }
+    /* K of 777 (three of igemm's float chunks of 256 products) at the extremes: each product
+     * 255 * -255 or 255 * 255, so a chunk's sum is within 2^24 and one more product is not */
+    for (int c = 0; c < 2; c++) {
+        int64_t ad[2] = {9, 777}, bd[2] = {777, 17}, yd[2] = {9, 17};
+        RtTensor *a = kt_new(DT_U8, 2, ad), *b = kt_new(DT_I8, 2, bd), *y = kt_new(DT_I32, 2, yd);
+        RtTensor *za = kt_new(DT_U8, 0, NULL), *zb = kt_new(DT_I8, 0, NULL);
+        memset(a->data, 255, par_bytes(a));
+        memset(b->data, c ? 0x80 : 0x7f, par_bytes(b));
+        *(int8_t *)zb->data = c ? 127 : -128;
+        RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
+        par_check("MatMulInteger, extreme", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
         kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
     }
     /* {C, M, group, k, stride, H, W}: pointwise (M past a block, W one vector and more),

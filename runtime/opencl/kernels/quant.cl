@@ -195,8 +195,13 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
  * per row and ZBCOL whether B's is one per column.
  *
  * A work-item computes WM rows by VW columns in registers: per step of t, one vector of VW
- * bytes of B widened to int, and for each row one byte of A, broadcast, times it. PoCL on a CPU
- * runs each work-item's vector code as it is written (it does not vectorise across work-items of
+ * bytes of B less its zero points, and for each row the difference of one byte of A, broadcast,
+ * times it; four steps at a time, so that a row of A is one 4-byte load. The products are summed
+ * in float, CHUNK at a time, then added to int32 sums: a difference lies in [-255, 255], so a
+ * product's magnitude is at most 65025 and a chunk's partial sums stay integers below 2^24, which
+ * float holds exactly whether or not a multiply-add is fused. On a CPU that is one vector
+ * multiply-add per 16 products where int32 needs a slow vector multiply and an add. PoCL runs
+ * each work-item's vector code as it is written (it does not vectorise across work-items of
  * kernels with loops like this one). A block that would cross C's bottom or right edge moves
  * back inside it (overlapping its neighbour) and stores only its own part; rows repeat the last
  * one where M < WM. Only where N < VW does a block go one element at a time.
@@ -208,6 +213,10 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
 #define AS_VU CAT(as_uint, VW)
 #define AS_VI CAT(as_int, VW)
 #define TO_VI CAT(convert_int, VW)
+#define VF CAT(float, VW)
+#define TO_VF CAT(convert_float, VW)
+#define TO_VIF CAT(convert_int, VW)
+#define CHUNK 256 /* products summed in float: below 2^24 in magnitude, so exact */
 #define VLOADN CAT(vload, VW)
 #define VSTOREN CAT(vstore, VW)
 
@@ -250,16 +259,38 @@ igemm(__global CT *restrict C, const long coff, const long ldc, const long szc,
         a[i] = A + r * lda;
         z0[i] = GZA ? (int)za[ZAROW ? r : 0] : 0;
     }
-    const VI z1 = GZB ? (ZBCOL ? TO_VI(VLOADN(0, zb + n)) : (VI)((int)zb[0])) : (VI)(0);
+    const VF z1 = GZB ? (ZBCOL ? TO_VF(VLOADN(0, zb + n)) : (VF)((float)zb[0])) : (VF)(0.0f);
     __global const GB *b = B + n;
     VU acc[WM];
     for (int i = 0; i < WM; i++)
         acc[i] = (VU)(0);
-    for (int t = 0; t < K; t++) {
-        const VI bv = TO_VI(VLOADN(0, b)) - z1;
+    for (int t0 = 0; t0 < K; t0 += CHUNK) {
+        const int t1 = min(t0 + CHUNK, K);
+        VF fa[WM];
         for (int i = 0; i < WM; i++)
-            acc[i] += AS_VU((VI)((int)a[i][t] - z0[i]) * bv);
-        b += ldb;
+            fa[i] = (VF)(0.0f);
+        int t = t0;
+        for (; t + 4 <= t1; t += 4) {
+            const VF b0 = TO_VF(VLOADN(0, b)) - z1, b1 = TO_VF(VLOADN(0, b + ldb)) - z1;
+            const VF b2 = TO_VF(VLOADN(0, b + 2 * ldb)) - z1;
+            const VF b3 = TO_VF(VLOADN(0, b + 3 * ldb)) - z1;
+            for (int i = 0; i < WM; i++) {
+                const float4 av = convert_float4(vload4(0, a[i] + t)) - (float4)(z0[i]);
+                fa[i] = (VF)(av.s0) * b0 + fa[i];
+                fa[i] = (VF)(av.s1) * b1 + fa[i];
+                fa[i] = (VF)(av.s2) * b2 + fa[i];
+                fa[i] = (VF)(av.s3) * b3 + fa[i];
+            }
+            b += 4 * ldb;
+        }
+        for (; t < t1; t++) {
+            const VF bv = TO_VF(VLOADN(0, b)) - z1;
+            for (int i = 0; i < WM; i++)
+                fa[i] = (VF)((float)((int)a[i][t] - z0[i])) * bv + fa[i];
+            b += ldb;
+        }
+        for (int i = 0; i < WM; i++)
+            acc[i] += AS_VU(TO_VIF(fa[i]));
     }
     for (int i = 0; i < WM; i++) {
         const int r = m + i;
