@@ -3,7 +3,8 @@
  * same forms and the same results bit for bit (kernels/quant.cl): QuantizeLinear and
  * DequantizeLinear per tensor or per axis, DynamicQuantizeLinear (its range in one work-group,
  * then QuantizeLinear's kernel reading the scale and zero point it wrote), and the integer
- * products on one register-blocked GEMM (igemm): MatMulInteger one launch per output matrix,
+ * products on one register-blocked GEMM (igemm, A first widened to floats less its zero points
+ * in the device's scratch by widen_rows): MatMulInteger one launch per output matrix,
  * ConvInteger W's rows of each group by the patches of each image (X itself for a pointwise
  * convolution, else im2col_int's copy in the device's scratch, the padding holding X's zero
  * point); QLinearMatMul and QLinearConv the same products with each sum requantised as it is
@@ -264,7 +265,7 @@ enum { QG_WM = 8, QG_VW = 16 };
 
 /* igemm's operands: C = (A - za) (B - zb) for each of batch products, strides as the kernel */
 typedef struct Qgemm {
-    cl_mem c, a, b, za, zb;
+    cl_mem c, a, b, za, zb, wide; /* wide: scratch for A's rows as floats, at its start */
     cl_long coff, ldc, szc, aoff, lda, sza, boff, ldb, szb, zaoff, szza, zboff, sch;
     cl_int m, n, k;
     size_t batch;
@@ -277,18 +278,36 @@ gemm_opt(char *opt, size_t cap, const char *ga, const char *gb, int gza, int gzb
          int zbcol, int qrow)
 {
     size_t len = strlen(opt);
-    snprintf(opt + len, cap - len, " -DGA=%s -DGB=%s -DGZA=%d -DGZB=%d -DZAROW=%d -DZBCOL=%d "
-             "-DQROW=%d -DWM=%d -DVW=%d", ga, gb, gza, gzb, zarow, zbcol, qrow, QG_WM, QG_VW);
+    snprintf(opt + len, cap - len, " -DWA=%s -DWZA=%d -DWZROW=%d -DGA=float -DGB=%s -DGZA=0 "
+             "-DGZB=%d -DZAROW=0 -DZBCOL=%d -DQROW=%d -DWM=%d -DVW=%d", ga, gza, zarow, gb, gzb,
+             zbcol, qrow, QG_WM, QG_VW);
 }
 
-/* Enqueues igemm for g, requantising with q (NULL: int32 sums). */
+/* Bytes of scratch that gemm_run takes for A's rows as floats */
+static int64_t
+wide_bytes(int64_t batch, int64_t m, int64_t k)
+{
+    return batch * m * k * 4;
+}
+
+/* Enqueues widen_rows (A's rows as floats, into g->wide) then igemm for g, requantising with q
+ * (NULL: int32 sums). */
 static int
 gemm_run(OclDev *d, const char *opt, const Qgemm *g, const QlinArgs *q)
 {
     QlinArgs none = {{0}, {g->a, g->a, g->a, g->a, g->a}, 0, 0};
     const QlinArgs *qa = q ? q : &none;
+    OclArg warg[] = {OCL_ARG(g->wide), OCL_ARG(g->a),     OCL_ARG(g->aoff),  OCL_ARG(g->lda),
+                     OCL_ARG(g->sza),  OCL_ARG(g->za),    OCL_ARG(g->zaoff), OCL_ARG(g->szza),
+                     OCL_ARG(g->m),    OCL_ARG(g->k)};
+    size_t wglobal[3] = {(size_t)g->k, (size_t)g->m, g->batch};
+    int rc = ocl_launch(d, "quant", opt, "widen_rows", warg, (int)(sizeof warg / sizeof *warg), 3,
+                        wglobal, NULL);
+    if (rc != RT_OK)
+        return rc;
+    cl_long zero = 0, lda = g->k, sza = (cl_long)g->m * g->k;
     OclArg arg[] = {OCL_ARG(g->c),  OCL_ARG(g->coff),  OCL_ARG(g->ldc),  OCL_ARG(g->szc),
-                    OCL_ARG(g->a),  OCL_ARG(g->aoff),  OCL_ARG(g->lda),  OCL_ARG(g->sza),
+                    OCL_ARG(g->wide), OCL_ARG(zero),   OCL_ARG(lda),     OCL_ARG(sza),
                     OCL_ARG(g->b),  OCL_ARG(g->boff),  OCL_ARG(g->ldb),  OCL_ARG(g->szb),
                     OCL_ARG(g->za), OCL_ARG(g->zaoff), OCL_ARG(g->szza), OCL_ARG(g->zb),
                     OCL_ARG(g->zboff), OCL_ARG(g->m),  OCL_ARG(g->n),    OCL_ARG(g->k),
@@ -335,6 +354,8 @@ conv_run(OclDev *d, const char *op, const ConvAttr *a, char *opt, size_t cap,
     for (int j = 0; j < NS; j++)
         pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
     if (pointwise) {
+        if ((rc = ocl_scratch(d, (size_t)wide_bytes(grp, mg, kk) + 1, &gm.wide)) != RT_OK)
+            return rc;
         gm.b = x->mem, gm.ldb = p, gm.szb = cg * p, gm.n = (cl_int)p;
         for (int64_t i = 0; i < nimg && rc == RT_OK; i++) {
             gm.boff = e[0] + i * cin * p, gm.coff = yo + i * mo * p;
@@ -345,19 +366,21 @@ conv_run(OclDev *d, const char *op, const ConvAttr *a, char *opt, size_t cap,
     int64_t orows = g.col[0] * g.col[1], ow = g.col[2], per_row = cin * g.ksz * ow;
     int64_t block = COL_CAP / (per_row > 0 ? per_row : 1);
     block = block < 1 ? 1 : block > orows ? orows : block;
+    cl_long wb = wide_bytes(grp, mg, kk);
     cl_mem buf;
-    if ((rc = ocl_scratch(d, (size_t)(per_row * block) + 1, &buf)) != RT_OK)
+    if ((rc = ocl_scratch(d, (size_t)(wb + per_row * block) + 1, &buf)) != RT_OK)
         return rc;
     cl_mem zxm = zx ? zx->mem : x->mem;
-    gm.b = buf, gm.boff = 0;
+    gm.b = buf, gm.boff = wb, gm.wide = buf;
     for (int64_t i = 0; i < nimg && rc == RT_OK; i++) {
         for (cl_long r0 = 0; r0 < orows && rc == RT_OK; r0 += block) {
             int64_t nr = orows - r0 < block ? orows - r0 : block;
             cl_long xo = e[0] + i * cin * g.imgsz;
             gm.ldb = nr * ow, gm.szb = kk * gm.ldb, gm.n = (cl_int)(nr * ow);
             gm.coff = yo + i * mo * p + r0 * ow;
-            OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xo),   OCL_ARG(buf),  OCL_ARG(gm.ldb),
-                            OCL_ARG(zxm),    OCL_ARG(e[2]), CONV_ARGS(c), OCL_ARG(r0)};
+            OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xo),   OCL_ARG(buf),  OCL_ARG(wb),
+                            OCL_ARG(gm.ldb), OCL_ARG(zxm),  OCL_ARG(e[2]), CONV_ARGS(c),
+                            OCL_ARG(r0)};
             size_t global[2] = {(size_t)nr, (size_t)(cin * g.ksz)};
             rc = ocl_launch(d, "quant", opt, "im2col_int", arg, (int)(sizeof arg / sizeof *arg),
                             2, global, NULL);
@@ -395,6 +418,8 @@ matmul_run(OclDev *d, char *opt, size_t cap, const OclTensor *ta, const OclTenso
     Qgemm gm = {.c = y->mem, .ldc = n, .a = ta->mem, .lda = k, .b = tb->mem, .ldb = n,
                 .za = za ? za->mem : ta->mem, .zaoff = e[2], .zb = zb ? zb->mem : tb->mem,
                 .m = (cl_int)m, .n = (cl_int)n, .k = (cl_int)k, .batch = 1};
+    if ((rc = ocl_scratch(d, (size_t)wide_bytes(1, m, k) + 1, &gm.wide)) != RT_OK)
+        return rc;
     for (int64_t idx = 0; idx < batch && rc == RT_OK; idx++) {
         int64_t oa = 0, ob = 0, r = idx;
         for (int i = nb - 1; i >= 0; i--) {

@@ -119,7 +119,7 @@ inside(const long off, const long s, const long size, const long n, long *lo, lo
  */
 __kernel void
 im2col_int(__global const AT *restrict x, const long xoff, __global AT *restrict pm,
-           const long ldb, __global const AT *restrict zx, const long zxoff, CONV_GEOM,
+           const long pmoff, const long ldb, __global const AT *restrict zx, const long zxoff, CONV_GEOM,
            const long row0)
 {
     const long r = get_global_id(0), z = get_global_id(1), orow = row0 + r;
@@ -129,7 +129,7 @@ im2col_int(__global const AT *restrict x, const long xoff, __global AT *restrict
     const long id = od * st.s0 - pb.s0 + kd * dl.s0, ih = oh * st.s1 - pb.s1 + kh * dl.s1;
     const long off = kw * dl.s2 - pb.s2;
     const AT pad = HASZA ? zx[zxoff] : (AT)0;
-    __global AT *dst = pm + z * ldb + r * col.s2;
+    __global AT *dst = pm + pmoff + z * ldb + r * col.s2;
     long lo = 0, hi = 0;
     if (id >= 0 && id < img.s0 && ih >= 0 && ih < img.s1)
         inside(off, st.s2, img.s2, col.s2, &lo, &hi);
@@ -194,12 +194,13 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
  * GB are A's and B's types; GZA and GZB whether they have zero points, ZAROW whether A's is one
  * per row and ZBCOL whether B's is one per column.
  *
- * A work-item computes WM rows by VW columns in registers: per step of t, one vector of VW
- * bytes of B less its zero points, and for each row the difference of one byte of A, broadcast,
- * times it; four steps at a time, so that a row of A is one 4-byte load. The products are summed
- * in float, CHUNK at a time, then added to int32 sums: a difference lies in [-255, 255], so a
- * product's magnitude is at most 65025 and a chunk's partial sums stay integers below 2^24, which
- * float holds exactly whether or not a multiply-add is fused. On a CPU that is one vector
+ * The host runs it with A already widened to floats less its zero points (widen_rows: GA float,
+ * GZA 0), so that a row's value is one broadcast load. A work-item computes WM rows by VW columns
+ * in registers: per step of t, one vector of VW bytes of B less its zero points, and for each
+ * row A's value times it; four steps at a time. The products are summed in float, CHUNK at a
+ * time, then added to int32 sums: a difference lies in [-255, 255], so a product's magnitude is
+ * at most 65025 and a chunk's partial sums stay integers below 2^24, which float holds exactly
+ * whether or not a multiply-add is fused. On a CPU that is one vector
  * multiply-add per 16 products where int32 needs a slow vector multiply and an add. PoCL runs
  * each work-item's vector code as it is written (it does not vectorise across work-items of
  * kernels with loops like this one). A block that would cross C's bottom or right edge moves
@@ -219,6 +220,20 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
 #define CHUNK 256 /* products summed in float: below 2^24 in magnitude, so exact */
 #define VLOADN CAT(vload, VW)
 #define VSTOREN CAT(vstore, VW)
+
+/* A's rows less their zero points, as floats, for igemm (GA float, GZA 0): out[z, i, t] =
+ * A[z, i, t] - za[z, i]; WA: A's type, WZA and WZROW: its zero point present, one per row.
+ * Range (k, m, products). */
+__kernel void
+widen_rows(__global float *restrict out, __global const WA *restrict a, const long aoff,
+           const long lda, const long sza, __global const WA *restrict za, const long zaoff,
+           const long szza, const int m, const int k)
+{
+    const int t = (int)get_global_id(0), i = (int)get_global_id(1);
+    const long z = get_global_id(2);
+    const int z0 = WZA ? (int)za[zaoff + z * szza + (WZROW ? i : 0)] : 0;
+    out[(z * m + i) * k + t] = (float)((int)a[aoff + z * sza + i * lda + t] - z0);
+}
 
 #ifdef GA
 __kernel void
