@@ -263,7 +263,8 @@ enum { QG_WM = 8, QG_VW = 16 };
 
 #define COL_CAP ((int64_t)32 << 20) /* bytes of patches before the output rows go in blocks */
 
-/* igemm's operands: C = (A - za) (B - zb) for each of batch products, strides as the kernel */
+/* The GEMM's operands: C = (A - za) (B - zb) for each of batch products, strides as the kernels
+ * (widen_rows copies A less za to wide, which igemm reads) */
 typedef struct Qgemm {
     cl_mem c, a, b, za, zb, wide; /* wide: scratch for A's rows as floats, at its start */
     cl_long coff, ldc, szc, aoff, lda, sza, boff, ldb, szb, zaoff, szza, zboff, sch;
@@ -278,9 +279,8 @@ gemm_opt(char *opt, size_t cap, const char *ga, const char *gb, int gza, int gzb
          int zbcol, int qrow)
 {
     size_t len = strlen(opt);
-    snprintf(opt + len, cap - len, " -DWA=%s -DWZA=%d -DWZROW=%d -DGA=float -DGB=%s -DGZA=0 "
-             "-DGZB=%d -DZAROW=0 -DZBCOL=%d -DQROW=%d -DWM=%d -DVW=%d", ga, gza, zarow, gb, gzb,
-             zbcol, qrow, QG_WM, QG_VW);
+    snprintf(opt + len, cap - len, " -DWA=%s -DWZA=%d -DWZROW=%d -DGB=%s -DGZB=%d -DZBCOL=%d "
+             "-DQROW=%d -DWM=%d -DVW=%d", ga, gza, zarow, gb, gzb, zbcol, qrow, QG_WM, QG_VW);
 }
 
 /* Bytes of scratch that gemm_run takes for A's rows as floats */
@@ -305,13 +305,12 @@ gemm_run(OclDev *d, const char *opt, const Qgemm *g, const QlinArgs *q)
                         wglobal, NULL);
     if (rc != RT_OK)
         return rc;
-    cl_long zero = 0, lda = g->k, sza = (cl_long)g->m * g->k;
-    OclArg arg[] = {OCL_ARG(g->c),  OCL_ARG(g->coff),  OCL_ARG(g->ldc),  OCL_ARG(g->szc),
-                    OCL_ARG(g->wide), OCL_ARG(zero),   OCL_ARG(lda),     OCL_ARG(sza),
-                    OCL_ARG(g->b),  OCL_ARG(g->boff),  OCL_ARG(g->ldb),  OCL_ARG(g->szb),
-                    OCL_ARG(g->za), OCL_ARG(g->zaoff), OCL_ARG(g->szza), OCL_ARG(g->zb),
-                    OCL_ARG(g->zboff), OCL_ARG(g->m),  OCL_ARG(g->n),    OCL_ARG(g->k),
-                    OCL_ARG(g->sch), QLIN_ARGS(*qa)};
+    cl_long lda = g->k, sza = (cl_long)g->m * g->k;
+    OclArg arg[] = {OCL_ARG(g->c),    OCL_ARG(g->coff), OCL_ARG(g->ldc),   OCL_ARG(g->szc),
+                    OCL_ARG(g->wide), OCL_ARG(lda),     OCL_ARG(sza),      OCL_ARG(g->b),
+                    OCL_ARG(g->boff), OCL_ARG(g->ldb),  OCL_ARG(g->szb),   OCL_ARG(g->zb),
+                    OCL_ARG(g->zboff), OCL_ARG(g->m),   OCL_ARG(g->n),     OCL_ARG(g->k),
+                    OCL_ARG(g->sch),  QLIN_ARGS(*qa)};
     int narg = (int)(sizeof arg / sizeof *arg) - (q ? 0 : 12);
     size_t global[3] = {((size_t)g->n + QG_VW - 1) / QG_VW, ((size_t)g->m + QG_WM - 1) / QG_WM,
                         g->batch};

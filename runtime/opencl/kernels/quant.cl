@@ -9,8 +9,8 @@
  * zero point's (a dummy when HASZ is 0); WT, the integer type a difference is taken in (int, or
  * long for int32 inputs); LO, HI, QuantizeLinear's range; AT, BT, the operands of the integer
  * products (X's and W's for a convolution), with HASZA, HASZB and ZBPER (B's zero point per
- * column or output channel); GA, GB, GZA, GZB, ZAROW, ZBCOL, QROW, WM and VW, the GEMM's (see
- * igemm); YQ, SWPER, HASZY and HASBIAS, QLinearConv's and QLinearMatMul's requantisation. The
+ * column or output channel); WA, WZA and WZROW, widen_rows's; GB, GZB, ZBCOL, QROW, WM and VW,
+ * the GEMM's (see igemm); YQ, SWPER, HASZY and HASBIAS, QLinearConv's and QLinearMatMul's requantisation. The
  * host builds with -cl-fp32-correctly-rounded-divide-sqrt, so that x / scale rounds as on the
  * CPU.
  *
@@ -187,15 +187,14 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
 
 /*
  * The integer GEMM: for each product z of get_global_size(2), C[i, j] = sum over t < K of
- * (A[i, t] - za[i]) (B[t, j] - zb[j]), exact in int32 (wrapping as the CPU's), stored as it is
- * (MatMulInteger, ConvInteger) or requantised (STORE). A's rows lie lda elements apart, B's ldb,
- * C's ldc; product z starts sza, szb and szc elements further on, its zero points of A szza
- * further (its row zero points) and its channels sch further (a convolution's groups). GA and
- * GB are A's and B's types; GZA and GZB whether they have zero points, ZAROW whether A's is one
- * per row and ZBCOL whether B's is one per column.
+ * A[i, t] (B[t, j] - zb[j]), exact in int32 (wrapping as the CPU's), stored as it is
+ * (MatMulInteger, ConvInteger) or requantised (STORE). A holds the differences of the integer
+ * operand less its zero points as floats (widen_rows), so that a row's value is one broadcast
+ * load. A's rows lie lda elements apart, B's ldb, C's ldc; product z starts sza, szb and szc
+ * elements further on (A's at element 0) and its channels sch further (a convolution's groups).
+ * GB is B's type, GZB whether it has a zero point and ZBCOL whether that is one per column.
  *
- * The host runs it with A already widened to floats less its zero points (widen_rows: GA float,
- * GZA 0), so that a row's value is one broadcast load. A work-item computes WM rows by VW columns
+ * A work-item computes WM rows by VW columns
  * in registers: per step of t, one vector of VW bytes of B less its zero points, and for each
  * row A's value times it; four steps at a time. The products are summed in float, CHUNK at a
  * time, then added to int32 sums: a difference lies in [-255, 255], so a product's magnitude is
@@ -221,9 +220,8 @@ requant(const int acc, const int bias, const float sx, const float sw, const flo
 #define VLOADN CAT(vload, VW)
 #define VSTOREN CAT(vstore, VW)
 
-/* A's rows less their zero points, as floats, for igemm (GA float, GZA 0): out[z, i, t] =
- * A[z, i, t] - za[z, i]; WA: A's type, WZA and WZROW: its zero point present, one per row.
- * Range (k, m, products). */
+/* A's rows less their zero points, as floats, for igemm: out[z, i, t] = A[z, i, t] - za[z, i];
+ * WA: A's type, WZA and WZROW: its zero point present, one per row. Range (k, m, products). */
 __kernel void
 widen_rows(__global float *restrict out, __global const WA *restrict a, const long aoff,
            const long lda, const long sza, __global const WA *restrict za, const long zaoff,
@@ -235,12 +233,11 @@ widen_rows(__global float *restrict out, __global const WA *restrict a, const lo
     out[(z * m + i) * k + t] = (float)((int)a[aoff + z * sza + i * lda + t] - z0);
 }
 
-#ifdef GA
+#ifdef GB
 __kernel void
 igemm(__global CT *restrict C, const long coff, const long ldc, const long szc,
-      __global const GA *restrict A, const long aoff, const long lda, const long sza,
+      __global const float *restrict A, const long lda, const long sza,
       __global const GB *restrict B, const long bo, const long ldb, const long szb,
-      __global const GA *restrict za, const long zaoff, const long szza,
       __global const GB *restrict zb, const long zboff, const int M, const int N, const int K,
       const long sch QLIN_ARGS)
 {
@@ -248,32 +245,26 @@ igemm(__global CT *restrict C, const long coff, const long ldc, const long szc,
     const int m0 = (int)get_global_id(1) * WM, n0 = (int)get_global_id(0) * VW;
     if (m0 >= M || n0 >= N)
         return;
-    A += aoff + z * sza;
+    A += z * sza;
     B += bo + z * szb;
     C += coff + z * szc;
-    za += zaoff + z * szza;
     zb += zboff;
     if (N < VW) {
         /* narrower than a block: one element at a time */
         for (int i = m0; i < min(m0 + WM, M); i++)
             for (int j = n0; j < N; j++) {
-                const int z0 = GZA ? (int)za[ZAROW ? i : 0] : 0;
                 const int z1 = GZB ? (int)zb[ZBCOL ? j : 0] : 0;
                 uint acc = 0;
                 for (int t = 0; t < K; t++)
-                    acc += (uint)(((int)A[i * lda + t] - z0) * ((int)B[t * ldb + j] - z1));
+                    acc += (uint)((int)A[i * lda + t] * ((int)B[t * ldb + j] - z1));
                 C[i * ldc + j] = STORE(as_int(acc), i, j);
             }
         return;
     }
     const int m = max(min(m0, M - WM), 0), n = min(n0, N - VW);
-    __global const GA *a[WM];
-    int z0[WM];
-    for (int i = 0; i < WM; i++) {
-        const int r = min(m + i, M - 1);
-        a[i] = A + r * lda;
-        z0[i] = GZA ? (int)za[ZAROW ? r : 0] : 0;
-    }
+    __global const float *a[WM];
+    for (int i = 0; i < WM; i++)
+        a[i] = A + min(m + i, M - 1) * lda;
     const VF z1 = GZB ? (ZBCOL ? TO_VF(VLOADN(0, zb + n)) : (VF)((float)zb[0])) : (VF)(0.0f);
     __global const GB *b = B + n;
     VU acc[WM];
@@ -290,7 +281,7 @@ igemm(__global CT *restrict C, const long coff, const long ldc, const long szc,
             const VF b2 = TO_VF(VLOADN(0, b + 2 * ldb)) - z1;
             const VF b3 = TO_VF(VLOADN(0, b + 3 * ldb)) - z1;
             for (int i = 0; i < WM; i++) {
-                const float4 av = convert_float4(vload4(0, a[i] + t)) - (float4)(z0[i]);
+                const float4 av = vload4(0, a[i] + t);
                 fa[i] = (VF)(av.s0) * b0 + fa[i];
                 fa[i] = (VF)(av.s1) * b1 + fa[i];
                 fa[i] = (VF)(av.s2) * b2 + fa[i];
@@ -301,7 +292,7 @@ igemm(__global CT *restrict C, const long coff, const long ldc, const long szc,
         for (; t < t1; t++) {
             const VF bv = TO_VF(VLOADN(0, b)) - z1;
             for (int i = 0; i < WM; i++)
-                fa[i] = (VF)((float)((int)a[i][t] - z0[i])) * bv + fa[i];
+                fa[i] = (VF)(a[i][t]) * bv + fa[i];
             b += ldb;
         }
         for (int i = 0; i < WM; i++)
