@@ -242,6 +242,21 @@ test_tiles(void)
     }
 }
 
+/* Patches over quant.c's 32 MiB: 256 channels x 3 x 3 taps x 128 output columns a row, so 113
+ * output rows a block and a last block of 15 */
+static void
+test_blocks(void)
+{
+    int64_t xd[4] = {1, 256, 128, 128}, wd[4] = {8, 256, 3, 3}, yd[4] = {1, 8, 128, 128};
+    int64_t md[1] = {8}, pads[4] = {1, 1, 1, 1};
+    Attr a = {.conv = {.group = 1, .pads = {4, pads}}};
+    RtTensor *x = rnd(DT_U8, 4, xd, 0), *w = rnd(DT_I8, 4, wd, 0), *y = kt_new(DT_I32, 4, yd);
+    RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0);
+    RtTensor *in[4] = {x, w, zx, zw}, *out[1] = {y};
+    par_check("ConvInteger, patches in blocks", OP_CONVINTEGER, &a, in, 4, out, 1, 0, 0, 0);
+    kt_free(x), kt_free(w), kt_free(y), kt_free(zx), kt_free(zw);
+}
+
 int
 main(void)
 {
@@ -253,5 +268,6 @@ main(void)
     test_conv();
     test_qlinear();
     test_tiles();
+    test_blocks();
     return par_close();
 }
