@@ -61,9 +61,8 @@ eoff(const OclTensor *t)
     return (cl_long)(t->off / 4);
 }
 
-/* d's scratch buffer, grown to at least bytes (the old one is freed once the queue is idle). */
-static int
-scratch(OclDev *d, size_t bytes, cl_mem *out)
+int
+ocl_scratch(OclDev *d, size_t bytes, cl_mem *out)
 {
     if (!d->scratch || d->scratch->bytes < bytes) {
         ocl_buf_free(d, d->scratch);
@@ -83,7 +82,7 @@ gemm_scratch(OclDev *d, size_t bytes, cl_mem *out)
 {
     OclGemmCfg cfg;
     int rc = ocl_gemm_tuned(d, &cfg);
-    return rc == RT_OK ? scratch(d, bytes, out) : rc;
+    return rc == RT_OK ? ocl_scratch(d, bytes, out) : rc;
 }
 
 /* The fused activation as conv.cl's kernels take it (see FUSED there): the kind, and alpha,

@@ -92,6 +92,10 @@ size_t ocl_group_size(const OclDev *d);
  * unit of kernels that move elements as bits. */
 const char *ocl_uint_type(size_t bytes);
 
+/* d's scratch buffer, grown to at least bytes (the old one is freed once the queue is idle): the
+ * GEMM's padded copy of B, Conv's and the integer convolutions' patches. */
+int ocl_scratch(OclDev *d, size_t bytes, cl_mem *out);
+
 /* Sets the n arguments of kernel name of program file (kernels/<file>.cl, built with options,
  * NULL: none; an argument with a NULL value is local memory of that size) and enqueues it over
  * global (dims sizes) in work-groups of local (NULL: the driver's choice). Nothing is enqueued

@@ -2,10 +2,13 @@
  * quant.c: the int8 ops on an OpenCL device, the counterparts of runtime/cpu/quant.c, with the
  * same forms and the same results bit for bit (kernels/quant.cl): QuantizeLinear and
  * DequantizeLinear per tensor or per axis, DynamicQuantizeLinear (its range in one work-group,
- * then QuantizeLinear's kernel reading the scale and zero point it wrote), MatMulInteger (one
- * launch per output matrix) and ConvInteger, one int32 output per work-item; QLinearMatMul and
- * QLinearConv the same products with the sum requantised in the work-item as on the CPU
- * (runtime/cpu/qlinear.c).
+ * then QuantizeLinear's kernel reading the scale and zero point it wrote), and the integer
+ * products on one register-blocked GEMM (igemm, A first widened to floats less its zero points
+ * in the device's scratch by widen_rows): MatMulInteger one launch per output matrix,
+ * ConvInteger W's rows of each group by the patches of each image (X itself for a pointwise
+ * convolution, else im2col_int's copy in the device's scratch, the padding holding X's zero
+ * point); QLinearMatMul and QLinearConv the same products with each sum requantised as it is
+ * stored, as on the CPU (runtime/cpu/qlinear.c).
  *
  * Scales and zero points are device tensors like any other input: they may be computed at run
  * time, so the kernels read them rather than the host.
@@ -16,6 +19,7 @@
 #include "quant_layout.h"
 #include "shape.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,35 +240,6 @@ conv_args(OclDev *d, const char *op, const ConvAttr *a, const OclTensor *x, cons
     OCL_ARG((c).cin), OCL_ARG((c).m), OCL_ARG((c).grp), OCL_ARG((c).img), OCL_ARG((c).col),        \
         OCL_ARG((c).k), OCL_ARG((c).st), OCL_ARG((c).dl), OCL_ARG((c).pb)
 
-int
-ocl_op_convinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
-                   OclTensor *const *out, int nout)
-{
-    const OclTensor *x = in[0], *w = in[1], *y = out[0];
-    const OclTensor *zx = nin > 2 ? in[2] : NULL, *zw = nin > 3 ? in[3] : NULL;
-    char opt[160];
-    cl_long e[4] = {0, 0, 0, 0}, yo = 0;
-    ConvArgs c;
-    (void)nout;
-    int rc = integer_opt(d, "ConvInteger", in, nin, y, opt, sizeof opt);
-    if (rc == RT_OK)
-        rc = conv_args(d, "ConvInteger", &attr->conv, x, w, y, &c);
-    if (rc == RT_OK)
-        rc = offsets(d, "ConvInteger", in, nin < 4 ? nin : 4, e);
-    if (rc == RT_OK)
-        rc = elem_off(d, "ConvInteger", y, &yo);
-    if (rc != RT_OK || ocl_numel(y) == 0)
-        return rc;
-    cl_long n = ocl_numel(y);
-    cl_mem zxm = zx ? zx->mem : x->mem, zwm = zw ? zw->mem : w->mem;
-    OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yo),   OCL_ARG(x->mem), OCL_ARG(e[0]),
-                    OCL_ARG(w->mem), OCL_ARG(e[1]), OCL_ARG(zxm),    OCL_ARG(e[2]),
-                    OCL_ARG(zwm),    OCL_ARG(e[3]), CONV_ARGS(c),    OCL_ARG(n)};
-    size_t global = (size_t)n;
-    return ocl_launch(d, "quant", opt, "conv_integer", arg, (int)(sizeof arg / sizeof *arg), 1,
-                      &global, NULL);
-}
-
 /* ---- QLinearConv and QLinearMatMul ------------------------------------------------------------ */
 
 /* The requantisation's arguments (kernels/quant.cl, QLIN_ARGS): the offsets of the scales (inputs
@@ -280,28 +255,170 @@ typedef struct QlinArgs {
         OCL_ARG((q).mem[2]), OCL_ARG((q).off[2]), OCL_ARG((q).mem[3]), OCL_ARG((q).off[3]),        \
         OCL_ARG((q).mem[4]), OCL_ARG((q).off[4]), OCL_ARG((q).lo), OCL_ARG((q).hi)
 
+
+/* ---- the integer GEMM ------------------------------------------------------------------------ */
+
+/* igemm's block (kernels/quant.cl): rows and columns of C per work-item */
+enum { QG_WM = 8, QG_VW = 16 };
+
+#define COL_CAP ((int64_t)32 << 20) /* bytes of patches before the output rows go in blocks */
+
+/* The GEMM's operands: C = (A - za) (B - zb) for each of batch products, strides as the kernels
+ * (widen_rows copies A less za to wide, which igemm reads) */
+typedef struct Qgemm {
+    cl_mem c, a, b, za, zb, wide; /* wide: scratch for A's rows as floats, at its start */
+    cl_long coff, ldc, szc, aoff, lda, sza, boff, ldb, szb, zaoff, szza, zboff, sch;
+    cl_int m, n, k;
+    size_t batch;
+} Qgemm;
+
+/* Appends igemm's options to opt: A of type ga, B of type gb, their zero points present (gza,
+ * gzb), A's one per row (zarow), B's one per column (zbcol), requantised by row (qrow). */
+static void
+gemm_opt(char *opt, size_t cap, const char *ga, const char *gb, int gza, int gzb, int zarow,
+         int zbcol, int qrow)
+{
+    size_t len = strlen(opt);
+    snprintf(opt + len, cap - len, " -DWA=%s -DWZA=%d -DWZROW=%d -DGB=%s -DGZB=%d -DZBCOL=%d "
+             "-DQROW=%d -DWM=%d -DVW=%d", ga, gza, zarow, gb, gzb, zbcol, qrow, QG_WM, QG_VW);
+}
+
+/* Bytes of scratch that gemm_run takes for A's rows as floats */
+static int64_t
+wide_bytes(int64_t batch, int64_t m, int64_t k)
+{
+    return batch * m * k * 4;
+}
+
+/* Enqueues widen_rows (A's rows as floats, into g->wide) then igemm for g, requantising with q
+ * (NULL: int32 sums). */
+static int
+gemm_run(OclDev *d, const char *opt, const Qgemm *g, const QlinArgs *q)
+{
+    QlinArgs none = {{0}, {g->a, g->a, g->a, g->a, g->a}, 0, 0};
+    const QlinArgs *qa = q ? q : &none;
+    OclArg warg[] = {OCL_ARG(g->wide), OCL_ARG(g->a),     OCL_ARG(g->aoff),  OCL_ARG(g->lda),
+                     OCL_ARG(g->sza),  OCL_ARG(g->za),    OCL_ARG(g->zaoff), OCL_ARG(g->szza),
+                     OCL_ARG(g->m),    OCL_ARG(g->k)};
+    size_t wglobal[3] = {(size_t)g->k, (size_t)g->m, g->batch};
+    int rc = ocl_launch(d, "quant", opt, "widen_rows", warg, (int)(sizeof warg / sizeof *warg), 3,
+                        wglobal, NULL);
+    if (rc != RT_OK)
+        return rc;
+    cl_long lda = g->k, sza = (cl_long)g->m * g->k;
+    OclArg arg[] = {OCL_ARG(g->c),    OCL_ARG(g->coff), OCL_ARG(g->ldc),   OCL_ARG(g->szc),
+                    OCL_ARG(g->wide), OCL_ARG(lda),     OCL_ARG(sza),      OCL_ARG(g->b),
+                    OCL_ARG(g->boff), OCL_ARG(g->ldb),  OCL_ARG(g->szb),   OCL_ARG(g->zb),
+                    OCL_ARG(g->zboff), OCL_ARG(g->m),   OCL_ARG(g->n),     OCL_ARG(g->k),
+                    OCL_ARG(g->sch),  QLIN_ARGS(*qa)};
+    int narg = (int)(sizeof arg / sizeof *arg) - (q ? 0 : 12);
+    size_t global[3] = {((size_t)g->n + QG_VW - 1) / QG_VW, ((size_t)g->m + QG_WM - 1) / QG_WM,
+                        g->batch};
+    return ocl_launch(d, "quant", opt, "igemm", arg, narg, 3, global, NULL);
+}
+
 /*
- * The products of A ta and B tb (element offsets e[0], e[1]; zero points za, zb at e[2], e[3])
- * into y at yo, one launch of kernel per output matrix: matmul_integer, or qlinear_matmul with
- * the requantisation's arguments q.
+ * ConvInteger, or QLinearConv with q, of ops (X, W, X's and W's zero points at element offsets
+ * e) into y at yo: per image, W's rows of each group (the GEMM's batch) times that group's
+ * patches, which are X itself for a pointwise convolution and else im2col_int's copy in d's
+ * scratch, in blocks of output rows that keep it under COL_CAP bytes.
  */
 static int
-matmul_run(OclDev *d, const char *kernel, const char *opt, const OclTensor *ta,
-           const OclTensor *tb, const OclTensor *za, const OclTensor *zb, const cl_long *e,
-           const OclTensor *y, cl_long yo, const QlinArgs *q)
+conv_run(OclDev *d, const char *op, const ConvAttr *a, char *opt, size_t cap,
+         OclTensor *const *ops, const cl_long *e, const OclTensor *y, cl_long yo,
+         const QlinArgs *q)
+{
+    const OclTensor *x = ops[0], *w = ops[1], *zx = ops[2], *zw = ops[3];
+    ConvArgs c;
+    int rc = conv_args(d, op, a, x, w, y, &c);
+    if (rc != RT_OK)
+        return rc;
+    Geom g;
+    geom_init(&g, a, x->rank - 2, x->dim, w->dim, y->dim, 0);
+    int64_t nimg = x->dim[0], cin = x->dim[1], mo = y->dim[1], grp = a->group;
+    int64_t cg = cin / grp, mg = mo / grp, kk = cg * g.ksz, p = g.colsz;
+    if (cin % grp || mo % grp || w->dim[1] != cg || (zw && ocl_numel(zw) != 1 &&
+        ocl_numel(zw) != mo) || kk > INT_MAX || mg > INT_MAX || p > INT_MAX)
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "%s: channels not a multiple of the groups, W's "
+                       "zero points neither one nor one per channel, or a product of 2^31 "
+                       "elements or more on a side", op);
+    gemm_opt(opt, cap, int_type(w->dt), int_type(x->dt), zw != NULL, zx != NULL,
+             zw && ocl_numel(zw) > 1, 0, 1);
+    Qgemm gm = {.c = y->mem, .ldc = p, .szc = mg * p, .a = w->mem, .aoff = e[1], .lda = kk,
+                .sza = mg * kk, .za = zw ? zw->mem : w->mem, .zaoff = e[3],
+                .szza = zw && ocl_numel(zw) > 1 ? mg : 0, .zb = zx ? zx->mem : x->mem,
+                .zboff = e[2], .sch = mg, .m = (cl_int)mg, .k = (cl_int)kk,
+                .batch = (size_t)grp};
+    int pointwise = 1;
+    for (int j = 0; j < NS; j++)
+        pointwise &= g.k[j] == 1 && g.s[j] == 1 && g.pb[j] == 0 && g.img[j] == g.col[j];
+    if (pointwise) {
+        if ((rc = ocl_scratch(d, (size_t)wide_bytes(grp, mg, kk) + 1, &gm.wide)) != RT_OK)
+            return rc;
+        gm.b = x->mem, gm.ldb = p, gm.szb = cg * p, gm.n = (cl_int)p;
+        for (int64_t i = 0; i < nimg && rc == RT_OK; i++) {
+            gm.boff = e[0] + i * cin * p, gm.coff = yo + i * mo * p;
+            rc = gemm_run(d, opt, &gm, q);
+        }
+        return rc;
+    }
+    int64_t orows = g.col[0] * g.col[1], ow = g.col[2], per_row = cin * g.ksz * ow;
+    int64_t block = COL_CAP / (per_row > 0 ? per_row : 1);
+    block = block < 1 ? 1 : block > orows ? orows : block;
+    cl_long wb = wide_bytes(grp, mg, kk);
+    cl_mem buf;
+    if ((rc = ocl_scratch(d, (size_t)(wb + per_row * block) + 1, &buf)) != RT_OK)
+        return rc;
+    cl_mem zxm = zx ? zx->mem : x->mem;
+    gm.b = buf, gm.boff = wb, gm.wide = buf;
+    for (int64_t i = 0; i < nimg && rc == RT_OK; i++) {
+        for (cl_long r0 = 0; r0 < orows && rc == RT_OK; r0 += block) {
+            int64_t nr = orows - r0 < block ? orows - r0 : block;
+            cl_long xo = e[0] + i * cin * g.imgsz;
+            gm.ldb = nr * ow, gm.szb = kk * gm.ldb, gm.n = (cl_int)(nr * ow);
+            gm.coff = yo + i * mo * p + r0 * ow;
+            OclArg arg[] = {OCL_ARG(x->mem), OCL_ARG(xo),   OCL_ARG(buf),  OCL_ARG(wb),
+                            OCL_ARG(gm.ldb), OCL_ARG(zxm),  OCL_ARG(e[2]), CONV_ARGS(c),
+                            OCL_ARG(r0)};
+            size_t global[2] = {(size_t)nr, (size_t)(cin * g.ksz)};
+            rc = ocl_launch(d, "quant", opt, "im2col_int", arg, (int)(sizeof arg / sizeof *arg),
+                            2, global, NULL);
+            if (rc == RT_OK)
+                rc = gemm_run(d, opt, &gm, q);
+        }
+    }
+    return rc;
+}
+
+/*
+ * The products of A ta and B tb (element offsets e[0], e[1]; zero points za, zb at e[2], e[3])
+ * into y at yo, one GEMM per output matrix, requantised with q where given.
+ */
+static int
+matmul_run(OclDev *d, char *opt, size_t cap, const OclTensor *ta, const OclTensor *tb,
+           const OclTensor *za, const OclTensor *zb, const cl_long *e, const OclTensor *y,
+           cl_long yo, const QlinArgs *q)
 {
     cl_long k = ta->dim[ta->rank - 1], m = ta->rank >= 2 ? ta->dim[ta->rank - 2] : 1;
     cl_long n = tb->rank >= 2 ? tb->dim[tb->rank - 1] : 1;
     int nb = y->rank - (ta->rank >= 2) - (tb->rank >= 2), rc = RT_OK;
     int64_t sa[RT_MAXRANK], sb[RT_MAXRANK], batch = 1, zbn = zb ? ocl_numel(zb) : 1;
+    if (m > INT_MAX || n > INT_MAX || k > INT_MAX ||
+        (zbn != 1 && zbn != n && (k == 0 || zbn * k != ocl_numel(tb))))
+        return rt_fail(d->ctx, RT_EUNSUPPORTED, "MatMulInteger on OpenCL: a side of 2^31 "
+                       "elements or more, or B's zero points neither one, one per column nor "
+                       "one per column of each matrix");
     rt_shape_batch_strides(&ta->shape, nb, m * k, sa);
     rt_shape_batch_strides(&tb->shape, nb, k * n, sb);
     for (int i = 0; i < nb; i++)
         batch *= y->dim[i];
-    cl_mem zam = za ? za->mem : ta->mem, zbm = zb ? zb->mem : tb->mem;
-    QlinArgs none = {{0}, {ta->mem, ta->mem, ta->mem, ta->mem, ta->mem}, 0, 0};
-    const QlinArgs *qa = q ? q : &none;
-    size_t global[2] = {(size_t)n, (size_t)m};
+    gemm_opt(opt, cap, int_type(ta->dt), int_type(tb->dt), za != NULL, zb != NULL, 0, zbn > 1,
+             0);
+    Qgemm gm = {.c = y->mem, .ldc = n, .a = ta->mem, .lda = k, .b = tb->mem, .ldb = n,
+                .za = za ? za->mem : ta->mem, .zaoff = e[2], .zb = zb ? zb->mem : tb->mem,
+                .m = (cl_int)m, .n = (cl_int)n, .k = (cl_int)k, .batch = 1};
+    if ((rc = ocl_scratch(d, (size_t)wide_bytes(1, m, k) + 1, &gm.wide)) != RT_OK)
+        return rc;
     for (int64_t idx = 0; idx < batch && rc == RT_OK; idx++) {
         int64_t oa = 0, ob = 0, r = idx;
         for (int i = nb - 1; i >= 0; i--) {
@@ -310,16 +427,32 @@ matmul_run(OclDev *d, const char *kernel, const char *opt, const OclTensor *ta,
             oa += p * sa[i];
             ob += p * sb[i];
         }
-        cl_long ao = e[0] + oa, bo = e[1] + ob, zbo = e[3] + (zbn > n ? ob / k : 0);
-        cl_long yi = yo + idx * m * n;
-        OclArg arg[] = {OCL_ARG(y->mem), OCL_ARG(yi),  OCL_ARG(ta->mem), OCL_ARG(ao),
-                        OCL_ARG(tb->mem), OCL_ARG(bo), OCL_ARG(zam),     OCL_ARG(e[2]),
-                        OCL_ARG(zbm),    OCL_ARG(zbo), OCL_ARG(m),       OCL_ARG(n),
-                        OCL_ARG(k),      QLIN_ARGS(*qa)};
-        int narg = (int)(sizeof arg / sizeof *arg) - (q ? 0 : 12);
-        rc = ocl_launch(d, "quant", opt, kernel, arg, narg, 2, global, NULL);
+        gm.aoff = e[0] + oa, gm.boff = e[1] + ob, gm.zboff = e[3] + (zbn > n ? ob / k : 0);
+        gm.coff = yo + idx * m * n;
+        rc = gemm_run(d, opt, &gm, q);
     }
     return rc;
+}
+
+/* ---- the ops --------------------------------------------------------------------------------- */
+
+int
+ocl_op_convinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
+                   OclTensor *const *out, int nout)
+{
+    const OclTensor *y = out[0];
+    char opt[512];
+    cl_long e[4] = {0, 0, 0, 0}, yo = 0;
+    OclTensor *ops[4] = {in[0], in[1], nin > 2 ? in[2] : NULL, nin > 3 ? in[3] : NULL};
+    (void)nout;
+    int rc = integer_opt(d, "ConvInteger", in, nin, y, opt, sizeof opt);
+    if (rc == RT_OK)
+        rc = offsets(d, "ConvInteger", ops, 4, e);
+    if (rc == RT_OK)
+        rc = elem_off(d, "ConvInteger", y, &yo);
+    if (rc != RT_OK || ocl_numel(y) == 0)
+        return rc;
+    return conv_run(d, "ConvInteger", &attr->conv, opt, sizeof opt, ops, e, y, yo, NULL);
 }
 
 int
@@ -328,7 +461,7 @@ ocl_op_matmulinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
 {
     const OclTensor *y = out[0];
     const OclTensor *za = nin > 2 ? in[2] : NULL, *zb = nin > 3 ? in[3] : NULL;
-    char opt[160];
+    char opt[512];
     cl_long e[4] = {0, 0, 0, 0}, yo = 0;
     (void)attr, (void)nout;
     int rc = integer_opt(d, "MatMulInteger", in, nin, y, opt, sizeof opt);
@@ -338,7 +471,7 @@ ocl_op_matmulinteger(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
         rc = elem_off(d, "MatMulInteger", y, &yo);
     if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
-    return matmul_run(d, "matmul_integer", opt, in[0], in[1], za, zb, e, y, yo, NULL);
+    return matmul_run(d, opt, sizeof opt, in[0], in[1], za, zb, e, y, yo, NULL);
 }
 
 /*
@@ -388,30 +521,19 @@ ocl_op_qlinearconv(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
 {
     const OclTensor *y = out[0];
     OclTensor *ops[4];
-    char opt[320];
+    char opt[512];
     cl_long e[4] = {0, 0, 0, 0}, yo = 0;
-    ConvArgs c;
     QlinArgs q;
     (void)nout;
     int rc = qlin_prep(d, "QLinearConv", &attr->conv.fuse, in, nin, y, y->dim[1], ops, opt,
                        sizeof opt, &q);
-    if (rc == RT_OK)
-        rc = conv_args(d, "QLinearConv", &attr->conv, ops[0], ops[1], y, &c);
     if (rc == RT_OK)
         rc = offsets(d, "QLinearConv", ops, 4, e);
     if (rc == RT_OK)
         rc = elem_off(d, "QLinearConv", y, &yo);
     if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
-    cl_long n = ocl_numel(y);
-    cl_mem zxm = ops[2] ? ops[2]->mem : ops[0]->mem, zwm = ops[3] ? ops[3]->mem : ops[1]->mem;
-    OclArg arg[] = {OCL_ARG(y->mem),      OCL_ARG(yo),   OCL_ARG(ops[0]->mem), OCL_ARG(e[0]),
-                    OCL_ARG(ops[1]->mem), OCL_ARG(e[1]), OCL_ARG(zxm),         OCL_ARG(e[2]),
-                    OCL_ARG(zwm),         OCL_ARG(e[3]), CONV_ARGS(c),         OCL_ARG(n),
-                    QLIN_ARGS(q)};
-    size_t global = (size_t)n;
-    return ocl_launch(d, "quant", opt, "qlinear_conv", arg, (int)(sizeof arg / sizeof *arg), 1,
-                      &global, NULL);
+    return conv_run(d, "QLinearConv", &attr->conv, opt, sizeof opt, ops, e, y, yo, &q);
 }
 
 int
@@ -421,7 +543,7 @@ ocl_op_qlinearmatmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
     static const Fused none = {.act = ACT_NONE};
     const OclTensor *y = out[0], *b = in[3];
     OclTensor *ops[4];
-    char opt[320];
+    char opt[512];
     cl_long e[4] = {0, 0, 0, 0}, yo = 0, n = b->rank >= 2 ? b->dim[b->rank - 1] : 1;
     QlinArgs q;
     (void)attr, (void)nout;
@@ -432,5 +554,5 @@ ocl_op_qlinearmatmul(OclDev *d, const Attr *attr, OclTensor *const *in, int nin,
         rc = elem_off(d, "QLinearMatMul", y, &yo);
     if (rc != RT_OK || ocl_numel(y) == 0)
         return rc;
-    return matmul_run(d, "qlinear_matmul", opt, ops[0], ops[1], ops[2], ops[3], e, y, yo, &q);
+    return matmul_run(d, opt, sizeof opt, ops[0], ops[1], ops[2], ops[3], e, y, yo, &q);
 }

@@ -177,6 +177,86 @@ test_qlinear(void)
     }
 }
 
+/* Shapes around igemm's block (8 rows by 16 columns, runtime/opencl/quant.c): M and N below,
+ * at and past whole blocks, N under one vector, K of 0 and 1; every dtype pair, zero points per
+ * tensor and per column or channel; pointwise and patched convolutions with groups. */
+static void
+test_tiles(void)
+{
+    static const int64_t mkn[][3] = {{1, 5, 1},   {3, 7, 15},  {8, 16, 16}, {9, 33, 17},
+                                     {17, 40, 47}, {13, 1, 35}, {7, 0, 33},  {24, 19, 64},
+                                     {10, 300, 20}};
+    for (size_t t = 0; t < sizeof mkn / sizeof *mkn; t++) {
+        DType at = t % 2 ? DT_I8 : DT_U8, bt = t % 3 == 1 ? DT_U8 : DT_I8;
+        int64_t ad[2] = {mkn[t][0], mkn[t][1]}, bd[2] = {mkn[t][1], mkn[t][2]};
+        int64_t yd[2] = {mkn[t][0], mkn[t][2]}, nd[1] = {mkn[t][2]};
+        RtTensor *a = rnd(at, 2, ad, 0), *b = rnd(bt, 2, bd, 0), *y = kt_new(DT_I32, 2, yd);
+        RtTensor *za = rnd(at, 0, NULL, 0), *zb = t % 2 ? rnd(bt, 1, nd, 0) : rnd(bt, 0, NULL, 0);
+        RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
+        par_check("MatMulInteger, tiles", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
+        kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
+    }
+    /* K of 777 (three of igemm's float chunks of 256 products) at the extremes: each product
+     * 255 * -255 or 255 * 255, so a chunk's sum is within 2^24 and one more product is not */
+    for (int c = 0; c < 2; c++) {
+        int64_t ad[2] = {9, 777}, bd[2] = {777, 17}, yd[2] = {9, 17};
+        RtTensor *a = kt_new(DT_U8, 2, ad), *b = kt_new(DT_I8, 2, bd), *y = kt_new(DT_I32, 2, yd);
+        RtTensor *za = kt_new(DT_U8, 0, NULL), *zb = kt_new(DT_I8, 0, NULL);
+        memset(a->data, 255, par_bytes(a));
+        memset(b->data, c ? 0x80 : 0x7f, par_bytes(b));
+        *(int8_t *)zb->data = c ? 127 : -128;
+        RtTensor *in[4] = {a, b, za, zb}, *out[1] = {y};
+        par_check("MatMulInteger, extreme", OP_MATMULINTEGER, NULL, in, 4, out, 1, 0, 0, 0);
+        kt_free(a), kt_free(b), kt_free(y), kt_free(za), kt_free(zb);
+    }
+    /* {C, M, group, k, stride, H, W}: pointwise (M past a block, W one vector and more),
+     * patched with output widths under and past 16, depthwise */
+    static const int64_t cv[][7] = {{6, 20, 1, 1, 1, 5, 7},  {8, 12, 2, 1, 1, 4, 16},
+                                    {5, 9, 1, 3, 1, 6, 17},  {6, 18, 3, 3, 2, 9, 13},
+                                    {4, 4, 4, 3, 1, 5, 21},  {3, 33, 1, 2, 1, 3, 3}};
+    for (size_t t = 0; t < sizeof cv / sizeof *cv; t++) {
+        const int64_t *v = cv[t];
+        DType xt = t % 2 ? DT_I8 : DT_U8, wt = t % 3 == 2 ? DT_U8 : DT_I8;
+        int64_t oh = (v[5] + 2 * (v[3] / 2) - v[3]) / v[4] + 1;
+        int64_t ow = (v[6] + 2 * (v[3] / 2) - v[3]) / v[4] + 1;
+        int64_t xd[4] = {2, v[0], v[5], v[6]}, wd[4] = {v[1], v[0] / v[2], v[3], v[3]};
+        int64_t yd[4] = {2, v[1], oh, ow}, md[1] = {v[1]};
+        int64_t p = v[3] / 2, pads[4] = {p, p, p, p}, st[2] = {v[4], v[4]};
+        Attr a = {.conv = {.group = v[2], .pads = {4, pads}, .strides = {2, st}}};
+        RtTensor *x = rnd(xt, 4, xd, 0), *w = rnd(wt, 4, wd, 0), *y = kt_new(DT_I32, 4, yd);
+        RtTensor *zx = rnd(xt, 0, NULL, 0), *zw = t % 2 ? rnd(wt, 1, md, 0) : rnd(wt, 0, NULL, 0);
+        RtTensor *in[4] = {x, w, zx, zw}, *out[1] = {y};
+        par_check("ConvInteger, tiles", OP_CONVINTEGER, &a, in, 4, out, 1, 0, 0, 0);
+        /* the same as QLinearConv, int8 out for odd cases, with a bias per channel */
+        DType yt = t % 2 ? DT_I8 : DT_U8;
+        RtTensor *q = kt_new(yt, 4, yd), *zy = rnd(yt, 0, NULL, 0), *bias = rnd(DT_I32, 1, md, 0);
+        RtTensor *sx = scales(0, 0.02f), *sw = scales(t % 2 ? v[1] : 0, 0.004f);
+        RtTensor *sy = scales(0, 0.05f);
+        for (int64_t i = 0; i < v[1]; i++)
+            ((int32_t *)bias->data)[i] %= 3000;
+        RtTensor *qin[9] = {x, sx, zx, w, sw, zw, sy, zy, bias}, *qout[1] = {q};
+        par_check("QLinearConv, tiles", OP_QLINEARCONV, &a, qin, 9, qout, 1, 0, 0, 0);
+        RtTensor *all[] = {x, w, y, zx, zw, q, zy, bias, sx, sw, sy};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            kt_free(all[i]);
+    }
+}
+
+/* Patches over quant.c's 32 MiB: 256 channels x 3 x 3 taps x 128 output columns a row, so 113
+ * output rows a block and a last block of 15 */
+static void
+test_blocks(void)
+{
+    int64_t xd[4] = {1, 256, 128, 128}, wd[4] = {8, 256, 3, 3}, yd[4] = {1, 8, 128, 128};
+    int64_t md[1] = {8}, pads[4] = {1, 1, 1, 1};
+    Attr a = {.conv = {.group = 1, .pads = {4, pads}}};
+    RtTensor *x = rnd(DT_U8, 4, xd, 0), *w = rnd(DT_I8, 4, wd, 0), *y = kt_new(DT_I32, 4, yd);
+    RtTensor *zx = rnd(DT_U8, 0, NULL, 0), *zw = rnd(DT_I8, 1, md, 0);
+    RtTensor *in[4] = {x, w, zx, zw}, *out[1] = {y};
+    par_check("ConvInteger, patches in blocks", OP_CONVINTEGER, &a, in, 4, out, 1, 0, 0, 0);
+    kt_free(x), kt_free(w), kt_free(y), kt_free(zx), kt_free(zw);
+}
+
 int
 main(void)
 {
@@ -187,5 +267,7 @@ main(void)
     test_matmul();
     test_conv();
     test_qlinear();
+    test_tiles();
+    test_blocks();
     return par_close();
 }
