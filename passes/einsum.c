@@ -21,9 +21,12 @@
  * The MatMul kernels take float32 alone: for float64 and the integers the MatMul becomes a
  * broadcast Mul and a ReduceSum over K (bounded: at most 2^26 elements in the product).
  *
- * Refused, with one line naming the node (exit 2): more than two operands, a label repeated in
- * one operand (a diagonal or a trace), ellipsis dims that broadcast (1 against n), float16,
- * bfloat16 and bool, and a product too large for the Mul form.
+ * A label repeated within one operand first takes that operand's diagonal (diagonal(): a
+ * Transpose, a Reshape and a strided Slice), so traces and batched diagonals lower too.
+ *
+ * Refused, with one line naming the node (exit 2): more than two operands, ellipsis dims that
+ * broadcast (1 against n), float16, bfloat16 and bool, and a product too large for the Mul form;
+ * a label repeated in the output is invalid.
  */
 #include "passes.h"
 
@@ -223,6 +226,58 @@ product(Lower *L, Term *t, int nbat, const int64_t *da, const int64_t *db)
     return p == NONE || red[1] == NONE ? NONE : emit(L, OP_REDUCESUM, red, 2, &a);
 }
 
+/* Takes t's diagonal over each label it holds twice or more (a diagonal, or with the label
+ * absent from the output a trace): the two dims go last (Transpose), merge into one of n * n
+ * (Reshape), and every (n + 1)-th element of it is kept (Slice with that step: n of them),
+ * until every label appears once. Exact for any values, unlike a product by an identity mask.
+ * 0 or -1. */
+static int
+diagonal(Lower *L, Term *t)
+{
+    for (;;) {
+        int i = -1, j = -1;
+        for (int a = 0; a < t->rank && i < 0; a++)
+            for (int b = a + 1; b < t->rank; b++)
+                if (t->label[a] == t->label[b]) {
+                    i = a, j = b;
+                    break;
+                }
+        if (i < 0)
+            return 0;
+        int l = t->label[i], r = 0, label[IR_MAXRANK];
+        int64_t *perm = ir_galloc(L->g, sizeof(int64_t) * IR_MAXRANK), dims[IR_MAXRANK];
+        if (!perm)
+            return diag_oom(L->d);
+        for (int a = 0; a < t->rank; a++)
+            if (a != i && a != j) {
+                dims[r] = L->size[t->label[a]];
+                label[r] = t->label[a];
+                perm[r++] = a;
+            }
+        perm[r] = i, perm[r + 1] = j;
+        if (i != r || j != r + 1) { /* not already the last two */
+            Attr a;
+            ir_attr_default(OP_TRANSPOSE, &a);
+            a.perm.perm = (Ints){t->rank, perm};
+            if ((t->v = emit(L, OP_TRANSPOSE, &t->v, 1, &a)) == NONE)
+                return -1;
+        }
+        int64_t n = L->size[l];
+        dims[r] = n * n;    /* at most an input's element count */
+        if (reshape(L, t, dims, r + 1) < 0)
+            return -1;
+        int64_t zero = 0, end = n * n, axis = r, step = n + 1;
+        ValId in[5] = {t->v, const_ints(L, &zero, 1), const_ints(L, &end, 1),
+                       const_ints(L, &axis, 1), const_ints(L, &step, 1)};
+        if (in[1] == NONE || in[2] == NONE || in[3] == NONE || in[4] == NONE ||
+            (t->v = emit(L, OP_SLICE, in, 5, NULL)) == NONE)
+            return -1;
+        label[r] = l;
+        memcpy(t->label, label, sizeof(int) * (size_t)(r + 1));
+        t->rank = r + 1;
+    }
+}
+
 /* Reads the terms of the equation: operand i's labels into t[i] (its dims' sizes into
  * L->size), the output's into *o. 0, or -1 refused. */
 static int
@@ -255,12 +310,15 @@ read_terms(Lower *L, Term *t, int nop, Term *o)
             int c = (int)e.v[i], n = c == EINSUM_ELLIPSIS ? ne : 1;
             for (int j = 0; j < n; j++) {
                 int l = c == EINSUM_ELLIPSIS ? EINSUM_LABELS + nell - ne + j : c;
-                if (seen[l]++)
-                    return diag_node(L->d, g, L->n, "Einsum with subscript %c repeated in %s (a "
-                                     "diagonal or trace) is not supported", letter(c),
-                                     v ? "one operand" : "the output");
+                if (seen[l]++ && !v)
+                    return diag_node(L->d, g, L->n, "Einsum with subscript %c repeated in the "
+                                     "output is not valid", letter(c));
                 if (v) {
                     int64_t dm = v->dim[tk->rank];
+                    if (seen[l] > 1 && L->size[l] != dm)
+                        return diag_node(L->d, g, L->n, "Einsum's subscript %c repeated in one "
+                                         "operand over dims of %lld and %lld", letter(c),
+                                         (long long)L->size[l], (long long)dm);
                     if (l >= EINSUM_LABELS && L->size[l] >= 0 && L->size[l] != dm)
                         return diag_node(L->d, g, L->n, "Einsum whose \"...\" dims broadcast "
                                          "(%lld against %lld) is not supported",
@@ -291,6 +349,9 @@ lower(Graph *g, NodeId n, Diag *d)
         return diag_node(d, g, n, "Einsum on %s is not supported", ir_dtype_name(dt));
     if (read_terms(&L, t, nop, &o) < 0)
         return -1;
+    for (int k = 0; k < nop; k++)
+        if (diagonal(&L, &t[k]) < 0)
+            return -1;
     ValId y = x->out[0];
     char in_o[NLABEL] = {0}, in_a[NLABEL] = {0}, in_b[NLABEL] = {0}, keep[NLABEL];
     for (int i = 0; i < o.rank; i++)

@@ -5,8 +5,9 @@ The ONNX backend node tests have no TopK and few Einsum forms, so this generates
 each and compares hetc's outputs with ONNX Runtime's: TopK of opsets 1, 10 and 11 along every
 axis, largest and smallest, float32 with many ties and int64 values that a double would merge
 (values and indices must be equal exactly); the Einsum forms real models use (batched MatMul,
-attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis,
-implicit output) within DESIGN.md's tolerance, float64 too; NonZero of an initializer (folded);
+attention's "bhid,bhjd->bhij", transposes, reductions, outer and inner products, ellipsis, implicit
+output, diagonals and traces) within DESIGN.md's tolerance, float64 too; NonZero of an initializer
+(folded);
 GELU written out as exporters do (erf and tanh forms, which hetc puts back as one Gelu), and one
 whose intermediate is an output too (left as it is); one-hot lookups MatMul(Cast(Equal(I, 0..V-1)),
 E) (a Gather of E's rows for hetc) with indices inside and outside the table, int64 and int32;
@@ -137,6 +138,10 @@ EINSUM = [
     ("abc,cd->dba", [(2, 3, 4), (4, 5)]),
     ("abcd,cdbe->ae", [(2, 3, 4, 5), (4, 5, 3, 6)]),
     ("Ab,bC->AC", [(2, 3), (3, 4)]),
+    ("ii->i", [(4, 4)]),
+    ("ii", [(4, 4)]),
+    ("...ii->...i", [(2, 3, 5, 5)]),
+    ("ibi,ij->bj", [(3, 2, 3), (3, 4)]),
 ]
 
 

@@ -157,6 +157,22 @@ test_forms(void)
     CHECK(lowered(WANT(3, 5)));
     CHECK(g->node[g->nnode - 1].op == OP_RELU);
 
+    /* a diagonal: the repeated dims merged and read with a step of n + 1 */
+    einsum("ii->i", DT_F32, (const int64_t[][5]){{2, 3, 3}}, 1);
+    CHECK(lowered(WANT(3)));
+    CHECK(count(OP_SLICE) == 1 && count(OP_RESHAPE) == 1 && count(OP_TRANSPOSE) == 0);
+    /* a trace, and a batched diagonal whose repeated dims are not the last two */
+    einsum("ii->", DT_F32, (const int64_t[][5]){{2, 4, 4}}, 1);
+    CHECK(lowered(0, NULL));
+    CHECK(count(OP_SLICE) == 1 && count(OP_REDUCESUM) == 1);
+    einsum("ibi->bi", DT_F32, (const int64_t[][5]){{3, 3, 2, 3}}, 1);
+    CHECK(lowered(WANT(2, 3)));
+    CHECK(count(OP_SLICE) == 1 && count(OP_TRANSPOSE) == 1);
+    /* three times: two diagonals in a row; then a product with the other operand */
+    einsum("iii,ij->j", DT_F32, (const int64_t[][5]){{3, 2, 2, 2}, {2, 2, 5}}, 2);
+    CHECK(lowered(WANT(5)));
+    CHECK(count(OP_SLICE) == 2 && count(OP_MATMUL) == 1);
+
     /* float64 has no MatMul kernel: a broadcast Mul summed over K */
     einsum("ij,jk->ik", DT_F64, (const int64_t[][5]){{2, 3, 4}, {2, 4, 5}}, 2);
     CHECK(lowered(WANT(3, 5)));
@@ -169,9 +185,9 @@ test_refused(void)
     einsum("ij,jk,kl->il", DT_F32, (const int64_t[][5]){{2, 2, 3}, {2, 3, 4}, {2, 4, 5}}, 3);
     CHECK(ir_infer(g, &d) == 0 && pass_einsum(g, &d) < 0 && strstr(d.msg, "3 operands") &&
           strstr(d.msg, "not supported"));
-    einsum("ii->i", DT_F32, (const int64_t[][5]){{2, 3, 3}}, 1);
-    CHECK(ir_infer(g, &d) == 0 && pass_einsum(g, &d) < 0 && strstr(d.msg, "diagonal") &&
-          strstr(d.msg, "not supported"));
+    /* a repeated output subscript: shape inference refuses it already */
+    einsum("ij->ii", DT_F32, (const int64_t[][5]){{2, 3, 3}}, 1);
+    CHECK(ir_infer(g, &d) < 0 && strstr(d.msg, "subscripts repeat"));
     einsum("...i,...i->...i", DT_F32, (const int64_t[][5]){{2, 1, 3}, {2, 2, 3}}, 2);
     CHECK(ir_infer(g, &d) == 0 && pass_einsum(g, &d) < 0 && strstr(d.msg, "broadcast") &&
           strstr(d.msg, "not supported"));
