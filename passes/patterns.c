@@ -288,7 +288,8 @@ constant(Graph *g, DType dt, int rank, const int64_t *dim, const void *bytes, si
     memcpy(p, bytes, size);
     Value *v = &g->val[c];
     v->rank = rank;
-    memcpy(v->dim, dim, (size_t)rank * sizeof *dim);
+    for (int i = 0; i < rank; i++)
+        v->dim[i] = dim[i];
     v->data = p;
     v->flags = V_CONST | V_PARAM;
     return c;
