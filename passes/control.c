@@ -228,9 +228,10 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
         *c->attr = *bm->attr;
         for (int i = 0; i < bm->nin; i++) {
             ValId v = bm->in[i];
-            /* the frontend resolved every name, and the lowerings pass every input */
-            if (NEVER(v != NONE && map[v] == NONE)) {
-                REFUSE(L, "a body reads a value it has not got");
+            /* a value of the body read before the node that writes it (the body's nodes out
+             * of order, which a hostile file can do): refused, not inlined */
+            if (v != NONE && map[v] == NONE) {
+                REFUSE(L, "a body reads a value before it is written");
                 goto done;
             }
             g->node[y].in[i] = v == NONE ? NONE : map[v];
