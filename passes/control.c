@@ -34,6 +34,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 enum {
@@ -728,14 +729,27 @@ reinfer(Graph *g, NodeId n, Diag *d)
     return rc;
 }
 
+/* Where attribute a is or would go in left[0..nleft), kept in address order */
+static int
+left_at(Attr *const *left, int nleft, const Attr *a)
+{
+    int lo = 0, hi = nleft;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)left[mid] < (uintptr_t)a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Whether node x is one the lowering left (its attribute, which no sort moves, is in left[]) */
 static int
 was_left(const Node *x, Attr *const *left, int nleft)
 {
-    for (int i = 0; i < nleft; i++)
-        if (left[i] == x->attr)
-            return 1;
-    return 0;
+    int i = left_at(left, nleft, x->attr);
+    return i < nleft && left[i] == x->attr;
 }
 
 /* Lowers control-flow node n (not deleted: its outputs are written by the nodes that replace it);
@@ -767,8 +781,11 @@ pass_control(Graph *g, int strict, Diag *d)
 {
     int added = 0, any = 0, nleft = 0, rc = 0;
     Attr **left = NULL;
+    /* a node left where it is changes no order: the search goes on after it; a lowering
+     * re-sorts the graph, and the search starts again from the first node */
+    NodeId from = 0;
     for (;;) {
-        NodeId n = 0;
+        NodeId n = from;
         while (n < g->nnode && (!is_control(g->node[n].op) || was_left(&g->node[n], left, nleft)))
             n++;
         if (n == g->nnode)
@@ -786,12 +803,17 @@ pass_control(Graph *g, int strict, Diag *d)
                 break;
             }
             left = more;
-            left[nleft++] = g->node[n].attr;
+            int at = left_at(left, nleft, g->node[n].attr);
+            memmove(left + at + 1, left + at, (size_t)(nleft - at) * sizeof *left);
+            left[at] = g->node[n].attr;
+            nleft++;
+            from = n + 1;
             rc = 0;
             continue;
         }
         if (rc < 0 || (rc = reinfer(g, n, d)) < 0)
             break;
+        from = 0;
         any++;
     }
     ir_free(left);
