@@ -95,6 +95,7 @@ static const struct {
     [A_EINSUM] = {"einsum", einsum_f},
     [A_RNN] = {"rnn", rnn_f},
     [A_BODY] = {NULL, NULL},        /* If, Loop, Scan: inlined (passes/control.c), never emitted */
+    [A_SEQ] = {NULL, NULL},         /* sequences: resolved (passes/control.c), never emitted */
 };
 
 static void

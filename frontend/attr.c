@@ -696,6 +696,19 @@ onnx_node_attrs(Loader *L, const Onnx__NodeProto *np, NodeId n)
     case A_EINSUM: a->einsum.terms = einsum_terms(&c); break;
     case A_RNN: rnn_attrs(&c, op, &a->rnn); break;
     case A_BODY: body_attrs(&c, op, &a->body); break;
+    case A_SEQ:
+        if (op == OP_SEQUENCEEMPTY) {
+            int64_t dt = get_int(&c, "dtype", DT_F32);
+            if (dt <= 0 || dt >= DT_COUNT || dt == DT_STRING) {
+                onnx_node_error(L, np, "a sequence of unsupported type %lld", (long long)dt);
+                c.err = 1;
+            }
+            a->seq.dtype = c.err ? DT_F32 : (DType)dt;
+        }
+        a->seq.axis = get_int(&c, "axis", 0);
+        a->seq.new_axis = get_flag(&c, "new_axis", 0);
+        a->seq.keepdims = get_flag(&c, "keepdims", 1);
+        break;
     case A_NONE:
         break;
     }

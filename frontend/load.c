@@ -66,13 +66,56 @@ onnx_parse_shape(const char *arg, ShapeOverride *o, Diag *d)
     return 0;
 }
 
+/* The tensor type that a sequence or optional type holds into *tensor (NULL where it is not
+ * said), flags V_SEQ and V_OPT set in *v (an optional of a sequence has both); -1 for one
+ * holding anything else (maps, sparse tensors, sequences of sequences) */
+static int
+held_type(const Onnx__TypeProto *tp, Value *v, const Onnx__TypeProto **tensor)
+{
+    *tensor = NULL;
+    if (tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+        v->flags |= V_OPT;
+        tp = tp->optional_type ? tp->optional_type->elem_type : NULL;
+    }
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+        v->flags |= V_SEQ;
+        tp = tp->sequence_type ? tp->sequence_type->elem_type : NULL;
+    }
+    if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET)
+        return 0;
+    if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return -1;
+    *tensor = tp;
+    return 0;
+}
+
+/* The dtype of a graph or body input, its shape into *v; DT_UNDEF with d set when it is not
+ * one hetc takes. A sequence or optional gets its flags and the dtype of the tensors it holds
+ * (DT_UNDEF, d unset, where that is not said); passes/control.c resolves it. */
 static DType
 elem_type(Loader *L, const Onnx__ValueInfoProto *vi, const char *what, Value *v)
 {
     const Onnx__TypeProto *tp = vi->type;
+    if (tp && (tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+               tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE)) {
+        const Onnx__TypeProto *t;
+        v->rank = -1;
+        if (held_type(tp, v, &t) < 0) {
+            diag_error(L->d, "%s \"%s\" holds maps, sparse tensors or sequences of sequences "
+                       "(not supported)", what, pbstr(vi->name));
+            return DT_UNDEF;
+        }
+        int32_t et = t && t->tensor_type->has_elem_type ? t->tensor_type->elem_type : 0;
+        if (et < 0 || et >= DT_COUNT || et == DT_STRING) {
+            diag_error(L->d, "%s \"%s\" holds tensors of unsupported element type %d", what,
+                       pbstr(vi->name), et);
+            return DT_UNDEF;
+        }
+        return (DType)et;
+    }
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
-        diag_error(L->d, "%s \"%s\" is not a tensor (sequences, maps, optionals and sparse "
-                   "tensors are not supported)", what, pbstr(vi->name));
+        diag_error(L->d, "%s \"%s\" is not a tensor, a sequence or an optional "
+                   "(maps and sparse tensors are not supported)", what, pbstr(vi->name));
         return DT_UNDEF;
     }
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
@@ -129,6 +172,10 @@ apply_overrides(Loader *L, const ShapeOverride *ov, int nov)
             if (strlen(v->name) != len || memcmp(v->name, ov[k].name, len) != 0)
                 continue;
             found = 1;
+            if (v->flags & (V_SEQ | V_OPT))
+                return diag_error(L->d, "--shape %s: input \"%s\" is %s; --bind gives it its "
+                                  "tensors", ov[k].name, v->name,
+                                  v->flags & V_OPT ? "an optional" : "a sequence");
             if (v->rank >= 0 && v->rank != ov[k].rank)
                 return diag_error(L->d, "--shape %s: input \"%s\" has rank %d", ov[k].name,
                                   v->name, v->rank);
@@ -516,7 +563,10 @@ convert_graph(Loader *L, const Onnx__GraphProto *gp, const ShapeOverride *ov, in
         DType dt = DT_UNDEF;
         if (L->parent && untyped(vi))
             tmp.rank = -1;  /* a body's input may leave its type to the node's operands */
-        else if ((dt = elem_type(L, vi, L->parent ? "body input" : "graph input", &tmp)) == DT_UNDEF)
+        else if ((dt = elem_type(L, vi, L->parent ? "body input" : "graph input", &tmp)) ==
+                     DT_UNDEF && !(tmp.flags & (V_SEQ | V_OPT)))
+            return -1;
+        if (L->d->nerr)
             return -1;
         tmp.dt = dt;
         tmp.flags |= V_INPUT;
@@ -708,6 +758,142 @@ done:
     return buf;
 }
 
+/* What --bind reads for a sequence or optional input: its tensors, each a new constant */
+typedef struct Held {
+    Loader *L;
+    ProtobufCAllocator *pa;
+    PbHeap *heap;
+    const char *file, *input;
+    DType dt;       /* the tensors' dtype: the input's, or the first tensor's where unsaid */
+    ValId *v;       /* the tensors read, in order */
+    int n, cap;
+} Held;
+
+/* The TensorProto in p[0..n): a new constant appended to h->v; 0 or -1 */
+static int
+held_tensor(Held *h, const uint8_t *p, size_t n)
+{
+    Loader *L = h->L;
+    Graph *g = L->g;
+    Onnx__TensorProto *t = onnx__tensor_proto__unpack(h->pa, n, p);
+    if (!t)
+        return h->heap->failed ? diag_oom(L->d)
+                               : diag_error(L->d, "%s: tensor %d does not parse", h->file, h->n);
+    char what[320];
+    snprintf(what, sizeof what, "%.280s: tensor %d", h->file, h->n);
+    ValId v = ir_val_add(g, NULL, DT_UNDEF, NULL);
+    if (v == NONE)
+        return diag_oom(L->d);
+    if (onnx_tensor_to_value(L, t, v, what) < 0)
+        return -1;
+    if (h->dt == DT_UNDEF)
+        h->dt = g->val[v].dt;
+    if (g->val[v].dt != h->dt)
+        return diag_error(L->d, "%s is %s; input \"%s\" holds %s", what,
+                          ir_dtype_name(g->val[v].dt), h->input, ir_dtype_name(h->dt));
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 8;
+        ValId *more = ir_galloc(g, (size_t)cap * sizeof *more);
+        if (!more)
+            return diag_oom(L->d);
+        if (h->n)
+            memcpy(more, h->v, (size_t)h->n * sizeof *more);
+        h->v = more;
+        h->cap = cap;
+    }
+    h->v[h->n++] = v;
+    return 0;
+}
+
+/* A SequenceProto of tensors in p[0..n) into h; 0 or -1 */
+static int
+held_seq(Held *h, const uint8_t *p, size_t n)
+{
+    WireField f;
+    for (size_t pos = 0; pos < n;) {
+        if (onnx_wire_field(p, n, &pos, &f) < 0 || (f.num == 3 && !f.data))
+            return diag_error(h->L->d, "%s: not a SequenceProto", h->file);
+        if (f.num >= 4 && f.num <= 7)
+            return diag_error(h->L->d, "%s: a sequence of sparse tensors, sequences, maps or "
+                              "optionals (not supported)", h->file);
+        if (f.num == 3 && held_tensor(h, f.data, f.len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A value of g holding h's tensors (a sequence, or an optional of one tensor); NONE on OOM */
+static ValId
+held_value(Held *h, unsigned kind)
+{
+    Graph *g = h->L->g;
+    ValId v = ir_val_add(g, NULL, h->dt, NULL);
+    if (v == NONE) {
+        diag_oom(h->L->d);
+        return NONE;
+    }
+    Value *x = &g->val[v];
+    x->rank = -1;
+    x->flags = kind;
+    x->elem = h->v;
+    x->nelem = h->n;
+    return v;
+}
+
+/* --bind of sequence or optional input v to the SequenceProto or OptionalProto in buf */
+static int
+bind_held(Loader *L, ValId v, const uint8_t *buf, size_t size, ProtobufCAllocator *pa,
+          PbHeap *heap, const char *file)
+{
+    Graph *g = L->g;
+    Value *in = &g->val[v];
+    unsigned flags = in->flags;
+    Held h = {L, pa, heap, file, in->name, in->dt, NULL, 0, 0};
+    if (!(flags & V_OPT)) {
+        if (held_seq(&h, buf, size) < 0)
+            return -1;
+    } else {
+        /* OptionalProto: a tensor (3) or a sequence (5), or nothing */
+        int has = 0, seq = 0;
+        WireField f;
+        for (size_t pos = 0; pos < size;) {
+            if (onnx_wire_field(buf, size, &pos, &f) < 0 ||
+                ((f.num == 3 || f.num == 5) && !f.data))
+                return diag_error(L->d, "%s: not an OptionalProto", file);
+            if (f.num == 4 || f.num >= 6)
+                return diag_error(L->d, "%s: an optional sparse tensor, map or optional (not "
+                                  "supported)", file);
+            if (f.num != 3 && f.num != 5)
+                continue;
+            if (has++)
+                return diag_error(L->d, "%s: an optional with more than one value", file);
+            seq = f.num == 5;
+            if (seq != !!(flags & V_SEQ))
+                return diag_error(L->d, "%s holds %s; input \"%s\" is an optional %s", file,
+                                  seq ? "a sequence" : "a tensor", in->name,
+                                  flags & V_SEQ ? "sequence" : "tensor");
+            if (seq ? held_seq(&h, f.data, f.len) : held_tensor(&h, f.data, f.len))
+                return -1;
+        }
+        if (seq) {
+            ValId s = held_value(&h, V_SEQ);
+            if (s == NONE)
+                return -1;
+            h.v = ir_galloc(g, sizeof *h.v);
+            if (!h.v)
+                return diag_oom(L->d);
+            h.v[0] = s;
+        }
+        h.n = has;
+    }
+    in = &g->val[v];
+    in->dt = h.dt;
+    in->flags = (in->flags & ~(unsigned)(V_INPUT | V_SEQ | V_OPT)) | (flags & V_OPT ? V_OPT : V_SEQ);
+    in->elem = h.v;
+    in->nelem = h.n;
+    return 0;
+}
+
 int
 onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
 {
@@ -729,6 +915,12 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     }
     PbHeap heap = {scratch, 0};
     ProtobufCAllocator pa = {pb_alloc, pb_free, &heap};
+    Loader L = {g, d, dir, g->opset, NONE, NULL, NULL, NULL, 0, 0};
+    if (g->val[g->input[k]].flags & (V_SEQ | V_OPT)) {
+        if (bind_held(&L, g->input[k], buf, size, &pa, &heap, pbfile) < 0)
+            goto done;
+        goto unlist;
+    }
     Onnx__TensorProto *t = onnx__tensor_proto__unpack(&pa, size, buf);
     if (!t) {
         if (heap.failed)
@@ -739,7 +931,6 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     }
     /* decode into a scratch value, then check it against the declared input; external data is
      * confined to the .pb file's own folder, as a model's is to the model's */
-    Loader L = {g, d, dir, g->opset, NONE, NULL, NULL, NULL, 0, 0};
     ValId tmp = ir_val_add(g, NULL, DT_UNDEF, NULL);
     if (tmp == NONE) {
         diag_oom(d);
@@ -768,6 +959,7 @@ onnx_bind_input(Graph *g, const char *name, const char *pbfile, Diag *d)
     memcpy(in->dim, x->dim, sizeof in->dim);
     in->data = x->data;
     in->flags = (in->flags & ~(unsigned)V_INPUT) | V_CONST;
+unlist:
     memmove(&g->input[k], &g->input[k + 1], (size_t)(g->ninput - k - 1) * sizeof(ValId));
     g->ninput--;
     rc = 0;

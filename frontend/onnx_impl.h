@@ -52,6 +52,16 @@ Graph *onnx_body(Loader *L, const Onnx__GraphProto *gp, const char *what, ValId 
  * ONNX_MAX_NESTING, else 0; linear time, no allocation, no recursion. Bytes that do not parse
  * count as 1 (the unpacking refuses them). */
 int onnx_wire_depth_ok(const ProtobufCMessageDescriptor *desc, const void *buf, size_t size);
+/* One field of a protobuf message: its number; a varint's value in v, a length-delimited
+ * field's bytes in data[0..len) (NULL for the other wire types, which are skipped) */
+typedef struct WireField {
+    uint32_t num;
+    uint64_t v;
+    const uint8_t *data;
+    size_t len;
+} WireField;
+/* Reads the field at *pos (below end) and moves past it; 0, or -1 for bytes that are not one */
+int onnx_wire_field(const uint8_t *p, size_t end, size_t *pos, WireField *f);
 
 /* tensor.c */
 /* Converts a TensorProto into constant value v (dtype, shape, data). 0 or -1 (diag). */

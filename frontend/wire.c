@@ -80,3 +80,31 @@ onnx_wire_depth_ok(const ProtobufCMessageDescriptor *desc, const void *buf, size
         pos += (size_t)skip;
     }
 }
+
+int
+onnx_wire_field(const uint8_t *p, size_t end, size_t *pos, WireField *f)
+{
+    uint64_t tag, x;
+    if (varint(p, end, pos, &tag) < 0 || (tag >> 3) == 0 || (tag >> 3) > UINT32_MAX)
+        return -1;
+    f->num = (uint32_t)(tag >> 3);
+    f->data = NULL;
+    f->len = 0;
+    f->v = 0;
+    switch (tag & 7) {
+    case 0: return varint(p, end, pos, &f->v);
+    case 1: x = 8; break;
+    case 5: x = 4; break;
+    case 2:
+        if (varint(p, end, pos, &x) < 0)
+            return -1;
+        f->data = p + *pos;
+        f->len = (size_t)x;
+        break;
+    default: return -1;
+    }
+    if (x > end - *pos)
+        return -1;
+    *pos += (size_t)x;
+    return 0;
+}

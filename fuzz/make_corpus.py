@@ -290,12 +290,40 @@ def bad_nested_bodies():
                  check=False)
 
 
+def valid_sequences():
+    """a Loop gathering a sequence, read back by SequenceAt and ConcatFromSequence, and an If on
+    OptionalHasElement choosing between a SequenceMap of it and its split"""
+    body = h.make_graph([h.make_node("Identity", ["c_in"], ["c_out"], name="cond"),
+                         h.make_node("SequenceInsert", ["s_in", "x"], ["s_out"], name="ins")],
+                        "body", [vi("i", [], T.INT64), vi("c_in", [], T.BOOL),
+                                 h.make_tensor_sequence_value_info("s_in", T.FLOAT, [2])],
+                        [vi("c_out", [], T.BOOL),
+                         h.make_tensor_sequence_value_info("s_out", T.FLOAT, [2])])
+    mbody = h.make_graph([h.make_node("Neg", ["a"], ["b"], name="neg")], "map", [vi("a", [2])],
+                         [vi("b", [2])])
+    then_g = h.make_graph([h.make_node("SequenceMap", ["s"], ["m"], name="map", body=mbody)],
+                          "then", [], [h.make_tensor_sequence_value_info("m", T.FLOAT, [2])])
+    else_g = h.make_graph([h.make_node("SplitToSequence", ["x"], ["p"], name="split", axis=0)],
+                          "else", [], [h.make_tensor_sequence_value_info("p", T.FLOAT, [1])])
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "M"),
+             numpy_helper.from_array(np.array(-1, np.int64), "last")]
+    return model([h.make_node("SequenceEmpty", [], ["e"], name="empty"),
+                  h.make_node("Loop", ["M", "", "e"], ["s"], name="loop", body=body),
+                  h.make_node("Optional", ["x"], ["o"], name="opt"),
+                  h.make_node("OptionalHasElement", ["o"], ["has"], name="has"),
+                  h.make_node("If", ["has"], ["r"], name="if", then_branch=then_g,
+                              else_branch=else_g),
+                  h.make_node("SequenceAt", ["r", "last"], ["y"], name="at"),
+                  h.make_node("ConcatFromSequence", ["s"], ["z"], name="cat", axis=0)],
+                 [vi("x", [2])], [vi("y", [2]), vi("z", [6])], inits, opset=17)
+
+
 def corpus():
     """{file name: bytes}"""
     files = {}
     for fn in (valid_conv, valid_gemm, valid_reshape_shape_chain, valid_constant_forms,
                valid_initializer_as_input, valid_symbolic_dim, valid_scalar_and_int_io,
-               valid_if_subgraph, valid_loop_scan, valid_mlp_fp16,
+               valid_if_subgraph, valid_loop_scan, valid_sequences, valid_mlp_fp16,
                bad_body_cycle, bad_body_undefined, bad_nested_bodies,
                bad_cyclic_graph, bad_duplicate_output_names, bad_undefined_input,
                bad_unknown_op, bad_negative_dims, bad_huge_dims, bad_rank0_conv,

@@ -109,6 +109,13 @@ typedef struct AxisAttr {           /* ops with one axis */
     ScatterRed reduction;               /* ScatterElements, ScatterND (which ignores axis) */
 } AxisAttr;
 
+typedef struct SeqAttr {            /* the sequence ops' attributes */
+    DType dtype;                    /* SequenceEmpty's (float32 by default) */
+    int64_t axis;                   /* ConcatFromSequence, SplitToSequence */
+    int new_axis;                   /* ConcatFromSequence: stack along a new axis */
+    int keepdims;                   /* SplitToSequence without split sizes */
+} SeqAttr;
+
 typedef struct ReduceAttr {         /* axes come as the optional second input */
     int keepdims, noop_with_empty_axes;
 } ReduceAttr;
@@ -255,4 +262,5 @@ typedef union Attr {
     EinsumAttr einsum;
     RnnAttr rnn;
     BodyAttr body;
+    SeqAttr seq;
 } Attr;

@@ -62,6 +62,14 @@ put_name(const char *s, FILE *f)
 void
 ir_dump_value_type(const Value *v, FILE *f)
 {
+    if (v->flags & (V_SEQ | V_OPT)) {   /* "seq(f32)[3]", "opt(f32)[0]"; [?] before --bind */
+        fprintf(f, "%s(%s)", v->flags & V_SEQ ? "seq" : "opt", ir_dtype_short(v->dt));
+        if (v->flags & V_INPUT)
+            fputs("[?]", f);
+        else
+            fprintf(f, "[%d]", v->nelem);
+        return;
+    }
     fputs(ir_dtype_short(v->dt), f);
     if (v->rank < 0) {
         fputs("[?]", f);
@@ -328,6 +336,16 @@ put_attrs(const Node *x, FILE *f)
         put_ints(f, "scan_input_directions", a->body.scan_input_directions, &first);
         put_ints(f, "scan_output_axes", a->body.scan_output_axes, &first);
         put_ints(f, "scan_output_directions", a->body.scan_output_directions, &first);
+        break;
+    case A_SEQ:
+        if (x->op == OP_SEQUENCEEMPTY) {
+            fprintf(f, "%sdtype=%s", first ? "" : " ", ir_dtype_short(a->seq.dtype));
+            first = 0;
+        }
+        put_int(f, "axis", a->seq.axis, 0, &first);
+        put_int(f, "new_axis", a->seq.new_axis, 0, &first);
+        if (x->op == OP_SPLITTOSEQUENCE)
+            put_int(f, "keepdims", a->seq.keepdims, 1, &first);
         break;
     case A_NONE: break;
     }

@@ -443,6 +443,10 @@ ir_attr_default(OpKind op, Attr *a)
         break;
     case A_CAST: a->cast.saturate = 1; break;
     case A_CONST: a->cst.dt = DT_F32; break;
+    case A_SEQ:
+        a->seq.dtype = DT_F32;
+        a->seq.keepdims = 1;
+        break;
     case A_NORM:
         a->norm.epsilon = 1e-5f;
         a->norm.momentum = 0.9f;
@@ -702,6 +706,16 @@ ir_compact(Graph *g)
         g->node[nn++] = *x;
     }
     g->nnode = nn;
+    /* a sequence or optional kept keeps what it holds (an optional may hold a sequence: again
+     * until nothing more is marked) */
+    for (int again = 1; again;) {
+        again = 0;
+        for (int v = 0; v < nv; v++)
+            for (int i = 0; remap[v] != NONE && (g->val[v].flags & (V_SEQ | V_OPT)) &&
+                            i < g->val[v].nelem; i++)
+                if (remap[g->val[v].elem[i]] == NONE)
+                    remap[g->val[v].elem[i]] = 0, again = 1;
+    }
     int k = 0;
     for (int v = 0; v < nv; v++) {
         if (remap[v] == NONE)
@@ -710,6 +724,19 @@ ir_compact(Graph *g)
         g->val[k++] = g->val[v];
     }
     g->nval = k;
+    for (int v = 0; v < k; v++) {
+        Value *x = &g->val[v];
+        if (!(x->flags & (V_SEQ | V_OPT)) || x->nelem == 0)
+            continue;
+        ValId *e = ir_galloc(g, (size_t)x->nelem * sizeof *e);
+        if (!e) {
+            ir_free(remap);
+            return -1;
+        }
+        for (int i = 0; i < x->nelem; i++)
+            e[i] = remap[x->elem[i]];
+        x->elem = e;
+    }
     for (int i = 0; i < g->nnode; i++) {
         Node *x = &g->node[i];
         for (int j = 0; j < x->nin + x->nout; j++)

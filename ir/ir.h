@@ -118,6 +118,7 @@ typedef enum ShapeClass {
     SH_GATHERND,
     SH_SCATTER,             /* ScatterElements, ScatterND */
     SH_BODY,                /* If, Loop, Scan: unknown until passes/control.c inlines the bodies */
+    SH_SEQ,                 /* sequence and optional ops: resolved by passes/control.c */
     SH_COUNT
 } ShapeClass;
 
@@ -130,7 +131,8 @@ typedef enum AttrClass {
     A_EINSUM,
     A_CAST, A_CONST, A_SHAPE, A_NORM, A_LRN, A_BLOCK, A_RESHAPE, A_MODE,
     A_RNN,
-    A_BODY                  /* If, Loop, Scan */
+    A_BODY,                 /* If, Loop, Scan */
+    A_SEQ                   /* SequenceEmpty, ConcatFromSequence, SplitToSequence */
 } AttrClass;
 
 enum {
@@ -169,6 +171,12 @@ enum {
     V_OUTPUT = 1 << 1,      /* a graph output */
     V_CONST = 1 << 2,       /* data is known at compile time (data != NULL or numel == 0) */
     V_PARAM = 1 << 3,       /* a model parameter: an initializer or a Constant node's tensor */
+    /* Sequences and optionals exist only while compiling (passes/control.c resolves them): such
+     * a value holds no data but a list of values, elem[0..nelem), its tensors in order (V_SEQ),
+     * or none or one, a tensor or a sequence (V_OPT). A graph input declared so (with V_INPUT)
+     * has no list until --bind gives it one. dt is the tensors' dtype where known. */
+    V_SEQ = 1 << 4,
+    V_OPT = 1 << 5,
 };
 
 typedef struct Value {
@@ -180,6 +188,8 @@ typedef struct Value {
     unsigned flags;             /* V_* */
     void *data;                 /* V_CONST contents, C order, arena-owned; numel*dtsize bytes */
     int nuse;                   /* uses by live nodes, filled by ir_fill_uses */
+    const ValId *elem;          /* V_SEQ, V_OPT: the values held, arena-owned, never changed */
+    int nelem;
 } Value;
 
 typedef struct Node {

@@ -732,6 +732,7 @@ typedef int InferFn(Graph *g, NodeId n, Diag *d);
 static InferFn *const infer[SH_COUNT] = {
     [SH_NONE] = sh_none,
     [SH_BODY] = sh_none,        /* the bodies' shapes are inferred once inlined */
+    [SH_SEQ] = sh_none,         /* a sequence's tensors are known once resolved */
     [SH_SAME] = sh_same,
     [SH_BOOL] = sh_bool,
     [SH_BCAST] = sh_bcast,

@@ -39,6 +39,15 @@ ir_verify(const Graph *g, Diag *d)
             rc = diag_error(d, "verify: constant \"%s\" has no data", x->name);
             goto done;
         }
+        int bad = (x->flags & (V_SEQ | V_OPT)) &&
+                  (x->nelem < 0 || (x->nelem && !x->elem) ||
+                   ((x->flags & V_OPT) && !(x->flags & V_INPUT) && x->nelem > 1));
+        for (int i = 0; !bad && (x->flags & (V_SEQ | V_OPT)) && i < x->nelem; i++)
+            bad = x->elem[i] < 0 || x->elem[i] >= g->nval || x->elem[i] == v;
+        if (bad) {
+            rc = diag_error(d, "verify: sequence or optional \"%s\" holds a bad list", x->name);
+            goto done;
+        }
     }
     for (NodeId n = 0; n < g->nnode; n++) {
         const Node *x = &g->node[n];

@@ -46,6 +46,11 @@ row(OpKind op)
     case OP_IF:         /* inlined by the compiler (passes/control.c), never run */
     case OP_LOOP:
     case OP_SCAN:
+    case OP_SEQUENCEMAP:
+    case OP_CONCATFROMSEQUENCE: /* resolved by the compiler (passes/control.c), never run */
+    case OP_OPTIONAL: case OP_OPTIONALGETELEMENT: case OP_OPTIONALHASELEMENT:
+    case OP_SEQUENCEAT: case OP_SEQUENCECONSTRUCT: case OP_SEQUENCEEMPTY: case OP_SEQUENCEERASE:
+    case OP_SEQUENCEINSERT: case OP_SEQUENCELENGTH: case OP_SPLITTOSEQUENCE:
         return 0;
     /* float32 only (passes/pipeline.c refuses the rest for the CPU, and so here) */
     case OP_CONV: case OP_CONVTRANSPOSE: case OP_GEMM: case OP_MATMUL:

@@ -7,7 +7,9 @@ first data set's inputs, run the binary on every data set (`--input input_K.pb .
 out_K.pb`), and compare each output with output_K.pb: float outputs within DESIGN.md's tolerance
 max |hetc - expected| <= 1e-4 + 1e-3 * max |expected|, other dtypes exactly, shapes and dtypes
 equal. Tests whose output shapes depend on input values are compiled with those inputs bound
-(`--bind`), which makes them constants of the plan.
+(`--bind`), which makes them constants of the plan; so are tests with sequence or optional
+inputs, which hetc resolves while compiling. A sequence or optional output is compared as the
+tensors it holds, in order, each a plan output of its own.
 
 A test counts as unsupported when `hetc compile` refuses it with exit 2 naming an unknown op or
 saying "not supported" (printed with --verbose); any other failure to compile or run, and any
@@ -78,17 +80,57 @@ def compare(got, want):
     return None
 
 
+def kind(vi):
+    """"tensor", "held" (a sequence of tensors or an optional of one or of such a sequence), or
+    None for the rest (maps, sparse tensors, nested sequences)"""
+    k = vi.type.WhichOneof("value")
+    if k == "tensor_type":
+        return "tensor"
+    t = vi.type
+    if k == "optional_type":
+        t = t.optional_type.elem_type
+        k = t.WhichOneof("value")
+    if k == "sequence_type":
+        t = t.sequence_type.elem_type
+        k = t.WhichOneof("value")
+    return "held" if k in ("tensor_type", None) else None
+
+
+def held_tensors(vi, path):
+    """The tensors output vi's file holds, in order, as hetc writes them: a tensor itself, a
+    sequence's tensors, an optional's value (none when it holds none)"""
+    k, b = vi.type.WhichOneof("value"), path.read_bytes()
+    if k == "tensor_type":
+        t = onnx.TensorProto()
+        t.ParseFromString(b)
+        return [t]
+    if k == "sequence_type":
+        s = onnx.SequenceProto()
+        s.ParseFromString(b)
+        return list(s.tensor_values)
+    o = onnx.OptionalProto()
+    o.ParseFromString(b)
+    if o.HasField("tensor_value"):
+        return [o.tensor_value]
+    return list(o.sequence_value.tensor_values) if o.HasField("sequence_value") else []
+
+
 def run_test(hetc, test, work, strategy, timeout):
     model = onnx.load(str(test / "model.onnx"), load_external_data=False)
     inits = {t.name for t in model.graph.initializer}
     real = [vi for vi in model.graph.input if vi.name not in inits]
-    if any(vi.type.WhichOneof("value") != "tensor_type" for vi in list(real) + list(model.graph.output)):
-        return "skip", "non-tensor inputs or outputs"
+    kinds = [kind(vi) for vi in list(real) + list(model.graph.output)]
+    if None in kinds:
+        return "skip", "inputs or outputs that are maps, sparse tensors or nested sequences"
+    # sequences and optionals are resolved while compiling: inputs of those kinds are bound
+    held_in = any(kind(vi) == "held" for vi in real)
     sets = sorted(test.glob("test_data_set_*"))
     if not sets:
         return "skip", "no data"
     first = numbered(sets[0], "input")
     for vi, p in zip(real, first):
+        if kind(vi) != "tensor":
+            continue
         t, tt = tensor(p), vi.type.tensor_type
         declared = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
         if t.data_type != tt.elem_type or (tt.HasField("shape") and (
@@ -97,17 +139,17 @@ def run_test(hetc, test, work, strategy, timeout):
             # e.g. bfloat16 tests store their data as uint16
             return "skip", "inconsistent test data: input %s does not match its declaration" % vi.name
     for vi, p in zip(model.graph.output, numbered(sets[0], "output")):
-        if tensor(p).data_type != vi.type.tensor_type.elem_type:
+        if kind(vi) == "tensor" and tensor(p).data_type != vi.type.tensor_type.elem_type:
             return "skip", "inconsistent test data: output %s dtype" % vi.name
-    shapes = {vi.name: list(tensor(p).dims) for vi, p in zip(real, first)}
+    shapes = {vi.name: list(tensor(p).dims) for vi, p in zip(real, first) if kind(vi) == "tensor"}
     out = work / test.name
     base = [hetc, "compile", str(test / "model.onnx"), "-o", str(out), "--name", "t",
             "--strategy", strategy]
     for name, dims in shapes.items():
         base += ["--shape", name + "=" + "x".join(str(d) for d in dims)]
-    p = subprocess.run(base, capture_output=True, text=True, timeout=timeout)
+    p = None if held_in else subprocess.run(base, capture_output=True, text=True, timeout=timeout)
     bound = []
-    if p.returncode == 2 and "dynamic shape" in p.stderr:
+    if held_in or (p.returncode == 2 and "dynamic shape" in p.stderr):
         # an output shape depends on input values: bind every input of the first data set
         bound = [vi.name for vi in real]
         cmd = base + [a for vi, f in zip(real, first) for a in ("--bind", "%s=%s" % (vi.name, f))]
@@ -119,7 +161,8 @@ def run_test(hetc, test, work, strategy, timeout):
         return "fail", "compile exit %d: %s" % (p.returncode, (p.stderr.strip() or "?")[-300:])
     for ds in sets:
         ins = [f for vi, f in zip(real, numbered(ds, "input")) if vi.name not in bound]
-        wants = numbered(ds, "output")
+        wants = [t for vi, f in zip(model.graph.output, numbered(ds, "output"))
+                 for t in held_tensors(vi, f)]
         outs = [out / ("out_%d.pb" % k) for k in range(len(wants))]
         cmd = [str(out / "t")] + [a for f in ins for a in ("--input", str(f))] + \
               [a for f in outs for a in ("--output", str(f))]
@@ -127,7 +170,7 @@ def run_test(hetc, test, work, strategy, timeout):
         if r.returncode != 0:
             return "fail", "%s: run exit %d: %s" % (ds.name, r.returncode, r.stderr.strip()[-300:])
         for k, (o, w) in enumerate(zip(outs, wants)):
-            why = compare(numpy_helper.to_array(tensor(o)), numpy_helper.to_array(tensor(w)))
+            why = compare(numpy_helper.to_array(tensor(o)), numpy_helper.to_array(w))
             if why:
                 return "fail", "%s output %d: %s" % (ds.name, k, why)
     shutil.rmtree(out, ignore_errors=True)

@@ -12,6 +12,13 @@ example gated_heads (examples/gen_models.py) with its light input bound (--bind)
 alone is compiled (counted in --dump-after check), for light below and above the threshold. And
 the refusals: a trip count only known at run time, a data-dependent exit, too many iterations,
 branches of different shapes; and hetc inspect keeping a Loop of run-time trip count (exit 0).
+Sequences and optionals, resolved while compiling: every sequence op on tensors computed at run
+time, a Loop gathering a sequence and a SequenceMap over it, a run-time If choosing between
+sequences and between optionals, each compared tensor by tensor (hetc gives a sequence output's
+tensors as outputs of their own); refused: an optional whose presence depends on a run-time
+condition, a sequence input not bound, a position outside the sequence, and --bind files that
+are hostile or mistaken (truncated, wrong wire types, nested sequences, another dtype, an
+optional of two values or of the wrong kind).
 Each model is compiled with the given strategy (cpu, or gpu: skipped, 77, without an OpenCL
 device).
 
@@ -167,6 +174,147 @@ def refusals():
            "static shape in both branches")
 
 
+def seq_vi(name, shape=("n", "m"), t=F):
+    return helper.make_tensor_sequence_value_info(name, t, list(shape))
+
+
+def seq_ops_model():
+    """every sequence op on tensors computed at run time: x [6,4] split into rows of 2 and 4
+    (SplitToSequence), Relu(x) inserted at 1, the last erased, the first read back (SequenceAt),
+    the rows of y [3,4] split one by one without keepdims and stacked on a new axis 1
+    (ConcatFromSequence new_axis), the length, and the sequence itself as an output"""
+    nodes = [
+        helper.make_node("SplitToSequence", ["x", "sizes"], ["s0"], axis=0),
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("SequenceInsert", ["s0", "r", "one"], ["s1"]),
+        helper.make_node("SequenceErase", ["s1"], ["s2"]),
+        helper.make_node("SequenceAt", ["s2", "minus2"], ["first"]),
+        helper.make_node("ConcatFromSequence", ["s2"], ["cat"], axis=0),
+        helper.make_node("SequenceLength", ["s2"], ["len"]),
+        helper.make_node("SplitToSequence", ["y"], ["rows"], axis=0, keepdims=0),
+        helper.make_node("ConcatFromSequence", ["rows"], ["stacked"], axis=1, new_axis=1),
+        helper.make_node("SequenceEmpty", [], ["e"]),
+        helper.make_node("SequenceInsert", ["e", "first"], ["e1"]),
+        helper.make_node("SequenceConstruct", ["stacked", "stacked"], ["pair"]),
+    ]
+    return mk(nodes, [vi("x", F, [6, 4]), vi("y", F, [3, 4])],
+              [vi("first", F, [2, 4]), vi("cat", F, [8, 4]), vi("len", I64, []),
+               vi("stacked", F, [4, 3]), seq_vi("s2"), seq_vi("e1"), seq_vi("pair")],
+              [("sizes", np.array([2, 4], np.int64)), ("one", np.int64(1)),
+               ("minus2", np.int64(-2))])
+
+
+def seq_loop_model():
+    """a Loop gathering x * i into a sequence, concatenated after; a SequenceMap adding a tensor
+    to each of its tensors and squaring them"""
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c_in"], ["c_out"]),
+         helper.make_node("Cast", ["i"], ["fi"], to=F),
+         helper.make_node("Mul", ["x", "fi"], ["xi"]),
+         helper.make_node("SequenceInsert", ["s_in", "xi"], ["s_out"])],
+        "body", [vi("i", I64, []), vi("c_in", B, []), seq_vi("s_in", [3])],
+        [vi("c_out", B, []), seq_vi("s_out", [3])])
+    mbody = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["ab"]), helper.make_node("Mul", ["ab", "ab"], ["o"])],
+        "map", [vi("a", F, [3]), vi("b", F, [3])], [vi("o", F, [3])])
+    nodes = [helper.make_node("SequenceEmpty", [], ["e"]),
+             helper.make_node("Loop", ["M", "", "e"], ["s"], body=body),
+             helper.make_node("ConcatFromSequence", ["s"], ["cat"], axis=0),
+             helper.make_node("SequenceMap", ["s", "b0"], ["m"], body=mbody),
+             helper.make_node("ConcatFromSequence", ["m"], ["mcat"], axis=0, new_axis=1)]
+    return mk(nodes, [vi("x", F, [3]), vi("b0", F, [3])], [vi("cat", F, [12]), vi("mcat", F, [4, 3])],
+              [("M", np.int64(4))], opset=17)
+
+
+def seq_if_model():
+    """an If on a run-time condition whose branches give sequences of two tensors (Where per
+    tensor), and an optional that both branches fill"""
+    then = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["t0"]),
+         helper.make_node("SequenceConstruct", ["t0", "x"], ["ts"]),
+         helper.make_node("Optional", ["t0"], ["to"])],
+        "then", [], [seq_vi("ts", [2, 3]), vi("to", F, [2, 3])])
+    els = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["e0"]),
+         helper.make_node("Abs", ["x"], ["e1"]),
+         helper.make_node("SequenceConstruct", ["e0", "e1"], ["es"]),
+         helper.make_node("Optional", ["e1"], ["eo"])],
+        "else", [], [seq_vi("es", [2, 3]), vi("eo", F, [2, 3])])
+    then.output[1].CopyFrom(helper.make_value_info(
+        "to", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [2, 3]))))
+    els.output[1].CopyFrom(helper.make_value_info(
+        "eo", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [2, 3]))))
+    nodes = [helper.make_node("If", ["c"], ["s", "o"], then_branch=then, else_branch=els),
+             helper.make_node("OptionalGetElement", ["o"], ["v"]),
+             helper.make_node("SequenceAt", ["s", "zero"], ["a"])]
+    return mk(nodes, [vi("c", B, []), vi("x", F, [2, 3])], [seq_vi("s", [2, 3]), vi("v", F, [2, 3]),
+                                                            vi("a", F, [2, 3])],
+              [("zero", np.int64(0))], opset=16)
+
+
+def seq_refusals():
+    """(name, model, what the message says) for sequences and optionals"""
+    then = helper.make_graph(
+        [helper.make_node("Optional", [], ["n"], type=helper.make_tensor_type_proto(F, [2]))],
+        "then", [], [helper.make_value_info(
+            "n", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [2])))])
+    els = helper.make_graph(
+        [helper.make_node("Optional", ["x"], ["s"])],
+        "else", [], [helper.make_value_info(
+            "s", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [2])))])
+    m = mk([helper.make_node("If", ["c"], ["o"], then_branch=then, else_branch=els),
+            helper.make_node("OptionalGetElement", ["o"], ["y"])],
+           [vi("c", B, []), vi("x", F, [2])], [vi("y", F, [2])], opset=16)
+    yield "optional_runtime_presence", m, "dynamic shape"
+    m = mk([helper.make_node("SequenceAt", ["s", "zero"], ["y"])],
+           [seq_vi("s", [2])], [vi("y", F, [2])], [("zero", np.int64(0))], opset=13)
+    yield "sequence_input_unbound", m, "--bind it"
+    m = mk([helper.make_node("SequenceEmpty", [], ["e"]),
+            helper.make_node("SequenceAt", ["e", "zero"], ["y"])],
+           [vi("x", F, [2])], [vi("y", F, [2])], [("zero", np.int64(0))], opset=13)
+    yield "sequence_at_outside", m, "outside a sequence of 0 tensors"
+
+
+def bound_refusals():
+    """(name, model, input, the bytes --bind gives it, what the message says): hostile and
+    mistaken SequenceProto and OptionalProto files"""
+    seq_m = mk([helper.make_node("SequenceAt", ["s", "zero"], ["y"])],
+               [seq_vi("s", [2])], [vi("y", F, [2])], [("zero", np.int64(0))], opset=13)
+    opt_in = helper.make_value_info(
+        "o", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [2])))
+    opt_m = mk([helper.make_node("OptionalGetElement", ["o"], ["y"])], [opt_in], [vi("y", F, [2])],
+               opset=16)
+    f2 = numpy_helper.from_array(np.ones(2, np.float32)).SerializeToString()
+    i2 = numpy_helper.from_array(np.ones(2, np.int64)).SerializeToString()
+    bad = onnx.TensorProto(data_type=F, dims=[3], raw_data=b"\0" * 4).SerializeToString()
+    ln = lambda field, b: bytes([field << 3 | 2, len(b)]) + b  # noqa: E731
+    yield "seq_truncated", seq_m, "s", b"\x1a\x05\x08\x02", "not a SequenceProto"
+    yield "seq_field_type", seq_m, "s", b"\x18\x01", "not a SequenceProto"
+    yield "seq_garbage", seq_m, "s", b"\xff\xff\xff", "not a SequenceProto"
+    yield "seq_nested", seq_m, "s", ln(5, b""), "not supported"
+    yield "seq_dtype", seq_m, "s", ln(3, i2), "holds float32"
+    yield "seq_bad_tensor", seq_m, "s", ln(3, bad), "tensor 0"
+    yield "seq_empty_at", seq_m, "s", b"", "outside a sequence of 0 tensors"
+    yield "opt_two_values", opt_m, "o", ln(3, f2) + ln(3, f2), "more than one value"
+    yield "opt_holds_sequence", opt_m, "o", ln(5, ln(3, f2)), "holds a sequence"
+    yield "opt_none_get", opt_m, "o", b"", "holds no value"
+
+
+def bound_refused(hetc, work, strategy, name, m, inp, data, want):
+    d = work / name
+    d.mkdir()
+    onnx.save(m, str(d / "model.onnx"))
+    (d / "in.pb").write_bytes(data)
+    p = subprocess.run([hetc, "compile", str(d / "model.onnx"), "-o", str(d), "--name", "t",
+                        "--strategy", strategy, "--no-build", "--bind",
+                        "%s=%s" % (inp, d / "in.pb")], capture_output=True, text=True,
+                       timeout=300)
+    lines = p.stderr.strip().splitlines()
+    if p.returncode != 2 or len(lines) != 1 or want not in lines[0]:
+        return "exit %d, %r (want exit 2 and one line saying %r)" % (p.returncode, p.stderr, want)
+    return None
+
+
 def refused(hetc, work, strategy, name, m, want):
     d = work / name
     d.mkdir()
@@ -259,7 +407,21 @@ def cases(hetc, work, strategy, rng):
     yield "scan8", lambda: check(hetc, work, strategy, "scan8", scan8_model(), feeds4, False)
     for light in (0.2, 0.8):
         yield "gated_heads_bound_%g" % light, lambda v=light: bound_head(hetc, work, strategy, v)
-    for name, m, want in refusals():
+    feeds5 = [("x", rng.standard_normal((6, 4)).astype(np.float32)),
+              ("y", rng.standard_normal((3, 4)).astype(np.float32))]
+    yield "seq_ops", lambda: check(hetc, work, strategy, "seq_ops", seq_ops_model(), feeds5, False)
+    feeds6 = [("x", rng.standard_normal(3).astype(np.float32)),
+              ("b0", rng.standard_normal(3).astype(np.float32))]
+    yield "seq_loop_map", lambda: check(hetc, work, strategy, "seq_loop_map", seq_loop_model(),
+                                        feeds6, False)
+    for c in (True, False):
+        feeds7 = [("c", np.array(c)), ("x", rng.standard_normal((2, 3)).astype(np.float32))]
+        yield "seq_if_%s" % c, lambda f=feeds7, n="seq_if_%s" % c: check(
+            hetc, work, strategy, n, seq_if_model(), f, False)
+    for name, m, inp, data, want in bound_refusals():
+        yield name, lambda n=name, mm=m, i=inp, b=data, w=want: bound_refused(
+            hetc, work, strategy, n, mm, i, b, w)
+    for name, m, want in list(refusals()) + list(seq_refusals()):
         yield name, lambda n=name, mm=m, w=want: refused(hetc, work, strategy, n, mm, w)
         if name == "loop_runtime_trips":
             yield "inspect_left", lambda mm=m: inspect_left(hetc, work, "inspect_left", mm)
