@@ -58,31 +58,15 @@ letter(int c)
     return (char)(c < 26 ? 'A' + c : 'a' + c - 26);
 }
 
-/* A new node op named after the Einsum, on inputs in[0..nin), with one fresh output, inferred
- * at once (its inputs are). The output, or NONE with d set. Value and node pointers taken
+/* A new node op after the Einsum on in[0..nin) (pass_emit: a fresh output, inferred, not
+ * folded); the newest, L->last. The output, or NONE with d set. Value and node pointers taken
  * before the call are stale after it. */
 static ValId
-emit(Lower *L, OpKind op, const ValId *in, int nin, Attr *attr)
+emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr)
 {
-    Graph *g = L->g;
-    ValId y = ir_val_add(g, NULL, g->val[in[0]].dt, NULL);
-    NodeId m = y == NONE ? NONE : ir_node_add(g, op, g->node[L->n].name, nin, 1);
-    if (m == NONE) {
-        diag_oom(L->d);
-        return NONE;
-    }
-    Node *x = &g->node[m];
-    x->optype = ir_op[op].onnx;
-    x->index = g->node[L->n].index;
-    for (int i = 0; i < nin; i++)
-        x->in[i] = in[i];
-    x->out[0] = y;
-    if (attr)
-        *x->attr = *attr;
-    g->val[y].def = m;
-    if (ir_infer_node(g, m, L->d) < 0)
-        return NONE;
-    L->last = y;
+    ValId y = pass_emit(L->g, L->n, op, in, nin, attr, NONE, 0, L->d);
+    if (y != NONE)
+        L->last = y;
     return y;
 }
 
@@ -90,21 +74,7 @@ emit(Lower *L, OpKind op, const ValId *in, int nin, Attr *attr)
 static ValId
 const_ints(Lower *L, const int64_t *v, int n)
 {
-    Graph *g = L->g;
-    ValId c = ir_val_add(g, NULL, DT_I64, NULL);
-    int64_t *p = c == NONE ? NULL : ir_galloc(g, (size_t)n * sizeof *p + 1);
-    if (!p) {
-        diag_oom(L->d);
-        return NONE;
-    }
-    if (n > 0)
-        memcpy(p, v, (size_t)n * sizeof *p);
-    Value *x = &g->val[c];
-    x->rank = 1;
-    x->dim[0] = n;
-    x->data = p;
-    x->flags = V_CONST | V_PARAM;
-    return c;
+    return pass_const_ints(L->g, DT_I64, 1, v, n, L->d);
 }
 
 /* Sums t's dims whose labels keep[] does not mark; 0 or -1. */

@@ -11,6 +11,21 @@
 
 typedef struct Schedule Schedule;
 
+/* emit.c: nodes and constants added by the passes that rewrite nodes into others */
+/* A new node op, last in node order, named and numbered (Node.index) after node at, on
+ * in[0..nin) (inferred already), with attributes *attr (op's defaults when NULL), writing `to`
+ * (a fresh value "%N" when NONE); inferred at once, and folded too when fold (ir_infer_fold_node).
+ * Its output, or NONE with d set (out of memory, or what inference refuses). Value and node
+ * pointers taken before the call are stale after it. */
+ValId pass_emit(Graph *g, NodeId at, OpKind op, const ValId *in, int nin, const Attr *attr,
+                ValId to, int fold, Diag *d);
+/* A new constant "%N" of dtype dt and shape dim[0..rank) (dim may be NULL for rank 0) holding a
+ * copy of data (zeros when data is NULL); NONE on OOM (d set). */
+ValId pass_const(Graph *g, DType dt, int rank, const int64_t *dim, const void *data, Diag *d);
+/* A constant of dtype int64, int32 or bool holding v[0..n) converted: of rank 1, or a scalar
+ * (rank 0, n = 1); NONE on OOM (d set). */
+ValId pass_const_ints(Graph *g, DType dt, int rank, const int64_t *v, int n, Diag *d);
+
 /* cleanup.c */
 /* Drops nodes whose outputs all folded to constants, Identity and inference-mode Dropout
  * (their uses read the input instead), and nodes nothing uses; then compacts the graph. */

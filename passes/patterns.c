@@ -256,52 +256,12 @@ match_gelu(Graph *g, NodeId r)
 /* ---- one-hot lookups ------------------------------------------------------------------------ */
 
 /* A new node op after the model's node at, on in[0..nin), with one fresh output inferred at
- * once; the output, or NONE (d set). Pointers into the graph taken before are stale after. */
+ * once (pass_emit, no folding); the output, or NONE (d set). Pointers into the graph taken
+ * before are stale after. */
 static ValId
 emit(Graph *g, NodeId at, OpKind op, const ValId *in, int nin, Diag *d)
 {
-    ValId y = ir_val_add(g, NULL, DT_UNDEF, NULL);
-    NodeId m = y == NONE ? NONE : ir_node_add(g, op, g->node[at].name, nin, 1);
-    if (m == NONE) {
-        diag_oom(d);
-        return NONE;
-    }
-    Node *x = &g->node[m];
-    x->optype = ir_op[op].onnx;
-    x->index = g->node[at].index;
-    memcpy(x->in, in, (size_t)nin * sizeof *in);
-    x->out[0] = y;
-    g->val[y].def = m;
-    return ir_infer_node(g, m, d) < 0 ? NONE : y;
-}
-
-/* A new constant of dtype dt and shape dim[0..rank) holding bytes (copied); NONE on OOM. */
-static ValId
-constant(Graph *g, DType dt, int rank, const int64_t *dim, const void *bytes, size_t size, Diag *d)
-{
-    ValId c = ir_val_add(g, NULL, dt, NULL);
-    void *p = c == NONE ? NULL : ir_galloc(g, size + 1);
-    if (!p) {
-        diag_oom(d);
-        return NONE;
-    }
-    memcpy(p, bytes, size);
-    Value *v = &g->val[c];
-    v->rank = rank;
-    for (int i = 0; i < rank; i++)
-        v->dim[i] = dim[i];
-    v->data = p;
-    v->flags = V_CONST | V_PARAM;
-    return c;
-}
-
-/* A scalar of integer dtype dt (int32 or int64) holding k */
-static ValId
-int_scalar(Graph *g, DType dt, int64_t k, Diag *d)
-{
-    int32_t k32 = (int32_t)k;
-    return dt == DT_I64 ? constant(g, dt, 0, NULL, &k, sizeof k, d)
-                        : constant(g, dt, 0, NULL, &k32, sizeof k32, d);
+    return pass_emit(g, at, op, in, nin, NULL, NONE, 0, d);
 }
 
 /* Whether constant v holds 0, 1, ..., n - 1 along its last dim, every other dim 1 */
@@ -374,15 +334,15 @@ match_onehot(Graph *g, NodeId mm, Diag *d)
         return diag_oom(d);
     memcpy(rows, e->data, tsize - (size_t)dcol * sizeof(float));
     memset(rows + v * dcol, 0, (size_t)dcol * sizeof(float));
-    ValId tab = constant(g, DT_F32, 2, tdim, rows, tsize, d);
+    ValId tab = pass_const(g, DT_F32, 2, tdim, rows, d);
     ir_free(rows);
     const Value *yv = &g->val[y];
     int yrank = yv->rank;
     int64_t ydim[IR_MAXRANK];
     memcpy(ydim, yv->dim, sizeof ydim);
-    ValId zero = int_scalar(g, it, 0, d), top = int_scalar(g, it, v, d);
-    ValId shape =
-        constant(g, DT_I64, 1, (int64_t[]){yrank}, ydim, (size_t)yrank * sizeof(int64_t), d);
+    ValId zero = pass_const_ints(g, it, 0, (int64_t[]){0}, 1, d);
+    ValId top = pass_const_ints(g, it, 0, &v, 1, d);
+    ValId shape = pass_const_ints(g, DT_I64, 1, ydim, yrank, d);
     if (tab == NONE || zero == NONE || top == NONE || shape == NONE)
         return -1;
     ValId ge = emit(g, mm, OP_GREATEROREQUAL, (ValId[]){iv, zero}, 2, d);
