@@ -104,54 +104,20 @@ new_val(Lower *L, const char *tag, const char *name, DType dt)
 static ValId
 const_val(Lower *L, DType dt, const int64_t *v, int n, int rank)
 {
-    Graph *g = L->g;
-    ValId c = ir_val_add(g, NULL, dt, NULL);
-    size_t es = ir_dtype_size(dt);
-    unsigned char *p = c == NONE ? NULL : ir_galloc(g, (size_t)n * es + 1);
-    if (!p) {
-        diag_oom(L->d);
-        return NONE;
-    }
-    for (int i = 0; i < n; i++) {
-        if (dt == DT_BOOL)
-            p[i] = v[i] != 0;
-        else
-            memcpy(p + (size_t)i * es, &v[i], es);
-    }
-    Value *x = &g->val[c];
-    x->rank = rank;
-    x->dim[0] = n;
-    x->data = p;
-    x->flags = V_CONST | V_PARAM;
-    return c;
+    return pass_const_ints(L->g, dt, rank, v, n, L->d);
 }
 
 /* A new node op on in[0..nin) writing `to` (a fresh value when NONE), inferred and folded at
- * once. Its output, or NONE with d set. */
+ * once, counted against the limit of added nodes. Its output, or NONE with d set. */
 static ValId
 emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
 {
-    Graph *g = L->g;
     if (++*L->added > CF_MAX_NODES) {
         REFUSE(L, "unrolling the control flow into more than %d nodes is not supported",
                CF_MAX_NODES);
         return NONE;
     }
-    ValId y = to != NONE ? to : ir_val_add(g, NULL, DT_UNDEF, NULL);
-    NodeId m = y == NONE ? NONE : ir_node_add(g, op, g->node[L->n].name, nin, 1);
-    if (m == NONE) {
-        diag_oom(L->d);
-        return NONE;
-    }
-    Node *x = &g->node[m];
-    x->optype = ir_op[op].onnx;
-    x->index = g->node[L->n].index;
-    memcpy(x->in, in, (size_t)nin * sizeof *in);
-    x->out[0] = y;
-    if (attr)
-        *x->attr = *attr;
-    g->val[y].def = m;
-    return ir_infer_fold_node(g, m, L->d) < 0 ? NONE : y;
+    return pass_emit(L->g, L->n, op, in, nin, attr, to, 1, L->d);
 }
 
 static int lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d);
