@@ -276,8 +276,13 @@ note_dynamic(const Graph *g)
         ir_put_escaped(g->file, stderr);
         fputs(": note: input \"", stderr);
         ir_put_escaped(v->name, stderr);
-        fputs("\" has dynamic dimensions; pass --shape NAME=DIMS to make every shape static\n",
-              stderr);
+        if (v->flags & (V_SEQ | V_OPT))
+            fputs(v->flags & V_OPT ? "\" is an optional; --bind NAME=FILE.pb gives its value\n"
+                                   : "\" is a sequence; --bind NAME=FILE.pb gives its tensors\n",
+                  stderr);
+        else
+            fputs("\" has dynamic dimensions; pass --shape NAME=DIMS to make every shape "
+                  "static\n", stderr);
     }
 }
 
