@@ -499,9 +499,11 @@ want_held(Lower *L, int i, unsigned kind)
 static int
 want_tensor(Lower *L, int i)
 {
-    return held(L->g, L->g->node[L->n].in[i])
-               ? REFUSE(L, "input %d is a sequence or optional; expected a tensor", i)
-               : 0;
+    ValId v = L->g->node[L->n].in[i];
+    if (v == NONE)
+        return REFUSE(L, "input %d is missing", i);
+    return held(L->g, v) ? REFUSE(L, "input %d is a sequence or optional; expected a tensor", i)
+                         : 0;
 }
 
 /* The position in input i (of a sequence of n tensors, dflt when the input is left out) into
@@ -548,7 +550,7 @@ split_to_sequence(Lower *L)
         return REFUSE(L, "split must be a scalar or 1-D");
     if (s && s->rank == 0 && (chunk = ir_const_i(s, 0)) < 1)
         return REFUSE(L, "a split size of %lld", (long long)chunk);
-    n = s && s->rank == 1 ? ir_numel(s) : (len + chunk - 1) / chunk;
+    n = s && s->rank == 1 ? ir_numel(s) : len ? (len - 1) / chunk + 1 : 0;
     if (check_steps(L, n, 0, 2, "pieces") < 0)
         return -1;
     ValId *list = ir_galloc(g, (size_t)(n + 1) * sizeof *list);
@@ -595,8 +597,8 @@ lower_held(Lower *L)
         return 0;
     case OP_SEQUENCECONSTRUCT:
         for (int i = 0; i < x->nin; i++) {
-            if (x->in[i] == NONE || want_tensor(L, i) < 0)
-                return x->in[i] == NONE ? REFUSE(L, "input %d is missing", i) : -1;
+            if (want_tensor(L, i) < 0)
+                return -1;
             if (g->val[x->in[i]].dt != s->dt)
                 return REFUSE(L, "the tensors are of different dtypes (%s and %s)",
                               ir_dtype_name(s->dt), ir_dtype_name(g->val[x->in[i]].dt));
@@ -672,6 +674,8 @@ lower_held(Lower *L)
         return c == NONE ? -1 : hold_as(L, to, c);
     }
     case OP_OPTIONALGETELEMENT:
+        if (in0 == NONE)
+            return REFUSE(L, "input 0 is missing");
         if (held(g, in0) && (s->flags & V_OPT)) {
             if (s->nelem == 0)
                 return REFUSE(L, "the optional holds no value");
@@ -839,7 +843,7 @@ lower_seqmap(Lower *L)
                                                                "a tensor", i)))
             return rc;
     }
-    if (check_steps(L, n, b->nnode, 0, "elements") < 0)
+    if (check_steps(L, n, b->nnode, nout, "elements") < 0)
         return -1;
     ValId *cur = ir_alloc((size_t)nreal * sizeof *cur + 1);
     ValId *res = ir_alloc((size_t)nout * sizeof *res + 1);

@@ -273,6 +273,16 @@ def seq_refusals():
             helper.make_node("SequenceAt", ["e", "zero"], ["y"])],
            [vi("x", F, [2])], [vi("y", F, [2])], [("zero", np.int64(0))], opset=13)
     yield "sequence_at_outside", m, "outside a sequence of 0 tensors"
+    # required inputs left empty ("", which the checker refuses, so made without it)
+    for op, ins in (("SequenceInsert", ["e", ""]), ("SplitToSequence", [""]),
+                    ("OptionalGetElement", [""])):
+        g = helper.make_graph([helper.make_node("SequenceEmpty", [], ["e"]),
+                               helper.make_node(op, ins, ["r"]),
+                               helper.make_node("SequenceLength", ["e"], ["y"])],
+                              "g", [vi("x", F, [2])], [vi("y", I64, [])])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)])
+        m.ir_version = 8
+        yield "missing_input_%s" % op, m, "is missing"
 
 
 def bound_refusals():
