@@ -29,51 +29,27 @@
  * run-time If whose branches disagree in dtype or shape, a Loop or Scan that runs no step but has
  * scan outputs, and a Scan-8 sequence_lens shorter than the sequence.
  *
- * Sequences and optionals are resolved in the same walk, since a loop is what usually builds
- * one: each is a value holding a list of tensor values (V_SEQ, V_OPT in ir.h), made by the
- * sequence ops at compile time, read back by SequenceAt and the rest as Identities and constants,
- * mapped by SequenceMap as a loop maps its body. Graph outputs that hold tensors so become those
- * tensors, one output each. Refused: positions and split sizes known only at run time, an
- * optional whose presence a run-time condition decides, an unbound sequence or optional input.
+ * Sequences and optionals are resolved in the same walk (passes/sequence.c), since a loop is what
+ * usually builds one; an unbound sequence or optional input is refused before it starts.
  */
-#include "passes.h"
+#include "control_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
-enum {
-    CF_MAX_STEPS = 4096,    /* iterations of one Loop or steps of one Scan (Concat's limit) */
-    CF_MAX_NODES = 1 << 15, /* nodes the lowering may add to one model in all */
-    CF_MAX_LOWER = 4096,    /* If, Loop and Scan nodes of a model's graph (each costs a sort and
-                             * inference of the graph downstream; those in bodies cost none) */
-};
 
-typedef struct Lower {
-    Graph *g;
-    NodeId n; /* the If, Loop or Scan */
-    Diag *d;
-    int strict;            /* refuse what is known only at run time (else leave the node) */
-    int *added;            /* nodes added so far to the model */
-    ValId *cst[2];         /* per body: its constants' copies in g, made once (NONE: not yet) */
-    char name[IR_MAXNAME]; /* the node's name, or its first output's */
-} Lower;
-
-/* A diagnostic about the control-flow node */
-#define REFUSE(L, ...) diag_node((L)->d, (L)->g, (L)->n, __VA_ARGS__)
-enum { LEFT = 1 }; /* a lowering's result: the node stays as it is */
-
-static int
-is_control(OpKind op)
+int
+cf_is_control(OpKind op)
 {
     return op == OP_IF || op == OP_LOOP || op == OP_SCAN || op == OP_SEQUENCEMAP;
 }
 
 /* Something the lowering needs is known only at run time: refused when compiling (strict), or
  * the node is left as it is, its outputs of unknown shape (inspect). -1 or LEFT. */
-static int
-unknown(Lower *L, const char *fmt, ...)
+int
+cf_unknown(Lower *L, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -86,8 +62,8 @@ unknown(Lower *L, const char *fmt, ...)
 }
 
 /* A fresh value of g called "TAG/NAME" (a name of g's own when that is taken or too long). */
-static ValId
-new_val(Lower *L, const char *tag, const char *name, DType dt)
+ValId
+cf_new_val(Lower *L, const char *tag, const char *name, DType dt)
 {
     char buf[IR_MAXNAME];
     int k = snprintf(buf, sizeof buf, "%s/%s", tag, name);
@@ -101,16 +77,16 @@ new_val(Lower *L, const char *tag, const char *name, DType dt)
 }
 
 /* A constant of rank 0 (n = 1) or 1 of dtype int64 or bool holding v[0..n); NONE on OOM. */
-static ValId
-const_val(Lower *L, DType dt, const int64_t *v, int n, int rank)
+ValId
+cf_const_val(Lower *L, DType dt, const int64_t *v, int n, int rank)
 {
     return pass_const_ints(L->g, dt, rank, v, n, L->d);
 }
 
 /* A new node op on in[0..nin) writing `to` (a fresh value when NONE), inferred and folded at
  * once, counted against the limit of added nodes. Its output, or NONE with d set. */
-static ValId
-emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
+ValId
+cf_emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
 {
     if (++*L->added > CF_MAX_NODES) {
         REFUSE(L, "unrolling the control flow into more than %d nodes is not supported",
@@ -121,10 +97,6 @@ emit(Lower *L, OpKind op, const ValId *in, int nin, const Attr *attr, ValId to)
 }
 
 static int lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d);
-static int needs_lowering(const Graph *g, NodeId n);
-static int held(const Graph *g, ValId v);
-static int hold_as(Lower *L, ValId to, ValId from);
-static int select_held(Lower *L, int o, ValId cond, ValId t, ValId e, ValId to, ValId *made);
 
 static void
 delete_node(Graph *g, NodeId n)
@@ -140,8 +112,8 @@ delete_node(Graph *g, NodeId n)
  * its constants for copies made once per lowering; tag names the copies. res[j] gets the value of
  * the body's output j. 0, or -1 with d set.
  */
-static int
-inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
+int
+cf_inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
 {
     Graph *g = L->g;
     const Graph *b = g->node[L->n].attr->body.body[k];
@@ -167,7 +139,7 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
         if (map[v] != NONE || bv->def != NONE || !(bv->flags & V_CONST))
             continue;
         if (L->cst[k][v] == NONE) {
-            ValId c = new_val(L, L->name, bv->name, bv->dt);
+            ValId c = cf_new_val(L, L->name, bv->name, bv->dt);
             if (c == NONE)
                 goto done;
             Value *cv = &g->val[c];
@@ -216,7 +188,7 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
         for (int i = 0; i < bm->nout; i++) {
             if (bm->out[i] == NONE)
                 continue;
-            ValId o = new_val(L, tag, b->val[bm->out[i]].name, DT_UNDEF);
+            ValId o = cf_new_val(L, tag, b->val[bm->out[i]].name, DT_UNDEF);
             if (o == NONE)
                 goto done;
             g->node[y].out[i] = o;
@@ -225,7 +197,7 @@ inline_body(Lower *L, int k, const ValId *actual, const char *tag, ValId *res)
         }
         /* a body within the body: lowered at once, its inputs known and its users not copied
          * yet (left as it is, it is inferred as unknown) */
-        int r = needs_lowering(g, y) ? lower_node(g, y, L->strict, L->added, L->d) : LEFT;
+        int r = seq_needs_lowering(g, y) ? lower_node(g, y, L->strict, L->added, L->d) : LEFT;
         if (r == 0)
             delete_node(g, y);
         else if (r < 0 || ir_infer_fold_node(g, y, L->d) < 0)
@@ -240,8 +212,8 @@ done:
 }
 
 /* "NODE/TAG" for the copies of a body */
-static const char *
-tag_of(Lower *L, char *buf, size_t size, const char *what, long i)
+const char *
+cf_tag_of(Lower *L, char *buf, size_t size, const char *what, long i)
 {
     int k = i >= 0 ? snprintf(buf, size, "%s/%s%ld", L->name, what, i)
                    : snprintf(buf, size, "%s/%s", L->name, what);
@@ -261,10 +233,10 @@ const_scalar(const Graph *g, ValId c, int64_t *v)
 
 /* Stacks vals[0..n) along a new axis (Unsqueeze each, then Concat) into `to` (a fresh value
  * when NONE); the stacked value, or NONE with d set. */
-static ValId
-stack(Lower *L, const ValId *vals, int n, int64_t axis, ValId to)
+ValId
+cf_stack(Lower *L, const ValId *vals, int n, int64_t axis, ValId to)
 {
-    ValId ax = const_val(L, DT_I64, &axis, 1, 1), y = NONE;
+    ValId ax = cf_const_val(L, DT_I64, &axis, 1, 1), y = NONE;
     ValId *parts = ir_alloc((size_t)n * sizeof *parts + 1);
     if (ax == NONE || !parts) {
         ir_free(parts);
@@ -273,7 +245,7 @@ stack(Lower *L, const ValId *vals, int n, int64_t axis, ValId to)
     }
     for (int i = 0; i < n; i++) {
         ValId in[2] = {vals[i], ax};
-        if ((parts[i] = emit(L, OP_UNSQUEEZE, in, 2, NULL, n == 1 ? to : NONE)) == NONE)
+        if ((parts[i] = cf_emit(L, OP_UNSQUEEZE, in, 2, NULL, n == 1 ? to : NONE)) == NONE)
             goto done;
     }
     y = parts[0];
@@ -281,7 +253,7 @@ stack(Lower *L, const ValId *vals, int n, int64_t axis, ValId to)
         Attr a;
         ir_attr_default(OP_CONCAT, &a);
         a.axis.axis = axis;
-        y = emit(L, OP_CONCAT, parts, n, &a, to);
+        y = cf_emit(L, OP_CONCAT, parts, n, &a, to);
     }
 done:
     ir_free(parts);
@@ -295,15 +267,15 @@ pass_through(Lower *L, const ValId *vals, int first, int n)
     for (int i = 0; i < n; i++) {
         const Node *x = &L->g->node[L->n];
         ValId to = first + i < x->nout ? x->out[first + i] : NONE;
-        if (hold_as(L, to, vals[i]) < 0)
+        if (seq_hold_as(L, to, vals[i]) < 0)
             return -1;
     }
     return 0;
 }
 
 /* "f32[2,3]" for messages */
-static const char *
-type_text(const Value *v, char *buf, size_t size)
+const char *
+cf_type_text(const Value *v, char *buf, size_t size)
 {
     int k = snprintf(buf, size, "%s[", ir_dtype_short(v->dt));
     for (int i = 0; i < v->rank && k > 0 && (size_t)k < size; i++)
@@ -313,8 +285,8 @@ type_text(const Value *v, char *buf, size_t size)
     return buf;
 }
 
-static int
-same_type(const Value *a, const Value *b)
+int
+cf_same_type(const Value *a, const Value *b)
 {
     if (a->dt != b->dt || !ir_shape_known(a) || !ir_shape_known(b) || a->rank != b->rank)
         return 0;
@@ -346,7 +318,7 @@ lower_if(Lower *L)
     if (const_scalar(g, cond, &c) == 0) {
         /* the taken branch alone */
         int k = c ? 0 : 1;
-        rc = inline_body(L, k, NULL, tag_of(L, tag[0], sizeof tag[0], k ? "else" : "then", -1),
+        rc = cf_inline_body(L, k, NULL, cf_tag_of(L, tag[0], sizeof tag[0], k ? "else" : "then", -1),
                          res) < 0 ||
                      pass_through(L, res, 0, nout) < 0
                  ? -1
@@ -355,26 +327,26 @@ lower_if(Lower *L)
     }
     const Value *cv = &g->val[cond];
     if (!ir_shape_known(cv)) {
-        rc = unknown(L, "the condition has a dynamic shape; pass --shape for the model's inputs");
+        rc = cf_unknown(L, "the condition has a dynamic shape; pass --shape for the model's inputs");
         goto done;
     }
     if (cv->dt != DT_BOOL || ir_numel(cv) != 1) {
         char t[IR_MAXRANK * 24 + 16];
-        REFUSE(L, "the condition is %s; expected one bool", type_text(cv, t, sizeof t));
+        REFUSE(L, "the condition is %s; expected one bool", cf_type_text(cv, t, sizeof t));
         goto done;
     }
-    if (inline_body(L, 0, NULL, tag_of(L, tag[0], sizeof tag[0], "then", -1), res) < 0 ||
-        inline_body(L, 1, NULL, tag_of(L, tag[1], sizeof tag[1], "else", -1), res + nout) < 0)
+    if (cf_inline_body(L, 0, NULL, cf_tag_of(L, tag[0], sizeof tag[0], "then", -1), res) < 0 ||
+        cf_inline_body(L, 1, NULL, cf_tag_of(L, tag[1], sizeof tag[1], "else", -1), res + nout) < 0)
         goto done;
     if (g->val[cond].rank != 0) { /* a [1] or [1,1] condition would broadcast the outputs */
-        ValId in[2] = {cond, const_val(L, DT_I64, NULL, 0, 1)};
-        if (in[1] == NONE || (cond = emit(L, OP_RESHAPE, in, 2, NULL, NONE)) == NONE)
+        ValId in[2] = {cond, cf_const_val(L, DT_I64, NULL, 0, 1)};
+        if (in[1] == NONE || (cond = cf_emit(L, OP_RESHAPE, in, 2, NULL, NONE)) == NONE)
             goto done;
     }
     for (int o = 0; o < nout; o++) {
-        if (held(g, res[o]) || held(g, res[nout + o])) {
+        if (seq_held(g, res[o]) || seq_held(g, res[nout + o])) {
             ValId made;
-            int r = select_held(L, o, cond, res[o], res[nout + o], g->node[L->n].out[o], &made);
+            int r = seq_select(L, o, cond, res[o], res[nout + o], g->node[L->n].out[o], &made);
             if (r) {
                 rc = r;
                 goto done;
@@ -384,17 +356,17 @@ lower_if(Lower *L)
         const Value *t = &g->val[res[o]], *e = &g->val[res[nout + o]];
         /* one of unknown type (an op hetc does not know, a dynamic shape) is left to the check
          * pass to refuse for what it is */
-        if (!same_type(t, e) && t->rank >= 0 && e->rank >= 0 && t->dt && e->dt) {
+        if (!cf_same_type(t, e) && t->rank >= 0 && e->rank >= 0 && t->dt && e->dt) {
             char a[IR_MAXRANK * 24 + 16], b[IR_MAXRANK * 24 + 16];
             REFUSE(L,
                    "with a condition known only at run time, output %d must have one dtype "
                    "and static shape in both branches (then %s, else %s): not supported",
-                   o, type_text(t, a, sizeof a), type_text(e, b, sizeof b));
+                   o, cf_type_text(t, a, sizeof a), cf_type_text(e, b, sizeof b));
             goto done;
         }
         ValId to = g->node[L->n].out[o];
         ValId in[3] = {cond, res[o], res[nout + o]};
-        if (to != NONE && emit(L, res[o] == res[nout + o] ? OP_IDENTITY : OP_WHERE,
+        if (to != NONE && cf_emit(L, res[o] == res[nout + o] ? OP_IDENTITY : OP_WHERE,
                                res[o] == res[nout + o] ? in + 1 : in,
                                res[o] == res[nout + o] ? 1 : 3, NULL, to) == NONE)
             goto done;
@@ -407,8 +379,8 @@ done:
 
 /* The steps of a loop or scan: n copies of a body of nb nodes (and extra nodes each) within the
  * limits; 0 or -1 */
-static int
-check_steps(Lower *L, int64_t n, int nb, int extra, const char *what)
+int
+cf_check_steps(Lower *L, int64_t n, int nb, int extra, const char *what)
 {
     if (n > CF_MAX_STEPS || n * (nb + extra) > CF_MAX_NODES - *L->added)
         return REFUSE(L,
@@ -416,469 +388,6 @@ check_steps(Lower *L, int64_t n, int nb, int extra, const char *what)
                       "hetc unrolls: at most %d, and %d nodes in all)",
                       (long long)n, what, nb, CF_MAX_STEPS, CF_MAX_NODES);
     return 0;
-}
-
-/* ---- sequences and optionals ------------------------------------------------------------------- */
-
-/* Whether v is a sequence or optional resolved here (a graph input not bound is not) */
-static int
-held(const Graph *g, ValId v)
-{
-    return v != NONE && (g->val[v].flags & (V_SEQ | V_OPT)) && !(g->val[v].flags & V_INPUT);
-}
-
-/* Whether node n is lowered here: control flow, a sequence op, or a node reading a sequence */
-static int
-needs_lowering(const Graph *g, NodeId n)
-{
-    const Node *x = &g->node[n];
-    if (is_control(x->op) || ir_op[x->op].shape == SH_SEQ)
-        return 1;
-    for (int i = 0; i < x->nin; i++)
-        if (held(g, x->in[i]))
-            return 1;
-    return 0;
-}
-
-/* `to` becomes what kind (V_SEQ or V_OPT) of dtype dt holding list[0..n) (arena-owned, kept) */
-static void
-set_held(Graph *g, ValId to, unsigned kind, DType dt, const ValId *list, int n)
-{
-    Value *t = &g->val[to];
-    t->def = NONE; /* no node writes it */
-    t->flags = (t->flags & V_OUTPUT) | kind;
-    t->dt = dt;
-    t->rank = -1;
-    t->data = NULL;
-    t->elem = list;
-    t->nelem = n;
-}
-
-/* `to` holds what `from` holds; a tensor `from` is written into `to` by an Identity. 0 or -1. */
-static int
-hold_as(Lower *L, ValId to, ValId from)
-{
-    Graph *g = L->g;
-    if (to == NONE)
-        return 0;
-    if (!held(g, from))
-        return emit(L, OP_IDENTITY, &from, 1, NULL, to) == NONE ? -1 : 0;
-    const Value *f = &g->val[from];
-    set_held(g, to, f->flags & (V_SEQ | V_OPT), f->dt, f->elem, f->nelem);
-    return 0;
-}
-
-/* A copy of list[0..n) with room for one more; NULL with d set */
-static ValId *
-list_copy(Lower *L, const ValId *list, int n)
-{
-    ValId *c = ir_galloc(L->g, (size_t)(n + 1) * sizeof *c);
-    if (!c)
-        diag_oom(L->d);
-    else if (n)
-        memcpy(c, list, (size_t)n * sizeof *c);
-    return c;
-}
-
-/* The node's input i as a sequence (V_SEQ) or, with kind V_OPT, an optional; 0, LEFT (of unknown
- * type in inspect) or -1 */
-static int
-want_held(Lower *L, int i, unsigned kind)
-{
-    const Graph *g = L->g;
-    ValId v = g->node[L->n].in[i];
-    if (held(g, v) && (g->val[v].flags & kind))
-        return 0;
-    if (v != NONE && !held(g, v) && g->val[v].rank < 0)
-        return unknown(L, "input %d is not known to be a %s", i,
-                       kind == V_SEQ ? "sequence" : "optional");
-    return REFUSE(L, "input %d is not a %s", i, kind == V_SEQ ? "sequence" : "optional");
-}
-
-/* Input i, a tensor (not a sequence or optional); 0 or -1 */
-static int
-want_tensor(Lower *L, int i)
-{
-    ValId v = L->g->node[L->n].in[i];
-    if (v == NONE)
-        return REFUSE(L, "input %d is missing", i);
-    return held(L->g, v) ? REFUSE(L, "input %d is a sequence or optional; expected a tensor", i)
-                         : 0;
-}
-
-/* The position in input i (of a sequence of n tensors, dflt when the input is left out) into
- * *at, from -n to n - 1, or to n where an insert may append; 0, LEFT or -1 */
-static int
-seq_pos(Lower *L, int i, int64_t n, int insert, int64_t dflt, int64_t *at)
-{
-    const Node *x = &L->g->node[L->n];
-    int64_t p = dflt;
-    if (i < x->nin && x->in[i] != NONE) {
-        const Value *v = &L->g->val[x->in[i]];
-        if (!(v->flags & V_CONST))
-            return unknown(L, "the position is known only at run time (to hetc a dynamic "
-                              "shape: --bind the inputs it comes from)");
-        if ((v->dt != DT_I32 && v->dt != DT_I64) || ir_numel(v) != 1)
-            return REFUSE(L, "the position must be one int32 or int64");
-        p = ir_const_i(v, 0);
-    }
-    if (p < -n || p > (insert ? n : n - 1))
-        return REFUSE(L, "position %lld is outside a sequence of %lld tensors", (long long)p,
-                      (long long)n);
-    *at = p < 0 ? p + n : p;
-    return 0;
-}
-
-/* SplitToSequence: a Slice (and a Squeeze, keepdims 0 without split sizes) per piece */
-static int
-split_to_sequence(Lower *L)
-{
-    Graph *g = L->g;
-    const Node *x = &g->node[L->n];
-    const SeqAttr a = x->attr->seq;
-    ValId in = x->in[0], sp = x->nin > 1 ? x->in[1] : NONE, to = x->out[0];
-    const Value *v = &g->val[in];
-    if (!ir_shape_known(v))
-        return unknown(L, "the input has a dynamic shape; pass --shape for the model's inputs");
-    if (a.axis < -v->rank || a.axis >= v->rank)
-        return REFUSE(L, "axis %lld is out of range for rank %d", (long long)a.axis, v->rank);
-    int64_t axis = a.axis < 0 ? a.axis + v->rank : a.axis, len = v->dim[axis], chunk = 1, n;
-    const Value *s = sp != NONE ? &g->val[sp] : NULL;
-    if (s && !(s->flags & V_CONST))
-        return unknown(L, "the split sizes are known only at run time: not supported");
-    if (s && s->rank > 1)
-        return REFUSE(L, "split must be a scalar or 1-D");
-    if (s && s->rank == 0 && (chunk = ir_const_i(s, 0)) < 1)
-        return REFUSE(L, "a split size of %lld", (long long)chunk);
-    n = s && s->rank == 1 ? ir_numel(s) : len ? (len - 1) / chunk + 1 : 0;
-    if (check_steps(L, n, 0, 2, "pieces") < 0)
-        return -1;
-    ValId *list = ir_galloc(g, (size_t)(n + 1) * sizeof *list);
-    if (!list)
-        return diag_oom(L->d);
-    int64_t at = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t size = s && s->rank == 1 ? ir_const_i(s, i) : chunk < len - at ? chunk : len - at;
-        if (size < 0 || size > len - at)
-            return REFUSE(L, "the split sizes do not add up to the axis's length %lld",
-                          (long long)len);
-        int64_t b = at, e = at + size;
-        ValId sl[4] = {in, const_val(L, DT_I64, &b, 1, 1), const_val(L, DT_I64, &e, 1, 1),
-                       const_val(L, DT_I64, &axis, 1, 1)};
-        if (sl[1] == NONE || sl[2] == NONE || sl[3] == NONE ||
-            (list[i] = emit(L, OP_SLICE, sl, 4, NULL, NONE)) == NONE)
-            return -1;
-        ValId sq[2] = {list[i], sl[3]};
-        if (!s && !a.keepdims && (list[i] = emit(L, OP_SQUEEZE, sq, 2, NULL, NONE)) == NONE)
-            return -1;
-        at = e;
-    }
-    if (at != len)
-        return REFUSE(L, "the split sizes do not add up to the axis's length %lld",
-                      (long long)len);
-    set_held(g, to, V_SEQ, v->dt, list, (int)n);
-    return 0;
-}
-
-/* A sequence or optional op, or a node reading one: what it makes, resolved now */
-static int
-lower_held(Lower *L)
-{
-    Graph *g = L->g;
-    const Node *x = &g->node[L->n];
-    ValId to = x->out[0], in0 = x->nin > 0 ? x->in[0] : NONE;
-    const Value *s = in0 != NONE ? &g->val[in0] : NULL;
-    int64_t at, yes;
-    int rc;
-    ValId *list;
-    switch (x->op) {
-    case OP_SEQUENCEEMPTY:
-        set_held(g, to, V_SEQ, x->attr->seq.dtype, NULL, 0);
-        return 0;
-    case OP_SEQUENCECONSTRUCT:
-        for (int i = 0; i < x->nin; i++) {
-            if (want_tensor(L, i) < 0)
-                return -1;
-            if (g->val[x->in[i]].dt != s->dt)
-                return REFUSE(L, "the tensors are of different dtypes (%s and %s)",
-                              ir_dtype_name(s->dt), ir_dtype_name(g->val[x->in[i]].dt));
-        }
-        if (!(list = list_copy(L, x->in, x->nin)))
-            return -1;
-        set_held(g, to, V_SEQ, s->dt, list, x->nin);
-        return 0;
-    case OP_SEQUENCEINSERT:
-        if ((rc = want_held(L, 0, V_SEQ)) || (rc = want_tensor(L, 1)) ||
-            (rc = seq_pos(L, 2, s->nelem, 1, s->nelem, &at)))
-            return rc;
-        if (s->nelem && g->val[x->in[1]].dt != s->dt)
-            return REFUSE(L, "inserts a %s tensor into a sequence of %s",
-                          ir_dtype_name(g->val[x->in[1]].dt), ir_dtype_name(s->dt));
-        if (!(list = list_copy(L, s->elem, s->nelem)))
-            return -1;
-        memmove(list + at + 1, list + at, (size_t)(s->nelem - at) * sizeof *list);
-        list[at] = x->in[1];
-        set_held(g, to, V_SEQ, g->val[x->in[1]].dt, list, s->nelem + 1);
-        return 0;
-    case OP_SEQUENCEERASE:
-        if ((rc = want_held(L, 0, V_SEQ)) || (rc = seq_pos(L, 1, s->nelem, 0, -1, &at)))
-            return rc;
-        if (!(list = list_copy(L, s->elem, s->nelem)))
-            return -1;
-        memmove(list + at, list + at + 1, (size_t)(s->nelem - at - 1) * sizeof *list);
-        set_held(g, to, V_SEQ, s->dt, list, s->nelem - 1);
-        return 0;
-    case OP_SEQUENCEAT:
-        if ((rc = want_held(L, 0, V_SEQ)) || (rc = seq_pos(L, 1, s->nelem, 0, 0, &at)))
-            return rc;
-        return hold_as(L, to, s->elem[at]);
-    case OP_SEQUENCELENGTH: {
-        if ((rc = want_held(L, 0, V_SEQ)))
-            return rc;
-        int64_t n = s->nelem;
-        ValId c = const_val(L, DT_I64, &n, 1, 0);
-        return c == NONE ? -1 : hold_as(L, to, c);
-    }
-    case OP_CONCATFROMSEQUENCE: {
-        if ((rc = want_held(L, 0, V_SEQ)))
-            return rc;
-        if (s->nelem == 0)
-            return REFUSE(L, "concatenates an empty sequence");
-        if (x->attr->seq.new_axis)
-            return stack(L, s->elem, s->nelem, x->attr->seq.axis, to) == NONE ? -1 : 0;
-        if (s->nelem == 1)
-            return hold_as(L, to, s->elem[0]);
-        Attr a;
-        ir_attr_default(OP_CONCAT, &a);
-        a.axis.axis = x->attr->seq.axis;
-        return emit(L, OP_CONCAT, s->elem, s->nelem, &a, to) == NONE ? -1 : 0;
-    }
-    case OP_SPLITTOSEQUENCE:
-        return want_tensor(L, 0) < 0 ? -1 : split_to_sequence(L);
-    case OP_OPTIONAL:
-        if (in0 == NONE) {
-            set_held(g, to, V_OPT, DT_UNDEF, NULL, 0);
-            return 0;
-        }
-        if (held(g, in0) && (s->flags & V_OPT))
-            return REFUSE(L, "an optional of an optional is not supported");
-        if (!(list = list_copy(L, &in0, 1)))
-            return -1;
-        set_held(g, to, V_OPT, s->dt, list, 1);
-        return 0;
-    case OP_OPTIONALHASELEMENT: {
-        if (in0 != NONE && !held(g, in0) && s->rank < 0)
-            return unknown(L, "input 0 is not known to be an optional");
-        yes = in0 != NONE && (!held(g, in0) || !(s->flags & V_OPT) || s->nelem > 0);
-        ValId c = const_val(L, DT_BOOL, &yes, 1, 0);
-        return c == NONE ? -1 : hold_as(L, to, c);
-    }
-    case OP_OPTIONALGETELEMENT:
-        if (in0 == NONE)
-            return REFUSE(L, "input 0 is missing");
-        if (held(g, in0) && (s->flags & V_OPT)) {
-            if (s->nelem == 0)
-                return REFUSE(L, "the optional holds no value");
-            return hold_as(L, to, s->elem[0]);
-        }
-        if (!held(g, in0) && s->rank < 0)
-            return unknown(L, "input 0 is not known to be an optional");
-        return hold_as(L, to, in0); /* opset 18: a tensor or sequence stands for itself */
-    case OP_IDENTITY:
-        return hold_as(L, to, in0);
-    default:
-        return REFUSE(L, "%s of a sequence or optional is not supported",
-                      x->optype ? x->optype : ir_op[x->op].onnx);
-    }
-}
-
-/*
- * Output o of a run-time If: t from the then branch, e from the else branch, at least one a
- * sequence or optional, selected by cond into `to` (NONE: a fresh value, returned in *made).
- * Both must hold as many tensors, of one dtype and shape each, which Where selects one by one.
- */
-static int
-select_held(Lower *L, int o, ValId cond, ValId t, ValId e, ValId to, ValId *made)
-{
-    Graph *g = L->g;
-    if (to == NONE && (to = new_val(L, L->name, "select", DT_UNDEF)) == NONE)
-        return -1;
-    *made = to;
-    if (t == e)
-        return hold_as(L, to, t);
-    const Value *a = &g->val[t], *b = &g->val[e];
-    unsigned kind = a->flags & (V_SEQ | V_OPT);
-    if (!held(g, t) || !held(g, e) || kind != (b->flags & (V_SEQ | V_OPT)))
-        return REFUSE(L, "output %d is a sequence or optional in one branch only", o);
-    if (a->nelem != b->nelem)
-        return kind == V_OPT
-                   ? unknown(L, "whether output %d holds a value depends on the condition, "
-                                "known only at run time (to hetc a dynamic shape: --bind the "
-                                "inputs it comes from)", o)
-                   : REFUSE(L, "with a condition known only at run time, output %d must be a "
-                               "sequence of as many tensors in both branches (%d and %d): not "
-                               "supported", o, a->nelem, b->nelem);
-    int n = a->nelem;
-    DType dt = a->dt;
-    ValId *list = ir_galloc(g, (size_t)(n + 1) * sizeof *list);
-    if (!list)
-        return diag_oom(L->d);
-    for (int i = 0; i < n; i++) {
-        ValId ti = g->val[t].elem[i], ei = g->val[e].elem[i];
-        if (held(g, ti) || held(g, ei)) { /* an optional's sequence */
-            int rc = select_held(L, o, cond, ti, ei, NONE, &list[i]);
-            if (rc)
-                return rc;
-            continue;
-        }
-        if (!same_type(&g->val[ti], &g->val[ei])) {
-            char x[IR_MAXRANK * 24 + 16], y[IR_MAXRANK * 24 + 16];
-            return REFUSE(L,
-                          "with a condition known only at run time, tensor %d of output %d "
-                          "must have one dtype and static shape in both branches (then %s, "
-                          "else %s): not supported",
-                          i, o, type_text(&g->val[ti], x, sizeof x),
-                          type_text(&g->val[ei], y, sizeof y));
-        }
-        ValId in[3] = {cond, ti, ei};
-        if ((list[i] = ti == ei ? ti : emit(L, OP_WHERE, in, 3, NULL, NONE)) == NONE)
-            return -1;
-        dt = g->val[ti].dt;
-    }
-    set_held(g, to, kind, dt, list, n);
-    return 0;
-}
-
-/*
- * The graph's outputs that are sequences or optionals, replaced by the tensors they hold, in
- * order: an optional tensor becomes the output itself (none: no output), a sequence's tensor i
- * "NAME[i]", each written by an Identity. 1 when it replaced any, 0 when there was none, or
- * -1 (no output left, out of memory).
- */
-static int
-expand_outputs(Graph *g, Diag *d)
-{
-    int n = 0, any = 0;
-    for (int i = 0; i < g->noutput; i++) {
-        const Value *v = &g->val[g->output[i]];
-        int k = !held(g, g->output[i]) ? 1 : v->flags & V_SEQ ? v->nelem
-                : v->nelem ? (held(g, v->elem[0]) ? g->val[v->elem[0]].nelem : 1) : 0;
-        n += k;
-        any |= held(g, g->output[i]);
-    }
-    if (!any)
-        return 0;
-    if (n == 0)
-        return diag_error(d, "the outputs hold no tensor (empty sequences, optionals without "
-                          "a value): nothing to compute");
-    ValId *out = ir_galloc(g, (size_t)n * sizeof *out);
-    if (!out)
-        return diag_oom(d);
-    n = 0;
-    for (int i = 0; i < g->noutput; i++) {
-        ValId o = g->output[i];
-        if (!held(g, o)) {
-            out[n++] = o;
-            continue;
-        }
-        const Value *v = &g->val[o];
-        const char *name = v->name;
-        ValId src = v->nelem ? v->elem[0] : NONE;
-        int seq = (v->flags & V_SEQ) || held(g, src);
-        const ValId *list = v->flags & V_SEQ ? v->elem : held(g, src) ? g->val[src].elem : &src;
-        int cnt = v->flags & V_SEQ ? v->nelem : held(g, src) ? g->val[src].nelem : v->nelem;
-        g->val[o].flags &= ~(unsigned)(V_OUTPUT | V_SEQ | V_OPT);
-        for (int j = 0; j < cnt; j++) {
-            char buf[IR_MAXNAME];
-            int k = snprintf(buf, sizeof buf, "%s[%d]", name, j);
-            ValId y = o;
-            if (seq) {
-                int dup = 0;
-                y = k > 0 && k < IR_MAXNAME ? ir_val_add(g, buf, DT_UNDEF, &dup) : NONE;
-                if (y == NONE && (dup || k <= 0 || k >= IR_MAXNAME))
-                    y = ir_val_add(g, NULL, DT_UNDEF, NULL);
-            }
-            NodeId m = y == NONE ? NONE : ir_node_add(g, OP_IDENTITY, g->val[y].name, 1, 1);
-            if (m == NONE)
-                return diag_oom(d);
-            g->node[m].optype = "Identity";
-            g->node[m].in[0] = list[j];
-            g->node[m].out[0] = y;
-            g->val[y].def = m;
-            g->val[y].flags |= V_OUTPUT;
-            if (ir_infer_fold_node(g, m, d) < 0)
-                return -1;
-            out[n++] = y;
-        }
-    }
-    g->output = out;
-    g->noutput = n;
-    return 1;
-}
-
-/* SequenceMap: the body once per position of the input sequences (a tensor input the same each
- * time), its outputs gathered into the output sequences */
-static int
-lower_seqmap(Lower *L)
-{
-    Graph *g = L->g;
-    const Node *x = &g->node[L->n];
-    const Graph *b = x->attr->body.body[0];
-    int nreal = x->nin - x->attr->body.ncapture, nout = x->nout, rc;
-    if (b->ninput != nreal || b->noutput != nout)
-        return REFUSE(L, "the body takes %d inputs and gives %d outputs; expected %d and %d",
-                      b->ninput, b->noutput, nreal, nout);
-    if ((rc = want_held(L, 0, V_SEQ)))
-        return rc;
-    int n = g->val[x->in[0]].nelem;
-    for (int i = 1; i < nreal; i++) {
-        ValId v = x->in[i];
-        if (v == NONE)
-            return REFUSE(L, "input %d is missing", i);
-        if (held(g, v) && (!(g->val[v].flags & V_SEQ) || g->val[v].nelem != n))
-            return REFUSE(L, "input %d is %s; expected a tensor or a sequence of %d", i,
-                          g->val[v].flags & V_SEQ ? "a sequence of another length"
-                                                  : "an optional", n);
-        if (!held(g, v) && g->val[v].rank < 0 && (rc = unknown(L, "input %d is not known to be "
-                                                               "a tensor", i)))
-            return rc;
-    }
-    if (check_steps(L, n, b->nnode, nout, "elements") < 0)
-        return -1;
-    ValId *cur = ir_alloc((size_t)nreal * sizeof *cur + 1);
-    ValId *res = ir_alloc((size_t)nout * sizeof *res + 1);
-    ValId *lists = ir_galloc(g, (size_t)nout * (size_t)n * sizeof *lists + 1);
-    rc = -1;
-    if (!cur || !res || !lists) {
-        diag_oom(L->d);
-        goto done;
-    }
-    for (int i = 0; i < n; i++) {
-        char tag[IR_MAXNAME];
-        x = &g->node[L->n];
-        for (int k = 0; k < nreal; k++)
-            cur[k] = held(g, x->in[k]) ? g->val[x->in[k]].elem[i] : x->in[k];
-        if (inline_body(L, 0, cur, tag_of(L, tag, sizeof tag, "", i), res) < 0)
-            goto done;
-        for (int j = 0; j < nout; j++) {
-            if (held(g, res[j])) {
-                REFUSE(L, "the body's output %d is a sequence or optional; expected a tensor", j);
-                goto done;
-            }
-            lists[(size_t)j * (size_t)n + (size_t)i] = res[j];
-        }
-    }
-    for (int j = 0; j < nout; j++) {
-        ValId to = g->node[L->n].out[j];
-        const ValId *list = lists + (size_t)j * (size_t)n;
-        if (to != NONE)
-            set_held(g, to, V_SEQ, n ? g->val[list[0]].dt : DT_UNDEF, list, n);
-    }
-    rc = 0;
-done:
-    ir_free(cur);
-    ir_free(res);
-    return rc;
 }
 
 static int
@@ -898,12 +407,12 @@ lower_loop(Lower *L)
                       1 + nv + (x->nout > nv ? x->nout - nv : 0));
     int64_t trips = CF_MAX_STEPS + 1, cond = 1;
     if (x->in[0] != NONE && const_scalar(g, x->in[0], &trips) < 0)
-        return unknown(L, "the trip count M is not known at compile time (to hetc a dynamic "
+        return cf_unknown(L, "the trip count M is not known at compile time (to hetc a dynamic "
                           "shape: --bind the inputs it is computed from)");
     if (x->in[1] != NONE && const_scalar(g, x->in[1], &cond) < 0)
-        return unknown(L, "the loop's condition is known only at run time (a data-dependent "
+        return cf_unknown(L, "the loop's condition is known only at run time (a data-dependent "
                           "exit): not supported");
-    if (x->in[0] != NONE && check_steps(L, trips, b->nnode, nscan, "iterations") < 0)
+    if (x->in[0] != NONE && cf_check_steps(L, trips, b->nnode, nscan, "iterations") < 0)
         return -1;
     for (int j = 0; j < nv; j++)
         if (x->in[2 + j] == NONE)
@@ -920,7 +429,7 @@ lower_loop(Lower *L)
     for (int j = 0; j < nv; j++)
         cur[2 + j] = x->in[2 + j];
     int64_t one = 1;
-    cur[1] = x->in[1] != NONE ? x->in[1] : const_val(L, DT_BOOL, &one, 1, 0);
+    cur[1] = x->in[1] != NONE ? x->in[1] : cf_const_val(L, DT_BOOL, &one, 1, 0);
     for (; i < trips && cond; i++) {
         char tag[IR_MAXNAME];
         if (i == CF_MAX_STEPS) {
@@ -930,18 +439,18 @@ lower_loop(Lower *L)
                    CF_MAX_STEPS);
             goto done;
         }
-        if (cur[1] == NONE || (cur[0] = const_val(L, DT_I64, &i, 1, 0)) == NONE ||
-            inline_body(L, 0, cur, tag_of(L, tag, sizeof tag, "", i), res) < 0)
+        if (cur[1] == NONE || (cur[0] = cf_const_val(L, DT_I64, &i, 1, 0)) == NONE ||
+            cf_inline_body(L, 0, cur, cf_tag_of(L, tag, sizeof tag, "", i), res) < 0)
             goto done;
         if (const_scalar(g, res[0], &cond) < 0) {
-            rc = unknown(L, "the body's condition output is known only at run time (a "
+            rc = cf_unknown(L, "the body's condition output is known only at run time (a "
                             "data-dependent exit): not supported");
             goto done;
         }
         cur[1] = res[0];
         memcpy(cur + 2, res + 1, (size_t)nv * sizeof *cur);
         for (int k = 0; k < nscan; k++) {
-            if (held(g, res[1 + nv + k])) {
+            if (seq_held(g, res[1 + nv + k])) {
                 REFUSE(L, "scan output %d is a sequence or optional; expected a tensor", k);
                 goto done;
             }
@@ -961,7 +470,7 @@ lower_loop(Lower *L)
                    k);
             goto done;
         }
-        if (stack(L, scan + (size_t)k * CF_MAX_STEPS, (int)i, 0, to) == NONE)
+        if (cf_stack(L, scan + (size_t)k * CF_MAX_STEPS, (int)i, 0, to) == NONE)
             goto done;
     }
     rc = 0;
@@ -1004,17 +513,17 @@ scan_steps(Lower *L, const ValId *in, const int64_t *axis, int64_t len, const ch
             Attr ga;
             ir_attr_default(OP_GATHER, &ga);
             ga.axis.axis = axis[i];
-            ValId gin[2] = {in[ns + i], const_val(L, DT_I64, &at, 1, 0)};
-            if (gin[1] == NONE || (cur[ns + i] = emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
+            ValId gin[2] = {in[ns + i], cf_const_val(L, DT_I64, &at, 1, 0)};
+            if (gin[1] == NONE || (cur[ns + i] = cf_emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
                 goto done;
         }
         int k = snprintf(step, sizeof step, "%s/%lld", tag, (long long)t);
-        if (inline_body(L, 0, cur, k > 0 && k < IR_MAXNAME ? step : L->name, res) < 0)
+        if (cf_inline_body(L, 0, cur, k > 0 && k < IR_MAXNAME ? step : L->name, res) < 0)
             goto done;
         memcpy(cur, res, (size_t)ns * sizeof *cur);
         for (int o = 0; o < nout; o++) {
             int64_t at = scan_attr(a->scan_output_directions, o) ? len - 1 - t : t;
-            if (held(L->g, res[ns + o])) {
+            if (seq_held(L->g, res[ns + o])) {
                 REFUSE(L, "scan output %d is a sequence or optional; expected a tensor", o);
                 goto done;
             }
@@ -1064,10 +573,10 @@ lower_scan(Lower *L)
         if (in[i] == NONE)
             return REFUSE(L, "input %d is missing", batched + i);
         const Value *v = &g->val[in[i]];
-        if (held(g, in[i]))
+        if (seq_held(g, in[i]))
             return REFUSE(L, "input %d is a sequence or optional; Scan takes tensors", batched + i);
         if (!ir_shape_known(v))
-            return unknown(L, "input %d has a dynamic shape; pass --shape for the model's inputs",
+            return cf_unknown(L, "input %d has a dynamic shape; pass --shape for the model's inputs",
                            batched + i);
         if (batched && (v->rank < 1 + (i >= ns) || (i > 0 && v->dim[0] != rows)))
             return REFUSE(L, "input %d is %s a batch axis (opset 8's Scan) that the others have",
@@ -1090,7 +599,7 @@ lower_scan(Lower *L)
     if (batched && x->in[0] != NONE) { /* sequence_lens: each row's full length, or refused */
         const Value *sl = &g->val[x->in[0]];
         if (!(sl->flags & V_CONST))
-            return unknown(L, "sequence_lens is known only at run time: not supported");
+            return cf_unknown(L, "sequence_lens is known only at run time: not supported");
         for (int64_t r = 0; r < ir_numel(sl); r++)
             if (ir_const_i(sl, r) != len)
                 return REFUSE(L,
@@ -1101,7 +610,7 @@ lower_scan(Lower *L)
     if ((len == 0 && nout > 0) || rows == 0)
         return REFUSE(L, "the scan inputs are empty, so the outputs are empty of unknown shape: "
                          "not supported");
-    if (check_steps(L, rows > CF_MAX_STEPS || len > CF_MAX_STEPS ? INT64_MAX : rows * len, b->nnode,
+    if (cf_check_steps(L, rows > CF_MAX_STEPS || len > CF_MAX_STEPS ? INT64_MAX : rows * len, b->nnode,
                     nin + nout + batched * (nreal + nout), "steps") < 0)
         return -1;
     ValId *cur = ir_alloc((size_t)nreal * sizeof *cur + 1), *row = NULL;
@@ -1118,13 +627,13 @@ lower_scan(Lower *L)
             Attr ga;
             ir_attr_default(OP_GATHER, &ga);
             for (int i = 0; i < nreal; i++) {
-                ValId gin[2] = {in[i], const_val(L, DT_I64, &r, 1, 0)};
-                if (gin[1] == NONE || (row[i] = emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
+                ValId gin[2] = {in[i], cf_const_val(L, DT_I64, &r, 1, 0)};
+                if (gin[1] == NONE || (row[i] = cf_emit(L, OP_GATHER, gin, 2, &ga, NONE)) == NONE)
                     goto done;
             }
         }
         if (scan_steps(L, batched ? row : in, axis, len,
-                       batched ? tag_of(L, tag, sizeof tag, "row", (long)r) : L->name, cur,
+                       batched ? cf_tag_of(L, tag, sizeof tag, "row", (long)r) : L->name, cur,
                        scan) < 0)
             goto done;
         /* per output, the row's final state or stacked scan output */
@@ -1134,7 +643,7 @@ lower_scan(Lower *L)
             ValId to = batched || j >= g->node[L->n].nout ? NONE : g->node[L->n].out[j];
             if (j < ns)
                 *f = cur[j];
-            else if ((*f = stack(L, scan + (size_t)k * (size_t)len, (int)len,
+            else if ((*f = cf_stack(L, scan + (size_t)k * (size_t)len, (int)len,
                                  batched ? 0 : scan_attr(a->scan_output_axes, k), to)) == NONE)
                 goto done;
         }
@@ -1144,7 +653,7 @@ lower_scan(Lower *L)
         goto done;
     for (int j = 0; batched && j < ns + nout && j < g->node[L->n].nout; j++) {
         ValId to = g->node[L->n].out[j];
-        if (to != NONE && stack(L, fin + (size_t)j * (size_t)rows, (int)rows, 0, to) == NONE)
+        if (to != NONE && cf_stack(L, fin + (size_t)j * (size_t)rows, (int)rows, 0, to) == NONE)
             goto done;
     }
     rc = 0;
@@ -1229,8 +738,8 @@ lower_node(Graph *g, NodeId n, int strict, int *added, Diag *d)
     int rc = x->op == OP_IF     ? lower_if(L)
              : x->op == OP_LOOP ? lower_loop(L)
              : x->op == OP_SCAN ? lower_scan(L)
-             : x->op == OP_SEQUENCEMAP ? lower_seqmap(L)
-                                : lower_held(L);
+             : x->op == OP_SEQUENCEMAP ? seq_map(L)
+                                : seq_lower(L);
     ir_free(L->cst[0]);
     ir_free(L->cst[1]);
     ir_free(L);
@@ -1257,7 +766,7 @@ pass_control(Graph *g, int strict, Diag *d)
     }
     for (;;) {
         NodeId n = from;
-        while (n < g->nnode && (!needs_lowering(g, n) || was_left(&g->node[n], left, nleft)))
+        while (n < g->nnode && (!seq_needs_lowering(g, n) || was_left(&g->node[n], left, nleft)))
             n++;
         if (n == g->nnode)
             break;
@@ -1289,10 +798,10 @@ pass_control(Graph *g, int strict, Diag *d)
     }
     ir_free(left);
     int expanded = 0;
-    if (rc == 0 && strict && (expanded = expand_outputs(g, d)) < 0)
+    if (rc == 0 && strict && (expanded = seq_expand_outputs(g, d)) < 0)
         rc = -1;
     for (NodeId n = 0; rc == 0 && strict && n < g->nnode; n++)
-        if (g->node[n].op != OP_NOP && NEVER(needs_lowering(g, n)))
+        if (g->node[n].op != OP_NOP && NEVER(seq_needs_lowering(g, n)))
             rc = diag_node(d, g, n, "a sequence or optional is left unresolved");
     if (rc < 0 || (!any && nleft == 0 && !expanded))
         return rc;
