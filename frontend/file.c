@@ -134,3 +134,56 @@ done:
     ir_free(folder);
     return out;
 }
+
+/* Reads a whole regular file of at most ONNX_MAX_FILE bytes (file.c opens it without blocking and
+ * refuses anything else); the buffer is owned by the caller (ir_free). NULL with the reason in d. */
+void *
+onnx_read_file(const char *path, size_t *size, Diag *d)
+{
+    /* messages name the file unless the Diag already does */
+    const char *label = d->file && strcmp(d->file, path) == 0 ? "" : path;
+    int64_t n = 0;
+    int fd = onnx_file_open(path, label, 0, &n, d);
+    if (fd < 0)
+        return NULL;
+    void *buf = NULL;
+    if (n > ONNX_MAX_FILE) {
+        diag_error(d, "%s%sthe file is %lld bytes; protobuf files are limited to 2 GiB", label,
+                   label[0] ? ": " : "", (long long)n);
+        goto done;
+    }
+    buf = ir_alloc((size_t)n + 1);
+    if (!buf) {
+        diag_oom(d);
+        goto done;
+    }
+    if (onnx_file_read(fd, buf, (size_t)n, 0, label, d) < 0) {
+        ir_free(buf);
+        buf = NULL;
+        goto done;
+    }
+    *size = (size_t)n;
+done:
+    close(fd);
+    return buf;
+}
+
+/* The folder holding file path ("" for the current directory, "/" for the root), allocated with
+ * ir_alloc; NULL when out of memory. External data is resolved against it. */
+char *
+onnx_folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = ir_alloc(slash ? (size_t)(slash - path) + 1 : 1);
+    if (!dir)
+        return NULL;
+    if (slash) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        if (slash == path)
+            strcpy(dir, "/");
+    } else {
+        dir[0] = 0;
+    }
+    return dir;
+}

@@ -25,6 +25,15 @@ pbstr(const char *s)
     return s ? s : "";
 }
 
+/* protobuf-c allocates the unpacked message from a scratch arena; a failed allocation is
+ * remembered, so that a parse that fails for want of memory is not reported as a corrupt file */
+typedef struct PbHeap {
+    Arena *arena;
+    int failed;
+} PbHeap;
+void *onnx_pb_alloc(void *data, size_t size);   /* a ProtobufCAllocator's, on a PbHeap */
+void onnx_pb_free(void *data, void *p);
+
 /* file.c */
 /* Opens path read-only without blocking and accepts only a regular file (a FIFO, a device or a
  * directory is bad input, "not a regular file"); flags are added to open's (O_NOFOLLOW). Returns
@@ -38,6 +47,11 @@ int onnx_file_read(int fd, void *dst, size_t n, int64_t offset, const char *labe
  * ("" = the current one) once every symlink is resolved; not absolute, no "..". Owned (ir_free);
  * NULL with the reason, which names what (the tensor) and location, in d. */
 char *onnx_external_path(const char *dir, const char *location, const char *what, Diag *d);
+/* Reads a whole regular file of at most ONNX_MAX_FILE bytes (opened as onnx_file_open does); the
+ * buffer is the caller's (ir_free). NULL with the reason in d. */
+void *onnx_read_file(const char *path, size_t *size, Diag *d);
+/* The folder holding path ("" for the current one, "/" for the root), ir_alloc'd; NULL on OOM */
+char *onnx_folder_of(const char *path);
 
 /* load.c */
 /* Converts the body of an If, Loop or Scan (the node being converted by L) into a graph owned by
