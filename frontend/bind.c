@@ -98,9 +98,10 @@ bind_held(Loader *L, ValId v, const uint8_t *buf, size_t size, ProtobufCAllocato
           PbHeap *heap, const char *file)
 {
     Graph *g = L->g;
-    Value *in = &g->val[v];
-    unsigned flags = in->flags;
-    Held h = {L, pa, heap, file, in->name, in->dt, NULL, 0, 0};
+    /* no pointer into g->val is kept: the tensors read are values added to g */
+    unsigned flags = g->val[v].flags;
+    const char *name = g->val[v].name;
+    Held h = {L, pa, heap, file, name, g->val[v].dt, NULL, 0, 0};
     if (!(flags & V_OPT)) {
         if (held_seq(&h, buf, size) < 0)
             return -1;
@@ -122,7 +123,7 @@ bind_held(Loader *L, ValId v, const uint8_t *buf, size_t size, ProtobufCAllocato
             seq = f.num == 5;
             if (seq != !!(flags & V_SEQ))
                 return diag_error(L->d, "%s holds %s; input \"%s\" is an optional %s", file,
-                                  seq ? "a sequence" : "a tensor", in->name,
+                                  seq ? "a sequence" : "a tensor", name,
                                   flags & V_SEQ ? "sequence" : "tensor");
             if (seq ? held_seq(&h, f.data, f.len) : held_tensor(&h, f.data, f.len))
                 return -1;
@@ -138,9 +139,10 @@ bind_held(Loader *L, ValId v, const uint8_t *buf, size_t size, ProtobufCAllocato
         }
         h.n = has;
     }
-    in = &g->val[v];
+    Value *in = &g->val[v];
     in->dt = h.dt;
-    in->flags = (in->flags & ~(unsigned)(V_INPUT | V_SEQ | V_OPT)) | (flags & V_OPT ? V_OPT : V_SEQ);
+    in->flags = (in->flags & ~(unsigned)(V_INPUT | V_SEQ | V_OPT)) |
+                (flags & V_OPT ? V_OPT : V_SEQ);
     in->elem = h.v;
     in->nelem = h.n;
     return 0;

@@ -151,15 +151,18 @@ split_to_sequence(Lower *L)
         return REFUSE(L, "split must be a scalar or 1-D");
     if (s && s->rank == 0 && (chunk = ir_const_i(s, 0)) < 1)
         return REFUSE(L, "a split size of %lld", (long long)chunk);
-    n = s && s->rank == 1 ? ir_numel(s) : len ? (len - 1) / chunk + 1 : 0;
+    int sizes = s && s->rank == 1; /* else pieces of chunk */
+    DType dt = v->dt;
+    n = sizes ? ir_numel(s) : len ? (len - 1) / chunk + 1 : 0;
     if (cf_check_steps(L, n, 0, 2, "pieces") < 0)
         return -1;
     ValId *list = ir_galloc(g, (size_t)(n + 1) * sizeof *list);
     if (!list)
         return diag_oom(L->d);
     int64_t at = 0;
+    /* v and s are not read again below: the values made move g->val */
     for (int64_t i = 0; i < n; i++) {
-        int64_t size = s && s->rank == 1 ? ir_const_i(s, i) : chunk < len - at ? chunk : len - at;
+        int64_t size = sizes ? ir_const_i(&g->val[sp], i) : chunk < len - at ? chunk : len - at;
         if (size < 0 || size > len - at)
             return REFUSE(L, "the split sizes do not add up to the axis's length %lld",
                           (long long)len);
@@ -170,14 +173,15 @@ split_to_sequence(Lower *L)
             (list[i] = cf_emit(L, OP_SLICE, sl, 4, NULL, NONE)) == NONE)
             return -1;
         ValId sq[2] = {list[i], sl[3]};
-        if (!s && !a.keepdims && (list[i] = cf_emit(L, OP_SQUEEZE, sq, 2, NULL, NONE)) == NONE)
+        if (sp == NONE && !a.keepdims &&
+            (list[i] = cf_emit(L, OP_SQUEEZE, sq, 2, NULL, NONE)) == NONE)
             return -1;
         at = e;
     }
     if (at != len)
         return REFUSE(L, "the split sizes do not add up to the axis's length %lld",
                       (long long)len);
-    set_held(g, to, V_SEQ, v->dt, list, (int)n);
+    set_held(g, to, V_SEQ, dt, list, (int)n);
     return 0;
 }
 
