@@ -118,7 +118,7 @@ typedef enum ShapeClass {
     SH_GATHERND,
     SH_SCATTER,             /* ScatterElements, ScatterND */
     SH_BODY,                /* If, Loop, Scan: unknown until passes/control.c inlines the bodies */
-    SH_SEQ,                 /* sequence and optional ops: resolved by passes/control.c */
+    SH_SEQ,                 /* sequence and optional ops: resolved by passes/sequence.c */
     SH_COUNT
 } ShapeClass;
 
@@ -171,7 +171,7 @@ enum {
     V_OUTPUT = 1 << 1,      /* a graph output */
     V_CONST = 1 << 2,       /* data is known at compile time (data != NULL or numel == 0) */
     V_PARAM = 1 << 3,       /* a model parameter: an initializer or a Constant node's tensor */
-    /* Sequences and optionals exist only while compiling (passes/control.c resolves them): such
+    /* Sequences and optionals exist only while compiling (passes/sequence.c resolves them): such
      * a value holds no data but a list of values, elem[0..nelem), its tensors in order (V_SEQ),
      * or none or one, a tensor or a sequence (V_OPT). A graph input declared so (with V_INPUT)
      * has no list until --bind gives it one. dt is the tensors' dtype where known. */

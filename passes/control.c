@@ -309,6 +309,8 @@ lower_if(Lower *L)
                           k ? "else_branch" : "then_branch", body[k]->ninput, body[k]->noutput,
                           nout);
     ValId cond = x->in[0];
+    if (cond == NONE)
+        return REFUSE(L, "the condition is missing");
     ValId *res = ir_alloc(2 * (size_t)nout * sizeof *res + 1);
     char tag[2][IR_MAXNAME];
     int64_t c;
