@@ -384,7 +384,7 @@ done:
 int
 cf_check_steps(Lower *L, int64_t n, int nb, int extra, const char *what)
 {
-    if (n > CF_MAX_STEPS || n * (nb + extra) > CF_MAX_NODES - *L->added)
+    if (n > CF_MAX_STEPS || (n > 0 && n * (nb + extra) > CF_MAX_NODES - *L->added))
         return REFUSE(L,
                       "unrolling %lld %s of a body of %d nodes is not supported (more than "
                       "hetc unrolls: at most %d, and %d nodes in all)",
