@@ -182,6 +182,8 @@ ir_const_i(const Value *v, int64_t i)
     case DT_I64: { int64_t x; memcpy(&x, p, 8); return x; }
     case DT_U64: { uint64_t x; memcpy(&x, p, 8); return (int64_t)x; }
     default: {
+        if (!ir_dtype_is_float(v->dt))
+            return 0; /* complex, string: no integer (callers refuse them; never a loop) */
         double f = ir_const_f(v, i);
         if (!(f > -9.2e18 && f < 9.2e18))
             return f > 0 ? INT64_MAX : INT64_MIN;
@@ -202,7 +204,7 @@ ir_const_f(const Value *v, int64_t i)
     case DT_F16: { uint16_t x; memcpy(&x, p, 2); return ir_f16_to_f32(x); }
     case DT_BF16: { uint16_t x; memcpy(&x, p, 2); return ir_bf16_to_f32(x); }
     case DT_U64: { uint64_t x; memcpy(&x, p, 8); return (double)x; }
-    default: return (double)ir_const_i(v, i);
+    default: return ir_dtype_is_int(v->dt) || v->dt == DT_BOOL ? (double)ir_const_i(v, i) : 0;
     }
 }
 

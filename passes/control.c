@@ -408,6 +408,12 @@ lower_loop(Lower *L)
                       b->ninput, b->noutput, nv, 2 + nv,
                       1 + nv + (x->nout > nv ? x->nout - nv : 0));
     int64_t trips = CF_MAX_STEPS + 1, cond = 1;
+    for (int i = 0; i < 2; i++) {
+        DType dt = x->in[i] != NONE ? g->val[x->in[i]].dt : DT_UNDEF;
+        if (dt != DT_UNDEF && (i ? dt != DT_BOOL : !ir_dtype_is_int(dt)))
+            return REFUSE(L, "%s is %s; expected %s", i ? "the condition" : "the trip count M",
+                          ir_dtype_name(dt), i ? "bool" : "int64");
+    }
     if (x->in[0] != NONE && const_scalar(g, x->in[0], &trips) < 0)
         return cf_unknown(L, "the trip count M is not known at compile time (to hetc a dynamic "
                           "shape: --bind the inputs it is computed from)");
